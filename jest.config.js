@@ -1,0 +1,9 @@
+/** Jest only transpiles (with SWC); `tsc --noEmit` type-checks separately in `npm test`. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.tsx?$': ['@swc/jest'] },
+  snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+};

@@ -1,0 +1,56 @@
+/**
+ * The embedded default environment `demo`: environment-agnostic (no account or region), creates its own
+ * VPC and databases, and synthesizes with no AWS credentials. It goes through the same parser as a JSON
+ * file, so it gets the same defaults and validation.
+ *
+ * The images are public stand-ins that answer 200 on `/`, so that a deploy of the demo comes up healthy;
+ * a real environment file names the monolith's and the extracted services' own images.
+ */
+export const DEMO_CONFIG_INPUT = {
+  name: 'demo',
+  vpc: { mode: 'create', cidr: '10.20.0.0/16', maxAzs: 2, natGateways: 1 },
+  alb: {},
+  legacy: {
+    image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+    port: 80,
+    healthCheckPath: '/',
+    cpu: 512,
+    memoryMiB: 1024,
+    minCount: 2,
+    maxCount: 6,
+    environment: { APP_ENV: 'demo' },
+    database: {
+      mode: 'create',
+      engine: 'mysql',
+      engineVersion: '8.4.9',
+      instanceClass: 't4g.medium',
+      allocatedStorageGiB: 50,
+      multiAz: true,
+      backupRetentionDays: 7,
+      databaseName: 'monolith',
+    },
+  },
+  notifications: { emails: [] },
+  services: [
+    {
+      name: 'users',
+      phase: 0,
+      image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+      port: 80,
+      healthCheckPath: '/',
+      cpu: 256,
+      memoryMiB: 512,
+      minCount: 2,
+      maxCount: 4,
+      database: { engine: 'postgres', engineVersion: '17.9', instanceClass: 't4g.medium', multiAz: true },
+      routes: [
+        { path: '/api/login', methods: ['POST'], servicePath: '/v1/auth/login' },
+        { path: '/api/logout', methods: ['POST'], servicePath: '/v1/auth/logout' },
+        { path: '/api/users', methods: ['POST'], servicePath: '/v1/users' },
+        { path: '/api/users/{id}', methods: ['GET', 'PUT', 'DELETE'], servicePath: '/v1/users/{id}' },
+        { path: '/api/users/{id}/password', methods: ['PUT'], servicePath: '/v1/users/{id}/password' },
+      ],
+      bulkMigration: { command: ['/app/users-service', 'migrate', '--bulk'], timeoutMinutes: 120 },
+    },
+  ],
+} as const;

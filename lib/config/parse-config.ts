@@ -1,0 +1,628 @@
+import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
+import { type ConfigProblem, join, listOr, Reader } from './reader';
+import type {
+  AlarmThresholdsConfig,
+  AlbConfig,
+  BulkMigrationConfig,
+  ContainerServiceConfig,
+  CreatedDatabaseConfig,
+  DatabaseConfig,
+  ExtractedServiceConfig,
+  FlagsConfig,
+  HttpMethod,
+  LegacyConfig,
+  MigrationConfig,
+  NotificationsConfig,
+  Phase,
+  RouteConfig,
+  SecretReference,
+  VpcConfig,
+} from './types';
+
+export type ParseResult =
+  | { readonly ok: true; readonly config: MigrationConfig }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+/** Thrown by `loadConfig` and friends; lists every problem, one per line. */
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly problems: readonly ConfigProblem[],
+  ) {
+    super(
+      `Invalid configuration ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
+        problems.map((p) => `  - ${p.path}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const NAME = /^[a-z][a-z0-9-]{1,20}[a-z0-9]$/;
+const SERVICE_NAME = /^[a-z][a-z0-9]{1,15}$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SG_ID = /^sg-[0-9a-f]{8,17}$/;
+const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/;
+const IMAGE = /^[a-z0-9][a-z0-9._/:@-]*$/;
+const INSTANCE_CLASS = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const DB_NAME = /^[a-z][a-z0-9_]{0,62}$/;
+const PARAM_PREFIX = /^(\/[A-Za-z0-9_.-]+){1,5}$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
+const ENGINE_VERSION = { postgres: /^\d{2}\.\d{1,2}$/, mysql: /^8\.[04]\.\d{1,2}$/ } as const;
+const ENGINE_VERSION_FIX = {
+  postgres: 'use a full Postgres version such as "17.9"',
+  mysql: 'use a full MySQL version such as "8.4.9"',
+} as const;
+
+/** Environment variable names the app sets itself; a config may not override them. */
+export const RESERVED_ENV_PREFIXES = ['DB_', 'LEGACY_DB_', 'MIGRATION_'] as const;
+
+const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+const CONTAINER_KEYS = [
+  'image',
+  'port',
+  'healthCheckPath',
+  'cpu',
+  'memoryMiB',
+  'desiredCount',
+  'minCount',
+  'maxCount',
+  'cpuTargetPercent',
+  'logRetentionDays',
+  'environment',
+  'secrets',
+] as const;
+
+/** Retention values CloudWatch Logs accepts. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+/**
+ * Validates an untrusted configuration document and applies the documented defaults.
+ * Never throws: every problem is returned with its path and the fix.
+ */
+export function parseConfig(input: unknown): ParseResult {
+  const r = new Reader();
+  const root = r.object('', input, [
+    'name',
+    'account',
+    'region',
+    'vpc',
+    'alb',
+    'legacy',
+    'flags',
+    'notifications',
+    'services',
+  ]);
+  if (!root) return { ok: false, problems: r.problems };
+
+  const name = r.string('name', root.name, {
+    pattern: NAME,
+    fix: 'use 3-22 lowercase letters, digits or hyphens, starting with a letter, e.g. "demo" or "shop-prod"',
+  });
+  const account = r.optionalString('account', root.account, {
+    pattern: ACCOUNT,
+    fix: 'use the 12-digit account id',
+  });
+  const region = r.optionalString('region', root.region, {
+    pattern: REGION,
+    fix: 'use a region code such as "eu-west-1"',
+  });
+  if ((account === undefined) !== (region === undefined)) {
+    r.problem(account === undefined ? 'account' : 'region', 'set both account and region, or neither');
+  }
+
+  const vpc = readVpc(r, root.vpc);
+  if (vpc.mode === 'import' && (account === undefined || region === undefined)) {
+    r.problem('vpc.vpcId', 'importing a VPC needs a lookup: set account and region as well');
+  }
+  const alb = readAlb(r, root.alb);
+  const legacy = readLegacy(r, root.legacy);
+  const flags = readFlags(r, root.flags, name);
+  const notifications = readNotifications(r, root.notifications);
+  const services = r
+    .array('services', root.services, [])
+    .map((s, i) => readService(r, join('services', i), s));
+  checkServicesTogether(r, services);
+
+  if (r.problems.length > 0) return { ok: false, problems: r.problems };
+  const config: MigrationConfig = { name, account, region, vpc, alb, legacy, flags, notifications, services };
+  return { ok: true, config };
+}
+
+/** Like `parseConfig` but throws a `ConfigError` naming `source`. */
+export function parseConfigOrThrow(input: unknown, source: string): MigrationConfig {
+  const result = parseConfig(input);
+  if (!result.ok) throw new ConfigError(source, result.problems);
+  return result.config;
+}
+
+function readVpc(r: Reader, value: unknown): VpcConfig {
+  const v =
+    r.object(
+      'vpc',
+      value,
+      ['mode', 'cidr', 'maxAzs', 'natGateways', 'flowLogRetentionDays', 'vpcId'],
+      true,
+    ) ?? {};
+  const mode = r.oneOf('vpc.mode', v.mode, ['create', 'import'] as const, 'create');
+  if (mode === 'import') {
+    for (const key of ['cidr', 'maxAzs', 'natGateways', 'flowLogRetentionDays']) {
+      if (v[key] !== undefined) r.problem(`vpc.${key}`, 'only applies when vpc.mode is "create"; remove it');
+    }
+    return {
+      mode,
+      vpcId: r.string('vpc.vpcId', v.vpcId, {
+        pattern: VPC_ID,
+        fix: 'use an id like "vpc-0123456789abcdef0"',
+      }),
+    };
+  }
+  if (v.vpcId !== undefined)
+    r.problem('vpc.vpcId', 'only applies when vpc.mode is "import"; remove it or set mode');
+  const cidr = r.string('vpc.cidr', v.cidr, { default: '10.0.0.0/16' });
+  if (!isPrivateCidr(cidr)) {
+    r.problem(
+      'vpc.cidr',
+      `${JSON.stringify(cidr)} is not valid; use a private IPv4 CIDR with a /16 to /22 prefix, e.g. "10.0.0.0/16"`,
+    );
+  }
+  const maxAzs = r.integer('vpc.maxAzs', v.maxAzs, {
+    default: 2,
+    min: 2,
+    max: 6,
+    fix: 'an ALB needs at least 2 availability zones; use 2 or 3',
+  });
+  const natGateways = r.integer('vpc.natGateways', v.natGateways, {
+    default: 1,
+    min: 1,
+    max: 6,
+    fix: 'the private subnets need a NAT gateway to pull images; use 1 (cheap) up to maxAzs (resilient)',
+  });
+  if (natGateways > maxAzs)
+    r.problem('vpc.natGateways', `${natGateways} is more than maxAzs (${maxAzs}); use at most ${maxAzs}`);
+  const prefix = Number(cidr.split('/')[1]);
+  const needed = maxAzs * ADDRESSES_PER_AZ;
+  if (isPrivateCidr(cidr) && needed > 2 ** (32 - prefix)) {
+    r.problem(
+      'vpc.cidr',
+      `a /${prefix} holds ${2 ** (32 - prefix)} addresses but ${maxAzs} AZs need ${needed} (a /24 public, /22 private and /24 isolated subnet each); use a larger block such as /${32 - Math.ceil(Math.log2(needed))} or fewer AZs`,
+    );
+  }
+  const flowLogRetentionDays = readRetention(r, 'vpc.flowLogRetentionDays', v.flowLogRetentionDays, 90);
+  return { mode, cidr, maxAzs, natGateways, flowLogRetentionDays };
+}
+
+/** Addresses each AZ's subnets take (public /24, private /22, isolated /24); see NetworkStack. */
+const ADDRESSES_PER_AZ = 256 + 1024 + 256;
+
+function isPrivateCidr(cidr: string): boolean {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return false;
+  const [a, b, c, d, prefix] = m.slice(1).map(Number);
+  if ([a, b, c, d].some((o) => o > 255) || prefix < 16 || prefix > 22) return false;
+  return a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
+function readRetention(r: Reader, path: string, value: unknown, fallback: number): number {
+  return r.oneOf(path, value, LOG_RETENTION_DAYS as unknown as number[], fallback);
+}
+
+function readAlb(r: Reader, value: unknown): AlbConfig {
+  const v = r.object('alb', value, ['certificateArn', 'accessLogRetentionDays'], true) ?? {};
+  return {
+    certificateArn: r.optionalString('alb.certificateArn', v.certificateArn, {
+      pattern: CERT_ARN,
+      fix: 'use an ACM certificate ARN like "arn:aws:acm:eu-west-1:123456789012:certificate/<uuid>", or remove it for HTTP only',
+    }),
+    accessLogRetentionDays: r.integer('alb.accessLogRetentionDays', v.accessLogRetentionDays, {
+      default: 90,
+      min: 1,
+      max: 3650,
+    }),
+  };
+}
+
+function readSecretArn(r: Reader, path: string, value: unknown): string {
+  return r.string(path, value, {
+    pattern: SECRET_ARN,
+    fix: 'use the complete secret ARN, ending in the 6-character suffix, e.g. "arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/key-AbCdEf"',
+  });
+}
+
+function readSecretRef(r: Reader, path: string, value: unknown): SecretReference {
+  const v = r.object(path, value, ['secretArn', 'field']) ?? {};
+  return {
+    secretArn: readSecretArn(r, join(path, 'secretArn'), v.secretArn),
+    field: r.optionalString(join(path, 'field'), v.field, {
+      pattern: /^[A-Za-z0-9_.-]+$/,
+      fix: 'use a JSON key of the secret',
+    }),
+  };
+}
+
+function readContainer(
+  r: Reader,
+  path: string,
+  v: Record<string, unknown>,
+  defaults: { port: number; healthCheckPath: string },
+): ContainerServiceConfig {
+  const p = (key: string) => join(path, key);
+  const image = r.string(p('image'), v.image, {
+    pattern: IMAGE,
+    fix: 'use an image reference such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.4.2"',
+  });
+  if (image !== '' && (/:latest$/.test(image) || (!image.includes(':') && !image.includes('@')))) {
+    r.problem(
+      p('image'),
+      `${JSON.stringify(image)} has no pinned tag; use an immutable tag or digest so a deploy is repeatable`,
+    );
+  }
+  const cpu = r.oneOf(p('cpu'), v.cpu, FARGATE_CPUS, 512);
+  const memoryMiB = r.integer(p('memoryMiB'), v.memoryMiB, { default: cpu * 2, min: 512, max: 122880 });
+  if (FARGATE_SIZES.has(cpu) && !FARGATE_SIZES.get(cpu)?.includes(memoryMiB)) {
+    r.problem(
+      p('memoryMiB'),
+      `${memoryMiB} is not a Fargate size for cpu ${cpu}; use ${describeMemoryFor(cpu)}`,
+    );
+  }
+  const minCount = r.integer(p('minCount'), v.minCount, { default: 2, min: 1, max: 100 });
+  const maxCount = r.integer(p('maxCount'), v.maxCount, { default: Math.max(4, minCount), min: 1, max: 100 });
+  if (minCount > maxCount)
+    r.problem(p('minCount'), `${minCount} is above maxCount (${maxCount}); use minCount <= maxCount`);
+  if (v.desiredCount !== undefined) {
+    r.problem(
+      p('desiredCount'),
+      'autoscaling owns the task count so a deploy never resets it; set minCount and maxCount instead',
+    );
+  }
+  const environment = r.record(p('environment'), v.environment, ENV_NAME, 'use UPPER_SNAKE_CASE', (ep, ev) =>
+    r.string(ep, ev),
+  );
+  const secrets = r.record(p('secrets'), v.secrets, ENV_NAME, 'use UPPER_SNAKE_CASE', (sp, sv) =>
+    readSecretRef(r, sp, sv),
+  );
+  for (const key of [...Object.keys(environment), ...Object.keys(secrets)]) {
+    const reserved = RESERVED_ENV_PREFIXES.find((prefix) => key.startsWith(prefix));
+    if (reserved)
+      r.problem(p(key), `names starting with ${reserved} are set by this app; rename the variable`);
+    if (key in environment && key in secrets)
+      r.problem(p(key), 'is both in environment and secrets; keep one');
+  }
+  return {
+    image,
+    port: r.integer(p('port'), v.port, { default: defaults.port, min: 1, max: 65535 }),
+    healthCheckPath: r.string(p('healthCheckPath'), v.healthCheckPath, {
+      default: defaults.healthCheckPath,
+      pattern: /^\/[A-Za-z0-9/._~-]*$/,
+      fix: 'use an absolute path such as "/health"',
+    }),
+    cpu,
+    memoryMiB,
+    minCount,
+    maxCount,
+    cpuTargetPercent: r.integer(p('cpuTargetPercent'), v.cpuTargetPercent, { default: 60, min: 10, max: 90 }),
+    logRetentionDays: readRetention(r, p('logRetentionDays'), v.logRetentionDays, 30),
+    environment,
+    secrets,
+  };
+}
+
+function readCreatedDatabase(
+  r: Reader,
+  path: string,
+  v: Record<string, unknown>,
+  defaultName: string,
+): CreatedDatabaseConfig {
+  const p = (key: string) => join(path, key);
+  const engine = r.oneOf(p('engine'), v.engine, ['postgres', 'mysql'] as const, 'postgres');
+  const engineVersion = r.string(p('engineVersion'), v.engineVersion, {
+    default: engine === 'postgres' ? '17.9' : '8.4.9',
+    pattern: ENGINE_VERSION[engine],
+    fix: ENGINE_VERSION_FIX[engine],
+  });
+  const allocatedStorageGiB = r.integer(p('allocatedStorageGiB'), v.allocatedStorageGiB, {
+    default: 20,
+    min: 20,
+    max: 65536,
+  });
+  const maxAllocatedStorageGiB = r.integer(p('maxAllocatedStorageGiB'), v.maxAllocatedStorageGiB, {
+    default: Math.max(100, allocatedStorageGiB),
+    min: 20,
+    max: 65536,
+  });
+  if (maxAllocatedStorageGiB < allocatedStorageGiB) {
+    r.problem(
+      p('maxAllocatedStorageGiB'),
+      `${maxAllocatedStorageGiB} is below allocatedStorageGiB (${allocatedStorageGiB}); raise it`,
+    );
+  }
+  return {
+    mode: 'create',
+    engine,
+    engineVersion,
+    instanceClass: r.string(p('instanceClass'), v.instanceClass, {
+      default: 't4g.medium',
+      pattern: INSTANCE_CLASS,
+      fix: 'use an RDS instance class without the "db." prefix, e.g. "t4g.medium" or "r7g.large"',
+    }),
+    allocatedStorageGiB,
+    maxAllocatedStorageGiB,
+    multiAz: r.boolean(p('multiAz'), v.multiAz, true),
+    backupRetentionDays: r.integer(p('backupRetentionDays'), v.backupRetentionDays, {
+      default: 7,
+      min: 1,
+      max: 35,
+    }),
+    databaseName: r.string(p('databaseName'), v.databaseName, {
+      default: defaultName,
+      pattern: DB_NAME,
+      fix: 'use lowercase letters, digits and underscores, starting with a letter',
+    }),
+    secretRotationDays:
+      v.secretRotationDays === undefined
+        ? undefined
+        : r.integer(p('secretRotationDays'), v.secretRotationDays, { min: 1, max: 365 }),
+  };
+}
+
+const CREATED_DB_KEYS = [
+  'mode',
+  'engine',
+  'engineVersion',
+  'instanceClass',
+  'allocatedStorageGiB',
+  'maxAllocatedStorageGiB',
+  'multiAz',
+  'backupRetentionDays',
+  'databaseName',
+  'secretRotationDays',
+];
+
+function readDatabase(r: Reader, path: string, value: unknown): DatabaseConfig {
+  const p = (key: string) => join(path, key);
+  const raw = (value ?? {}) as Record<string, unknown>;
+  const mode = r.oneOf(p('mode'), raw.mode, ['create', 'import'] as const, 'create');
+  if (mode === 'create')
+    return readCreatedDatabase(r, path, r.object(path, value, CREATED_DB_KEYS, true) ?? {}, 'app');
+  const v =
+    r.object(path, value, [
+      'mode',
+      'engine',
+      'endpoint',
+      'port',
+      'securityGroupId',
+      'secretArn',
+      'databaseName',
+    ]) ?? {};
+  const engine = r.oneOf(p('engine'), v.engine, ['postgres', 'mysql'] as const);
+  return {
+    mode,
+    engine,
+    endpoint: r.string(p('endpoint'), v.endpoint, {
+      pattern: HOSTNAME,
+      fix: 'use the DNS name of the database endpoint',
+    }),
+    port: r.integer(p('port'), v.port, { default: engine === 'mysql' ? 3306 : 5432, min: 1, max: 65535 }),
+    securityGroupId: r.string(p('securityGroupId'), v.securityGroupId, {
+      pattern: SG_ID,
+      fix: 'use an id like "sg-0123456789abcdef0"',
+    }),
+    secretArn: readSecretArn(r, p('secretArn'), v.secretArn),
+    databaseName: r.string(p('databaseName'), v.databaseName, {
+      pattern: DB_NAME,
+      fix: 'use the database name the monolith connects to',
+    }),
+  };
+}
+
+function readLegacy(r: Reader, value: unknown): LegacyConfig {
+  const v = r.object('legacy', value, [...CONTAINER_KEYS, 'database']);
+  // When the object itself is missing, one problem says so; its fields would only repeat it.
+  const rr = v ? r : new Reader();
+  return {
+    ...readContainer(rr, 'legacy', v ?? {}, { port: 80, healthCheckPath: '/health' }),
+    database: readDatabase(rr, 'legacy.database', v?.database),
+  };
+}
+
+function readFlags(r: Reader, value: unknown, name: string): FlagsConfig {
+  const v = r.object('flags', value, ['parameterPrefix', 'cacheTtlSeconds', 'tier'], true) ?? {};
+  return {
+    parameterPrefix: r.string('flags.parameterPrefix', v.parameterPrefix, {
+      default: `/${name}/migration`,
+      pattern: PARAM_PREFIX,
+      fix: 'use an absolute SSM path of 1-5 segments without a trailing slash, e.g. "/shop/migration"',
+    }),
+    cacheTtlSeconds: r.integer('flags.cacheTtlSeconds', v.cacheTtlSeconds, {
+      default: 15,
+      min: 5,
+      max: 300,
+      fix: 'use 5 to 300 seconds: lower risks SSM throttling (40 reads/s per account), higher slows a rollback',
+    }),
+    tier: r.oneOf('flags.tier', v.tier, ['standard', 'advanced'] as const, 'standard'),
+  };
+}
+
+function readNotifications(r: Reader, value: unknown): NotificationsConfig {
+  const v = r.object('notifications', value, ['emails'], true) ?? {};
+  const emails = r
+    .array('notifications.emails', v.emails, [])
+    .map((e, i) =>
+      r.string(join('notifications.emails', i), e, { pattern: EMAIL, fix: 'use an e-mail address' }),
+    );
+  return { emails };
+}
+
+function readRoute(r: Reader, path: string, value: unknown): RouteConfig {
+  const v = r.object(path, value, ['path', 'methods', 'servicePath']) ?? {};
+  const fix =
+    'use an absolute path of literal segments and {placeholders}, e.g. "/api/users/{id}"; wildcards are not allowed';
+  const routePath = r.string(join(path, 'path'), v.path, { pattern: ROUTE_PATH, fix });
+  const servicePath = r.string(join(path, 'servicePath'), v.servicePath, { pattern: ROUTE_PATH, fix });
+  const methods = r
+    .array(join(path, 'methods'), v.methods)
+    .map((m, i) => r.oneOf(join(join(path, 'methods'), i), m, HTTP_METHODS));
+  if (methods.length === 0)
+    r.problem(join(path, 'methods'), `list at least one of ${HTTP_METHODS.join(', ')}`);
+  if (new Set(methods).size !== methods.length)
+    r.problem(join(path, 'methods'), 'lists a method twice; list each once');
+  const defined = new Set(placeholders(routePath));
+  if (defined.size !== placeholders(routePath).length) {
+    r.problem(join(path, 'path'), 'uses a placeholder name twice; give each a distinct name');
+  }
+  for (const ph of placeholders(servicePath)) {
+    if (!defined.has(ph)) {
+      const options = [...defined].map((d) => `{${d}}`);
+      const fix =
+        options.length === 0 ? 'remove it' : `use ${options.length === 1 ? '' : 'one of '}${listOr(options)}`;
+      r.problem(
+        join(path, 'servicePath'),
+        `uses {${ph}}, which path ${JSON.stringify(routePath)} does not define; ${fix}`,
+      );
+    }
+  }
+  return { path: routePath, methods, servicePath };
+}
+
+/** Placeholder names of a route path, in order. */
+export function placeholders(path: string): string[] {
+  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+}
+
+function readService(outer: Reader, path: string, value: unknown): ExtractedServiceConfig {
+  const checked = outer.object(path, value, [
+    ...CONTAINER_KEYS,
+    'name',
+    'phase',
+    'routes',
+    'database',
+    'legacyReadSecretArn',
+    'gateway',
+    'alarms',
+    'bulkMigration',
+  ]);
+  const v = checked ?? {};
+  const r = checked ? outer : new Reader(); // one problem for a missing entry, not one per field
+  const p = (key: string) => join(path, key);
+  const name = r.string(p('name'), v.name, {
+    pattern: SERVICE_NAME,
+    fix: 'use 2-16 lowercase letters or digits, starting with a letter, e.g. "users"',
+  });
+  if (name === 'legacy' || name === 'gateway')
+    r.problem(p('name'), `"${name}" is reserved; choose another name`);
+  const phase = r.oneOf(p('phase'), v.phase, [0, 1, 2, 3] as const, 0) as Phase;
+  const routes = r
+    .array(p('routes'), v.routes, [])
+    .map((route, i) => readRoute(r, join(p('routes'), i), route));
+  if (phase === 3 && routes.length === 0)
+    r.problem(p('routes'), "phase 3 routes the service's endpoints at the ALB; list at least one route");
+  const dbValue = r.object(p('database'), v.database, CREATED_DB_KEYS, true) ?? {};
+  if (dbValue.mode !== undefined && dbValue.mode !== 'create') {
+    r.problem(
+      p('database.mode'),
+      'an extracted service always owns its database; use "create" or remove the key',
+    );
+  }
+  const database = readCreatedDatabase(r, p('database'), dbValue, name || 'app');
+  const legacyReadSecretArn =
+    v.legacyReadSecretArn === undefined
+      ? undefined
+      : readSecretArn(r, p('legacyReadSecretArn'), v.legacyReadSecretArn);
+  return {
+    ...readContainer(r, path, v, { port: 8080, healthCheckPath: '/health' }),
+    name,
+    phase,
+    routes,
+    database,
+    legacyReadSecretArn,
+    gateway: r.oneOf(p('gateway'), v.gateway, ['krakend', 'alb'] as const, 'krakend'),
+    alarms: readAlarms(r, p('alarms'), v.alarms),
+    bulkMigration: readBulkMigration(r, p('bulkMigration'), v.bulkMigration, phase),
+  };
+}
+
+function readAlarms(r: Reader, path: string, value: unknown): AlarmThresholdsConfig {
+  const v =
+    r.object(
+      path,
+      value,
+      ['errorRatePercent', 'p99LatencyMs', 'unhealthyHosts', 'evaluationMinutes'],
+      true,
+    ) ?? {};
+  return {
+    errorRatePercent: r.integer(join(path, 'errorRatePercent'), v.errorRatePercent, {
+      default: 5,
+      min: 1,
+      max: 100,
+    }),
+    p99LatencyMs: r.integer(join(path, 'p99LatencyMs'), v.p99LatencyMs, {
+      default: 1500,
+      min: 10,
+      max: 60000,
+    }),
+    unhealthyHosts: r.integer(join(path, 'unhealthyHosts'), v.unhealthyHosts, {
+      default: 1,
+      min: 1,
+      max: 100,
+    }),
+    evaluationMinutes: r.integer(join(path, 'evaluationMinutes'), v.evaluationMinutes, {
+      default: 3,
+      min: 1,
+      max: 60,
+    }),
+  };
+}
+
+function readBulkMigration(r: Reader, path: string, value: unknown, phase: Phase): BulkMigrationConfig {
+  const v = r.object(path, value, ['command', 'timeoutMinutes'], true) ?? {};
+  const command = r
+    .array(join(path, 'command'), v.command, [])
+    .map((c, i) => r.string(join(join(path, 'command'), i), c));
+  if (phase >= 2 && command.length === 0) {
+    r.problem(
+      join(path, 'command'),
+      'required from phase 2; set the command that copies the remaining records, e.g. ["/app/service", "migrate", "--bulk"]',
+    );
+  }
+  return {
+    command,
+    timeoutMinutes: r.integer(join(path, 'timeoutMinutes'), v.timeoutMinutes, {
+      default: 120,
+      min: 5,
+      max: 1440,
+    }),
+  };
+}
+
+function checkServicesTogether(r: Reader, services: readonly ExtractedServiceConfig[]): void {
+  const names = new Map<string, number>();
+  const routes = new Map<string, string>();
+  services.forEach((s, i) => {
+    const first = names.get(s.name);
+    if (first !== undefined)
+      r.problem(`services[${i}].name`, `"${s.name}" is also services[${first}].name; names must be unique`);
+    else names.set(s.name, i);
+    s.routes.forEach((route, j) => {
+      for (const method of route.methods) {
+        const key = `${method} ${route.path.replace(/\{[^}]+\}/g, '{}')}`;
+        const owner = routes.get(key);
+        const here = `services[${i}].routes[${j}]`;
+        if (owner)
+          r.problem(
+            here,
+            `${method} ${route.path} is also claimed by ${owner}; each endpoint belongs to one service`,
+          );
+        else routes.set(key, here);
+      }
+    });
+  });
+}

@@ -1,0 +1,146 @@
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import type { ContainerServiceConfig } from '../config/types';
+
+/** The name of the container port mapping; Service Connect refers to it. */
+export const PORT_MAPPING_NAME = 'http';
+
+export interface WebServiceProps {
+  readonly cluster: ecs.ICluster;
+  /** Image, size, scaling, health check, logs, environment and secrets from the configuration. */
+  readonly config: ContainerServiceConfig;
+  /** Environment variables the app computes (database host, flag parameter names, ...), added to the configured ones. */
+  readonly extraEnvironment?: Readonly<Record<string, string>>;
+  /** Secrets the app computes (database credentials), added to the configured ones. */
+  readonly extraSecrets?: Readonly<Record<string, ecs.Secret>>;
+  /**
+   * Service Connect: `dnsName` publishes the service under that name in the cluster namespace; absent
+   * makes the service a client that can call the published ones.
+   */
+  readonly serviceConnectDnsName?: string;
+  /**
+   * Create a target group for an ALB, with the configured health check.
+   * @default false
+   */
+  readonly loadBalanced?: boolean;
+}
+
+/**
+ * A Fargate web service in private subnets: its own task and execution roles, a log group with
+ * retention, a rolling deployment with circuit breaker and rollback, CPU autoscaling between the
+ * configured bounds (no desired count in the template, so a deploy never resets a scaled service),
+ * Service Connect, and optionally a target group with the configured health check.
+ */
+export class WebService extends Construct {
+  readonly service: ecs.FargateService;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly logGroup: logs.LogGroup;
+  private readonly _targetGroup?: elbv2.ApplicationTargetGroup;
+
+  constructor(scope: Construct, id: string, props: WebServiceProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: config.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: config.cpu,
+      memoryLimitMiB: config.memoryMiB,
+    });
+
+    const secrets: Record<string, ecs.Secret> = { ...props.extraSecrets };
+    for (const [name, ref] of Object.entries(config.secrets)) {
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${name}`, ref.secretArn);
+      secrets[name] = ecs.Secret.fromSecretsManager(secret, ref.field);
+    }
+
+    this.container = this.taskDefinition.addContainer('App', {
+      image: ecs.ContainerImage.fromRegistry(config.image),
+      essential: true,
+      portMappings: [
+        { name: PORT_MAPPING_NAME, containerPort: config.port, appProtocol: ecs.AppProtocol.http },
+      ],
+      environment: { ...config.environment, ...props.extraEnvironment },
+      secrets,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
+      readonlyRootFilesystem: false,
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      assignPublicIp: false,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      circuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriod: props.loadBalanced ? Duration.seconds(60) : undefined,
+      propagateTags: ecs.PropagatedTagSource.SERVICE,
+      enableECSManagedTags: true,
+      serviceConnectConfiguration: {
+        services: props.serviceConnectDnsName
+          ? [{ portMappingName: PORT_MAPPING_NAME, dnsName: props.serviceConnectDnsName, port: config.port }]
+          : undefined,
+        logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
+      },
+    });
+
+    const scaling = this.service.autoScaleTaskCount({
+      minCapacity: config.minCount,
+      maxCapacity: config.maxCount,
+    });
+    scaling.scaleOnCpuUtilization('Cpu', {
+      targetUtilizationPercent: config.cpuTargetPercent,
+      scaleInCooldown: Duration.minutes(5),
+      scaleOutCooldown: Duration.minutes(1),
+    });
+
+    if (props.loadBalanced) {
+      this._targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+        vpc: props.cluster.vpc,
+        port: config.port,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        targetType: elbv2.TargetType.IP,
+        targets: [this.service],
+        deregistrationDelay: Duration.seconds(30),
+        healthCheck: {
+          path: config.healthCheckPath,
+          healthyHttpCodes: '200',
+          interval: Duration.seconds(15),
+          timeout: Duration.seconds(5),
+          healthyThresholdCount: 2,
+          unhealthyThresholdCount: 3,
+        },
+      });
+    }
+
+    if (Object.keys(config.environment).length + Object.keys(props.extraEnvironment ?? {}).length > 0) {
+      Validations.of(this.taskDefinition).acknowledge({
+        id: 'AwsSolutions-ECS2',
+        reason:
+          'The plain environment holds non-secret settings only; credentials come from Secrets Manager as ECS secrets.',
+      });
+    }
+  }
+
+  /** The target group; only for a service created with `loadBalanced: true`. */
+  get targetGroup(): elbv2.ApplicationTargetGroup {
+    if (!this._targetGroup)
+      throw new Error(`${this.node.path} was created without loadBalanced: true and has no target group`);
+    return this._targetGroup;
+  }
+
+  /** The security group of the tasks, for ingress rules on other resources. */
+  get securityGroup(): ec2.ISecurityGroup {
+    return this.service.connections.securityGroups[0];
+  }
+}

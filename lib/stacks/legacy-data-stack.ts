@@ -1,0 +1,25 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import type { CreatedDatabaseConfig } from '../config/types';
+import { Database, type DatabaseEndpoint } from '../constructs/database';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+export interface LegacyDataStackProps extends MigrationStackProps {
+  readonly vpc: ec2.IVpc;
+  readonly database: CreatedDatabaseConfig;
+}
+
+/** Stateful: the monolith's database when this app creates it. Never renamed, never replaced. */
+export class LegacyDataStack extends MigrationStack {
+  readonly endpoint: DatabaseEndpoint;
+
+  constructor(scope: Construct, id: string, props: LegacyDataStackProps) {
+    super(scope, id, props, { phase: 0, stateful: true, summary: 'legacy database and its secret' });
+    const database = new Database(this, 'LegacyDatabase', {
+      vpc: props.vpc,
+      config: props.database,
+      instanceIdentifier: `${props.config.name}-legacy`,
+    });
+    this.endpoint = database.endpoint;
+  }
+}

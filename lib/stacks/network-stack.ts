@@ -1,0 +1,40 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+/** The VPC: public subnets for the ALB, private ones with egress for tasks, isolated ones for databases. */
+export class NetworkStack extends MigrationStack {
+  readonly vpc: ec2.IVpc;
+
+  constructor(scope: Construct, id: string, props: MigrationStackProps) {
+    super(scope, id, props, { phase: 0, stateful: false, summary: 'VPC, subnets and flow logs' });
+    const { vpc } = props.config;
+    if (vpc.mode === 'import') {
+      this.vpc = ec2.Vpc.fromLookup(this, 'Vpc', { vpcId: vpc.vpcId });
+      return;
+    }
+    const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
+      retention: vpc.flowLogRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      ipAddresses: ec2.IpAddresses.cidr(vpc.cidr),
+      maxAzs: vpc.maxAzs,
+      natGateways: vpc.natGateways,
+      subnetConfiguration: [
+        { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+        { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      flowLogs: {
+        all: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+      restrictDefaultSecurityGroup: true,
+    });
+  }
+}

@@ -1,0 +1,82 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
+import type { Construct } from 'constructs';
+import type { DatabaseEndpoint } from '../constructs/database';
+import { PublicLoadBalancer } from '../constructs/public-load-balancer';
+import { WebService } from '../constructs/web-service';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+export interface PlatformStackProps extends MigrationStackProps {
+  readonly vpc: ec2.IVpc;
+  readonly legacyDatabase: DatabaseEndpoint;
+  /** Environment the app computes for the monolith (service URLs, flag parameter names); added to the configured one. */
+  readonly legacyEnvironment?: Readonly<Record<string, string>>;
+}
+
+/** The ECS cluster, the public ALB, and the monolith behind it (the listener's default action). */
+export class PlatformStack extends MigrationStack {
+  readonly cluster: ecs.Cluster;
+  readonly legacy: WebService;
+  readonly loadBalancer: PublicLoadBalancer;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props, {
+      phase: 0,
+      stateful: false,
+      summary: 'ECS cluster, public ALB, legacy service',
+    });
+    const { config, legacyDatabase: db } = props;
+
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENHANCED,
+      defaultCloudMapNamespace: {
+        name: serviceConnectNamespace(config.name),
+        type: servicediscovery.NamespaceType.HTTP,
+        useForServiceConnect: true,
+      },
+    });
+
+    const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'LegacyDatabaseSecret', db.secretArn);
+    this.legacy = new WebService(this, 'Legacy', {
+      cluster: this.cluster,
+      config: config.legacy,
+      loadBalanced: true,
+      extraEnvironment: {
+        DB_HOST: db.hostname,
+        DB_PORT: String(db.port),
+        DB_NAME: db.databaseName,
+        ...props.legacyEnvironment,
+      },
+      extraSecrets: {
+        DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
+      },
+    });
+
+    // Imported by id: the database's security group lives in a stateful stack (or outside the app).
+    const dbSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'LegacyDatabaseSecurityGroup',
+      db.securityGroupId,
+    );
+    dbSecurityGroup.addIngressRule(
+      this.legacy.securityGroup,
+      ec2.Port.tcp(db.port),
+      'legacy service to its database',
+    );
+
+    this.loadBalancer = new PublicLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      config: config.alb,
+      defaultTargetGroup: this.legacy.targetGroup,
+    });
+  }
+}
+
+/** The Cloud Map namespace Service Connect names live in. */
+export function serviceConnectNamespace(name: string): string {
+  return `${name}.internal`;
+}

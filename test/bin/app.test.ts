@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoInput } from '../helpers/test-app';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** Runs bin/app.ts as the CDK CLI does, with a config file and an output directory. */
+function runApp(configPath: string) {
+  const outdir = join(mkdtempSync(join(tmpdir(), 'app-')), 'cdk.out');
+  const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/app.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify({ config: configPath }) },
+  });
+  return { ...result, outdir };
+}
+
+describe('bin/app.ts with an invalid config file', () => {
+  it('prints every problem with its path and fix, exits non-zero and synthesizes nothing', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'bad.json');
+    const input = demoInput();
+    input.legacy.cpu = 300;
+    input.services[0].phase = 7;
+    writeFileSync(path, JSON.stringify(input));
+
+    const { status, stderr, outdir } = runApp(path);
+
+    expect(status).toBe(1);
+    expect(stderr).toContain(`Invalid configuration ${path} (2 problems):`);
+    expect(stderr).toContain('legacy.cpu: 300 is not allowed; use 256, 512, 1024, 2048, 4096, 8192 or 16384');
+    expect(stderr).toContain('services[0].phase: 7 is not allowed; use 0, 1, 2 or 3');
+    // The CDK CLI creates the output directory; the app must not write anything into it.
+    expect(existsSync(outdir) ? readdirSync(outdir) : []).toEqual([]);
+  });
+});

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { buildMigrationApp, type MigrationStacks } from '../../lib/app';
+import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
+import { parseConfigOrThrow } from '../../lib/config/parse-config';
+import type { MigrationConfig } from '../../lib/config/types';
+
+const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
+  context: Record<string, unknown>;
+};
+
+/**
+ * Every test app is built here: it loads cdk.json's context (feature flags), as `cdk synth` does, and
+ * skips Lambda bundling so tests stay fast. A bare `new App()` silently differs from the real synth.
+ */
+export function testApp(options: { bundle?: boolean; outdir?: string } = {}): App {
+  return new App({
+    outdir: options.outdir,
+    context: {
+      ...CDK_JSON.context,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
+  });
+}
+
+/**
+ * A deep copy of the demo config input, to derive variants from in tests. Untyped on purpose: tests
+ * write invalid values into it, and `parseConfig` is what checks them.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
+export function demoInput(): any {
+  return JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
+}
+
+/** Parses a config input (default: the demo), throwing on problems. */
+export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
+  return parseConfigOrThrow(input, '(test)');
+}
+
+/** Builds every stack of a configuration in a fresh test app. */
+export function buildStacks(cfg: MigrationConfig = config()): MigrationStacks & { app: App } {
+  const app = testApp();
+  return { app, ...buildMigrationApp(app, cfg) };
+}
+
+/** The template of the stack with that id suffix (e.g. `30-platform`) in a fresh build. */
+export function templateOf(stacks: MigrationStacks, idSuffix: string): Template {
+  const stack = stacks.all.find((s) => s.stackName.endsWith(idSuffix));
+  if (!stack)
+    throw new Error(`no stack ending in ${idSuffix}: ${stacks.all.map((s) => s.stackName).join(', ')}`);
+  return Template.fromStack(stack);
+}

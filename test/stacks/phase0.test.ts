@@ -1,0 +1,313 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
+
+const stacks = buildStacks();
+const network = templateOf(stacks, '10-network');
+const data = templateOf(stacks, '20-legacy-data');
+const platform = templateOf(stacks, '30-platform');
+
+describe('deploy order and stack roles', () => {
+  it('names show the deploy order and only data stacks are termination-protected', () => {
+    expect(stacks.all.map((s) => [s.stackName, s.terminationProtection])).toEqual([
+      ['demo-10-network', false],
+      ['demo-20-legacy-data', true],
+      ['demo-30-platform', false],
+    ]);
+    expect(stacks.platform.dependencies.map((s) => s.stackName).sort()).toEqual([
+      'demo-10-network',
+      'demo-20-legacy-data',
+    ]);
+  });
+});
+
+describe('network stack', () => {
+  it('has public, private-with-egress and isolated subnets in two AZs', () => {
+    network.resourceCountIs('AWS::EC2::Subnet', 6);
+    network.resourceCountIs('AWS::EC2::NatGateway', 1);
+    network.hasResourceProperties('AWS::EC2::VPC', { CidrBlock: '10.20.0.0/16' });
+    for (const name of ['public', 'private', 'isolated']) {
+      network.hasResourceProperties('AWS::EC2::Subnet', {
+        Tags: Match.arrayWith([{ Key: 'aws-cdk:subnet-name', Value: name }]),
+      });
+    }
+  });
+
+  it('logs all traffic to a retained log group with the configured retention', () => {
+    network.hasResourceProperties('AWS::EC2::FlowLog', {
+      TrafficType: 'ALL',
+      LogDestinationType: 'cloud-watch-logs',
+    });
+    network.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 90 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+});
+
+describe('legacy data stack', () => {
+  it('creates an encrypted, deletion-protected MySQL instance in isolated subnets', () => {
+    data.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'mysql',
+      EngineVersion: '8.4.9',
+      DBInstanceClass: 'db.t4g.medium',
+      DBInstanceIdentifier: 'demo-legacy',
+      StorageEncrypted: true,
+      DeletionProtection: true,
+      MultiAZ: true,
+      PubliclyAccessible: false,
+      BackupRetentionPeriod: 7,
+      EnableIAMDatabaseAuthentication: true,
+      AllocatedStorage: '50',
+      DBName: 'monolith',
+    });
+    const groups = data.findResources('AWS::RDS::DBSubnetGroup');
+    expect(Object.keys(groups)).toHaveLength(1);
+  });
+
+  it('snapshots the database and retains its secret on removal or replacement', () => {
+    data.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
+    data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('requires TLS through its parameter group', () => {
+    data.hasResourceProperties('AWS::RDS::DBParameterGroup', {
+      Parameters: { require_secure_transport: 'ON' },
+    });
+  });
+
+  it('creates the RDS log groups itself, with retention, before the instance', () => {
+    for (const type of ['error', 'slowquery']) {
+      data.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/aws/rds/instance/demo-legacy/${type}`, RetentionInDays: 90 },
+        DeletionPolicy: 'Retain',
+      });
+    }
+    const [instance] = Object.values(data.findResources('AWS::RDS::DBInstance'));
+    expect(instance.DependsOn).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^LegacyDatabaseLogsError/)]),
+    );
+  });
+
+  it('pins the logical IDs of stateful resources (renaming one would replace the database)', () => {
+    expect(Object.keys(data.findResources('AWS::RDS::DBInstance'))).toEqual(['LegacyDatabase4439AD9C']);
+    expect(Object.keys(data.findResources('AWS::SecretsManager::Secret'))).toEqual([
+      'LegacyDatabaseSecret64097DCB',
+    ]);
+    expect(Object.keys(data.findResources('AWS::EC2::SecurityGroup'))).toEqual([
+      'LegacyDatabaseSecurityGroup4CDBDB79',
+    ]);
+  });
+
+  it('has a database security group with no ingress of its own and no egress', () => {
+    data.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '255.255.255.255/32' })],
+      SecurityGroupIngress: Match.absent(),
+    });
+  });
+});
+
+describe('platform stack', () => {
+  it('runs an ECS cluster with Container Insights and a Service Connect namespace', () => {
+    platform.hasResourceProperties('AWS::ECS::Cluster', {
+      ClusterSettings: [{ Name: 'containerInsights', Value: 'enhanced' }],
+    });
+    platform.hasResourceProperties('AWS::ServiceDiscovery::HttpNamespace', { Name: 'demo.internal' });
+  });
+
+  it('puts an internet-facing ALB in public subnets with access logs to an encrypted private bucket', () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      Scheme: 'internet-facing',
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'routing.http.drop_invalid_header_fields.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+      ]),
+    });
+    platform.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 90, Status: 'Enabled' })] },
+    });
+  });
+
+  it('forwards every unmatched request to the legacy target group by default', () => {
+    const groups = platform.findResources('AWS::ElasticLoadBalancingV2::TargetGroup');
+    const [legacyGroup] = Object.keys(groups);
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      Protocol: 'HTTP',
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: { Ref: legacyGroup } }],
+    });
+  });
+
+  it('health-checks the legacy tasks on the configured path', () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/',
+      Matcher: { HttpCode: '200' },
+      Port: 80,
+      TargetType: 'ip',
+    });
+  });
+
+  it('runs the legacy service in private subnets with circuit breaker and rollback, and no desired count', () => {
+    platform.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      DesiredCount: Match.absent(),
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      },
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    });
+  });
+
+  it('autoscales the legacy service between the configured bounds on CPU', () => {
+    platform.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
+      MinCapacity: 2,
+      MaxCapacity: 6,
+    });
+    platform.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
+        TargetValue: 60,
+        PredefinedMetricSpecification: { PredefinedMetricType: 'ECSServiceAverageCPUUtilization' },
+      }),
+    });
+  });
+
+  it('logs the legacy containers to a retained log group with the configured retention', () => {
+    platform.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
+  });
+
+  it('gives the legacy task its own role and the database credentials as secrets', () => {
+    platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      Cpu: '512',
+      Memory: '1024',
+      TaskRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LegacyTaskTaskRole'), 'Arn'] },
+      ContainerDefinitions: [
+        Match.objectLike({
+          Image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+          Environment: Match.arrayWith([
+            { Name: 'APP_ENV', Value: 'demo' },
+            { Name: 'DB_PORT', Value: '3306' },
+          ]),
+          Secrets: Match.arrayWith([
+            { Name: 'DB_PASSWORD', ValueFrom: Match.objectLike({ 'Fn::Join': Match.anyValue() }) },
+          ]),
+        }),
+      ],
+    });
+  });
+
+  it('allows only ALB -> legacy port and legacy -> database port', () => {
+    const ingress = Object.values(platform.findResources('AWS::EC2::SecurityGroupIngress')).map(
+      (r) => r.Properties,
+    );
+    expect(ingress).toHaveLength(2);
+    expect(ingress).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          FromPort: 80,
+          ToPort: 80,
+          SourceSecurityGroupId: {
+            'Fn::GetAtt': [expect.stringMatching(/^LoadBalancerSecurityGroup/), 'GroupId'],
+          },
+        }),
+        expect.objectContaining({
+          FromPort: 3306,
+          ToPort: 3306,
+          GroupId: {
+            'Fn::GetStackOutput': expect.objectContaining({
+              StackName: 'demo-20-legacy-data',
+              OutputName: expect.stringMatching(/LegacyDatabaseSecurityGroup/),
+            }),
+          },
+          SourceSecurityGroupId: {
+            'Fn::GetAtt': [expect.stringMatching(/^LegacyServiceSecurityGroup/), 'GroupId'],
+          },
+        }),
+      ]),
+    );
+    // The ALB accepts the listener port from anywhere and sends only to the legacy port.
+    platform.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('Public ALB'),
+      SecurityGroupIngress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80 })],
+    });
+    platform.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 80, ToPort: 80 });
+  });
+});
+
+describe('configuration variants', () => {
+  it('serves HTTPS with a certificate and redirects HTTP', () => {
+    const input = demoInput();
+    Object.assign(input.alb, {
+      certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
+    });
+    const t = Template.fromStack(buildStacks(config(input)).platform);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 443,
+      Protocol: 'HTTPS',
+      SslPolicy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
+      Port: 80,
+      DefaultActions: [
+        {
+          Type: 'redirect',
+          RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }),
+        },
+      ],
+    });
+  });
+
+  it('connects to an imported legacy database without creating a data stack', () => {
+    const input = demoInput();
+    input.legacy.database = {
+      mode: 'import',
+      engine: 'postgres',
+      endpoint: 'legacy.cluster-abc.eu-west-1.rds.amazonaws.com',
+      port: 5432,
+      securityGroupId: 'sg-0123456789abcdef0',
+      secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-db-AbCdEf',
+      databaseName: 'shop',
+    };
+    const built = buildStacks(config(input));
+    expect(built.legacyData).toBeUndefined();
+    expect(built.all.map((s) => s.stackName)).toEqual(['demo-10-network', 'demo-30-platform']);
+    Template.fromStack(built.platform).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      GroupId: 'sg-0123456789abcdef0',
+      FromPort: 5432,
+    });
+  });
+
+  it('creates a Postgres database with TLS forced', () => {
+    const input = demoInput();
+    input.legacy.database = {
+      engine: 'postgres',
+      engineVersion: '16.4',
+      multiAz: false,
+      databaseName: 'shop',
+    };
+    const t = Template.fromStack(buildStacks(config(input)).legacyData as never);
+    t.hasResourceProperties('AWS::RDS::DBInstance', {
+      Engine: 'postgres',
+      EngineVersion: '16.4',
+      MultiAZ: false,
+      Port: '5432',
+    });
+    t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+});
