@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -64,7 +65,7 @@ export class WebService extends Construct {
     }
 
     this.container = this.taskDefinition.addContainer('App', {
-      image: ecs.ContainerImage.fromRegistry(config.image),
+      image: containerImage(this, config.image),
       essential: true,
       portMappings: [
         { name: PORT_MAPPING_NAME, containerPort: config.port, appProtocol: ecs.AppProtocol.http },
@@ -143,4 +144,21 @@ export class WebService extends Construct {
   get securityGroup(): ec2.ISecurityGroup {
     return this.service.connections.securityGroups[0];
   }
+}
+
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)[:@](.+)$/;
+
+/**
+ * An image from ECR is pulled through its repository so that the execution role is granted exactly
+ * that repository; any other registry is pulled anonymously.
+ */
+export function containerImage(scope: Construct, image: string): ecs.ContainerImage {
+  const ecrImage = ECR_IMAGE.exec(image);
+  if (!ecrImage) return ecs.ContainerImage.fromRegistry(image);
+  const [, account, region, repositoryName, tagOrDigest] = ecrImage;
+  const repository = ecr.Repository.fromRepositoryAttributes(scope, 'Repository', {
+    repositoryName,
+    repositoryArn: `arn:aws:ecr:${region}:${account}:repository/${repositoryName}`,
+  });
+  return ecs.ContainerImage.fromEcrRepository(repository, tagOrDigest);
 }

@@ -322,3 +322,11 @@ describe('loading a file', () => {
     expect(() => selectConfig(42)).toThrow(/config: pass a file path: -c config=envs\/prod\.json/);
   });
 });
+
+describe('envs/example.json', () => {
+  it('is a valid environment file (the README points to it)', () => {
+    const example = loadConfigFile(join(__dirname, '..', '..', 'envs', 'example.json'));
+    expect(example).toMatchObject({ name: 'shop-prod', account: '123456789012', region: 'eu-west-1' });
+    expect(example.legacy.database.mode).toBe('import');
+  });
+});

@@ -1,4 +1,6 @@
+import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { loadConfigFile } from '../../lib/config/load';
 import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
 
 const stacks = buildStacks();
@@ -309,5 +311,39 @@ describe('configuration variants', () => {
       Port: '5432',
     });
     t.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+});
+
+describe('envs/example.json', () => {
+  it('synthesizes for a concrete account and region with HTTPS and an imported legacy database', () => {
+    const built = buildStacks(loadConfigFile(join(__dirname, '..', '..', 'envs', 'example.json')));
+    expect(built.all.map((s) => s.stackName)).toEqual(['shop-prod-10-network', 'shop-prod-30-platform']);
+    expect(built.platform.region).toBe('eu-west-1');
+    const t = Template.fromStack(built.platform);
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
+    // An ECR image is pulled with a grant on exactly its repository.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+            Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/shop-monolith',
+          }),
+        ]),
+      },
+    });
+    // In a concrete region the ELB log-delivery account is a literal, not a region map lookup.
+    t.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: {
+              AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::156460612806:root']] },
+              Service: 'logdelivery.elasticloadbalancing.amazonaws.com',
+            },
+          }),
+        ]),
+      },
+    });
   });
 });
