@@ -1,19 +1,31 @@
-import { type App, Validations } from 'aws-cdk-lib';
+import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { MigrationConfig } from './config/types';
+import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
+import { legacyMigrationWiring } from './flags/legacy-wiring';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
-import type { MigrationStack } from './stacks/migration-stack';
-import { stackId } from './stacks/migration-stack';
+import { type MigrationStack, stackId } from './stacks/migration-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PlatformStack } from './stacks/platform-stack';
+import { ServiceDataStack } from './stacks/service-data-stack';
+import { ServiceStack } from './stacks/service-stack';
 
-/** The stacks of one environment, in deploy order. */
+/** The stacks of one extracted service; which exist depends on its phase. */
+export interface ServiceStacks {
+  readonly config: ExtractedServiceConfig;
+  /** From phase 1: database and flags (stateful). */
+  readonly data?: ServiceDataStack;
+  /** From phase 1: the Fargate service. */
+  readonly service?: ServiceStack;
+}
+
+/** The stacks of one environment. */
 export interface MigrationStacks {
   readonly network: NetworkStack;
   /** Absent when the legacy database is imported. */
   readonly legacyData?: LegacyDataStack;
   readonly platform: PlatformStack;
+  readonly services: readonly ServiceStacks[];
   /** Every stack in deploy order. */
   readonly all: readonly MigrationStack[];
 }
@@ -27,34 +39,71 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   const { vpc } = network;
 
   const legacyDb = config.legacy.database;
-  let legacyData: LegacyDataStack | undefined;
-  let legacyEndpoint: DatabaseEndpoint;
-  if (legacyDb.mode === 'create') {
-    legacyData = new LegacyDataStack(app, stackId(config, 20, 'legacy-data'), {
-      config,
-      vpc,
-      database: legacyDb,
-    });
-    legacyEndpoint = legacyData.endpoint;
-  } else {
-    legacyEndpoint = {
-      engine: legacyDb.engine,
-      hostname: legacyDb.endpoint,
-      port: legacyDb.port,
-      databaseName: legacyDb.databaseName,
-      securityGroupId: legacyDb.securityGroupId,
-      secretArn: legacyDb.secretArn,
-    };
-  }
+  const legacyData =
+    legacyDb.mode === 'create'
+      ? new LegacyDataStack(app, stackId(config, 20, 'legacy-data'), { config, vpc, database: legacyDb })
+      : undefined;
+  const legacyEndpoint = legacyData?.endpoint ?? importedEndpoint(legacyDb as ImportedDatabaseConfig);
+
+  const migrating = config.services.filter((s) => s.phase >= 1);
+  const dataStacks = new Map(
+    migrating.map((s) => [
+      s.name,
+      new ServiceDataStack(app, stackId(config, 20, `${s.name}-data`), { config, vpc, service: s }),
+    ]),
+  );
 
   const platform = new PlatformStack(app, stackId(config, 30, 'platform'), {
     config,
     vpc,
     legacyDatabase: legacyEndpoint,
+    migration: legacyMigrationWiring(config, migrating),
+  });
+  // The monolith reads the flags by name (no token to carry the dependency): they must exist first.
+  for (const data of dataStacks.values())
+    platform.addStackDependency(data, 'the legacy service reads its flag parameters');
+
+  const services: ServiceStacks[] = config.services.map((s) => {
+    const data = dataStacks.get(s.name);
+    if (!data) return { config: s };
+    const service = new ServiceStack(app, stackId(config, 40, `${s.name}-service`), {
+      config,
+      service: s,
+      cluster: platform.cluster,
+      database: data.endpoint,
+      legacyDatabase: legacyEndpoint,
+      legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
+      flagNames: data.flags.names,
+      callerSecurityGroupIds: [platform.legacy.securityGroup.securityGroupId],
+    });
+    if (!s.legacyReadSecretArn) {
+      Annotations.of(service).addWarningV2(
+        'migration:legacy-master-secret',
+        `${s.name} reads the legacy database with its master secret; set services[].legacyReadSecretArn to a read-only user's secret`,
+      );
+    }
+    return { config: s, data, service };
   });
 
-  const all: MigrationStack[] = [network, ...(legacyData ? [legacyData] : []), platform];
-  return { network, legacyData, platform, all };
+  const all: MigrationStack[] = [
+    network,
+    ...(legacyData ? [legacyData] : []),
+    ...dataStacks.values(),
+    platform,
+    ...services.flatMap((s) => (s.service ? [s.service] : [])),
+  ];
+  return { network, legacyData, platform, services, all };
+}
+
+function importedEndpoint(db: ImportedDatabaseConfig): DatabaseEndpoint {
+  return {
+    engine: db.engine,
+    hostname: db.endpoint,
+    port: db.port,
+    databaseName: db.databaseName,
+    securityGroupId: db.securityGroupId,
+    secretArn: db.secretArn,
+  };
 }
 
 /** cdk-nag AwsSolutions on the whole app: synth fails on any finding that is not acknowledged. */

@@ -1,5 +1,5 @@
+import { type ConfigProblem, join, listOr, Reader } from '../validation/reader';
 import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
-import { type ConfigProblem, join, listOr, Reader } from './reader';
 import type {
   AlarmThresholdsConfig,
   AlbConfig,
@@ -95,6 +95,7 @@ export function parseConfig(input: unknown): ParseResult {
     'name',
     'account',
     'region',
+    'tags',
     'vpc',
     'alb',
     'legacy',
@@ -120,6 +121,21 @@ export function parseConfig(input: unknown): ParseResult {
     r.problem(account === undefined ? 'account' : 'region', 'set both account and region, or neither');
   }
 
+  const tags = r.record(
+    'tags',
+    root.tags,
+    /^[A-Za-z0-9 _.:/=+@-]{1,128}$/,
+    'use 1-128 letters, digits, spaces or _ . : / = + @ -',
+    (path, v) =>
+      r.string(path, v, {
+        pattern: /^[A-Za-z0-9 _.:/=+@-]{0,256}$/,
+        fix: 'use up to 256 letters, digits, spaces or _ . : / = + @ -',
+      }),
+  );
+  for (const key of Object.keys(tags)) {
+    if (key.startsWith('aws:') || key.startsWith('migration:'))
+      r.problem(`tags.${key}`, 'the aws: and migration: prefixes are reserved; rename the tag');
+  }
   const vpc = readVpc(r, root.vpc);
   if (vpc.mode === 'import' && (account === undefined || region === undefined)) {
     r.problem('vpc.vpcId', 'importing a VPC needs a lookup: set account and region as well');
@@ -134,7 +150,18 @@ export function parseConfig(input: unknown): ParseResult {
   checkServicesTogether(r, services);
 
   if (r.problems.length > 0) return { ok: false, problems: r.problems };
-  const config: MigrationConfig = { name, account, region, vpc, alb, legacy, flags, notifications, services };
+  const config: MigrationConfig = {
+    name,
+    account,
+    region,
+    tags,
+    vpc,
+    alb,
+    legacy,
+    flags,
+    notifications,
+    services,
+  };
   return { ok: true, config };
 }
 

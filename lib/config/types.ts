@@ -19,6 +19,8 @@ export interface MigrationConfig {
   readonly account?: string;
   /** AWS region; absent means an environment-agnostic app. */
   readonly region?: string;
+  /** Tags on every stack, resource and flag parameter (cost allocation, ownership). */
+  readonly tags: Readonly<Record<string, string>>;
   readonly vpc: VpcConfig;
   readonly alb: AlbConfig;
   readonly legacy: LegacyConfig;

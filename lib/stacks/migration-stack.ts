@@ -47,6 +47,7 @@ export abstract class MigrationStack extends Stack {
     });
     this.config = config;
     for (const [key, value] of [
+      ...Object.entries(config.tags),
       ['migration:environment', config.name],
       [TAG_PHASE, String(role.phase)],
       [TAG_STATEFUL, String(role.stateful)],

@@ -1,18 +1,21 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
+import { parameterArn } from '../constructs/flag-parameters';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { WebService } from '../constructs/web-service';
+import type { LegacyMigrationWiring } from '../flags/legacy-wiring';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface PlatformStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
   readonly legacyDatabase: DatabaseEndpoint;
-  /** Environment the app computes for the monolith (service URLs, flag parameter names); added to the configured one. */
-  readonly legacyEnvironment?: Readonly<Record<string, string>>;
+  /** What the monolith's proxy needs to know about the extracted services (environment, flag reads). */
+  readonly migration: LegacyMigrationWiring;
 }
 
 /** The ECS cluster, the public ALB, and the monolith behind it (the listener's default action). */
@@ -48,13 +51,22 @@ export class PlatformStack extends MigrationStack {
         DB_HOST: db.hostname,
         DB_PORT: String(db.port),
         DB_NAME: db.databaseName,
-        ...props.legacyEnvironment,
+        ...props.migration.environment,
       },
       extraSecrets: {
         DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
         DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
       },
     });
+
+    if (props.migration.readableParameters.length > 0) {
+      this.legacy.taskDefinition.taskRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: ['ssm:GetParameter'],
+          resources: props.migration.readableParameters.map((name) => parameterArn(this, name)),
+        }),
+      );
+    }
 
     // Imported by id: the database's security group lives in a stateful stack (or outside the app).
     const dbSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(

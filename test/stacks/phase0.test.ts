@@ -3,7 +3,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfigFile } from '../../lib/config/load';
 import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
 
-const stacks = buildStacks();
+/** The demo with every service still at phase 0: only the baseline stacks. */
+function phase0Input() {
+  const input = demoInput();
+  for (const s of input.services) s.phase = 0;
+  return input;
+}
+
+const stacks = buildStacks(config(phase0Input()));
 const network = templateOf(stacks, '10-network');
 const data = templateOf(stacks, '20-legacy-data');
 const platform = templateOf(stacks, '30-platform');
@@ -254,7 +261,7 @@ describe('platform stack', () => {
 
 describe('configuration variants', () => {
   it('serves HTTPS with a certificate and redirects HTTP', () => {
-    const input = demoInput();
+    const input = phase0Input();
     Object.assign(input.alb, {
       certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
     });
@@ -276,7 +283,7 @@ describe('configuration variants', () => {
   });
 
   it('connects to an imported legacy database without creating a data stack', () => {
-    const input = demoInput();
+    const input = phase0Input();
     input.legacy.database = {
       mode: 'import',
       engine: 'postgres',
@@ -296,7 +303,7 @@ describe('configuration variants', () => {
   });
 
   it('creates a Postgres database with TLS forced', () => {
-    const input = demoInput();
+    const input = phase0Input();
     input.legacy.database = {
       engine: 'postgres',
       engineVersion: '16.4',

@@ -1,0 +1,13 @@
+import { FLAG_KINDS, type FlagKind } from './documents';
+
+/** The SSM parameter names of one service's flags: `<prefix>/<service>/<kind>`. A contract: never rename. */
+export type FlagParameterNames = { readonly [K in FlagKind]: string };
+
+export function flagParameterNames(prefix: string, service: string): FlagParameterNames {
+  return Object.fromEntries(
+    FLAG_KINDS.map((kind) => [kind, `${prefix}/${service}/${kind}`]),
+  ) as FlagParameterNames;
+}
+
+/** The label the flag guard moves to each version it has checked. */
+export const LAST_GOOD_LABEL = 'last-good';

@@ -1,0 +1,41 @@
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type { Construct } from 'constructs';
+import type { ExtractedServiceConfig } from '../config/types';
+import { Database, type DatabaseEndpoint } from '../constructs/database';
+import { FlagParameters } from '../constructs/flag-parameters';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+export interface ServiceDataStackProps extends MigrationStackProps {
+  readonly vpc: ec2.IVpc;
+  readonly service: ExtractedServiceConfig;
+}
+
+/**
+ * Stateful, per extracted service from phase 1: its own database and secret, and its flag parameters
+ * (runtime-owned: created once, never reset by a deploy). Never renamed, never replaced.
+ */
+export class ServiceDataStack extends MigrationStack {
+  readonly endpoint: DatabaseEndpoint;
+  readonly flags: FlagParameters;
+
+  constructor(scope: Construct, id: string, props: ServiceDataStackProps) {
+    const { service, config } = props;
+    super(scope, id, props, {
+      phase: 1,
+      stateful: true,
+      summary: `${service.name} database, its secret, flag parameters`,
+    });
+    const database = new Database(this, 'Database', {
+      vpc: props.vpc,
+      config: service.database,
+      instanceIdentifier: `${config.name}-${service.name}`,
+    });
+    this.endpoint = database.endpoint;
+    this.flags = new FlagParameters(this, 'Flags', {
+      parameterPrefix: config.flags.parameterPrefix,
+      serviceName: service.name,
+      routingTier: config.flags.tier,
+      tags: config.tags,
+    });
+  }
+}

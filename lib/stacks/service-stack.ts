@@ -1,0 +1,105 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import type { ExtractedServiceConfig } from '../config/types';
+import type { DatabaseEndpoint } from '../constructs/database';
+import { parameterArn } from '../constructs/flag-parameters';
+import { WebService } from '../constructs/web-service';
+import type { FlagParameterNames } from '../flags/parameters';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+export interface ServiceStackProps extends MigrationStackProps {
+  readonly cluster: ecs.ICluster;
+  readonly service: ExtractedServiceConfig;
+  /** The service's own database. */
+  readonly database: DatabaseEndpoint;
+  /** The monolith's database, read by the organic import (and the bulk migration). */
+  readonly legacyDatabase: DatabaseEndpoint;
+  /** The secret the service reads the legacy database with: read-only when configured, else the master. */
+  readonly legacyReadSecretArn: string;
+  readonly flagNames: FlagParameterNames;
+  /** Security groups of the callers (the monolith's proxy, later the gateway), admitted on the service port. */
+  readonly callerSecurityGroupIds: readonly string[];
+}
+
+/**
+ * An extracted service from phase 1: a Fargate service published under its name through Service
+ * Connect (the monolith proxies to `http://<name>:<port>`), with its own database and read access to the
+ * legacy database for the organic import of a user on first touch.
+ */
+export class ServiceStack extends MigrationStack {
+  readonly web: WebService;
+
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    const { service, database: db, legacyDatabase: legacyDb, config } = props;
+    super(scope, id, props, {
+      phase: 1,
+      stateful: false,
+      summary: `${service.name} service (Fargate, Service Connect)`,
+    });
+
+    const ownSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn);
+    const legacySecret = secretsmanager.Secret.fromSecretCompleteArn(
+      this,
+      'LegacyReadSecret',
+      props.legacyReadSecretArn,
+    );
+
+    this.web = new WebService(this, 'Service', {
+      cluster: props.cluster,
+      config: service,
+      serviceConnectDnsName: service.name,
+      extraEnvironment: {
+        DB_HOST: db.hostname,
+        DB_PORT: String(db.port),
+        DB_NAME: db.databaseName,
+        LEGACY_DB_ENGINE: legacyDb.engine,
+        LEGACY_DB_HOST: legacyDb.hostname,
+        LEGACY_DB_PORT: String(legacyDb.port),
+        LEGACY_DB_NAME: legacyDb.databaseName,
+        MIGRATION_SERVICE_NAME: service.name,
+        MIGRATION_CUTOVER_PARAMETER: props.flagNames.cutover,
+        MIGRATION_FLAG_CACHE_TTL_SECONDS: String(config.flags.cacheTtlSeconds),
+      },
+      extraSecrets: {
+        DB_USERNAME: ecs.Secret.fromSecretsManager(ownSecret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(ownSecret, 'password'),
+        LEGACY_DB_USERNAME: ecs.Secret.fromSecretsManager(legacySecret, 'username'),
+        LEGACY_DB_PASSWORD: ecs.Secret.fromSecretsManager(legacySecret, 'password'),
+      },
+    });
+
+    // The service reads the cutover document: after the point of no return it stops importing from legacy.
+    this.web.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [parameterArn(this, props.flagNames.cutover)],
+      }),
+    );
+
+    for (const [i, id] of props.callerSecurityGroupIds.entries()) {
+      this.web.securityGroup.addIngressRule(
+        ec2.Peer.securityGroupId(id),
+        ec2.Port.tcp(service.port),
+        `caller ${i + 1} to the ${service.name} service (Service Connect)`,
+      );
+    }
+    const port = (endpoint: DatabaseEndpoint) => ec2.Port.tcp(endpoint.port);
+    ec2.SecurityGroup.fromSecurityGroupId(this, 'DatabaseSecurityGroup', db.securityGroupId).addIngressRule(
+      this.web.securityGroup,
+      port(db),
+      `${service.name} service to its database`,
+    );
+    ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'LegacyDatabaseSecurityGroup',
+      legacyDb.securityGroupId,
+    ).addIngressRule(
+      this.web.securityGroup,
+      port(legacyDb),
+      `${service.name} service to the legacy database (organic import)`,
+    );
+  }
+}

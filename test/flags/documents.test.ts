@@ -1,0 +1,203 @@
+import { INITIAL_DOCUMENTS, parseFlag, serializeFlag, TIER_MAX_BYTES } from '../../lib/flags/documents';
+
+function errorsOf(
+  kind: 'routing' | 'cutover' | 'gateway',
+  text: string,
+  maxBytes?: number,
+): readonly string[] {
+  const result = parseFlag(kind, text, maxBytes);
+  return result.ok ? [] : result.errors;
+}
+
+describe('valid documents', () => {
+  it.each([
+    ['routing', '{"mode":"off"}', { mode: 'off', users: [], percent: 0 }],
+    [
+      'routing',
+      '{"mode":"users","users":["42","alice@example.com"]}',
+      { mode: 'users', users: ['42', 'alice@example.com'], percent: 0 },
+    ],
+    [
+      'routing',
+      '{"mode":"percent","percent":10,"reason":"ramp"}',
+      { mode: 'percent', users: [], percent: 10, reason: 'ramp' },
+    ],
+    ['routing', '{"mode":"all","users":["1"],"percent":5}', { mode: 'all', users: ['1'], percent: 5 }],
+    ['cutover', '{"completed":false}', { completed: false }],
+    [
+      'cutover',
+      '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}',
+      { completed: true, completedAt: '2026-11-26T10:00:00Z', runId: 'users-cutover-1' },
+    ],
+    ['gateway', '{"weight":0}', { weight: 0 }],
+    ['gateway', '{"weight":100,"reason":"done"}', { weight: 100, reason: 'done' }],
+  ] as const)('%s %s', (kind, text, expected) => {
+    expect(parseFlag(kind, text)).toEqual({ ok: true, value: expected });
+  });
+
+  it('round-trips every initial document through serialize and parse', () => {
+    for (const kind of ['routing', 'cutover', 'gateway'] as const) {
+      expect(parseFlag(kind, serializeFlag(kind, INITIAL_DOCUMENTS[kind]))).toEqual({
+        ok: true,
+        value: INITIAL_DOCUMENTS[kind],
+      });
+    }
+  });
+});
+
+describe('bad documents are rejected with a message naming the field and the fix', () => {
+  const cases: [string, 'routing' | 'cutover' | 'gateway', string, string][] = [
+    ['not JSON', 'routing', '{mode: off}', 'routing: not valid JSON ('],
+    ['empty text', 'routing', '', 'routing: not valid JSON ('],
+    ['a JSON array', 'routing', '[]', 'routing: expected an object, got an array'],
+    ['a JSON string', 'gateway', '"50"', 'gateway: expected an object, got "50"'],
+    ['null', 'cutover', 'null', 'cutover.completed: expected true or false, got missing'],
+    [
+      'unknown mode',
+      'routing',
+      '{"mode":"some"}',
+      'routing.mode: "some" is not allowed; use "off", "users", "percent" or "all"',
+    ],
+    [
+      'mode in capitals',
+      'routing',
+      '{"mode":"ALL"}',
+      'routing.mode: "ALL" is not allowed; use "off", "users", "percent" or "all"',
+    ],
+    [
+      'missing mode',
+      'routing',
+      '{"users":["1"]}',
+      'routing.mode: missing is not allowed; use "off", "users", "percent" or "all"',
+    ],
+    [
+      'percent 101',
+      'routing',
+      '{"mode":"percent","percent":101}',
+      'routing.percent: 101 is out of range; use a whole number from 0 to 100',
+    ],
+    [
+      'negative percent',
+      'routing',
+      '{"mode":"percent","percent":-1}',
+      'routing.percent: -1 is out of range; use a whole number from 0 to 100',
+    ],
+    [
+      'fractional percent',
+      'routing',
+      '{"mode":"percent","percent":12.5}',
+      'routing.percent: expected a whole number from 0 to 100, got 12.5',
+    ],
+    [
+      'percent as a string',
+      'routing',
+      '{"mode":"percent","percent":"10"}',
+      'routing.percent: expected a whole number from 0 to 100, got "10"',
+    ],
+    [
+      'percent mode without percent',
+      'routing',
+      '{"mode":"percent"}',
+      'routing.percent: mode "percent" needs a percent from 0 to 100',
+    ],
+    [
+      'users mode without users',
+      'routing',
+      '{"mode":"users","users":[]}',
+      'routing.users: mode "users" needs at least one user id; list them or use mode "off"',
+    ],
+    [
+      'numeric user id',
+      'routing',
+      '{"mode":"users","users":[42]}',
+      'routing.users[0]: expected a user id string, got 42; write ids as strings, e.g. "42"',
+    ],
+    [
+      'user id with a space',
+      'routing',
+      '{"mode":"users","users":["a b"]}',
+      'routing.users[0]: "a b" is not a valid user id; use 1-64 letters, digits or _ . @ : -',
+    ],
+    [
+      'empty user id',
+      'routing',
+      '{"mode":"users","users":[""]}',
+      'routing.users[0]: "" is not a valid user id',
+    ],
+    [
+      'duplicate user ids',
+      'routing',
+      '{"mode":"users","users":["7","8","7"]}',
+      'routing.users[2]: "7" is listed twice; list each user once',
+    ],
+    [
+      'users not an array',
+      'routing',
+      '{"mode":"users","users":"42"}',
+      'routing.users: expected an array, got "42"',
+    ],
+    [
+      'unknown key',
+      'routing',
+      '{"mode":"off","percentage":5}',
+      'routing.percentage: unknown key; expected one of mode, users, percent, reason',
+    ],
+    [
+      'reason too long',
+      'routing',
+      JSON.stringify({ mode: 'off', reason: 'x'.repeat(201) }),
+      'routing.reason: is 201 characters; keep it under 200',
+    ],
+    [
+      'cutover completed as a string',
+      'cutover',
+      '{"completed":"true"}',
+      'cutover.completed: expected true or false, got "true"',
+    ],
+    [
+      'completed without time or run',
+      'cutover',
+      '{"completed":true}',
+      'cutover.completedAt: expected a string (use an ISO-8601 UTC time such as "2026-11-26T10:00:00Z"), got missing',
+    ],
+    [
+      'completed with a local time',
+      'cutover',
+      '{"completed":true,"completedAt":"26/11/2026","runId":"r1"}',
+      'cutover.completedAt: "26/11/2026" is not valid; use an ISO-8601 UTC time',
+    ],
+    [
+      'not completed but with a run id',
+      'cutover',
+      '{"completed":false,"runId":"r1"}',
+      'cutover.runId: only applies when completed is true; remove it',
+    ],
+    [
+      'weight 150',
+      'gateway',
+      '{"weight":150}',
+      'gateway.weight: 150 is out of range; use a whole number from 0 (all legacy) to 100 (all gateway)',
+    ],
+    ['missing weight', 'gateway', '{}', 'gateway.weight: expected a whole number from 0 to 100, got missing'],
+  ];
+
+  it.each(cases)('%s', (_name, kind, text, expected) => {
+    const errors = errorsOf(kind, text);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.some((e) => e.startsWith(expected))).toBe(true);
+  });
+
+  it('rejects a document over the standard tier and accepts it in the advanced tier', () => {
+    const users = Array.from({ length: 400 }, (_, i) => `user-${100000 + i}`);
+    const text = JSON.stringify({ mode: 'users', users });
+    expect(Buffer.byteLength(text)).toBeGreaterThan(TIER_MAX_BYTES.standard);
+    expect(errorsOf('routing', text)).toEqual([
+      `routing: the document is ${Buffer.byteLength(text)} bytes, over the 4096-byte limit of its SSM tier; shorten the user list (use percent mode) or use the advanced tier`,
+    ]);
+    expect(parseFlag('routing', text, TIER_MAX_BYTES.advanced).ok).toBe(true);
+  });
+
+  it('reports every problem of a document at once', () => {
+    expect(errorsOf('routing', '{"mode":"x","percent":200,"users":[1]}')).toHaveLength(3);
+  });
+});
