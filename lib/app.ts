@@ -6,6 +6,7 @@ import { legacyMigrationWiring } from './flags/legacy-wiring';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
 import { type MigrationStack, stackId } from './stacks/migration-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { OperationsStack } from './stacks/operations-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ServiceDataStack } from './stacks/service-data-stack';
 import { ServiceStack } from './stacks/service-stack';
@@ -26,6 +27,8 @@ export interface MigrationStacks {
   readonly legacyData?: LegacyDataStack;
   readonly platform: PlatformStack;
   readonly services: readonly ServiceStacks[];
+  /** From phase 1 of any service: alerts, alarms and the traffic-control hooks. */
+  readonly operations?: OperationsStack;
   /** Every stack in deploy order. */
   readonly all: readonly MigrationStack[];
 }
@@ -85,14 +88,31 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     return { config: s, data, service };
   });
 
+  const operated = services.flatMap((s) =>
+    s.service && s.data ? [{ ...s, service: s.service, data: s.data }] : [],
+  );
+  const operations =
+    operated.length > 0
+      ? new OperationsStack(app, stackId(config, 60, 'operations'), {
+          config,
+          services: operated.map((s) => ({
+            config: s.config,
+            flagNames: s.data.flags.names,
+            clusterName: platform.cluster.clusterName,
+            ecsServiceName: s.service.web.service.serviceName,
+          })),
+        })
+      : undefined;
+
   const all: MigrationStack[] = [
     network,
     ...(legacyData ? [legacyData] : []),
     ...dataStacks.values(),
     platform,
     ...services.flatMap((s) => (s.service ? [s.service] : [])),
+    ...(operations ? [operations] : []),
   ];
-  return { network, legacyData, platform, services, all };
+  return { network, legacyData, platform, services, operations, all };
 }
 
 function importedEndpoint(db: ImportedDatabaseConfig): DatabaseEndpoint {

@@ -89,7 +89,15 @@ export class WebService extends Construct {
       enableECSManagedTags: true,
       serviceConnectConfiguration: {
         services: props.serviceConnectDnsName
-          ? [{ portMappingName: PORT_MAPPING_NAME, dnsName: props.serviceConnectDnsName, port: config.port }]
+          ? [
+              {
+                portMappingName: PORT_MAPPING_NAME,
+                // The discovery name is unique per service (the port name is not) and names its metrics.
+                discoveryName: props.serviceConnectDnsName,
+                dnsName: props.serviceConnectDnsName,
+                port: config.port,
+              },
+            ]
           : undefined,
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },

@@ -25,6 +25,7 @@ describe('deploy order with a service at phase 1', () => {
       'demo-20-users-data',
       'demo-30-platform',
       'demo-40-users-service',
+      'demo-60-operations',
     ]);
     expect(users.data?.terminationProtection).toBe(true);
     expect(stacks.platform.dependencies.map((s) => s.stackName)).toContain('demo-20-users-data');
@@ -149,7 +150,7 @@ describe('service stack', () => {
       ServiceConnectConfiguration: {
         Enabled: true,
         Namespace: 'demo.internal',
-        Services: [{ PortName: 'http', ClientAliases: [{ DnsName: 'users', Port: 80 }] }],
+        Services: [{ PortName: 'http', DiscoveryName: 'users', ClientAliases: [{ DnsName: 'users', Port: 80 }] }],
         LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
       },
     });
@@ -321,6 +322,7 @@ describe('two services at different phases', () => {
       'demo-30-platform',
       'demo-40-users-service',
       'demo-40-billing-service',
+      'demo-60-operations',
     ]);
     expect(built.services.map((s) => [s.config.name, Boolean(s.data), Boolean(s.service)])).toEqual([
       ['users', true, true],

@@ -1,0 +1,96 @@
+/**
+ * auto-rollback: EventBridge "CloudWatch Alarm State Change" to ALARM for one of a service's alarms ->
+ * switch what can be switched back without losing data (see decide.ts), log it and alert.
+ */
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { FlagStore } from '../../lib/flags/ssm-store';
+import { Alerts } from '../shared/alerts';
+import { type HookEnvironment, readHookEnvironment } from '../shared/environment';
+import { jsonLogger, type Logger } from '../shared/log';
+import { planRollback } from './decide';
+
+export interface AlarmChangeDetail {
+  readonly alarmName?: string;
+  readonly state?: { readonly value?: string; readonly reason?: string };
+  readonly previousState?: { readonly value?: string };
+}
+
+export interface RollbackDependencies {
+  readonly env: HookEnvironment;
+  readonly ssm: SSMClient;
+  readonly alerts: Alerts;
+  readonly logger: Logger;
+}
+
+export type RollbackResult =
+  | { readonly status: 'ignored'; readonly reason: string }
+  | { readonly status: 'done'; readonly summary: string; readonly wrote: readonly string[] };
+
+export async function rollback(
+  event: EventBridgeEvent<string, AlarmChangeDetail>,
+  deps: RollbackDependencies,
+): Promise<RollbackResult> {
+  const { logger } = deps;
+  const alarmName = event?.detail?.alarmName;
+  const state = event?.detail?.state?.value;
+  if (typeof alarmName !== 'string' || typeof state !== 'string') {
+    logger.log('error', 'malformed event: no detail.alarmName or detail.state.value', { event });
+    logger.metric('MalformedEvent', 1, { Hook: 'auto-rollback' });
+    return { status: 'ignored', reason: 'malformed event' };
+  }
+  if (state !== 'ALARM') return { status: 'ignored', reason: `${alarmName} is ${state}, not ALARM` };
+  const service = deps.env.services.find((s) => s.alarmNames.includes(alarmName));
+  if (!service) {
+    logger.log('warn', 'alarm of no migrating service', { alarmName });
+    return { status: 'ignored', reason: `${alarmName} belongs to no migrating service` };
+  }
+
+  const store = new FlagStore(service.names, deps.ssm, service.routingMaxBytes);
+  const plan = planRollback({
+    service: service.service,
+    phase: service.phase,
+    alarmName,
+    flags: await store.lastGoodSet(),
+  });
+  const wrote: string[] = [];
+  // Gateway first: it takes the new path out of traffic at the ALB in one step.
+  if (plan.gateway) wrote.push(`${service.names.gateway} v${await store.put('gateway', plan.gateway)}`);
+  if (plan.routing) wrote.push(`${service.names.routing} v${await store.put('routing', plan.routing)}`);
+
+  logger.log(wrote.length > 0 ? 'warn' : 'error', plan.summary, {
+    service: service.service,
+    alarmName,
+    wrote,
+    reason: event.detail.state?.reason,
+  });
+  logger.metric(wrote.length > 0 ? 'AutoRollback' : 'AutoRollbackNotPossible', 1, {
+    Service: service.service,
+  });
+  await deps.alerts.publish(
+    `Migration ${wrote.length > 0 ? 'rolled back' : 'alarm, no rollback possible'}: ${service.service}`,
+    {
+      alarmName,
+      alarmReason: event.detail.state?.reason,
+      summary: plan.summary,
+      wrote,
+    },
+  );
+  return { status: 'done', summary: plan.summary, wrote };
+}
+
+let dependencies: RollbackDependencies | undefined;
+
+export async function handler(event: EventBridgeEvent<string, AlarmChangeDetail>): Promise<RollbackResult> {
+  dependencies ??= (() => {
+    const env = readHookEnvironment();
+    return {
+      env,
+      ssm: new SSMClient({}),
+      alerts: new Alerts(env.alertTopicArn, new SNSClient({})),
+      logger: jsonLogger('auto-rollback'),
+    };
+  })();
+  return rollback(event, dependencies);
+}

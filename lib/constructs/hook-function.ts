@@ -1,0 +1,79 @@
+import { join } from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The pinned Lambda runtime of every hook (never "latest": a deploy must not change it silently). */
+export const HOOK_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface HookFunctionProps {
+  /** Directory under lambda/ holding `handler.ts` with an exported `handler`. */
+  readonly hook: string;
+  readonly description: string;
+  readonly environment: Readonly<Record<string, string>>;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySizeMiB?: number;
+  /**
+   * At most this many invocations at once. The hooks run with 1 so that two events for the same
+   * parameter are handled one after the other (EventBridge retries a throttled invocation).
+   * @default 1
+   */
+  readonly reservedConcurrency?: number;
+}
+
+/**
+ * The house Lambda: Node.js 24 on ARM64, an ESM bundle minified with source maps by the local esbuild
+ * (never Docker), an explicit log group with retention, and its own role that may write only that log
+ * group. Grants for the function's work are added by the caller.
+ */
+export class HookFunction extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: HookFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.hook} hook: writes its own logs; further grants are explicit`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new nodejs.NodejsFunction(this, 'Resource', {
+      entry: join(ROOT, 'lambda', props.hook, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: HOOK_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      timeout: props.timeout ?? Duration.seconds(30),
+      memorySize: props.memorySizeMiB ?? 256,
+      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
+      role: this.role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      projectRoot: ROOT,
+      depsLockFilePath: join(ROOT, 'package-lock.json'),
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node24',
+        minify: true,
+        sourceMap: true,
+        // The runtime ships AWS SDK v3; bundling it would only add size.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+      },
+    });
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * The rules every write to a service's flags must respect, shared by the flag guard (which undoes a bad
+ * write, however it was made) and the CLI (which refuses it before writing). Pure: no SDK, no env.
+ */
+import type { CutoverDocument, FlagDocument, FlagKind, GatewayDocument, RoutingDocument } from './documents';
+
+/** The documents of one service as last validated. */
+export interface FlagSet {
+  readonly routing: RoutingDocument;
+  readonly cutover: CutoverDocument;
+  readonly gateway: GatewayDocument;
+}
+
+/** Why a write breaks the rules, with what to do instead. Empty when the write is allowed. */
+export function violations<K extends FlagKind>(
+  kind: K,
+  proposed: FlagDocument<K>,
+  current: FlagSet,
+): string[] {
+  const cutover = current.cutover;
+  switch (kind) {
+    case 'routing': {
+      const routing = proposed as RoutingDocument;
+      if (cutover.completed && routing.mode !== 'all') {
+        return [
+          `the bulk migration completed at ${cutover.completedAt} (run ${cutover.runId}): routing must stay "all", ` +
+            `because the monolith's database no longer has the data written since. Routing "${routing.mode}" would lose it. ` +
+            'Fix forward, or see the emergency override in docs/runbook.md.',
+        ];
+      }
+      return [];
+    }
+    case 'cutover': {
+      const next = proposed as CutoverDocument;
+      if (cutover.completed && !next.completed) {
+        return [
+          `the point of no return was passed at ${cutover.completedAt} (run ${cutover.runId}) and cannot be undone by a flag write`,
+        ];
+      }
+      if (
+        cutover.completed &&
+        next.completed &&
+        (next.runId !== cutover.runId || next.completedAt !== cutover.completedAt)
+      ) {
+        return [`the cutover is already recorded (run ${cutover.runId}); it is written once`];
+      }
+      if (!cutover.completed && next.completed && current.routing.mode !== 'all') {
+        return [`the cutover can only be recorded while routing is "all" (it is "${current.routing.mode}")`];
+      }
+      return [];
+    }
+    default:
+      return [];
+  }
+}
+
+/** The current set with one document replaced. */
+export function withDocument<K extends FlagKind>(current: FlagSet, kind: K, doc: FlagDocument<K>): FlagSet {
+  return { ...current, [kind]: doc };
+}

@@ -1,0 +1,161 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { HookEnvironment } from '../../lambda/shared/environment';
+import { HOOK_ENV_VARIABLE } from '../../lambda/shared/environment';
+import type { ExtractedServiceConfig } from '../config/types';
+import { AlertTopic } from '../constructs/alert-topic';
+import { parameterArn } from '../constructs/flag-parameters';
+import { HookFunction } from '../constructs/hook-function';
+import { ServiceAlarms } from '../constructs/service-alarms';
+import { TIER_MAX_BYTES } from '../flags/documents';
+import type { FlagParameterNames } from '../flags/parameters';
+import { MigrationStack, type MigrationStackProps } from './migration-stack';
+
+/** What the operations stack needs to know about one migrating service. */
+export interface OperatedService {
+  readonly config: ExtractedServiceConfig;
+  readonly flagNames: FlagParameterNames;
+  readonly clusterName: string;
+  readonly ecsServiceName: string;
+}
+
+export interface OperationsStackProps extends MigrationStackProps {
+  readonly services: readonly OperatedService[];
+}
+
+/**
+ * Traffic control and alerting, from phase 1: the alert topic, the per-service alarms, the flag guard
+ * (validates every write to a flag parameter and undoes bad ones) and the automatic rollback (reacts to
+ * the alarms). Both hooks are EventBridge targets with retries and a dead-letter queue.
+ */
+export class OperationsStack extends MigrationStack {
+  readonly alerts: AlertTopic;
+  readonly flagGuard: HookFunction;
+  readonly autoRollback: HookFunction;
+  readonly alarms: readonly ServiceAlarms[];
+  readonly deadLetters: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: OperationsStackProps) {
+    super(scope, id, props, {
+      phase: 1,
+      stateful: false,
+      summary: 'alerts, alarms, flag guard and auto-rollback hooks',
+    });
+    const { config } = props;
+
+    this.alerts = new AlertTopic(this, 'Alerts', { emails: config.notifications.emails });
+    this.alarms = props.services.map(
+      (s) =>
+        new ServiceAlarms(this, `${pascal(s.config.name)}Alarms`, {
+          envName: config.name,
+          service: s.config,
+          clusterName: s.clusterName,
+          ecsServiceName: s.ecsServiceName,
+          topic: this.alerts.topic,
+        }),
+    );
+
+    const hookEnvironment: HookEnvironment = {
+      alertTopicArn: this.alerts.topic.topicArn,
+      services: props.services.map((s, i) => ({
+        service: s.config.name,
+        phase: s.config.phase,
+        names: s.flagNames,
+        routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
+        alarmNames: Object.values(this.alarms[i].names),
+      })),
+    };
+    const environment = { [HOOK_ENV_VARIABLE]: this.toJsonString(hookEnvironment) };
+
+    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetters).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue is the dead-letter queue of the hook targets; a queue for its own failures would have nothing to catch.',
+    });
+    const target = (hook: HookFunction) =>
+      new targets.LambdaFunction(hook.function, {
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.deadLetters,
+      });
+
+    const allNames = props.services.flatMap((s) => Object.values(s.flagNames));
+    this.flagGuard = new HookFunction(this, 'FlagGuard', {
+      hook: 'flag-guard',
+      description: 'Validates every write to a migration flag; restores the last good value on a bad one',
+      environment,
+    });
+    this.grantSsm(
+      this.flagGuard,
+      ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:LabelParameterVersion', 'ssm:PutParameter'],
+      allNames,
+    );
+    this.grantPublish(this.flagGuard);
+    new events.Rule(this, 'FlagChanged', {
+      description: 'A migration flag parameter was created or updated',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['Parameter Store Change'],
+        detail: { name: allNames, operation: ['Create', 'Update'] },
+      },
+      targets: [target(this.flagGuard)],
+    });
+
+    this.autoRollback = new HookFunction(this, 'AutoRollback', {
+      hook: 'auto-rollback',
+      description: 'Switches a service back when one of its alarms goes to ALARM, as far as no data is lost',
+      environment,
+    });
+    this.grantSsm(this.autoRollback, ['ssm:GetParameterHistory'], allNames);
+    this.grantSsm(
+      this.autoRollback,
+      ['ssm:PutParameter'],
+      props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]),
+    );
+    this.grantPublish(this.autoRollback);
+    new events.Rule(this, 'AlarmRaised', {
+      description: 'An alarm of a migrating service went to ALARM',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: {
+          alarmName: this.alarms.flatMap((a) => Object.values(a.names)),
+          state: { value: ['ALARM'] },
+        },
+      },
+      targets: [target(this.autoRollback)],
+    });
+  }
+
+  /** Publishing to the encrypted topic, which needs the topic key. */
+  private grantPublish(hook: HookFunction): void {
+    this.alerts.topic.grantPublish(hook.role);
+    const policy = hook.role.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: 'Publishing to an SNS topic under a customer key needs the GenerateDataKey family on that one key (the resource is the key ARN).',
+      });
+    }
+  }
+
+  /** Exactly these actions on exactly these parameters. */
+  private grantSsm(hook: HookFunction, actions: string[], names: readonly string[]): void {
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions, resources: names.map((n) => parameterArn(this, n)) }),
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name[0].toUpperCase() + name.slice(1);
+}
