@@ -143,7 +143,8 @@ export class OperationsStack extends MigrationStack {
     if (policy) {
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: 'Publishing to an SNS topic under a customer key needs the GenerateDataKey family on that one key (the resource is the key ARN).',
+        reason:
+          'Publishing to an SNS topic under a customer key needs the GenerateDataKey family on that one key (the resource is the key ARN).',
       });
     }
   }

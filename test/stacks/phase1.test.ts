@@ -150,7 +150,9 @@ describe('service stack', () => {
       ServiceConnectConfiguration: {
         Enabled: true,
         Namespace: 'demo.internal',
-        Services: [{ PortName: 'http', DiscoveryName: 'users', ClientAliases: [{ DnsName: 'users', Port: 80 }] }],
+        Services: [
+          { PortName: 'http', DiscoveryName: 'users', ClientAliases: [{ DnsName: 'users', Port: 80 }] },
+        ],
         LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }),
       },
     });

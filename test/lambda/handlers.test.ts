@@ -1,0 +1,291 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import {
+  GetParameterCommand,
+  GetParameterHistoryCommand,
+  LabelParameterVersionCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+  SSMServiceException,
+} from '@aws-sdk/client-ssm';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { type AlarmChangeDetail, rollback } from '../../lambda/auto-rollback/handler';
+import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
+import { Alerts } from '../../lambda/shared/alerts';
+import type { HookEnvironment } from '../../lambda/shared/environment';
+import type { Logger } from '../../lambda/shared/log';
+import { flagParameterNames } from '../../lib/flags/parameters';
+
+const ssmMock = mockClient(SSMClient);
+const snsMock = mockClient(SNSClient);
+const names = flagParameterNames('/demo/migration', 'users');
+const env: HookEnvironment = {
+  alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+  services: [
+    { service: 'users', phase: 1, names, routingMaxBytes: 4096, alarmNames: ['demo-users-5xx-rate'] },
+  ],
+};
+
+function deps() {
+  const lines: { level?: string; message?: string; [k: string]: unknown }[] = [];
+  const logger: Logger = {
+    log: (level, message, fields) => lines.push({ level, message, ...fields }),
+    metric: (name, value, dimensions) => lines.push({ metric: name, value, ...dimensions }),
+  };
+  const ssm = new SSMClient({ region: 'eu-west-1', maxAttempts: 1 });
+  const alerts = new Alerts(env.alertTopicArn, new SNSClient({ region: 'eu-west-1', maxAttempts: 1 }));
+  return { deps: { env, ssm, alerts, logger }, lines };
+}
+
+type Version = { version: number; value: string; labels?: string[] };
+/** SSM with these version histories per parameter name. */
+function history(byName: Record<string, Version[]>) {
+  ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
+    Parameters: (byName[Name] ?? []).map((v) => ({
+      Name,
+      Version: v.version,
+      Value: v.value,
+      Labels: v.labels ?? [],
+      LastModifiedUser: 'arn:aws:iam::123456789012:user/alice',
+    })),
+  }));
+  ssmMock.on(GetParameterCommand).callsFake(({ Name }) => {
+    const versions = byName[Name] ?? [];
+    const last = versions[versions.length - 1];
+    if (!last) throw new ParameterNotFound({ message: `${Name} not found`, $metadata: {} });
+    return { Parameter: { Name, Version: last.version, Value: last.value } };
+  });
+}
+
+const changeEvent = (name: unknown) =>
+  ({
+    source: 'aws.ssm',
+    'detail-type': 'Parameter Store Change',
+    detail: { operation: 'Update', name },
+  }) as unknown as EventBridgeEvent<string, ParameterChangeDetail>;
+
+beforeEach(() => {
+  ssmMock.reset();
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+describe('flag guard handler', () => {
+  it('labels a valid write and publishes nothing', async () => {
+    history({
+      [names.routing]: [
+        { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
+        { version: 2, value: '{"mode":"users","users":["42"]}' },
+      ],
+    });
+    ssmMock.on(LabelParameterVersionCommand).resolves({});
+    const { deps: d } = deps();
+    await expect(guard(changeEvent(names.routing), d)).resolves.toEqual({ status: 'labelled', version: 2 });
+    expect(ssmMock).toHaveReceivedCommandWith(LabelParameterVersionCommand, {
+      Name: names.routing,
+      ParameterVersion: 2,
+      Labels: ['last-good'],
+    });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  it('restores a bad write, alerts with who wrote it, and counts it', async () => {
+    history({
+      [names.routing]: [
+        { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
+        { version: 2, value: '{"mode":"percent","percent":101}' },
+      ],
+    });
+    ssmMock.on(PutParameterCommand).resolves({ Version: 3 });
+    const { deps: d, lines } = deps();
+    const result = await guard(changeEvent(names.routing), d);
+    expect(result).toEqual({
+      status: 'restored',
+      badVersion: 2,
+      newVersion: 3,
+      problems: [expect.stringMatching(/^routing.percent: 101 is out of range/)],
+    });
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: names.routing,
+      Value: '{"mode":"off"}',
+      Overwrite: true,
+    });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: env.alertTopicArn,
+      Subject: `Migration flag restored: ${names.routing}`,
+    });
+    const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message as string);
+    expect(message).toMatchObject({
+      writtenBy: 'arn:aws:iam::123456789012:user/alice',
+      rejectedVersion: 2,
+      restoredFrom: 1,
+    });
+    expect(lines).toContainEqual({ metric: 'FlagRestored', value: 1, Service: 'users' });
+  });
+
+  it('is idempotent: a repeated event for a checked version changes nothing', async () => {
+    history({ [names.routing]: [{ version: 2, value: '{"mode":"all"}', labels: ['last-good'] }] });
+    const { deps: d } = deps();
+    await expect(guard(changeEvent(names.routing), d)).resolves.toMatchObject({ status: 'unchanged' });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(ssmMock).not.toHaveReceivedCommand(LabelParameterVersionCommand);
+  });
+
+  it('never overwrites a newer write that raced in after the bad one', async () => {
+    const versions = [
+      { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
+      { version: 2, value: 'not json' },
+    ];
+    history({ [names.routing]: versions });
+    // Between the history read and the restore, an operator writes version 3.
+    ssmMock
+      .on(GetParameterCommand)
+      .resolves({ Parameter: { Name: names.routing, Version: 3, Value: '{"mode":"all"}' } });
+    const { deps: d } = deps();
+    await expect(guard(changeEvent(names.routing), d)).resolves.toEqual({
+      status: 'superseded',
+      badVersion: 2,
+      latestVersion: 3,
+    });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('ignores a malformed event and a parameter it does not own, changing nothing', async () => {
+    const { deps: d, lines } = deps();
+    await expect(guard({} as never, d)).resolves.toEqual({
+      status: 'ignored',
+      reason: 'malformed event: no detail.name',
+    });
+    await expect(guard(changeEvent(42), d)).resolves.toMatchObject({ status: 'ignored' });
+    await expect(guard(changeEvent('/other/param'), d)).resolves.toEqual({
+      status: 'ignored',
+      reason: '/other/param is not a migration flag of this app',
+    });
+    expect(lines).toContainEqual({ metric: 'MalformedEvent', value: 1, Hook: 'flag-guard' });
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      'throttled',
+      new SSMServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        message: 'Rate exceeded',
+        $metadata: {},
+      }),
+      /Rate exceeded/,
+    ],
+    [
+      'denied',
+      new SSMServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'not authorized to perform: ssm:GetParameterHistory',
+        $metadata: {},
+      }),
+      /not authorized/,
+    ],
+    [
+      'missing',
+      new ParameterNotFound({ message: 'Parameter /demo/migration/users/routing not found', $metadata: {} }),
+      /not found/,
+    ],
+  ])(
+    'fails without writing when SSM is %s (EventBridge retries, then the dead-letter queue)',
+    async (_name, error, message) => {
+      ssmMock.on(GetParameterHistoryCommand).rejects(error);
+      const { deps: d } = deps();
+      await expect(guard(changeEvent(names.routing), d)).rejects.toThrow(message);
+      expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+      expect(ssmMock).not.toHaveReceivedCommand(LabelParameterVersionCommand);
+      expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
+    },
+  );
+});
+
+const alarmEvent = (alarmName: unknown, value = 'ALARM') =>
+  ({ detail: { alarmName, state: { value, reason: 'Threshold Crossed' } } }) as unknown as EventBridgeEvent<
+    string,
+    AlarmChangeDetail
+  >;
+
+describe('auto-rollback handler', () => {
+  it('switches routing off before the point of no return and alerts', async () => {
+    history({
+      [names.routing]: [
+        { version: 4, value: '{"mode":"percent","users":[],"percent":30}', labels: ['last-good'] },
+      ],
+      [names.cutover]: [{ version: 1, value: '{"completed":false}', labels: ['last-good'] }],
+      [names.gateway]: [{ version: 1, value: '{"weight":0}', labels: ['last-good'] }],
+    });
+    ssmMock.on(PutParameterCommand).resolves({ Version: 5 });
+    const { deps: d } = deps();
+    await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).resolves.toEqual({
+      status: 'done',
+      summary: 'users: routing percent -> off',
+      wrote: [`${names.routing} v5`],
+    });
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: names.routing,
+      Value: '{"mode":"off","users":[],"percent":30,"reason":"auto-rollback: demo-users-5xx-rate"}',
+    });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: 'Migration rolled back: users' });
+  });
+
+  it('only alerts after the point of no return', async () => {
+    history({
+      [names.routing]: [{ version: 4, value: '{"mode":"all"}', labels: ['last-good'] }],
+      [names.cutover]: [
+        {
+          version: 2,
+          value: '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"r"}',
+          labels: ['last-good'],
+        },
+      ],
+    });
+    const { deps: d, lines } = deps();
+    await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).resolves.toMatchObject({
+      status: 'done',
+      wrote: [],
+    });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      Subject: 'Migration alarm, no rollback possible: users',
+    });
+    expect(lines).toContainEqual({ metric: 'AutoRollbackNotPossible', value: 1, Service: 'users' });
+  });
+
+  it('ignores OK transitions, unknown alarms and malformed events without any call', async () => {
+    const { deps: d } = deps();
+    await expect(rollback(alarmEvent('demo-users-5xx-rate', 'OK'), d)).resolves.toMatchObject({
+      status: 'ignored',
+    });
+    await expect(rollback(alarmEvent('someone-elses-alarm'), d)).resolves.toMatchObject({
+      status: 'ignored',
+    });
+    await expect(rollback({ detail: {} } as never, d)).resolves.toEqual({
+      status: 'ignored',
+      reason: 'malformed event',
+    });
+    expect(ssmMock.calls()).toHaveLength(0);
+    expect(snsMock.calls()).toHaveLength(0);
+  });
+
+  it('fails without writing when SSM denies the read', async () => {
+    ssmMock.on(GetParameterHistoryCommand).rejects(
+      new SSMServiceException({
+        name: 'AccessDeniedException',
+        $fault: 'client',
+        message: 'denied',
+        $metadata: {},
+      }),
+    );
+    const { deps: d } = deps();
+    await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).rejects.toThrow('denied');
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+});

@@ -1,0 +1,228 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { buildStacks, config, demoInput } from '../helpers/test-app';
+
+const stacks = buildStacks();
+const ops = Template.fromStack(stacks.operations as never);
+const param = (kind: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':ssm:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:parameter/demo/migration/users/${kind}`,
+    ],
+  ],
+});
+
+function functionNamed(prefix: string) {
+  const [id, fn] =
+    Object.entries(ops.findResources('AWS::Lambda::Function')).find(([k]) => k.startsWith(prefix)) ?? [];
+  if (!id) throw new Error(`no function ${prefix}`);
+  return { id, fn };
+}
+
+/** The SSM statements of a hook's role policy. */
+function ssmStatements(rolePrefix: string) {
+  const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
+    id.startsWith(rolePrefix),
+  );
+  return policy[1].Properties.PolicyDocument.Statement.filter((s: { Action: unknown }) =>
+    JSON.stringify(s.Action).includes('ssm:'),
+  );
+}
+
+describe('hook functions', () => {
+  it.each(['FlagGuard', 'AutoRollback'])(
+    '%s runs on Node.js 24 / ARM64 with JSON logs to its own retained log group',
+    (name) => {
+      const { fn } = functionNamed(name);
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        Timeout: 30,
+        ReservedConcurrentExecutions: 1,
+        LoggingConfig: {
+          LogFormat: 'JSON',
+          LogGroup: { Ref: expect.stringMatching(new RegExp(`^${name}Logs`)) },
+        },
+        Environment: {
+          Variables: { NODE_OPTIONS: '--enable-source-maps', MIGRATION_HOOK_CONFIG: expect.anything() },
+        },
+      });
+      ops.hasResource('AWS::Logs::LogGroup', {
+        Properties: { RetentionInDays: 365 },
+        DeletionPolicy: 'Retain',
+      });
+    },
+  );
+
+  it('tells the hooks the services, their parameters, tier limit and alarms', () => {
+    const { fn } = functionNamed('FlagGuard');
+    const json = fn.Properties.Environment.Variables.MIGRATION_HOOK_CONFIG;
+    // The topic ARN is a token: the variable is a join around it.
+    const text = JSON.stringify(json);
+    expect(text).toContain('/demo/migration/users/routing');
+    expect(text).toContain('demo-users-5xx-rate');
+    expect(text).toContain('\\"routingMaxBytes\\":4096');
+  });
+
+  it('grants the flag guard exactly its four SSM actions on the service parameters', () => {
+    expect(ssmStatements('FlagGuardRole')).toEqual([
+      {
+        Action: [
+          'ssm:GetParameter',
+          'ssm:GetParameterHistory',
+          'ssm:LabelParameterVersion',
+          'ssm:PutParameter',
+        ],
+        Effect: 'Allow',
+        Resource: [param('cutover'), param('gateway'), param('routing')],
+      },
+    ]);
+  });
+
+  it('lets the auto-rollback write only routing and gateway', () => {
+    expect(ssmStatements('AutoRollbackRole')).toEqual([
+      {
+        Action: 'ssm:GetParameterHistory',
+        Effect: 'Allow',
+        Resource: [param('cutover'), param('gateway'), param('routing')],
+      },
+      { Action: 'ssm:PutParameter', Effect: 'Allow', Resource: [param('gateway'), param('routing')] },
+    ]);
+  });
+
+  it('has no wildcard resource in any hook policy', () => {
+    const statements = Object.values(ops.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    expect(
+      statements.filter((s) => s.Resource === '*' || JSON.stringify(s.Resource).includes('parameter/*')),
+    ).toEqual([]);
+  });
+});
+
+describe('event rules', () => {
+  it('sends creates and updates of the flag parameters to the guard, with retries and a dead-letter queue', () => {
+    ops.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ssm'],
+        'detail-type': ['Parameter Store Change'],
+        detail: {
+          name: [
+            '/demo/migration/users/routing',
+            '/demo/migration/users/cutover',
+            '/demo/migration/users/gateway',
+          ],
+          operation: ['Create', 'Update'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionNamed('FlagGuard').id, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it('sends the service alarms going to ALARM to the auto-rollback', () => {
+    ops.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: {
+          alarmName: ['demo-users-5xx-rate', 'demo-users-p99-latency', 'demo-users-unhealthy-tasks'],
+          state: { value: ['ALARM'] },
+        },
+      },
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionNamed('AutoRollback').id, 'Arn'] } })],
+    });
+  });
+
+  it('keeps dead letters encrypted for 14 days', () => {
+    ops.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 1209600,
+    });
+  });
+});
+
+describe('alarms and alerts', () => {
+  it('alarms on the Service Connect 5xx rate, p99 latency and missing tasks with the configured thresholds', () => {
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-5xx-rate',
+      Threshold: 5,
+      EvaluationPeriods: 3,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'IF(requests > 0, 100 * errors / requests, 0)' }),
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'AWS/ECS',
+              MetricName: 'HTTPCode_Target_5XX_Count',
+              Dimensions: [{ Name: 'TargetDiscoveryName', Value: 'users' }],
+            },
+          }),
+        }),
+      ]),
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-p99-latency',
+      Threshold: 1500,
+      ExtendedStatistic: 'p99',
+      MetricName: 'TargetResponseTime',
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-unhealthy-tasks',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('notifies the encrypted, TLS-only alert topic on ALARM and OK', () => {
+    const [topicId] = Object.keys(ops.findResources('AWS::SNS::Topic'));
+    ops.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    ops.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: [{ Ref: topicId }],
+      OKActions: [{ Ref: topicId }],
+    });
+    ops.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  });
+
+  it('subscribes the configured e-mail addresses', () => {
+    const input = demoInput();
+    input.notifications.emails = ['oncall@example.com'];
+    Template.fromStack(buildStacks(config(input)).operations as never).hasResourceProperties(
+      'AWS::SNS::Subscription',
+      {
+        Protocol: 'email',
+        Endpoint: 'oncall@example.com',
+      },
+    );
+  });
+});
+
+describe('without a migrating service', () => {
+  it('has no operations stack', () => {
+    const input = demoInput();
+    input.services[0].phase = 0;
+    expect(buildStacks(config(input)).operations).toBeUndefined();
+  });
+});
