@@ -19,10 +19,11 @@ const param = (kind: string) => ({
 });
 
 function functionNamed(prefix: string) {
-  const [id, fn] =
-    Object.entries(ops.findResources('AWS::Lambda::Function')).find(([k]) => k.startsWith(prefix)) ?? [];
-  if (!id) throw new Error(`no function ${prefix}`);
-  return { id, fn };
+  const found = Object.entries(ops.findResources('AWS::Lambda::Function')).find(([k]) =>
+    k.startsWith(prefix),
+  );
+  if (!found) throw new Error(`no function ${prefix}`);
+  return { id: found[0], fn: found[1] };
 }
 
 /** The SSM statements of a hook's role policy. */

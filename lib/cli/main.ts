@@ -1,0 +1,88 @@
+/**
+ * The operator CLI's entry: parse, load the environment config, build the SSM client, run, and turn
+ * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other).
+ */
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { selectConfig } from '../config/load';
+import { ConfigError } from '../config/parse-config';
+import { parseArgs, USAGE, UsageError } from './parse-args';
+import { RefusedError, runCommand } from './run';
+
+export interface MainIo {
+  readonly out: (line: string) => void;
+  readonly err: (line: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Builds the SSM client: retries throttling with exponential backoff and jitter (the SDK's adaptive mode). */
+export function ssmClient(
+  region: string | undefined,
+  profile: string | undefined,
+  env: NodeJS.ProcessEnv,
+): SSMClient {
+  return new SSMClient({
+    region,
+    profile,
+    retryMode: 'adaptive',
+    // AWS_MAX_ATTEMPTS, when set, is honoured by the SDK itself (tests set 1 against the emulator).
+    maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 6,
+  });
+}
+
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  try {
+    const { command, options } = parseArgs(argv);
+    if (command.name === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    const config = selectConfig(options.config);
+    const ssm = ssmClient(options.region ?? config.region, options.profile, io.env);
+    await runCommand(command, options, { config, ssm, out: io.out });
+    return 0;
+  } catch (e) {
+    const { code, message } = describeFailure(e);
+    io.err(message);
+    return code;
+  }
+}
+
+export function describeFailure(e: unknown): { code: number; message: string } {
+  if (e instanceof UsageError) return { code: 2, message: `error: ${e.message}` };
+  if (e instanceof ConfigError) return { code: 2, message: `error: ${e.message}` };
+  if (e instanceof RefusedError)
+    return { code: 3, message: `${e.message.startsWith('refused') ? '' : 'refused: '}${e.message}` };
+  const err = e as { name?: string; message?: string };
+  switch (err.name) {
+    case 'CredentialsProviderError':
+      return {
+        code: 1,
+        message: 'error: no AWS credentials found; set AWS_PROFILE or pass --profile (or run aws sso login)',
+      };
+    case 'AccessDeniedException':
+    case 'AccessDenied':
+      return {
+        code: 1,
+        message: `error: access denied: ${err.message}. The caller needs ssm:GetParameter* and ssm:PutParameter on the flag parameters`,
+      };
+    case 'ParameterNotFound':
+      return {
+        code: 1,
+        message: `error: a flag parameter does not exist (${err.message}); deploy the service's data stack (phase 1), or check --config and --region`,
+      };
+    case 'ThrottlingException':
+      return {
+        code: 1,
+        message: `error: SSM kept throttling after retries (${err.message}); try again in a minute`,
+      };
+    default:
+      if (/Region is missing/i.test(err.message ?? '')) {
+        return {
+          code: 1,
+          message:
+            'error: no AWS region; pass --region, set AWS_REGION, or set region in the environment file',
+        };
+      }
+      return { code: 1, message: `error: ${err.name ?? 'Error'}: ${err.message ?? String(e)}` };
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Jest global setup: starts moto_server (a local AWS API emulator) on a free 127.0.0.1 port for the
+ * integration tests, and bundles the CLI once so tests can run it as a child process quickly.
+ * The machine image ships moto; elsewhere: pip install "moto[server]".
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSync } from 'esbuild';
+
+declare global {
+  var __MOTO_PROCESS__: ChildProcess | undefined;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+async function waitUntilUp(url: string, proc: ChildProcess, log: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`moto_server exited with ${proc.exitCode}; see ${log}`);
+    try {
+      const res = await fetch(`${url}/moto-api/`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`moto_server did not answer on ${url} within 30 s; see ${log}`);
+}
+
+export default async function globalSetup(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'migration-tests-'));
+
+  const cli = join(work, 'migrate.cjs');
+  buildSync({
+    entryPoints: [join(__dirname, '..', '..', 'bin', 'migrate.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile: cli,
+    logLevel: 'error',
+  });
+  process.env.MIGRATE_CLI = cli;
+
+  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).error) {
+    throw new Error('moto_server not found: the integration tests need it (pip install "moto[server]")');
+  }
+  const port = await freePort();
+  const log = join(work, 'moto.log');
+  const fd = openSync(log, 'a');
+  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd] });
+  globalThis.__MOTO_PROCESS__ = proc;
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(url, proc, log);
+  process.env.MOTO_ENDPOINT = url;
+  process.env.MOTO_LOG = log;
+}
