@@ -3,6 +3,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // CDK synthesis of a whole app takes seconds on 2 cores; the default 5 s is too tight under load.
+  testTimeout: 30_000,
+  // Jest's default is cores - 1: a single worker on the 2-core CI machine.
+  maxWorkers: 2,
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],

@@ -2,11 +2,11 @@
  * The operator CLI's entry: parse, load the environment config, build the SSM client, run, and turn
  * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other).
  */
-import { SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { selectConfig } from '../config/load';
 import { ConfigError } from '../config/parse-config';
-import { parseArgs, USAGE, UsageError } from './parse-args';
-import { RefusedError, runCommand } from './run';
+import { RefusedError, UsageError } from './errors';
+import { parseArgs, USAGE } from './parse-args';
 
 export interface MainIo {
   readonly out: (line: string) => void;
@@ -15,12 +15,14 @@ export interface MainIo {
 }
 
 /** Builds the SSM client: retries throttling with exponential backoff and jitter (the SDK's adaptive mode). */
-export function ssmClient(
+export async function ssmClient(
   region: string | undefined,
   profile: string | undefined,
   env: NodeJS.ProcessEnv,
-): SSMClient {
-  return new SSMClient({
+): Promise<SSMClient> {
+  // Loaded only when a command gets this far: a mistyped command answers without loading the SDK.
+  const sdk = await import('@aws-sdk/client-ssm');
+  return new sdk.SSMClient({
     region,
     profile,
     retryMode: 'adaptive',
@@ -37,7 +39,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       return 0;
     }
     const config = selectConfig(options.config);
-    const ssm = ssmClient(options.region ?? config.region, options.profile, io.env);
+    const ssm = await ssmClient(options.region ?? config.region, options.profile, io.env);
+    const { runCommand } = await import('./run');
     await runCommand(command, options, { config, ssm, out: io.out });
     return 0;
   } catch (e) {

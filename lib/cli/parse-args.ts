@@ -33,10 +33,9 @@ export interface Invocation {
   readonly options: GlobalOptions;
 }
 
-/** A mistake in what was typed: exit code 2, nothing was called. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+import { UsageError } from './errors';
+
+export { UsageError };
 
 export const USAGE = `Usage: npm run migrate -- <command> [options]
 

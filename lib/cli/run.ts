@@ -15,13 +15,8 @@ import {
 import { type FlagSet, violations } from '../flags/invariants';
 import { flagParameterNames, LAST_GOOD_LABEL } from '../flags/parameters';
 import { FlagStore, type FlagVersion } from '../flags/ssm-store';
+import { RefusedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
-import { UsageError } from './parse-args';
-
-/** The rules forbid the change: exit code 3, nothing was written. */
-export class RefusedError extends Error {
-  override readonly name = 'RefusedError';
-}
 
 export interface CliDependencies {
   readonly config: MigrationConfig;

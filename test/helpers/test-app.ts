@@ -45,6 +45,14 @@ export function buildStacks(cfg: MigrationConfig = config()): MigrationStacks & 
   return { app, ...buildMigrationApp(app, cfg) };
 }
 
+let demo: (MigrationStacks & { app: App }) | undefined;
+
+/** The stacks of the embedded demo, built once per test module registry and shared (read-only). */
+export function demoStacks(): MigrationStacks & { app: App } {
+  demo ??= buildStacks();
+  return demo;
+}
+
 /** The template of the stack with that id suffix (e.g. `30-platform`) in a fresh build. */
 export function templateOf(stacks: MigrationStacks, idSuffix: string): Template {
   const stack = stacks.all.find((s) => s.stackName.endsWith(idSuffix));

@@ -7,6 +7,10 @@ import { TIER_MAX_BYTES } from '../../lib/flags/documents';
 import { createTopic, deployFlags, isolatedConfig, motoClients, versionsOf } from '../helpers/moto';
 
 const { ssm, sns } = motoClients();
+afterAll(() => {
+  ssm.destroy();
+  sns.destroy();
+});
 const event = (name: string) =>
   ({
     source: 'aws.ssm',

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { addNagChecks, buildMigrationApp } from '../lib/app';
-import { config, testApp } from './helpers/test-app';
+import { addNagChecks, buildMigrationApp } from '../../lib/app';
+import { config, testApp } from '../helpers/test-app';
 
 function synthWithNag(extra?: (stacks: ReturnType<typeof buildMigrationApp>) => void) {
   const outdir = mkdtempSync(join(tmpdir(), 'nag-'));

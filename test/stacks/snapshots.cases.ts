@@ -1,11 +1,11 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildStacks } from '../helpers/test-app';
+import { demoStacks } from '../helpers/test-app';
 
 /**
  * One snapshot per stack of the default config. Asset hashes are masked by the serializer in
  * test/helpers. A changed snapshot is a changed deploy: read its diff before running `jest -u`.
  */
-const stacks = buildStacks();
+const stacks = demoStacks();
 
 describe.each(stacks.all.map((s) => [s.stackName, s] as const))('%s', (_name, stack) => {
   it('matches the snapshot', () => {

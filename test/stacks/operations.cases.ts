@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStacks, config, demoInput } from '../helpers/test-app';
+import { buildStacks, config, demoInput, demoStacks } from '../helpers/test-app';
 
-const stacks = buildStacks();
+const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
 const param = (kind: string) => ({
   'Fn::Join': [

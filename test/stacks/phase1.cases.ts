@@ -1,7 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStacks, config, demoInput } from '../helpers/test-app';
+import { buildStacks, config, demoInput, demoStacks } from '../helpers/test-app';
 
-const stacks = buildStacks();
+const stacks = demoStacks();
 const users = stacks.services[0];
 const data = Template.fromStack(users.data as never);
 const service = Template.fromStack(users.service as never);

@@ -1,0 +1,278 @@
+import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
+import { Alerts } from '../../lambda/shared/alerts';
+import { jsonLogger } from '../../lambda/shared/log';
+import type { FlagParameterNames } from '../../lib/flags/parameters';
+import { createTopic, deployFlags, isolatedConfig, motoClients, runCli, versionsOf } from '../helpers/moto';
+
+const { ssm, sns } = motoClients();
+afterAll(() => {
+  ssm.destroy();
+  sns.destroy();
+});
+
+/** A deployed service at `phase` with its flags validated, as after a real deploy. */
+async function deployed(phase = 1) {
+  const env = isolatedConfig((input) => {
+    input.services[0].phase = phase;
+  });
+  const names = await deployFlags(ssm, env.config);
+  const topic = await createTopic(sns);
+  const deps = {
+    env: {
+      alertTopicArn: topic,
+      services: [{ service: 'users', phase, names, routingMaxBytes: 4096, alarmNames: [] }],
+    },
+    ssm,
+    alerts: new Alerts(topic, sns),
+    logger: jsonLogger('flag-guard', () => {}),
+  };
+  /** Runs the guard on each flag, as EventBridge would after a write. */
+  const check = async () => {
+    for (const name of Object.values(names)) {
+      await guard({ detail: { name } } as EventBridgeEvent<string, ParameterChangeDetail>, deps);
+    }
+  };
+  await check();
+  // An explicit --config in the arguments wins (the bad-input cases use it).
+  const cli = (...args: string[]) =>
+    runCli(args.includes('--config') ? args : [...args, '--config', env.path]);
+  return { names, cli, check };
+}
+
+async function currentValue(name: string): Promise<string | undefined> {
+  return (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value;
+}
+
+describe('the CLI against the SSM emulator', () => {
+  let names: FlagParameterNames;
+  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let check: () => Promise<void>;
+  beforeAll(async () => {
+    ({ names, cli, check } = await deployed());
+  });
+
+  it('routes chosen users, then a sticky percentage keeping them, with a reason', async () => {
+    const users = cli('route', 'users', 'users', '42', 'alice@example.com');
+    expect(users).toMatchObject({ code: 0 });
+    expect(users.stdout).toContain(`wrote ${names.routing} version 2`);
+    await check();
+    expect(cli('route', 'users', 'percent', '10', '--reason', 'ramp up')).toMatchObject({
+      code: 0,
+      stderr: '',
+    });
+    expect(await currentValue(names.routing)).toBe(
+      '{"mode":"percent","users":["42","alice@example.com"],"percent":10,"reason":"ramp up"}',
+    );
+    await check();
+  });
+
+  it('shows the status table with the last-good version and the writer', () => {
+    const { code, stdout } = cli('status');
+    expect(code).toBe(0);
+    expect(stdout).toMatch(
+      /service\s+phase\s+routing\s+percent\s+allowlist\s+cutover\s+gateway\s+last-good\s+last change\s+by/,
+    );
+    expect(stdout).toMatch(/users\s+1\s+percent\s+10\s+2\s+not done\s+0\s+v3/);
+  });
+
+  it('writes nothing on --dry-run', async () => {
+    const before = await versionsOf(ssm, names.routing);
+    const { code, stdout } = cli('route', 'users', 'all', '--dry-run');
+    expect(code).toBe(0);
+    expect(stdout).toBe(
+      `dry run: would write ${names.routing}: {"mode":"all","users":["42","alice@example.com"],"percent":10}\n`,
+    );
+    expect(await versionsOf(ssm, names.routing)).toEqual(before);
+  });
+
+  it('rolls back to the version validated before the current one', async () => {
+    const { code, stdout } = cli('rollback', 'users');
+    expect(code).toBe(0);
+    expect(stdout).toContain('back from version 3 to the content of version 2');
+    expect(await currentValue(names.routing)).toBe(
+      '{"mode":"users","users":["42","alice@example.com"],"percent":0}',
+    );
+    await check();
+  });
+
+  it('lists the history newest first with labels', () => {
+    const { code, stdout } = cli('history', 'users');
+    expect(code).toBe(0);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe(names.routing);
+    expect(lines[2]).toMatch(/^4\s.*last-good\s+\{"mode":"users"/);
+    expect(lines).toHaveLength(2 + 4);
+  });
+
+  it('the guard also restores a raw aws ssm put-parameter the CLI would have refused', async () => {
+    await ssm.send(
+      new PutParameterCommand({
+        Name: names.routing,
+        Value: '{"mode":"users","users":[]}',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    await check();
+    expect(await currentValue(names.routing)).toBe(
+      '{"mode":"users","users":["42","alice@example.com"],"percent":0}',
+    );
+  });
+});
+
+describe('bad input changes nothing', () => {
+  let names: FlagParameterNames;
+  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let phase0: ReturnType<typeof isolatedConfig>;
+  beforeAll(async () => {
+    ({ names, cli } = await deployed());
+    phase0 = isolatedConfig((input) => {
+      input.services[0].phase = 0;
+    });
+  });
+
+  const cases: [string, string[], number, RegExp][] = [
+    ['unknown command', ['flip', 'users'], 2, /unknown command "flip"/],
+    ['missing service', ['route'], 2, /route needs a service name/],
+    ['service name with capitals', ['route', 'Users', 'off'], 2, /"Users" is not a service name/],
+    [
+      'unknown service',
+      ['route', 'orders', 'off'],
+      2,
+      /unknown service "orders"; the configuration has users/,
+    ],
+    ['missing mode', ['route', 'users'], 2, /route needs a mode: off, all, users <ids...> or percent <n>/],
+    ['unknown mode', ['route', 'users', 'some'], 2, /unknown routing mode "some"/],
+    ['mode in capitals', ['route', 'users', 'ALL'], 2, /unknown routing mode "ALL"/],
+    ['percent 101', ['route', 'users', 'percent', '101'], 2, /percent 101 is out of range; use 0 to 100/],
+    [
+      'negative percent',
+      ['route', 'users', 'percent', '-5'],
+      2,
+      /unknown option -5|percent "-5" is not a whole number/,
+    ],
+    [
+      'fractional percent',
+      ['route', 'users', 'percent', '12.5'],
+      2,
+      /percent "12.5" is not a whole number from 0 to 100/,
+    ],
+    [
+      'percent without number',
+      ['route', 'users', 'percent'],
+      2,
+      /percent needs a whole number from 0 to 100/,
+    ],
+    [
+      'percent with two numbers',
+      ['route', 'users', 'percent', '10', '20'],
+      2,
+      /route percent takes one number/,
+    ],
+    ['users without ids', ['route', 'users', 'users'], 2, /route users needs at least one user id/],
+    ['user id with a space', ['route', 'users', 'users', 'a b'], 2, /"a b" is not a valid user id/],
+    ['user id too long', ['route', 'users', 'users', 'x'.repeat(65)], 2, /is not a valid user id/],
+    ['duplicate user id', ['route', 'users', 'users', '7', '7'], 2, /user "7" is listed twice/],
+    [
+      'off with an extra argument',
+      ['route', 'users', 'off', 'now'],
+      2,
+      /route off takes no further arguments/,
+    ],
+    ['unknown option', ['route', 'users', 'off', '--force'], 2, /unknown option --force/],
+    ['option without value', ['route', 'users', 'off', '--reason'], 2, /--reason needs a value/],
+    [
+      'reason too long',
+      ['route', 'users', 'off', '--reason', 'x'.repeat(201)],
+      2,
+      /--reason is 201 characters; keep it under 200/,
+    ],
+    [
+      'bad region',
+      ['route', 'users', 'off', '--region', 'europe'],
+      2,
+      /--region "europe" is not a region code/,
+    ],
+    [
+      'missing config file',
+      ['route', 'users', 'off', '--config', '/nonexistent.json'],
+      2,
+      /cannot read it .*check the -c config=<path> value/,
+    ],
+    ['gateway weight 150', ['gateway', 'users', '150'], 2, /weight 150 is out of range; use 0 to 100/],
+    ['gateway weight not a number', ['gateway', 'users', 'half'], 2, /weight "half" is not a whole number/],
+    [
+      'gateway before phase 3',
+      ['gateway', 'users', '50'],
+      3,
+      /users is at phase 1: the gateway weight applies from phase 3/,
+    ],
+    [
+      'rollback of the gateway before phase 3',
+      ['rollback', 'users', '--flag', 'gateway'],
+      3,
+      /no gateway weight to roll back before phase 3/,
+    ],
+    [
+      'rollback of an unknown flag',
+      ['rollback', 'users', '--flag', 'cutover'],
+      2,
+      /--flag "cutover" is not one of routing, gateway/,
+    ],
+    [
+      'history of an unknown flag',
+      ['history', 'users', '--flag', 'weights'],
+      2,
+      /--flag "weights" is not one of routing, cutover, gateway/,
+    ],
+    [
+      'rollback with nothing earlier',
+      ['rollback', 'users'],
+      3,
+      /no earlier valid version of .* to roll back to/,
+    ],
+    ['--flag on route', ['route', 'users', 'off', '--flag', 'routing'], 2, /--flag does not apply to route/],
+    [
+      'too many users for the standard tier',
+      ['route', 'users', 'users', ...Array.from({ length: 400 }, (_, i) => `user-${100000 + i}`)],
+      3,
+      /over the 4096-byte limit of its SSM tier/,
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, args, code, message) => {
+    const before = await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)));
+    const result = cli(...args);
+    expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
+    expect(result.stderr).toMatch(message);
+    expect(await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)))).toEqual(before);
+  });
+
+  it('refuses a service still at phase 0 before calling AWS', () => {
+    const result = runCli(['route', 'users', 'all', '--config', phase0.path]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/users is at phase 0: its flags exist from phase 1/);
+  });
+
+  it('says when the flag parameters do not exist', () => {
+    const fresh = isolatedConfig();
+    const result = runCli(['route', 'users', 'all', '--config', fresh.path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/a flag parameter does not exist .*deploy the service's data stack/);
+  });
+
+  it('says when there are no credentials', () => {
+    const result = runCli(['status', '--config', phase0.path.replace('env.json', 'missing.json')], {});
+    expect(result.code).toBe(2);
+    const noCreds = runCli(['route', 'users', 'off'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    });
+    expect(noCreds.code).toBe(1);
+    expect(noCreds.stderr).toMatch(/no AWS credentials found; set AWS_PROFILE or pass --profile/);
+  });
+});
