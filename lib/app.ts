@@ -98,8 +98,10 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
           services: operated.map((s) => ({
             config: s.config,
             flagNames: s.data.flags.names,
-            clusterName: platform.cluster.clusterName,
+            cluster: platform.cluster,
             ecsServiceName: s.service.web.service.serviceName,
+            securityGroupId: s.service.web.securityGroup.securityGroupId,
+            bulkMigration: s.service.bulkMigration,
           })),
         })
       : undefined;

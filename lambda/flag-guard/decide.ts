@@ -2,7 +2,13 @@
  * The flag guard's decision, pure: given the newest version of a flag parameter, its last validated
  * version and the service's validated documents, label it, leave it, or restore the last good value.
  */
-import { type FlagKind, INITIAL_DOCUMENTS, parseFlag, serializeFlag } from '../../lib/flags/documents';
+import {
+  type FlagKind,
+  INITIAL_DOCUMENTS,
+  type OverrideDocument,
+  parseFlag,
+  serializeFlag,
+} from '../../lib/flags/documents';
 import { type FlagSet, violations } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import type { FlagVersion } from '../../lib/flags/ssm-store';
@@ -16,6 +22,8 @@ export interface GuardInput {
   /** The service's validated documents (each kind's last-good). */
   readonly validated: FlagSet;
   readonly maxBytes: number;
+  /** A valid, unexpired emergency override, if one exists (see docs/runbook.md). */
+  readonly override?: OverrideDocument;
 }
 
 export type GuardDecision =
@@ -37,7 +45,9 @@ export function decide(input: GuardInput): GuardDecision {
     return { action: 'none', reason: `version ${latest.version} is already labelled ${LAST_GOOD_LABEL}` };
   }
   const parsed = parseFlag(kind, latest.value, input.maxBytes);
-  const problems = parsed.ok ? violations(kind, parsed.value, input.validated) : parsed.errors;
+  const problems = parsed.ok
+    ? violations(kind, parsed.value, input.validated, input.override)
+    : parsed.errors;
   if (problems.length === 0) return { action: 'label', version: latest.version };
 
   const restorable = lastGood && lastGood.version !== latest.version ? lastGood : undefined;

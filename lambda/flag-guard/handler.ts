@@ -56,14 +56,17 @@ export async function guard(
     return { status: 'ignored', reason: `${name} is not a migration flag of this app` };
   }
   const { service, kind } = target;
-  const store = new FlagStore(service.names, deps.ssm, service.routingMaxBytes);
+  const store = new FlagStore(service.names, deps.ssm, service.routingMaxBytes, service.overrideName);
 
   const history = await store.history(kind);
   const latest = history[history.length - 1];
   if (!latest) return { status: 'ignored', reason: `${name} has no versions` };
   const lastGood = history.find((v) => v.labels.includes(LAST_GOOD_LABEL));
   const validated = await store.lastGoodSet();
-  const decision = decide({ kind, latest, lastGood, validated, maxBytes: store.maxBytes(kind) });
+  // Only a routing write after the point of no return can need the override: read it only then.
+  const override =
+    kind === 'routing' && validated.cutover.completed ? (await store.override(new Date())).value : undefined;
+  const decision = decide({ kind, latest, lastGood, validated, override, maxBytes: store.maxBytes(kind) });
   const context = {
     service: service.service,
     kind,

@@ -8,6 +8,8 @@ export interface HookServiceConfig {
   readonly service: string;
   readonly phase: number;
   readonly names: FlagParameterNames;
+  /** The emergency override parameter (may not exist). */
+  readonly overrideName: string;
   readonly routingMaxBytes: number;
   /** Alarm names that trigger the service's automatic rollback. */
   readonly alarmNames: readonly string[];

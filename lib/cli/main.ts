@@ -41,7 +41,17 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     const config = selectConfig(options.config);
     const ssm = await ssmClient(options.region ?? config.region, options.profile, io.env);
     const { runCommand } = await import('./run');
-    await runCommand(command, options, { config, ssm, out: io.out });
+    const region = options.region ?? config.region;
+    const stepFunctions = async () => {
+      const sdk = await import('@aws-sdk/client-sfn');
+      return new sdk.SFNClient({
+        region,
+        profile: options.profile,
+        retryMode: 'adaptive',
+        maxAttempts: io.env.AWS_MAX_ATTEMPTS ? undefined : 6,
+      });
+    };
+    await runCommand(command, options, { config, ssm, stepFunctions, out: io.out });
     return 0;
   } catch (e) {
     const { code, message } = describeFailure(e);

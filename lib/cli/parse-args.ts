@@ -11,6 +11,8 @@ export interface GlobalOptions {
   /** Environment file; absent means the embedded demo. */
   readonly config?: string;
   readonly reason?: string;
+  /** The second key of the emergency override: why losing the data written since the cutover is accepted. */
+  readonly acceptDataLoss?: string;
 }
 
 export type Command =
@@ -26,7 +28,8 @@ export type Command =
     }
   | { readonly name: 'route'; readonly service: string; readonly mode: 'percent'; readonly percent: number }
   | { readonly name: 'gateway'; readonly service: string; readonly weight: number }
-  | { readonly name: 'rollback'; readonly service: string; readonly flag: 'routing' | 'gateway' };
+  | { readonly name: 'rollback'; readonly service: string; readonly flag: 'routing' | 'gateway' }
+  | { readonly name: 'cutover'; readonly service: string };
 
 export interface Invocation {
   readonly command: Command;
@@ -50,6 +53,7 @@ Commands:
   gateway <service> <0-100>                share of the service's routes through the gateway (phase 3)
   rollback <service> [--flag routing|gateway]
                                            back to the version validated before the current one
+  cutover <service> --confirm <service>    run the bulk migration, then record the point of no return (phase 2)
 
 Options:
   --config <file>     environment file (default: the embedded demo)
@@ -57,11 +61,22 @@ Options:
   --profile <name>    AWS profile
   --reason <text>     why, stored in the document for the audit trail
   --dry-run           show what would be written, write nothing
+  --accept-data-loss <why>
+                      route away from "all" after the point of no return; only with a valid
+                      emergency override parameter (the second key; see docs/runbook.md)
   --help`;
 
 const SERVICE = /^[a-z][a-z0-9]{1,15}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const VALUE_OPTIONS = ['--config', '--region', '--profile', '--reason', '--flag'] as const;
+const VALUE_OPTIONS = [
+  '--config',
+  '--region',
+  '--profile',
+  '--reason',
+  '--flag',
+  '--confirm',
+  '--accept-data-loss',
+] as const;
 const FLAG_OPTIONS = ['--dry-run', '--help'] as const;
 
 export function parseArgs(argv: readonly string[]): Invocation {
@@ -100,12 +115,16 @@ export function parseArgs(argv: readonly string[]): Invocation {
     profile: values['--profile'],
     config: values['--config'],
     reason: values['--reason'],
+    acceptDataLoss: values['--accept-data-loss'],
   };
+  if (options.acceptDataLoss !== undefined && !/^.{10,150}$/s.test(options.acceptDataLoss)) {
+    throw new UsageError('--accept-data-loss needs the reason for the emergency, 10-150 characters');
+  }
   if (flags.has('--help') || positional.length === 0) return { command: { name: 'help' }, options };
 
   const [name, ...rest] = positional;
   const allowed = (...keys: string[]) => {
-    for (const key of ['--flag'] as const) {
+    for (const key of ['--flag', '--confirm', '--accept-data-loss'] as const) {
       if (values[key] !== undefined && !keys.includes(key))
         throw new UsageError(`${key} does not apply to ${name}`);
     }
@@ -137,7 +156,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
       };
     }
     case 'route':
-      allowed();
+      allowed('--accept-data-loss');
       return { command: parseRoute(service(), rest.slice(1)), options };
     case 'gateway': {
       allowed();
@@ -158,9 +177,24 @@ export function parseArgs(argv: readonly string[]): Invocation {
         options,
       };
     }
+    case 'cutover': {
+      allowed('--confirm');
+      const s = service();
+      noMore(1);
+      const confirm = values['--confirm'];
+      if (confirm === undefined)
+        throw new UsageError(
+          `cutover is the point of no return: repeat the service name with --confirm ${s}`,
+        );
+      if (confirm !== s)
+        throw new UsageError(
+          `--confirm ${JSON.stringify(confirm)} does not match the service ${JSON.stringify(s)}`,
+        );
+      return { command: { name, service: s }, options };
+    }
     default:
       throw new UsageError(
-        `unknown command ${JSON.stringify(name)}; use status, history, route, gateway or rollback`,
+        `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback or cutover`,
       );
   }
 }

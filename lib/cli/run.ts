@@ -3,6 +3,7 @@
  * made (the document parses and fits its tier; the rules in lib/flags/invariants.ts hold against the
  * validated flags), so the CLI refuses what the flag guard would undo.
  */
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
 import {
@@ -13,15 +14,21 @@ import {
   TIER_MAX_BYTES,
 } from '../flags/documents';
 import { type FlagSet, violations } from '../flags/invariants';
-import { flagParameterNames, LAST_GOOD_LABEL } from '../flags/parameters';
+import { flagParameterNames, LAST_GOOD_LABEL, overrideParameterName } from '../flags/parameters';
 import { FlagStore, type FlagVersion } from '../flags/ssm-store';
+import { cutoverStateMachineName } from '../naming';
 import { RefusedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
 
 export interface CliDependencies {
   readonly config: MigrationConfig;
   readonly ssm: SSMClient;
+  /** Step Functions, built only for the commands that need it. */
+  readonly stepFunctions: () => Promise<SFNClient>;
   readonly out: (line: string) => void;
+  readonly now?: () => Date;
+  /** Waits between polls of a running cutover. */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export async function runCommand(
@@ -52,6 +59,8 @@ export async function runCommand(
     }
     case 'rollback':
       return rollback(command.service, command.flag, deps, options);
+    case 'cutover':
+      return cutover(command.service, deps, options);
   }
 }
 
@@ -72,8 +81,15 @@ function storeOf(name: string, deps: CliDependencies): { service: ExtractedServi
       `${service.name} is at phase 0: its flags exist from phase 1; deploy phase 1 first`,
     );
   }
-  const names = flagParameterNames(deps.config.flags.parameterPrefix, service.name);
-  return { service, store: new FlagStore(names, deps.ssm, TIER_MAX_BYTES[deps.config.flags.tier]) };
+  const prefix = deps.config.flags.parameterPrefix;
+  const names = flagParameterNames(prefix, service.name);
+  const store = new FlagStore(
+    names,
+    deps.ssm,
+    TIER_MAX_BYTES[deps.config.flags.tier],
+    overrideParameterName(prefix, service.name),
+  );
+  return { service, store };
 }
 
 function routeDocument(
@@ -106,6 +122,20 @@ async function write<K extends FlagKind>(
   await checkAndPut(store, kind, text, current, deps, options);
 }
 
+/** Both keys of the emergency override, or a refusal that says which one is missing. */
+async function emergencyOverride(store: FlagStore, deps: CliDependencies, options: GlobalOptions) {
+  if (options.acceptDataLoss === undefined) return undefined;
+  const { value, problem } = await store.override(deps.now?.() ?? new Date());
+  if (!value) {
+    throw new RefusedError(
+      `refused: --accept-data-loss is one of two keys; the other, a valid ${store.overrideName}, is missing: ${problem}. ` +
+        'See "Emergency override" in docs/runbook.md.',
+    );
+  }
+  deps.out(`EMERGENCY OVERRIDE (${value.reason}, until ${value.expiresAt}): ${options.acceptDataLoss}`);
+  return value;
+}
+
 async function checkAndPut(
   store: FlagStore,
   kind: FlagKind,
@@ -116,7 +146,8 @@ async function checkAndPut(
 ) {
   const parsed = store.parse(kind, text);
   if (!parsed.ok) throw new RefusedError(parsed.errors.join('\n'));
-  const problems = violations(kind, parsed.value, current);
+  const override = kind === 'routing' ? await emergencyOverride(store, deps, options) : undefined;
+  const problems = violations(kind, parsed.value, current, override);
   if (problems.length > 0) throw new RefusedError(`refused: ${problems.join('\n')}`);
   const name = store.names[kind];
   if (options.dryRun) {
@@ -260,4 +291,75 @@ export function table(header: string[], rows: string[][]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Starts the service's cutover state machine (which checks the preconditions again, runs the bulk
+ * migration and records the point of no return) and follows it to the end.
+ */
+async function cutover(serviceName: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
+  const { service, store } = storeOf(serviceName, deps);
+  if (service.phase < 2)
+    throw new RefusedError(
+      `${service.name} is at phase ${service.phase}: the cutover exists from phase 2; deploy phase 2 first`,
+    );
+  const current = await store.lastGoodSet();
+  if (current.cutover.completed) {
+    throw new RefusedError(
+      `refused: the cutover of ${service.name} is already recorded (run ${current.cutover.runId} at ${current.cutover.completedAt})`,
+    );
+  }
+  if (current.routing.mode !== 'all') {
+    throw new RefusedError(
+      `refused: routing of ${service.name} is "${current.routing.mode}"; the cutover needs "all" (npm run migrate -- route ${service.name} all)`,
+    );
+  }
+  const sfn = await deps.stepFunctions();
+  const { ListStateMachinesCommand, StartExecutionCommand, DescribeExecutionCommand } = await import(
+    '@aws-sdk/client-sfn'
+  );
+  const machineName = cutoverStateMachineName(deps.config.name, service.name);
+  let stateMachineArn: string | undefined;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
+    stateMachineArn = page.stateMachines?.find((m) => m.name === machineName)?.stateMachineArn;
+    nextToken = page.nextToken;
+  } while (!stateMachineArn && nextToken);
+  if (!stateMachineArn)
+    throw new RefusedError(
+      `state machine ${machineName} not found: deploy the phase-2 stacks (operations stack) first`,
+    );
+
+  const now = deps.now?.() ?? new Date();
+  const name = `${service.name}-cutover-${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  if (options.dryRun) {
+    deps.out(`dry run: would start ${machineName} as ${name}`);
+    return;
+  }
+  const started = await sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn,
+      name,
+      input: JSON.stringify({ confirm: service.name, requestedBy: 'migrate cli' }),
+    }),
+  );
+  deps.out(`started ${name}: bulk migration of ${service.name}, then the point of no return`);
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  for (;;) {
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') {
+      if (execution.status === 'SUCCEEDED') {
+        deps.out(
+          `${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth`,
+        );
+        return;
+      }
+      throw new Error(
+        `${name} ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}; no flag was changed`.trim(),
+      );
+    }
+    deps.out(`${new Date().toISOString()} ${name} still running`);
+    await sleep(15_000);
+  }
 }

@@ -4,15 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
-
-/** Alarm names are a contract: the auto-rollback rule and hook match them. */
-export function serviceAlarmNames(envName: string, service: string) {
-  return {
-    errorRate: `${envName}-${service}-5xx-rate`,
-    latency: `${envName}-${service}-p99-latency`,
-    unhealthy: `${envName}-${service}-unhealthy-tasks`,
-  } as const;
-}
+import { serviceAlarmNames } from '../naming';
 
 export interface ServiceAlarmsProps {
   readonly envName: string;

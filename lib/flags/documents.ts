@@ -40,6 +40,18 @@ export interface GatewayDocument {
   readonly reason?: string;
 }
 
+/**
+ * Emergency override, parameter `<prefix>/<service>/override`: the first of two keys that allow routing
+ * away from "all" after the point of no return (the second is the CLI's --accept-data-loss). Never
+ * created by a deploy; written by a person with the break-glass permission; valid until `expiresAt`
+ * (at most 24 hours after it was written).
+ */
+export interface OverrideDocument {
+  readonly acceptDataLoss: true;
+  readonly reason: string;
+  readonly expiresAt: string;
+}
+
 export type FlagKind = 'routing' | 'cutover' | 'gateway';
 
 export const FLAG_KINDS: readonly FlagKind[] = ['routing', 'cutover', 'gateway'];
@@ -49,6 +61,43 @@ export type FlagDocument<K extends FlagKind> = K extends 'routing'
   : K extends 'cutover'
     ? CutoverDocument
     : GatewayDocument;
+
+/** Parses the override document; `now` decides whether it has expired. */
+export function parseOverride(text: string, now: Date): ParseResult<OverrideDocument> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return fail(`override: not valid JSON (${(e as Error).message})`);
+  }
+  const r = new Reader();
+  const v = r.object('override', json, ['acceptDataLoss', 'reason', 'expiresAt']) ?? {};
+  if (v.acceptDataLoss !== true)
+    r.problem(
+      'override.acceptDataLoss',
+      'must be true: the override accepts losing the data written since the cutover',
+    );
+  const reason = r.string('override.reason', v.reason, {
+    pattern: /^.{10,200}$/s,
+    fix: 'explain the emergency in 10-200 characters',
+  });
+  const expiresAt = r.string('override.expiresAt', v.expiresAt, {
+    pattern: ISO_TIME,
+    fix: 'use an ISO-8601 UTC time within 24 hours',
+  });
+  if (r.problems.length === 0) {
+    const expires = Date.parse(expiresAt);
+    if (expires <= now.getTime())
+      r.problem('override.expiresAt', `${expiresAt} has passed; write a new override`);
+    else if (expires - now.getTime() > 24 * 3600 * 1000)
+      r.problem(
+        'override.expiresAt',
+        `${expiresAt} is more than 24 hours away; an override is for one emergency`,
+      );
+  }
+  if (r.problems.length > 0) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
+  return { ok: true, value: { acceptDataLoss: true, reason, expiresAt } };
+}
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }

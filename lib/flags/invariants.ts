@@ -2,7 +2,14 @@
  * The rules every write to a service's flags must respect, shared by the flag guard (which undoes a bad
  * write, however it was made) and the CLI (which refuses it before writing). Pure: no SDK, no env.
  */
-import type { CutoverDocument, FlagDocument, FlagKind, GatewayDocument, RoutingDocument } from './documents';
+import type {
+  CutoverDocument,
+  FlagDocument,
+  FlagKind,
+  GatewayDocument,
+  OverrideDocument,
+  RoutingDocument,
+} from './documents';
 
 /** The documents of one service as last validated. */
 export interface FlagSet {
@@ -11,17 +18,22 @@ export interface FlagSet {
   readonly gateway: GatewayDocument;
 }
 
-/** Why a write breaks the rules, with what to do instead. Empty when the write is allowed. */
+/**
+ * Why a write breaks the rules, with what to do instead. Empty when the write is allowed.
+ * `override` is a valid, unexpired emergency override (see `parseOverride`), when one exists: the only
+ * way to route away from "all" after the point of no return.
+ */
 export function violations<K extends FlagKind>(
   kind: K,
   proposed: FlagDocument<K>,
   current: FlagSet,
+  override?: OverrideDocument,
 ): string[] {
   const cutover = current.cutover;
   switch (kind) {
     case 'routing': {
       const routing = proposed as RoutingDocument;
-      if (cutover.completed && routing.mode !== 'all') {
+      if (cutover.completed && routing.mode !== 'all' && !override) {
         return [
           `the bulk migration completed at ${cutover.completedAt} (run ${cutover.runId}): routing must stay "all", ` +
             `because the monolith's database no longer has the data written since. Routing "${routing.mode}" would lose it. ` +
@@ -52,9 +64,4 @@ export function violations<K extends FlagKind>(
     default:
       return [];
   }
-}
-
-/** The current set with one document replaced. */
-export function withDocument<K extends FlagKind>(current: FlagSet, kind: K, doc: FlagDocument<K>): FlagSet {
-  return { ...current, [kind]: doc };
 }

@@ -11,3 +11,8 @@ export function flagParameterNames(prefix: string, service: string): FlagParamet
 
 /** The label the flag guard moves to each version it has checked. */
 export const LAST_GOOD_LABEL = 'last-good';
+
+/** The emergency override parameter of a service: never created by a deploy (see OverrideDocument). */
+export function overrideParameterName(prefix: string, service: string): string {
+  return `${prefix}/${service}/override`;
+}

@@ -13,8 +13,10 @@ import {
   type FlagDocument,
   type FlagKind,
   INITIAL_DOCUMENTS,
+  type OverrideDocument,
   type ParseResult,
   parseFlag,
+  parseOverride,
   serializeFlag,
   TIER_MAX_BYTES,
 } from './documents';
@@ -36,7 +38,26 @@ export class FlagStore {
     readonly names: FlagParameterNames,
     private readonly ssm: SSMClient,
     private readonly routingMaxBytes: number = TIER_MAX_BYTES.standard,
+    /** The service's emergency override parameter; absent: overrides are never honoured. */
+    readonly overrideName?: string,
   ) {}
+
+  /**
+   * The emergency override, when its parameter exists, parses and has not expired. Otherwise why not
+   * (a message for the operator); a missing parameter is the normal case.
+   */
+  async override(now: Date): Promise<{ value?: OverrideDocument; problem: string }> {
+    if (!this.overrideName) return { problem: 'this service has no override parameter configured' };
+    try {
+      const out = await this.ssm.send(new GetParameterCommand({ Name: this.overrideName }));
+      const parsed = parseOverride(out.Parameter?.Value ?? '', now);
+      return parsed.ok ? { value: parsed.value, problem: '' } : { problem: parsed.errors.join('; ') };
+    } catch (e) {
+      if ((e as Error).name === 'ParameterNotFound')
+        return { problem: `${this.overrideName} does not exist` };
+      throw e;
+    }
+  }
 
   /** The byte limit of a kind's parameter tier. */
   maxBytes(kind: FlagKind): number {

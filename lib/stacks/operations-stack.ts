@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,19 +9,24 @@ import type { HookEnvironment } from '../../lambda/shared/environment';
 import { HOOK_ENV_VARIABLE } from '../../lambda/shared/environment';
 import type { ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
+import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookFunction } from '../constructs/hook-function';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { TIER_MAX_BYTES } from '../flags/documents';
-import type { FlagParameterNames } from '../flags/parameters';
+import { type FlagParameterNames, overrideParameterName } from '../flags/parameters';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 /** What the operations stack needs to know about one migrating service. */
 export interface OperatedService {
   readonly config: ExtractedServiceConfig;
   readonly flagNames: FlagParameterNames;
-  readonly clusterName: string;
+  readonly cluster: ecs.ICluster;
   readonly ecsServiceName: string;
+  /** The service's task security group (the bulk migration runs with it). */
+  readonly securityGroupId: string;
+  /** From phase 2. */
+  readonly bulkMigration?: BulkMigrationTask;
 }
 
 export interface OperationsStackProps extends MigrationStackProps {
@@ -38,6 +44,8 @@ export class OperationsStack extends MigrationStack {
   readonly autoRollback: HookFunction;
   readonly alarms: readonly ServiceAlarms[];
   readonly deadLetters: sqs.Queue;
+  /** Per service from phase 2: the cutover (bulk migration, then the point of no return). */
+  readonly cutovers: readonly CutoverStateMachine[];
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
@@ -53,7 +61,7 @@ export class OperationsStack extends MigrationStack {
         new ServiceAlarms(this, `${pascal(s.config.name)}Alarms`, {
           envName: config.name,
           service: s.config,
-          clusterName: s.clusterName,
+          clusterName: s.cluster.clusterName,
           ecsServiceName: s.ecsServiceName,
           topic: this.alerts.topic,
         }),
@@ -65,6 +73,7 @@ export class OperationsStack extends MigrationStack {
         service: s.config.name,
         phase: s.config.phase,
         names: s.flagNames,
+        overrideName: overrideParameterName(config.flags.parameterPrefix, s.config.name),
         routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
         alarmNames: Object.values(this.alarms[i].names),
       })),
@@ -98,6 +107,12 @@ export class OperationsStack extends MigrationStack {
       this.flagGuard,
       ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:LabelParameterVersion', 'ssm:PutParameter'],
       allNames,
+    );
+    // The emergency override is read, never written, by the guard.
+    this.grantSsm(
+      this.flagGuard,
+      ['ssm:GetParameter'],
+      props.services.map((s) => overrideParameterName(config.flags.parameterPrefix, s.config.name)),
     );
     this.grantPublish(this.flagGuard);
     new events.Rule(this, 'FlagChanged', {
@@ -134,6 +149,23 @@ export class OperationsStack extends MigrationStack {
       },
       targets: [target(this.autoRollback)],
     });
+
+    this.cutovers = props.services.flatMap((s, i) =>
+      s.bulkMigration
+        ? [
+            new CutoverStateMachine(this, `${pascal(s.config.name)}Cutover`, {
+              envName: config.name,
+              service: s.config,
+              cluster: s.cluster,
+              task: s.bulkMigration,
+              securityGroupId: s.securityGroupId,
+              flagNames: s.flagNames,
+              alarmNames: Object.values(this.alarms[i].names),
+              topic: this.alerts.topic,
+            }),
+          ]
+        : [],
+    );
   }
 
   /** Publishing to the encrypted topic, which needs the topic key. */

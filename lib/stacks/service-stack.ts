@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
+import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
 import { WebService } from '../constructs/web-service';
@@ -31,13 +32,15 @@ export interface ServiceStackProps extends MigrationStackProps {
  */
 export class ServiceStack extends MigrationStack {
   readonly web: WebService;
+  /** From phase 2: the task that copies the remaining records; run by the cutover state machine. */
+  readonly bulkMigration?: BulkMigrationTask;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
     super(scope, id, props, {
       phase: 1,
       stateful: false,
-      summary: `${service.name} service (Fargate, Service Connect)`,
+      summary: `${service.name} service (Fargate, Service Connect)${service.phase >= 2 ? ', bulk migration task' : ''}`,
     });
 
     const ownSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn);
@@ -47,29 +50,35 @@ export class ServiceStack extends MigrationStack {
       props.legacyReadSecretArn,
     );
 
+    // The web service and the bulk migration task read the same databases with the same settings.
+    const environment = {
+      DB_HOST: db.hostname,
+      DB_PORT: String(db.port),
+      DB_NAME: db.databaseName,
+      LEGACY_DB_ENGINE: legacyDb.engine,
+      LEGACY_DB_HOST: legacyDb.hostname,
+      LEGACY_DB_PORT: String(legacyDb.port),
+      LEGACY_DB_NAME: legacyDb.databaseName,
+      MIGRATION_SERVICE_NAME: service.name,
+      MIGRATION_CUTOVER_PARAMETER: props.flagNames.cutover,
+      MIGRATION_FLAG_CACHE_TTL_SECONDS: String(config.flags.cacheTtlSeconds),
+    };
+    const secrets = {
+      DB_USERNAME: ecs.Secret.fromSecretsManager(ownSecret, 'username'),
+      DB_PASSWORD: ecs.Secret.fromSecretsManager(ownSecret, 'password'),
+      LEGACY_DB_USERNAME: ecs.Secret.fromSecretsManager(legacySecret, 'username'),
+      LEGACY_DB_PASSWORD: ecs.Secret.fromSecretsManager(legacySecret, 'password'),
+    };
     this.web = new WebService(this, 'Service', {
       cluster: props.cluster,
       config: service,
       serviceConnectDnsName: service.name,
-      extraEnvironment: {
-        DB_HOST: db.hostname,
-        DB_PORT: String(db.port),
-        DB_NAME: db.databaseName,
-        LEGACY_DB_ENGINE: legacyDb.engine,
-        LEGACY_DB_HOST: legacyDb.hostname,
-        LEGACY_DB_PORT: String(legacyDb.port),
-        LEGACY_DB_NAME: legacyDb.databaseName,
-        MIGRATION_SERVICE_NAME: service.name,
-        MIGRATION_CUTOVER_PARAMETER: props.flagNames.cutover,
-        MIGRATION_FLAG_CACHE_TTL_SECONDS: String(config.flags.cacheTtlSeconds),
-      },
-      extraSecrets: {
-        DB_USERNAME: ecs.Secret.fromSecretsManager(ownSecret, 'username'),
-        DB_PASSWORD: ecs.Secret.fromSecretsManager(ownSecret, 'password'),
-        LEGACY_DB_USERNAME: ecs.Secret.fromSecretsManager(legacySecret, 'username'),
-        LEGACY_DB_PASSWORD: ecs.Secret.fromSecretsManager(legacySecret, 'password'),
-      },
+      extraEnvironment: environment,
+      extraSecrets: secrets,
     });
+    if (service.phase >= 2) {
+      this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });
+    }
 
     // The service reads the cutover document: after the point of no return it stops importing from legacy.
     this.web.taskDefinition.taskRole.addToPrincipalPolicy(

@@ -4,6 +4,7 @@ import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handl
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
 import type { FlagParameterNames } from '../../lib/flags/parameters';
+import { hookService } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, runCli, versionsOf } from '../helpers/moto';
 
 const { ssm, sns } = motoClients();
@@ -22,7 +23,7 @@ async function deployed(phase = 1) {
   const deps = {
     env: {
       alertTopicArn: topic,
-      services: [{ service: 'users', phase, names, routingMaxBytes: 4096, alarmNames: [] }],
+      services: [hookService(env.config.flags.parameterPrefix, { phase })],
     },
     ssm,
     alerts: new Alerts(topic, sns),

@@ -3,7 +3,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
-import { TIER_MAX_BYTES } from '../../lib/flags/documents';
+import { hookService } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, versionsOf } from '../helpers/moto';
 
 const { ssm, sns } = motoClients();
@@ -25,9 +25,7 @@ async function setup() {
   const deps: GuardDependencies = {
     env: {
       alertTopicArn: topic,
-      services: [
-        { service: 'users', phase: 1, names, routingMaxBytes: TIER_MAX_BYTES.standard, alarmNames: [] },
-      ],
+      services: [hookService(config.flags.parameterPrefix)],
     },
     ssm,
     alerts: new Alerts(topic, sns),

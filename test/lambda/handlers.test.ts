@@ -17,15 +17,14 @@ import { Alerts } from '../../lambda/shared/alerts';
 import type { HookEnvironment } from '../../lambda/shared/environment';
 import type { Logger } from '../../lambda/shared/log';
 import { flagParameterNames } from '../../lib/flags/parameters';
+import { hookService } from '../helpers/hooks';
 
 const ssmMock = mockClient(SSMClient);
 const snsMock = mockClient(SNSClient);
 const names = flagParameterNames('/demo/migration', 'users');
 const env: HookEnvironment = {
   alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
-  services: [
-    { service: 'users', phase: 1, names, routingMaxBytes: 4096, alarmNames: ['demo-users-5xx-rate'] },
-  ],
+  services: [hookService('/demo/migration', { alarmNames: ['demo-users-5xx-rate'] })],
 };
 
 function deps() {

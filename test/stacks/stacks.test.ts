@@ -6,4 +6,5 @@ import './phase0.cases';
 import './phase1.cases';
 import './operations.cases';
 import './snapshots.cases';
+import './phase2.cases';
 import './nag.cases';
