@@ -277,3 +277,80 @@ describe('bad input changes nothing', () => {
     expect(noCreds.stderr).toMatch(/no AWS credentials found; set AWS_PROFILE or pass --profile/);
   });
 });
+
+describe('after the point of no return (CLI and guard against the emulator)', () => {
+  let names: FlagParameterNames;
+  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let check: () => Promise<void>;
+  const put = (name: string, value: string) =>
+    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+
+  beforeAll(async () => {
+    ({ names, cli, check } = await deployed(2));
+    expect(cli('route', 'users', 'percent', '40').code).toBe(0);
+    await check();
+    expect(cli('route', 'users', 'all').code).toBe(0);
+    await check();
+    // What the cutover state machine writes when the bulk migration succeeded.
+    await put(
+      names.cutover,
+      '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}',
+    );
+    await check();
+  });
+
+  it.each([
+    ['route off', ['route', 'users', 'off'], /routing must stay "all"/],
+    ['route users', ['route', 'users', 'users', '42'], /routing must stay "all"/],
+    ['route percent', ['route', 'users', 'percent', '99'], /routing must stay "all"/],
+    [
+      'rollback to the pre-cutover percentage',
+      ['rollback', 'users'],
+      /no earlier valid version .*routing stays "all"/,
+    ],
+    [
+      'a second cutover',
+      ['cutover', 'users', '--confirm', 'users'],
+      /the cutover of users is already recorded/,
+    ],
+    [
+      '--accept-data-loss without the override parameter',
+      ['route', 'users', 'off', '--accept-data-loss', 'INC-1 approved by CTO'],
+      /the other, a valid .*\/users\/override, is missing/,
+    ],
+  ])('the CLI refuses %s and writes nothing', async (_name, args, message) => {
+    const before = await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)));
+    const result = cli(...args);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(message);
+    expect(await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)))).toEqual(before);
+  });
+
+  it('the guard undoes raw writes that would route back to legacy or reopen the cutover', async () => {
+    await put(names.routing, '{"mode":"percent","percent":40}');
+    await put(names.cutover, '{"completed":false}');
+    await check();
+    await check();
+    expect(await currentValue(names.routing)).toBe('{"mode":"all","users":[],"percent":40}');
+    expect(await currentValue(names.cutover)).toBe(
+      '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}',
+    );
+  });
+
+  it('routes back to legacy only with both keys of the emergency override', async () => {
+    const overrideName = names.routing.replace(/routing$/, 'override');
+    const expiresAt = new Date(Date.now() + 2 * 3600_000).toISOString();
+    await put(
+      overrideName,
+      JSON.stringify({ acceptDataLoss: true, reason: 'users DB corrupted, INC-4711', expiresAt }),
+    );
+    expect(cli('route', 'users', 'off').code).toBe(3);
+    const result = cli('route', 'users', 'off', '--accept-data-loss', 'INC-4711 approved by the CTO');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('EMERGENCY OVERRIDE (users DB corrupted, INC-4711');
+    await check();
+    expect(await currentValue(names.routing)).toBe('{"mode":"off","users":[],"percent":40}');
+    const versions = await versionsOf(ssm, names.routing);
+    expect(versions[versions.length - 1].labels).toEqual(['last-good']);
+  });
+});

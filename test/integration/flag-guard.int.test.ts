@@ -98,4 +98,35 @@ describe('flag guard against the SSM emulator', () => {
       problems: [expect.stringMatching(/cannot be undone/)],
     });
   });
+
+  it('honours a valid emergency override after the point of no return, and only then', async () => {
+    const { names, deps, put } = await setup();
+    await put(names.routing, '{"mode":"all"}');
+    await guard(event(names.routing), deps);
+    await put(names.cutover, '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"run-1"}');
+    await guard(event(names.cutover), deps);
+
+    const overrideName = deps.env.services[0].overrideName;
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    await put(
+      overrideName,
+      JSON.stringify({ acceptDataLoss: true, reason: 'users DB corrupted, INC-4711', expiresAt }),
+    );
+    await put(names.routing, '{"mode":"off","reason":"INC-4711"}');
+    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({ status: 'labelled' });
+
+    // An expired override is no override.
+    await put(names.routing, '{"mode":"all"}');
+    await guard(event(names.routing), deps);
+    await put(
+      overrideName,
+      JSON.stringify({
+        acceptDataLoss: true,
+        reason: 'users DB corrupted, INC-4711',
+        expiresAt: '2026-01-01T00:00:00Z',
+      }),
+    );
+    await put(names.routing, '{"mode":"off"}');
+    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({ status: 'restored' });
+  });
 });

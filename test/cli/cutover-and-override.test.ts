@@ -1,0 +1,265 @@
+import {
+  DescribeExecutionCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import {
+  GetParameterCommand,
+  GetParameterHistoryCommand,
+  ParameterNotFound,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { RefusedError } from '../../lib/cli/errors';
+import { parseArgs } from '../../lib/cli/parse-args';
+import { runCommand } from '../../lib/cli/run';
+import { config, demoInput } from '../helpers/test-app';
+
+const ssmMock = mockClient(SSMClient);
+const sfnMock = mockClient(SFNClient);
+const NOW = new Date('2026-11-26T12:00:00Z');
+const completed = '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}';
+
+function flags(routing: string, cutover: string, override?: string) {
+  const docs: Record<string, string> = {
+    '/demo/migration/users/routing': routing,
+    '/demo/migration/users/cutover': cutover,
+    '/demo/migration/users/gateway': '{"weight":0}',
+  };
+  ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
+    Parameters: [{ Name, Version: 1, Value: docs[Name], Labels: ['last-good'] }],
+  }));
+  ssmMock.on(GetParameterCommand, { Name: '/demo/migration/users/override' }).callsFake(() => {
+    if (override === undefined) throw new ParameterNotFound({ message: 'not found', $metadata: {} });
+    return { Parameter: { Value: override } };
+  });
+  ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
+}
+
+async function run(argv: string[], phase = 2) {
+  const input = demoInput();
+  input.services[0].phase = phase;
+  const lines: string[] = [];
+  const { command, options } = parseArgs(argv);
+  if (command.name === 'help') throw new Error('unexpected help');
+  await runCommand(command, options, {
+    config: config(input),
+    ssm: new SSMClient({ region: 'eu-west-1' }),
+    stepFunctions: async () => new SFNClient({ region: 'eu-west-1' }),
+    out: (l) => lines.push(l),
+    now: () => NOW,
+    sleep: async () => {},
+  });
+  return lines;
+}
+
+beforeEach(() => {
+  ssmMock.reset();
+  sfnMock.reset();
+  sfnMock.on(ListStateMachinesCommand).resolves({
+    stateMachines: [
+      {
+        name: 'demo-users-cutover',
+        stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:demo-users-cutover',
+        type: 'STANDARD',
+        creationDate: NOW,
+      },
+    ],
+  });
+  sfnMock.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: NOW });
+});
+
+describe('cutover', () => {
+  it('needs the service name twice', () => {
+    expect(() => parseArgs(['cutover', 'users'])).toThrow(
+      'cutover is the point of no return: repeat the service name with --confirm users',
+    );
+    expect(() => parseArgs(['cutover', 'users', '--confirm', 'user'])).toThrow(
+      '--confirm "user" does not match the service "users"',
+    );
+  });
+
+  it('starts the state machine and follows it to success', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolvesOnce({ status: 'RUNNING' } as never)
+      .resolves({ status: 'SUCCEEDED' } as never);
+    const out = await run(['cutover', 'users', '--confirm', 'users']);
+    expect(sfnMock).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:aws:states:eu-west-1:1:stateMachine:demo-users-cutover',
+      name: 'users-cutover-20261126T120000',
+      input: JSON.stringify({ confirm: 'users', requestedBy: 'migrate cli' }),
+    });
+    expect(out[out.length - 1]).toBe(
+      "users-cutover-20261126T120000 SUCCEEDED: the cutover is recorded; users's database is now the only truth",
+    );
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('reports a failed run and says no flag changed', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    sfnMock
+      .on(DescribeExecutionCommand)
+      .resolves({ status: 'FAILED', error: 'MigrationFailed', cause: 'exit 1' } as never);
+    await expect(run(['cutover', 'users', '--confirm', 'users'])).rejects.toThrow(
+      'users-cutover-20261126T120000 FAILED: MigrationFailed exit 1; no flag was changed',
+    );
+  });
+
+  it.each([
+    [
+      'routing is not all',
+      '{"mode":"percent","percent":50}',
+      '{"completed":false}',
+      2,
+      /routing of users is "percent"; the cutover needs "all"/,
+    ],
+    [
+      'it is already recorded',
+      '{"mode":"all"}',
+      completed,
+      2,
+      /the cutover of users is already recorded \(run users-cutover-1/,
+    ],
+    [
+      'the service is at phase 1',
+      '{"mode":"all"}',
+      '{"completed":false}',
+      1,
+      /users is at phase 1: the cutover exists from phase 2/,
+    ],
+  ])('refuses when %s, starting nothing', async (_name, routing, cutover, phase, message) => {
+    flags(routing, cutover);
+    await expect(run(['cutover', 'users', '--confirm', 'users'], phase)).rejects.toThrow(message);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+
+  it('says when the state machine is not deployed', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
+    await expect(run(['cutover', 'users', '--confirm', 'users'])).rejects.toThrow(
+      /state machine demo-users-cutover not found: deploy the phase-2 stacks/,
+    );
+  });
+
+  it('starts nothing on --dry-run', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    expect(await run(['cutover', 'users', '--confirm', 'users', '--dry-run'])).toEqual([
+      'dry run: would start demo-users-cutover as users-cutover-20261126T120000',
+    ]);
+    expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('the point of no return in the CLI', () => {
+  it.each([
+    ['off', ['route', 'users', 'off']],
+    ['users', ['route', 'users', 'users', '42']],
+    ['percent', ['route', 'users', 'percent', '50']],
+  ])('refuses routing %s after the cutover', async (_mode, argv) => {
+    flags('{"mode":"all"}', completed);
+    await expect(run(argv)).rejects.toThrow(RefusedError);
+    await expect(run(argv)).rejects.toThrow(/routing must stay "all"/);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('refuses to roll routing back to a pre-cutover version', async () => {
+    ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
+      Parameters: Name.endsWith('routing')
+        ? [
+            { Name, Version: 1, Value: '{"mode":"percent","percent":50}', Labels: [] },
+            { Name, Version: 2, Value: '{"mode":"all"}', Labels: ['last-good'] },
+          ]
+        : [
+            {
+              Name,
+              Version: 1,
+              Value: Name.endsWith('cutover') ? completed : '{"weight":0}',
+              Labels: ['last-good'],
+            },
+          ],
+    }));
+    await expect(run(['rollback', 'users'])).rejects.toThrow(
+      /no earlier valid version .* \(after the point of no return routing stays "all"\)/,
+    );
+  });
+});
+
+describe('the emergency override (two keys)', () => {
+  const valid = JSON.stringify({
+    acceptDataLoss: true,
+    reason: 'users DB corrupted, INC-4711',
+    expiresAt: '2026-11-26T18:00:00Z',
+  });
+
+  it('refuses --accept-data-loss without the override parameter, naming it', async () => {
+    flags('{"mode":"all"}', completed);
+    await expect(
+      run(['route', 'users', 'off', '--accept-data-loss', 'INC-4711 approved by CTO']),
+    ).rejects.toThrow(
+      'refused: --accept-data-loss is one of two keys; the other, a valid /demo/migration/users/override, is missing: /demo/migration/users/override does not exist.',
+    );
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('refuses the override parameter without --accept-data-loss', async () => {
+    flags('{"mode":"all"}', completed, valid);
+    await expect(run(['route', 'users', 'off'])).rejects.toThrow(/routing must stay "all"/);
+  });
+
+  it.each([
+    [
+      'expired',
+      JSON.stringify({
+        acceptDataLoss: true,
+        reason: 'users DB corrupted, INC-4711',
+        expiresAt: '2026-11-26T11:00:00Z',
+      }),
+      /has passed; write a new override/,
+    ],
+    [
+      'too far ahead',
+      JSON.stringify({
+        acceptDataLoss: true,
+        reason: 'users DB corrupted, INC-4711',
+        expiresAt: '2026-11-28T11:00:00Z',
+      }),
+      /more than 24 hours away/,
+    ],
+    [
+      'without acceptDataLoss',
+      JSON.stringify({ reason: 'users DB corrupted, INC-4711', expiresAt: '2026-11-26T18:00:00Z' }),
+      /acceptDataLoss: must be true/,
+    ],
+  ])('refuses an override that is %s', async (_name, override, message) => {
+    flags('{"mode":"all"}', completed, override);
+    await expect(
+      run(['route', 'users', 'off', '--accept-data-loss', 'INC-4711 approved by CTO']),
+    ).rejects.toThrow(message);
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+  });
+
+  it('routes back to legacy with both keys, saying so loudly', async () => {
+    flags('{"mode":"all"}', completed, valid);
+    const out = await run([
+      'route',
+      'users',
+      'off',
+      '--accept-data-loss',
+      'INC-4711 approved by CTO',
+      '--reason',
+      'INC-4711',
+    ]);
+    expect(out[0]).toBe(
+      'EMERGENCY OVERRIDE (users DB corrupted, INC-4711, until 2026-11-26T18:00:00Z): INC-4711 approved by CTO',
+    );
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: '/demo/migration/users/routing',
+      Value: '{"mode":"off","users":[],"percent":0,"reason":"INC-4711"}',
+    });
+  });
+});
