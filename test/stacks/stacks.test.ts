@@ -7,4 +7,5 @@ import './phase1.cases';
 import './operations.cases';
 import './snapshots.cases';
 import './phase2.cases';
+import './stateful-guard.cases';
 import './nag.cases';

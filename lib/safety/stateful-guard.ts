@@ -1,0 +1,114 @@
+/**
+ * The stateful-change guard: compares the templates of two syntheses and reports every stateful
+ * resource that the second would replace or delete, naming the property that forces a replacement.
+ * Built on @aws-cdk/cloudformation-diff, which knows which property changes replace a resource.
+ */
+import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+
+/** Resource types that hold data, or the keys to it. */
+export const STATEFUL_TYPES: readonly string[] = [
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::SecretsManager::Secret',
+  'AWS::SSM::Parameter',
+  'Custom::MigrationFlagParameter',
+  'AWS::S3::Bucket',
+  'AWS::Logs::LogGroup',
+  'AWS::KMS::Key',
+  'AWS::DynamoDB::Table',
+  'AWS::EFS::FileSystem',
+];
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+export type Template = { Resources?: Record<string, any> };
+
+export interface StatefulChange {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string;
+  readonly change: 'replace' | 'delete';
+  /** What forces it: the replacing properties, or why the resource disappears. */
+  readonly cause: string;
+}
+
+/** Every stateful resource of `before` that `after` would replace or delete. Stacks are matched by name. */
+export function statefulChanges(
+  before: Record<string, Template>,
+  after: Record<string, Template>,
+): StatefulChange[] {
+  const changes: StatefulChange[] = [];
+  for (const [stack, old] of Object.entries(before)) {
+    const next = after[stack];
+    for (const [logicalId, resource] of Object.entries(old.Resources ?? {})) {
+      const type: string = resource.Type;
+      if (!STATEFUL_TYPES.includes(type)) continue;
+      const retained =
+        resource.DeletionPolicy === 'Retain' || resource.DeletionPolicy === 'RetainExceptOnCreate';
+      if (!next) {
+        if (!retained)
+          changes.push({
+            stack,
+            logicalId,
+            type,
+            change: 'delete',
+            cause: 'its stack is gone from the new synthesis',
+          });
+      }
+    }
+    if (!next) continue;
+    const diff = fullDiff(old as never, next as never);
+    diff.resources.forEachDifference((logicalId, change) => {
+      const type = change.oldResourceType ?? change.resourceType;
+      if (!type || !STATEFUL_TYPES.includes(type) || change.isAddition) return;
+      const oldResource = old.Resources?.[logicalId];
+      if (change.isRemoval) {
+        const policy = oldResource?.DeletionPolicy;
+        if (policy === 'Retain' || policy === 'RetainExceptOnCreate') return;
+        changes.push({
+          stack,
+          logicalId,
+          type,
+          change: 'delete',
+          cause: 'the resource is removed from the template (logical ID renamed or construct deleted)',
+        });
+        return;
+      }
+      const replacing = Object.entries(change.propertyUpdates)
+        .filter(
+          ([, p]) =>
+            p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE,
+        )
+        .map(([name]) => name);
+      if (type === 'Custom::MigrationFlagParameter') {
+        // A new parameter name is a new physical resource: the flag and its history would be left behind.
+        const nameOf = (r: Template['Resources'] | undefined) =>
+          JSON.parse(r?.Properties?.Create ?? '{}')?.parameters?.Name;
+        if (nameOf(oldResource) !== nameOf(next.Resources?.[logicalId]))
+          replacing.push('Create.parameters.Name');
+      }
+      if (
+        change.changeImpact === ResourceImpact.WILL_REPLACE ||
+        change.changeImpact === ResourceImpact.MAY_REPLACE ||
+        replacing.length > 0
+      ) {
+        changes.push({
+          stack,
+          logicalId,
+          type,
+          change: 'replace',
+          cause: `changed ${replacing.join(', ') || 'a property that forces replacement'}`,
+        });
+      }
+    });
+  }
+  return changes;
+}
+
+export function formatChanges(changes: readonly StatefulChange[]): string {
+  return changes
+    .map(
+      (c) =>
+        `${c.stack}/${c.logicalId} (${c.type}) would be ${c.change === 'replace' ? 'REPLACED' : 'DELETED'}: ${c.cause}`,
+    )
+    .join('\n');
+}

@@ -1,0 +1,93 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { type Template as Cfn, formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
+import { buildStacks, config, demoInput } from '../helpers/test-app';
+
+type Input = ReturnType<typeof demoInput>;
+
+/** Every template of the app built from a variant of the demo input, keyed by stack name. */
+function synth(mutate: (input: Input) => void = () => {}): Record<string, Cfn> {
+  const input = demoInput();
+  mutate(input);
+  const built = buildStacks(config(input));
+  return Object.fromEntries(built.all.map((s) => [s.stackName, Template.fromStack(s).toJSON() as Cfn]));
+}
+
+const atPhase = (phase: number) => (input: Input) => {
+  input.services[0].phase = phase;
+};
+
+describe('the stateful-change guard', () => {
+  const phase2 = synth(atPhase(2));
+
+  it.each([
+    ['phase 0 -> 1', synth(atPhase(0)), synth(atPhase(1))],
+    ['phase 1 -> 2', synth(atPhase(1)), phase2],
+  ])('finds nothing stateful replaced or deleted in %s', (_name, before, after) => {
+    expect(formatChanges(statefulChanges(before, after))).toBe('');
+  });
+
+  it.each<[string, (input: Input) => void]>([
+    ['a new image tag', (i) => (i.services[0].image = 'public.ecr.aws/nginx/nginx:1.28-alpine')],
+    ['more cpu and memory', (i) => Object.assign(i.legacy, { cpu: 1024, memoryMiB: 2048 })],
+    ['other scaling bounds', (i) => Object.assign(i.services[0], { minCount: 3, maxCount: 10 })],
+    ['other alarm thresholds', (i) => (i.services[0].alarms = { errorRatePercent: 2, p99LatencyMs: 800 })],
+    ['new tags', (i) => (i.tags = { team: 'identity' })],
+    ['the advanced tier for routing', (i) => (i.flags = { tier: 'advanced' })],
+    [
+      'a larger database',
+      (i) => Object.assign(i.services[0].database, { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 500 }),
+    ],
+    [
+      'a second service',
+      (i) =>
+        i.services.push({
+          name: 'orders',
+          phase: 1,
+          image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+          routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/orders/{id}' }],
+        }),
+    ],
+  ])('finds nothing stateful replaced or deleted with %s', (_name, mutate) => {
+    expect(formatChanges(statefulChanges(phase2, synth(mutate)))).toBe('');
+  });
+
+  it('catches a deliberate replacement of the users database and names the property', () => {
+    const changes = statefulChanges(
+      phase2,
+      synth((i) => (i.services[0].database.databaseName = 'accounts')),
+    );
+    expect(changes).toEqual([
+      {
+        stack: 'demo-20-users-data',
+        logicalId: 'DatabaseF44359DD',
+        type: 'AWS::RDS::DBInstance',
+        change: 'replace',
+        cause: 'changed DBName',
+      },
+    ]);
+  });
+
+  it('catches a renamed flag parameter (a new prefix leaves the live flags behind)', () => {
+    const changes = statefulChanges(
+      phase2,
+      synth((i) => (i.flags = { parameterPrefix: '/demo/flags' })),
+    );
+    expect(changes.map((c) => [c.logicalId, c.change, c.cause])).toEqual([
+      ['FlagsRoutingABD38FBB', 'replace', 'changed Create.parameters.Name'],
+      ['FlagsCutover793392A4', 'replace', 'changed Create.parameters.Name'],
+      ['FlagsGateway3D54E0E5', 'replace', 'changed Create.parameters.Name'],
+    ]);
+  });
+
+  it('catches a stateful stack that disappears (a service moved back to phase 0)', () => {
+    const changes = statefulChanges(phase2, synth(atPhase(0)));
+    expect(changes.map((c) => `${c.stack}/${c.type}`)).toEqual(
+      expect.arrayContaining([
+        'demo-20-users-data/AWS::RDS::DBInstance',
+        'demo-20-users-data/Custom::MigrationFlagParameter',
+      ]),
+    );
+    // The retained secret and log groups would be orphaned, not destroyed: not reported.
+    expect(changes.map((c) => c.type)).not.toContain('AWS::SecretsManager::Secret');
+  });
+});
