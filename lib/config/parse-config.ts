@@ -9,6 +9,7 @@ import type {
   DatabaseConfig,
   ExtractedServiceConfig,
   FlagsConfig,
+  GatewayConfig,
   HttpMethod,
   LegacyConfig,
   MigrationConfig,
@@ -101,6 +102,7 @@ export function parseConfig(input: unknown): ParseResult {
     'legacy',
     'flags',
     'notifications',
+    'gateway',
     'services',
   ]);
   if (!root) return { ok: false, problems: r.problems };
@@ -144,6 +146,7 @@ export function parseConfig(input: unknown): ParseResult {
   const legacy = readLegacy(r, root.legacy);
   const flags = readFlags(r, root.flags, name);
   const notifications = readNotifications(r, root.notifications);
+  const gateway = readGateway(r, root.gateway);
   const services = r
     .array('services', root.services, [])
     .map((s, i) => readService(r, join('services', i), s));
@@ -160,6 +163,7 @@ export function parseConfig(input: unknown): ParseResult {
     legacy,
     flags,
     notifications,
+    gateway,
     services,
   };
   return { ok: true, config };
@@ -476,6 +480,45 @@ function readFlags(r: Reader, value: unknown, name: string): FlagsConfig {
       fix: 'use 5 to 300 seconds: lower risks SSM throttling (40 reads/s per account), higher slows a rollback',
     }),
     tier: r.oneOf('flags.tier', v.tier, ['standard', 'advanced'] as const, 'standard'),
+  };
+}
+
+function readGateway(r: Reader, value: unknown): GatewayConfig {
+  const v =
+    r.object(
+      'gateway',
+      value,
+      ['cpu', 'memoryMiB', 'minCount', 'maxCount', 'cpuTargetPercent', 'logRetentionDays', 'timeoutMs'],
+      true,
+    ) ?? {};
+  const cpu = r.oneOf('gateway.cpu', v.cpu, FARGATE_CPUS, 512);
+  const memoryMiB = r.integer('gateway.memoryMiB', v.memoryMiB, { default: cpu * 2, min: 512, max: 122880 });
+  if (FARGATE_SIZES.has(cpu) && !FARGATE_SIZES.get(cpu)?.includes(memoryMiB)) {
+    r.problem(
+      'gateway.memoryMiB',
+      `${memoryMiB} is not a Fargate size for cpu ${cpu}; use ${describeMemoryFor(cpu)}`,
+    );
+  }
+  const minCount = r.integer('gateway.minCount', v.minCount, { default: 2, min: 1, max: 100 });
+  const maxCount = r.integer('gateway.maxCount', v.maxCount, {
+    default: Math.max(6, minCount),
+    min: 1,
+    max: 100,
+  });
+  if (minCount > maxCount)
+    r.problem('gateway.minCount', `${minCount} is above maxCount (${maxCount}); use minCount <= maxCount`);
+  return {
+    cpu,
+    memoryMiB,
+    minCount,
+    maxCount,
+    cpuTargetPercent: r.integer('gateway.cpuTargetPercent', v.cpuTargetPercent, {
+      default: 60,
+      min: 10,
+      max: 90,
+    }),
+    logRetentionDays: readRetention(r, 'gateway.logRetentionDays', v.logRetentionDays, 30),
+    timeoutMs: r.integer('gateway.timeoutMs', v.timeoutMs, { default: 3000, min: 100, max: 60000 }),
   };
 }
 

@@ -26,6 +26,8 @@ export interface MigrationConfig {
   readonly legacy: LegacyConfig;
   readonly flags: FlagsConfig;
   readonly notifications: NotificationsConfig;
+  /** The shared KrakenD gateway of phase 3. */
+  readonly gateway: GatewayConfig;
   /** The services extracted from the monolith, each moving through the phases on its own. */
   readonly services: readonly ExtractedServiceConfig[];
 }
@@ -146,6 +148,18 @@ export type DatabaseConfig = CreatedDatabaseConfig | ImportedDatabaseConfig;
 /** The monolith. */
 export interface LegacyConfig extends ContainerServiceConfig {
   readonly database: DatabaseConfig;
+}
+
+/** The KrakenD gateway: sizing and timeout (its image is built from the pinned KrakenD CE release). */
+export interface GatewayConfig {
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly minCount: number;
+  readonly maxCount: number;
+  readonly cpuTargetPercent: number;
+  readonly logRetentionDays: number;
+  /** Backend timeout of every gateway endpoint, in milliseconds. */
+  readonly timeoutMs: number;
 }
 
 /** Where the SSM flag parameters live and how consumers cache them. */

@@ -3,14 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import {
-  FLAG_KINDS,
-  type FlagKind,
-  INITIAL_DOCUMENTS,
-  serializeFlag,
-  type TIER_MAX_BYTES,
-} from '../flags/documents';
-import { type FlagParameterNames, flagParameterNames } from '../flags/parameters';
+import { FLAG_KINDS, INITIAL_DOCUMENTS, serializeFlag, type TIER_MAX_BYTES } from '../flags/documents';
+import { type FlagParameterNames, flagParameterNames, liveWeightParameterNames } from '../flags/parameters';
 
 export interface FlagParametersProps {
   /** Path prefix from the config, e.g. `/demo/migration`. */
@@ -35,77 +29,106 @@ export interface FlagParametersProps {
 export class FlagParameters extends Construct {
   /** Parameter names: a contract shared with the hooks, the CLI and the services. */
   readonly names: FlagParameterNames;
-  /** Parameter ARNs, for exact IAM grants. */
-  readonly arns: { readonly [K in FlagKind]: string };
+  /** The live ALB weights, written by the traffic-switch hook and read by the listener rules at deploy. */
+  readonly liveWeights: ReturnType<typeof liveWeightParameterNames>;
+  private readonly logGroup: logs.LogGroup;
 
-  constructor(scope: Construct, id: string, props: FlagParametersProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: FlagParametersProps,
+  ) {
     super(scope, id);
     this.names = flagParameterNames(props.parameterPrefix, props.serviceName);
-    const stack = Stack.of(this);
-    const arnOf = (name: string) => parameterArn(this, name);
-    this.arns = Object.fromEntries(
-      FLAG_KINDS.map((kind) => [kind, arnOf(this.names[kind])]),
-    ) as FlagParameters['arns'];
-
-    const logGroup = new logs.LogGroup(this, 'ProviderLogs', {
+    this.liveWeights = liveWeightParameterNames(props.parameterPrefix, props.serviceName);
+    this.logGroup = new logs.LogGroup(this, 'ProviderLogs', {
       retention: logs.RetentionDays.ONE_YEAR,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
     for (const kind of FLAG_KINDS) {
-      const name = this.names[kind];
-      const tags = [
-        ...Object.entries(props.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
-        { Key: 'migration:service', Value: props.serviceName },
-        { Key: 'migration:flag', Value: kind },
-      ];
-      const parameter = new cr.AwsCustomResource(this, kind[0].toUpperCase() + kind.slice(1), {
-        resourceType: 'Custom::MigrationFlagParameter',
-        onCreate: {
-          service: 'SSM',
-          action: 'putParameter',
-          parameters: {
-            Name: name,
-            Value: serializeFlag(kind, INITIAL_DOCUMENTS[kind]),
-            Type: 'String',
-            Tier: kind === 'routing' && props.routingTier === 'advanced' ? 'Advanced' : 'Standard',
-            Description: `${props.serviceName} migration flag: ${kind} (docs/flag-contract.md). Written by operators and hooks, never by deploys.`,
-            Overwrite: false,
-            Tags: tags,
-          },
-          // A parameter that outlived an earlier stack keeps its live value.
-          ignoreErrorCodesMatching: 'ParameterAlreadyExists',
-          physicalResourceId: cr.PhysicalResourceId.of(name),
+      this.runtimeParameter(
+        kind[0].toUpperCase() + kind.slice(1),
+        this.names[kind],
+        serializeFlag(kind, INITIAL_DOCUMENTS[kind]),
+        {
+          kind,
+          tier: kind === 'routing' ? props.routingTier : 'standard',
+          description: `${props.serviceName} migration flag: ${kind} (docs/flag-contract.md). Written by operators and hooks, never by deploys.`,
         },
-        onUpdate: {
-          service: 'SSM',
-          action: 'addTagsToResource',
-          parameters: { ResourceType: 'Parameter', ResourceId: name, Tags: tags },
-          physicalResourceId: cr.PhysicalResourceId.of(name),
-        },
-        // No onDelete: removing the stack or the construct leaves the parameter and its history in place.
-        policy: cr.AwsCustomResourcePolicy.fromStatements([
-          new iam.PolicyStatement({
-            actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'],
-            resources: [arnOf(name)],
-          }),
-        ]),
-        logGroup,
-        installLatestAwsSdk: false,
-      });
-      parameter.node.addDependency(logGroup);
+      );
     }
+    this.runtimeParameter('LiveLegacyWeight', this.liveWeights.legacy, '100', {
+      kind: 'live-legacy-weight',
+      tier: 'standard',
+      description: `${props.serviceName}: ALB weight of the monolith as applied by the traffic-switch hook. Read by deploys, written only by the hook.`,
+    });
+    this.runtimeParameter('LiveGatewayWeight', this.liveWeights.gateway, '0', {
+      kind: 'live-gateway-weight',
+      tier: 'standard',
+      description: `${props.serviceName}: ALB weight of the gateway as applied by the traffic-switch hook. Read by deploys, written only by the hook.`,
+    });
 
-    const provider = stack.node.tryFindChild(
+    const provider = Stack.of(this).node.tryFindChild(
       `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
     );
-    if (provider) {
-      Validations.of(provider).acknowledge({
+    const providerRole = provider?.node.tryFindChild('ServiceRole');
+    if (providerRole) {
+      Validations.of(providerRole).acknowledge({
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason:
           'The CDK-provided AwsCustomResource function only writes its own logs with the AWS basic execution policy.',
       });
     }
+  }
+
+  /** A parameter whose value belongs to the running system: created once, then only re-tagged. */
+  private runtimeParameter(
+    id: string,
+    name: string,
+    initialValue: string,
+    options: { kind: string; tier: 'standard' | 'advanced'; description: string },
+  ) {
+    const tags = [
+      ...Object.entries(this.props.tags ?? {}).map(([Key, Value]) => ({ Key, Value })),
+      { Key: 'migration:service', Value: this.props.serviceName },
+      { Key: 'migration:flag', Value: options.kind },
+    ];
+    const parameter = new cr.AwsCustomResource(this, id, {
+      resourceType: 'Custom::MigrationFlagParameter',
+      onCreate: {
+        service: 'SSM',
+        action: 'putParameter',
+        parameters: {
+          Name: name,
+          Value: initialValue,
+          Type: 'String',
+          Tier: options.tier === 'advanced' ? 'Advanced' : 'Standard',
+          Description: options.description,
+          Overwrite: false,
+          Tags: tags,
+        },
+        // A parameter that outlived an earlier stack keeps its live value.
+        ignoreErrorCodesMatching: 'ParameterAlreadyExists',
+        physicalResourceId: cr.PhysicalResourceId.of(name),
+      },
+      onUpdate: {
+        service: 'SSM',
+        action: 'addTagsToResource',
+        parameters: { ResourceType: 'Parameter', ResourceId: name, Tags: tags },
+        physicalResourceId: cr.PhysicalResourceId.of(name),
+      },
+      // No onDelete: removing the stack or the construct leaves the parameter and its history in place.
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({
+          actions: ['ssm:PutParameter', 'ssm:AddTagsToResource'],
+          resources: [parameterArn(this, name)],
+        }),
+      ]),
+      logGroup: this.logGroup,
+      installLatestAwsSdk: false,
+    });
+    parameter.node.addDependency(this.logGroup);
   }
 }
 

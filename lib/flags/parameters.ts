@@ -16,3 +16,15 @@ export const LAST_GOOD_LABEL = 'last-good';
 export function overrideParameterName(prefix: string, service: string): string {
   return `${prefix}/${service}/override`;
 }
+
+/**
+ * The ALB weights as last applied by the traffic-switch hook (plain numbers). The listener rules read
+ * them with CloudFormation dynamic references, so a deploy re-creates a rule with the live weights,
+ * never with the template's. Written only by the hook.
+ */
+export function liveWeightParameterNames(prefix: string, service: string) {
+  return {
+    legacy: `${prefix}/${service}/live/legacy-weight`,
+    gateway: `${prefix}/${service}/live/gateway-weight`,
+  } as const;
+}

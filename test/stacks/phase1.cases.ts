@@ -8,13 +8,19 @@ const service = Template.fromStack(users.service as never);
 const platform = Template.fromStack(stacks.platform);
 
 /** The custom resources that create the flag parameters, with their SDK calls decoded. */
-function flagResources(t: Template) {
+/** The runtime-owned parameters (custom resources) of a data stack, with their SDK calls decoded. */
+function runtimeParameters(t: Template) {
   return Object.entries(t.findResources('Custom::MigrationFlagParameter')).map(([id, r]) => ({
     id,
     create: JSON.parse(r.Properties.Create),
     update: JSON.parse(r.Properties.Update),
     delete: r.Properties.Delete,
   }));
+}
+
+/** The three flag documents among them (not the live ALB weights). */
+function flagResources(t: Template) {
+  return runtimeParameters(t).filter((p) => !p.id.startsWith('FlagsLive'));
 }
 
 describe('deploy order with a service at phase 1', () => {
@@ -106,8 +112,14 @@ describe('service data stack', () => {
     const statements = Object.values(data.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement,
     );
-    expect(statements).toHaveLength(3);
-    for (const [i, kind] of ['routing', 'cutover', 'gateway'].entries()) {
+    expect(statements).toHaveLength(5);
+    for (const [i, kind] of [
+      'routing',
+      'cutover',
+      'gateway',
+      'live/legacy-weight',
+      'live/gateway-weight',
+    ].entries()) {
       expect(statements[i]).toEqual({
         Action: ['ssm:AddTagsToResource', 'ssm:PutParameter'],
         Effect: 'Allow',

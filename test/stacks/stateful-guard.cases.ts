@@ -76,6 +76,8 @@ describe('the stateful-change guard', () => {
       ['FlagsRoutingABD38FBB', 'replace', 'changed Create.parameters.Name'],
       ['FlagsCutover793392A4', 'replace', 'changed Create.parameters.Name'],
       ['FlagsGateway3D54E0E5', 'replace', 'changed Create.parameters.Name'],
+      [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', 'changed Create.parameters.Name'],
+      [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', 'changed Create.parameters.Name'],
     ]);
   });
 
