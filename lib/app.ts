@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
 import { legacyMigrationWiring } from './flags/legacy-wiring';
+import { GatewayStack } from './stacks/gateway-stack';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
 import { type MigrationStack, stackId } from './stacks/migration-stack';
 import { NetworkStack } from './stacks/network-stack';
@@ -27,6 +28,8 @@ export interface MigrationStacks {
   readonly legacyData?: LegacyDataStack;
   readonly platform: PlatformStack;
   readonly services: readonly ServiceStacks[];
+  /** When a service is at phase 3 through KrakenD: the gateway, its ALB rules, the traffic switch. */
+  readonly gateway?: GatewayStack;
   /** From phase 1 of any service: alerts, alarms and the traffic-control hooks. */
   readonly operations?: OperationsStack;
   /** Every stack in deploy order. */
@@ -88,6 +91,25 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     return { config: s, data, service };
   });
 
+  const throughGateway = services.filter(
+    (s) => s.config.phase >= 3 && s.config.gateway === 'krakend' && s.service && s.data,
+  );
+  const gateway =
+    throughGateway.length > 0
+      ? new GatewayStack(app, stackId(config, 50, 'gateway'), {
+          config,
+          cluster: platform.cluster,
+          listener: platform.loadBalancer.listener,
+          loadBalancerSecurityGroupId: platform.loadBalancer.securityGroup.securityGroupId,
+          legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
+          services: throughGateway.map((s) => ({
+            config: s.config,
+            flagNames: (s.data as ServiceDataStack).flags.names,
+            securityGroupId: (s.service as ServiceStack).web.securityGroup.securityGroupId,
+          })),
+        })
+      : undefined;
+
   const operated = services.flatMap((s) =>
     s.service && s.data ? [{ ...s, service: s.service, data: s.data }] : [],
   );
@@ -112,9 +134,10 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     ...dataStacks.values(),
     platform,
     ...services.flatMap((s) => (s.service ? [s.service] : [])),
+    ...(gateway ? [gateway] : []),
     ...(operations ? [operations] : []),
   ];
-  return { network, legacyData, platform, services, operations, all };
+  return { network, legacyData, platform, services, gateway, operations, all };
 }
 
 function importedEndpoint(db: ImportedDatabaseConfig): DatabaseEndpoint {

@@ -34,7 +34,7 @@ export const DEMO_CONFIG_INPUT = {
   services: [
     {
       name: 'users',
-      phase: 2,
+      phase: 3,
       image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
       port: 80,
       healthCheckPath: '/',

@@ -25,6 +25,7 @@ export class PublicLoadBalancer extends Construct {
   /** The listener that serves the application (HTTPS with a certificate, else HTTP). */
   readonly listener: elbv2.ApplicationListener;
   readonly accessLogs: s3.Bucket;
+  readonly securityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: PublicLoadBalancerProps) {
     super(scope, id);
@@ -50,6 +51,7 @@ export class PublicLoadBalancer extends Construct {
       description: 'Public ALB: HTTP(S) from the internet, egress only to its targets',
       allowAllOutbound: false,
     });
+    this.securityGroup = securityGroup;
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
       vpc: props.vpc,

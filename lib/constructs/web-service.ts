@@ -15,6 +15,11 @@ export interface WebServiceProps {
   readonly cluster: ecs.ICluster;
   /** Image, size, scaling, health check, logs, environment and secrets from the configuration. */
   readonly config: ContainerServiceConfig;
+  /**
+   * The container image.
+   * @default - `config.image`, pulled from its registry (with a grant when it is in ECR)
+   */
+  readonly image?: ecs.ContainerImage;
   /** Environment variables the app computes (database host, flag parameter names, ...), added to the configured ones. */
   readonly extraEnvironment?: Readonly<Record<string, string>>;
   /** Secrets the app computes (database credentials), added to the configured ones. */
@@ -65,7 +70,7 @@ export class WebService extends Construct {
     }
 
     this.container = this.taskDefinition.addContainer('App', {
-      image: containerImage(this, config.image),
+      image: props.image ?? containerImage(this, config.image),
       essential: true,
       portMappings: [
         { name: PORT_MAPPING_NAME, containerPort: config.port, appProtocol: ecs.AppProtocol.http },
@@ -75,6 +80,18 @@ export class WebService extends Construct {
       logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
       readonlyRootFilesystem: false,
     });
+
+    if (props.image || ECR_IMAGE.test(config.image)) {
+      // Reached after the container is added: the execution role's pull grants exist now.
+      const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
+      if (executionPolicy) {
+        Validations.of(executionPolicy).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ecr:GetAuthorizationToken authorizes on "*" only; image pulls are limited to the image repository.',
+        });
+      }
+    }
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,

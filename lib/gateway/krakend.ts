@@ -81,10 +81,7 @@ export function validateGateway(model: GatewayModel): string[] {
     } catch {
       problems.push(`${where}: host "${route.host}" is not a URL such as http://users:8080`);
     }
-    if (
-      host &&
-      (host.pathname !== '/' || route.host.replace(/\/$/, '') !== `${host.protocol}//${host.host}`)
-    ) {
+    if (host && !/^https?:\/\/[^/?#]+\/?$/.test(route.host)) {
       problems.push(`${where}: host "${route.host}" contains a path; put the path in the url_pattern`);
     }
     const key = `${route.method} ${route.path}`;

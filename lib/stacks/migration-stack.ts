@@ -24,6 +24,7 @@ export interface StackRole {
 const UNTAGGED_TYPES = [
   'AWS::ApplicationAutoScaling::ScalableTarget',
   'AWS::ElasticLoadBalancingV2::Listener',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
 ];
 
 export const TAG_PHASE = 'migration:phase';
