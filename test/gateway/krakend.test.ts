@@ -1,4 +1,5 @@
-import {
+import { GatewayConfigError, type GatewayModel, type GatewayRoute, krakendConfig, validateGateway } from '../../lib/gateway/krakend';
+
   type GatewayModel,
   type GatewayRoute,
   krakendConfig,
