@@ -1,5 +1,5 @@
-import { GatewayConfigError, type GatewayModel, type GatewayRoute, krakendConfig, validateGateway } from '../../lib/gateway/krakend';
-
+import {
+  GatewayConfigError,
   type GatewayModel,
   type GatewayRoute,
   krakendConfig,
