@@ -31,6 +31,7 @@ describe('deploy order with a service at phase 1', () => {
       'demo-20-users-data',
       'demo-30-platform',
       'demo-40-users-service',
+      'demo-50-gateway',
       'demo-60-operations',
     ]);
     expect(users.data?.terminationProtection).toBe(true);
@@ -336,6 +337,7 @@ describe('two services at different phases', () => {
       'demo-30-platform',
       'demo-40-users-service',
       'demo-40-billing-service',
+      'demo-50-gateway',
       'demo-60-operations',
     ]);
     expect(built.services.map((s) => [s.config.name, Boolean(s.data), Boolean(s.service)])).toEqual([
