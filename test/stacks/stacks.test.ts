@@ -7,5 +7,6 @@ import './phase1.cases';
 import './operations.cases';
 import './snapshots.cases';
 import './phase2.cases';
+import './gateway.cases';
 import './stateful-guard.cases';
 import './nag.cases';
