@@ -22,6 +22,7 @@ describe('the stateful-change guard', () => {
   it.each([
     ['phase 0 -> 1', synth(atPhase(0)), synth(atPhase(1))],
     ['phase 1 -> 2', synth(atPhase(1)), phase2],
+    ['phase 2 -> 3', phase2, synth(atPhase(3))],
   ])('finds nothing stateful replaced or deleted in %s', (_name, before, after) => {
     expect(formatChanges(statefulChanges(before, after))).toBe('');
   });
