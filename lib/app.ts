@@ -117,6 +117,10 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     operated.length > 0
       ? new OperationsStack(app, stackId(config, 60, 'operations'), {
           config,
+          legacy: {
+            loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
+            targetGroupFullName: platform.legacy.targetGroup.targetGroupFullName,
+          },
           services: operated.map((s) => ({
             config: s.config,
             flagNames: s.data.flags.names,

@@ -25,6 +25,7 @@ const UNTAGGED_TYPES = [
   'AWS::ApplicationAutoScaling::ScalableTarget',
   'AWS::ElasticLoadBalancingV2::Listener',
   'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::CloudWatch::Dashboard',
 ];
 
 export const TAG_PHASE = 'migration:phase';

@@ -12,6 +12,7 @@ import { AlertTopic } from '../constructs/alert-topic';
 import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookFunction } from '../constructs/hook-function';
+import { MigrationDashboards } from '../constructs/migration-dashboards';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { TIER_MAX_BYTES } from '../flags/documents';
 import { type FlagParameterNames, overrideParameterName } from '../flags/parameters';
@@ -31,6 +32,8 @@ export interface OperatedService {
 
 export interface OperationsStackProps extends MigrationStackProps {
   readonly services: readonly OperatedService[];
+  /** The monolith's load balancer and target group full names, for the legacy side of the dashboards. */
+  readonly legacy: { readonly loadBalancerFullName: string; readonly targetGroupFullName: string };
 }
 
 /**
@@ -46,6 +49,7 @@ export class OperationsStack extends MigrationStack {
   readonly deadLetters: sqs.Queue;
   /** Per service from phase 2: the cutover (bulk migration, then the point of no return). */
   readonly cutovers: readonly CutoverStateMachine[];
+  readonly dashboards: MigrationDashboards;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
@@ -166,6 +170,17 @@ export class OperationsStack extends MigrationStack {
           ]
         : [],
     );
+
+    this.dashboards = new MigrationDashboards(this, 'Dashboards', {
+      envName: config.name,
+      legacy: props.legacy,
+      services: props.services.map((s, i) => ({
+        config: s.config,
+        clusterName: s.cluster.clusterName,
+        ecsServiceName: s.ecsServiceName,
+        alarms: this.alarms[i],
+      })),
+    });
   }
 
   /** Publishing to the encrypted topic, which needs the topic key. */

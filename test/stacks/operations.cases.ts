@@ -230,3 +230,39 @@ describe('without a migrating service', () => {
     expect(buildStacks(config(input)).operations).toBeUndefined();
   });
 });
+
+describe('dashboards', () => {
+  const body = (name: string) => {
+    const dashboard = Object.values(ops.findResources('AWS::CloudWatch::Dashboard')).find(
+      (d) => d.Properties.DashboardName === name,
+    );
+    if (!dashboard) throw new Error(`no dashboard ${name}`);
+    return JSON.stringify(dashboard.Properties.DashboardBody);
+  };
+
+  it('compares legacy and the service: requests, 5xx, p50/p99 latency, hosts, flag changes, alarms', () => {
+    const users = body('demo-users-migration');
+    for (const text of [
+      'Requests per minute: legacy vs users',
+      '5xx per minute: legacy vs users',
+      'Latency p50 and p99 (ms): legacy vs users',
+      'Healthy legacy hosts vs running users tasks',
+      'Flag restores and automatic rollbacks',
+      '\\"AWS/ApplicationELB\\",\\"HTTPCode_Target_5XX_Count\\"',
+      '\\"AWS/ECS\\",\\"HTTPCode_Target_5XX_Count\\",\\"TargetDiscoveryName\\",\\"users\\"',
+      '\\"StranglerMigration\\",\\"FlagRestored\\",\\"Service\\",\\"users\\"',
+      'p99Seconds * 1000',
+      'RunningTaskCount',
+      'demo-users-5xx-rate',
+    ]) {
+      expect(users).toContain(text);
+    }
+  });
+
+  it('has one overview of the whole migration with every rollback alarm', () => {
+    const overview = body('demo-migration');
+    expect(overview).toContain('All rollback alarms');
+    expect(overview).toContain('**users**: phase 3');
+    expect(overview).toContain('demo-users-unhealthy-tasks');
+  });
+});

@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { METRIC_NAMESPACE } from '../../lambda/shared/log';
+import type { ExtractedServiceConfig } from '../config/types';
+import type { ServiceAlarms } from './service-alarms';
+
+/** One migrating service as the dashboards see it. */
+export interface DashboardService {
+  readonly config: ExtractedServiceConfig;
+  readonly clusterName: string;
+  readonly ecsServiceName: string;
+  readonly alarms: ServiceAlarms;
+}
+
+export interface MigrationDashboardsProps {
+  readonly envName: string;
+  /**
+   * The monolith's target group and load balancer (full names, the metric dimensions): legacy's side of
+   * every comparison. Plain strings: the group's own metric helpers derive the load balancer name by
+   * splitting a cross-stack value, which cfn-lint rejects.
+   */
+  readonly legacy: { readonly loadBalancerFullName: string; readonly targetGroupFullName: string };
+  readonly services: readonly DashboardService[];
+}
+
+const PERIOD = Duration.minutes(1);
+
+/**
+ * A dashboard per extracted service comparing the monolith with the new service (requests, 5xx, p50 and
+ * p99 latency, healthy hosts and running tasks, the flag guard's restores, automatic rollbacks and the
+ * applied gateway weight, the alarms), and one for the whole migration.
+ */
+export class MigrationDashboards extends Construct {
+  readonly perService: readonly cloudwatch.Dashboard[];
+  readonly overview: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: MigrationDashboardsProps) {
+    super(scope, id);
+    const elb = (metricName: string, statistic: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/ApplicationELB',
+        metricName,
+        dimensionsMap: {
+          LoadBalancer: props.legacy.loadBalancerFullName,
+          TargetGroup: props.legacy.targetGroupFullName,
+        },
+        statistic,
+        period: PERIOD,
+        label,
+      });
+    const legacy = {
+      requestCount: () => elb('RequestCount', 'Sum', 'legacy'),
+      errors: () => elb('HTTPCode_Target_5XX_Count', 'Sum', 'legacy'),
+      latency: (stat: string) => elb('TargetResponseTime', stat, `legacy ${stat}`),
+      healthyHosts: () => elb('HealthyHostCount', 'Minimum', 'legacy healthy hosts'),
+    };
+    const legacyLatency = (stat: string) =>
+      new cloudwatch.MathExpression({
+        expression: `${stat}Seconds * 1000`,
+        usingMetrics: { [`${stat}Seconds`]: legacy.latency(stat) },
+        label: `legacy ${stat} (ms)`,
+        period: PERIOD,
+      });
+
+    this.perService = props.services.map((s) => {
+      const name = s.config.name;
+      const sc = (
+        metricName: string,
+        statistic: string,
+        dimension: 'DiscoveryName' | 'TargetDiscoveryName' = 'TargetDiscoveryName',
+      ) =>
+        new cloudwatch.Metric({
+          namespace: 'AWS/ECS',
+          metricName,
+          dimensionsMap: { [dimension]: name },
+          statistic,
+          period: PERIOD,
+          label: `${name} ${statistic}`,
+        });
+      const own = (metricName: string, statistic = 'Sum') =>
+        new cloudwatch.Metric({
+          namespace: METRIC_NAMESPACE,
+          metricName,
+          dimensionsMap: { Service: name },
+          statistic,
+          period: PERIOD,
+          label: metricName,
+        });
+      const running = new cloudwatch.Metric({
+        namespace: 'ECS/ContainerInsights',
+        metricName: 'RunningTaskCount',
+        dimensionsMap: { ClusterName: s.clusterName, ServiceName: s.ecsServiceName },
+        statistic: 'Minimum',
+        period: PERIOD,
+        label: `${name} running tasks`,
+      });
+      const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+        new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
+
+      return new cloudwatch.Dashboard(this, `${name[0].toUpperCase()}${name.slice(1)}`, {
+        dashboardName: `${props.envName}-${name}-migration`,
+        defaultInterval: Duration.hours(3),
+        widgets: [
+          [
+            new cloudwatch.TextWidget({
+              markdown: `# ${name}: legacy vs new service\nPhase ${s.config.phase}. Flags: \`npm run migrate -- status\`. Runbook: docs/runbook.md.`,
+              width: 24,
+              height: 2,
+            }),
+          ],
+          [
+            graph(`Requests per minute: legacy vs ${name}`, [
+              legacy.requestCount(),
+              sc('RequestCount', 'Sum', 'DiscoveryName'),
+            ]),
+            graph(`5xx per minute: legacy vs ${name}`, [
+              legacy.errors(),
+              sc('HTTPCode_Target_5XX_Count', 'Sum'),
+            ]),
+          ],
+          [
+            graph(`Latency p50 and p99 (ms): legacy vs ${name}`, [
+              legacyLatency('p50'),
+              legacyLatency('p99'),
+              sc('TargetResponseTime', 'p50'),
+              sc('TargetResponseTime', 'p99'),
+            ]),
+            graph(`Healthy legacy hosts vs running ${name} tasks`, [legacy.healthyHosts(), running]),
+          ],
+          [
+            graph(
+              'Flag restores and automatic rollbacks',
+              [own('FlagRestored'), own('AutoRollback'), own('AutoRollbackNotPossible')],
+              [own('GatewayWeight', 'Maximum')],
+            ),
+            new cloudwatch.AlarmStatusWidget({
+              title: `${name} rollback alarms`,
+              alarms: [...s.alarms.alarms],
+              width: 12,
+              height: 6,
+            }),
+          ],
+        ],
+      });
+    });
+
+    this.overview = new cloudwatch.Dashboard(this, 'Overview', {
+      dashboardName: `${props.envName}-migration`,
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.TextWidget({
+            markdown: `# ${props.envName} migration\n${props.services.map((s) => `- **${s.config.name}**: phase ${s.config.phase}`).join('\n')}`,
+            width: 24,
+            height: 3,
+          }),
+        ],
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Requests per minute by service',
+            left: [
+              legacy.requestCount(),
+              ...props.services.map(
+                (s) =>
+                  new cloudwatch.Metric({
+                    namespace: 'AWS/ECS',
+                    metricName: 'RequestCount',
+                    dimensionsMap: { DiscoveryName: s.config.name },
+                    statistic: 'Sum',
+                    period: PERIOD,
+                    label: s.config.name,
+                  }),
+              ),
+            ],
+            width: 12,
+            height: 6,
+          }),
+          new cloudwatch.AlarmStatusWidget({
+            title: 'All rollback alarms',
+            alarms: props.services.flatMap((s) => [...s.alarms.alarms]),
+            width: 12,
+            height: 6,
+          }),
+        ],
+      ],
+    });
+  }
+}
