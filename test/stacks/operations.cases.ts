@@ -253,7 +253,7 @@ describe('dashboards', () => {
       '\\"StranglerMigration\\",\\"FlagRestored\\",\\"Service\\",\\"users\\"',
       'p99Seconds * 1000',
       'RunningTaskCount',
-      'demo-users-5xx-rate',
+      'UsersAlarmsErrorRate',
     ]) {
       expect(users).toContain(text);
     }
@@ -263,6 +263,6 @@ describe('dashboards', () => {
     const overview = body('demo-migration');
     expect(overview).toContain('All rollback alarms');
     expect(overview).toContain('**users**: phase 3');
-    expect(overview).toContain('demo-users-unhealthy-tasks');
+    expect(overview).toContain('UsersAlarmsUnhealthy');
   });
 });
