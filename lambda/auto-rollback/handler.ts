@@ -2,13 +2,9 @@
  * auto-rollback: EventBridge "CloudWatch Alarm State Change" to ALARM for one of a service's alarms ->
  * switch what can be switched back without losing data (see decide.ts), log it and alert.
  */
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { FlagStore } from '../../lib/flags/ssm-store';
-import { Alerts } from '../shared/alerts';
-import { type HookEnvironment, readHookEnvironment } from '../shared/environment';
-import { jsonLogger, type Logger } from '../shared/log';
+import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
 import { planRollback } from './decide';
 
 export interface AlarmChangeDetail {
@@ -17,12 +13,7 @@ export interface AlarmChangeDetail {
   readonly previousState?: { readonly value?: string };
 }
 
-export interface RollbackDependencies {
-  readonly env: HookEnvironment;
-  readonly ssm: SSMClient;
-  readonly alerts: Alerts;
-  readonly logger: Logger;
-}
+export type RollbackDependencies = HookDependencies;
 
 export type RollbackResult =
   | { readonly status: 'ignored'; readonly reason: string }
@@ -83,14 +74,6 @@ export async function rollback(
 let dependencies: RollbackDependencies | undefined;
 
 export async function handler(event: EventBridgeEvent<string, AlarmChangeDetail>): Promise<RollbackResult> {
-  dependencies ??= (() => {
-    const env = readHookEnvironment();
-    return {
-      env,
-      ssm: new SSMClient({}),
-      alerts: new Alerts(env.alertTopicArn, new SNSClient({})),
-      logger: jsonLogger('auto-rollback'),
-    };
-  })();
+  dependencies ??= defaultHookDependencies('auto-rollback');
   return rollback(event, dependencies);
 }

@@ -4,15 +4,12 @@
  * "all" after the point of no return): write the last good value back, alert, count it.
  * Thin: the decision is in decide.ts, SSM access in lib/flags/ssm-store.ts.
  */
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { FLAG_KINDS, type FlagKind } from '../../lib/flags/documents';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore } from '../../lib/flags/ssm-store';
-import { Alerts } from '../shared/alerts';
-import { type HookEnvironment, readHookEnvironment } from '../shared/environment';
-import { jsonLogger, type Logger } from '../shared/log';
+import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
+import type { HookEnvironment } from '../shared/environment';
 import { decide } from './decide';
 
 export interface ParameterChangeDetail {
@@ -20,12 +17,7 @@ export interface ParameterChangeDetail {
   readonly name?: string;
 }
 
-export interface GuardDependencies {
-  readonly env: HookEnvironment;
-  readonly ssm: SSMClient;
-  readonly alerts: Alerts;
-  readonly logger: Logger;
-}
+export type GuardDependencies = HookDependencies;
 
 export type GuardResult =
   | { readonly status: 'ignored'; readonly reason: string }
@@ -130,14 +122,6 @@ function findParameter(
 let dependencies: GuardDependencies | undefined;
 
 export async function handler(event: EventBridgeEvent<string, ParameterChangeDetail>): Promise<GuardResult> {
-  dependencies ??= (() => {
-    const env = readHookEnvironment();
-    return {
-      env,
-      ssm: new SSMClient({}),
-      alerts: new Alerts(env.alertTopicArn, new SNSClient({})),
-      logger: jsonLogger('flag-guard'),
-    };
-  })();
+  dependencies ??= defaultHookDependencies('flag-guard');
   return guard(event, dependencies);
 }

@@ -1,9 +1,11 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 const ROOT = join(__dirname, '..', '..');
@@ -76,4 +78,28 @@ export class HookFunction extends Construct {
       },
     });
   }
+
+  /** This function as an EventBridge target: 4 retries over up to 2 hours, then the dead-letter queue. */
+  eventTarget(deadLetters: sqs.IQueue): targets.LambdaFunction {
+    return new targets.LambdaFunction(this.function, {
+      retryAttempts: 4,
+      maxEventAge: Duration.hours(2),
+      deadLetterQueue: deadLetters,
+    });
+  }
+}
+
+/** The dead-letter queue of hook targets: encrypted, TLS-only, 14 days to investigate and replay. */
+export function hookDeadLetterQueue(scope: Construct, id: string): sqs.Queue {
+  const queue = new sqs.Queue(scope, id, {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  Validations.of(queue).acknowledge({
+    id: 'AwsSolutions-SQS3',
+    reason:
+      'This queue is the dead-letter queue of the hook targets; a queue for its own failures would have nothing to catch.',
+  });
+  return queue;
 }

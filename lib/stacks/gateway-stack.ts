@@ -1,19 +1,17 @@
 import { join } from 'node:path';
-import { CfnDynamicReference, CfnDynamicReferenceService, Duration, Token, Validations } from 'aws-cdk-lib';
+import { CfnDynamicReference, CfnDynamicReferenceService, Token, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { SwitchEnvironment } from '../../lambda/traffic-switch/handler';
 import { SWITCH_ENV_VARIABLE } from '../../lambda/traffic-switch/handler';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
 import { parameterArn } from '../constructs/flag-parameters';
-import { HookFunction } from '../constructs/hook-function';
+import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { WebService } from '../constructs/web-service';
 import { TIER_MAX_BYTES } from '../flags/documents';
 import {
@@ -229,16 +227,7 @@ export class GatewayStack extends MigrationStack {
       });
     }
 
-    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the traffic-switch target; a queue for its own failures would have nothing to catch.',
-    });
+    const deadLetters = hookDeadLetterQueue(this, 'DeadLetters');
     new events.Rule(this, 'GatewayWeightValidated', {
       description: 'The flag guard labelled a version of a gateway document last-good',
       eventPattern: {
@@ -249,13 +238,7 @@ export class GatewayStack extends MigrationStack {
           operation: ['LabelParameterVersion'],
         },
       },
-      targets: [
-        new targets.LambdaFunction(this.trafficSwitch.function, {
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(2),
-          deadLetterQueue: deadLetters,
-        }),
-      ],
+      targets: [this.trafficSwitch.eventTarget(deadLetters)],
     });
   }
 }

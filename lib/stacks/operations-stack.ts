@@ -1,9 +1,8 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { HookEnvironment } from '../../lambda/shared/environment';
 import { HOOK_ENV_VARIABLE } from '../../lambda/shared/environment';
@@ -11,7 +10,7 @@ import type { ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
 import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
 import { parameterArn } from '../constructs/flag-parameters';
-import { HookFunction } from '../constructs/hook-function';
+import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { TIER_MAX_BYTES } from '../flags/documents';
@@ -84,22 +83,7 @@ export class OperationsStack extends MigrationStack {
     };
     const environment = { [HOOK_ENV_VARIABLE]: this.toJsonString(hookEnvironment) };
 
-    this.deadLetters = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-    Validations.of(this.deadLetters).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is the dead-letter queue of the hook targets; a queue for its own failures would have nothing to catch.',
-    });
-    const target = (hook: HookFunction) =>
-      new targets.LambdaFunction(hook.function, {
-        retryAttempts: 4,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: this.deadLetters,
-      });
+    this.deadLetters = hookDeadLetterQueue(this, 'DeadLetters');
 
     const allNames = props.services.flatMap((s) => Object.values(s.flagNames));
     this.flagGuard = new HookFunction(this, 'FlagGuard', {
@@ -126,7 +110,7 @@ export class OperationsStack extends MigrationStack {
         detailType: ['Parameter Store Change'],
         detail: { name: allNames, operation: ['Create', 'Update'] },
       },
-      targets: [target(this.flagGuard)],
+      targets: [this.flagGuard.eventTarget(this.deadLetters)],
     });
 
     this.autoRollback = new HookFunction(this, 'AutoRollback', {
@@ -151,7 +135,7 @@ export class OperationsStack extends MigrationStack {
           state: { value: ['ALARM'] },
         },
       },
-      targets: [target(this.autoRollback)],
+      targets: [this.autoRollback.eventTarget(this.deadLetters)],
     });
 
     this.cutovers = props.services.flatMap((s, i) =>

@@ -60,3 +60,21 @@ export function templateOf(stacks: MigrationStacks, idSuffix: string): Template 
     throw new Error(`no stack ending in ${idSuffix}: ${stacks.all.map((s) => s.stackName).join(', ')}`);
   return Template.fromStack(stack);
 }
+
+/** How an agnostic template spells the ARN of the demo's `users` parameter of that kind (path after `users/`). */
+export function demoParameterArn(kind: string) {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':ssm:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:parameter/demo/migration/users/${kind}`,
+      ],
+    ],
+  };
+}

@@ -1,22 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStacks, config, demoInput, demoStacks } from '../helpers/test-app';
+import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
-const param = (kind: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':ssm:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:parameter/demo/migration/users/${kind}`,
-    ],
-  ],
-});
+const param = demoParameterArn;
 
 function functionNamed(prefix: string) {
   const found = Object.entries(ops.findResources('AWS::Lambda::Function')).find(([k]) =>

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStacks, config, demoInput, demoStacks } from '../helpers/test-app';
+import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const users = stacks.services[0];
@@ -124,20 +124,7 @@ describe('service data stack', () => {
       expect(statements[i]).toEqual({
         Action: ['ssm:AddTagsToResource', 'ssm:PutParameter'],
         Effect: 'Allow',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':ssm:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              `:parameter/demo/migration/users/${kind}`,
-            ],
-          ],
-        },
+        Resource: demoParameterArn(kind),
       });
     }
   });
@@ -290,20 +277,7 @@ describe('legacy wiring', () => {
     const statements = Object.values(platform.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .filter((s) => JSON.stringify(s.Action).includes('ssm:'));
-    const param = (kind: string) => ({
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          { Ref: 'AWS::Partition' },
-          ':ssm:',
-          { Ref: 'AWS::Region' },
-          ':',
-          { Ref: 'AWS::AccountId' },
-          `:parameter/demo/migration/users/${kind}`,
-        ],
-      ],
-    });
+    const param = demoParameterArn;
     expect(statements).toEqual([
       { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: [param('cutover'), param('routing')] },
     ]);
