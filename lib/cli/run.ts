@@ -271,6 +271,26 @@ async function status(only: string | undefined, deps: CliDependencies): Promise<
       rows,
     ),
   );
+  const phase2 = services.filter((s) => s.phase >= 2);
+  if (phase2.length > 0) {
+    const sfn = await deps.stepFunctions();
+    const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
+    for (const service of phase2) {
+      const machine = await findCutoverMachine(sfn, deps.config, service.name);
+      if (!machine) {
+        deps.out(`${service.name} cutover: state machine not deployed`);
+        continue;
+      }
+      const [last] =
+        (await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1 }))).executions ??
+        [];
+      deps.out(
+        last
+          ? `${service.name} cutover: last run ${last.name} ${last.status} (started ${last.startDate?.toISOString()}${last.stopDate ? `, ended ${last.stopDate.toISOString()}` : ''})`
+          : `${service.name} cutover: not run yet`,
+      );
+    }
+  }
 }
 
 function parseOr<K extends FlagKind>(
@@ -315,17 +335,9 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     );
   }
   const sfn = await deps.stepFunctions();
-  const { ListStateMachinesCommand, StartExecutionCommand, DescribeExecutionCommand } = await import(
-    '@aws-sdk/client-sfn'
-  );
+  const { StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
   const machineName = cutoverStateMachineName(deps.config.name, service.name);
-  let stateMachineArn: string | undefined;
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
-    stateMachineArn = page.stateMachines?.find((m) => m.name === machineName)?.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (!stateMachineArn && nextToken);
+  const stateMachineArn = await findCutoverMachine(sfn, deps.config, service.name);
   if (!stateMachineArn)
     throw new RefusedError(
       `state machine ${machineName} not found: deploy the phase-2 stacks (operations stack) first`,
@@ -362,4 +374,22 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     deps.out(`${new Date().toISOString()} ${name} still running`);
     await sleep(15_000);
   }
+}
+
+/** The ARN of a service's cutover state machine, found by its contract name. */
+async function findCutoverMachine(
+  sfn: SFNClient,
+  config: MigrationConfig,
+  service: string,
+): Promise<string | undefined> {
+  const { ListStateMachinesCommand } = await import('@aws-sdk/client-sfn');
+  const name = cutoverStateMachineName(config.name, service);
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
+    const found = page.stateMachines?.find((m) => m.name === name)?.stateMachineArn;
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
 }

@@ -1,5 +1,6 @@
 import {
   DescribeExecutionCommand,
+  ListExecutionsCommand,
   ListStateMachinesCommand,
   SFNClient,
   StartExecutionCommand,
@@ -152,6 +153,35 @@ describe('cutover', () => {
       'dry run: would start demo-users-cutover as users-cutover-20261126T120000',
     ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('status of a cutover', () => {
+  it('shows the last run of the cutover state machine', async () => {
+    flags('{"mode":"all"}', completed);
+    sfnMock.on(ListExecutionsCommand).resolves({
+      executions: [
+        {
+          name: 'users-cutover-1',
+          status: 'SUCCEEDED',
+          executionArn: 'arn:exec',
+          stateMachineArn: 'arn:sm',
+          startDate: new Date('2026-11-26T09:00:00Z'),
+          stopDate: new Date('2026-11-26T10:00:00Z'),
+        },
+      ],
+    });
+    const out = await run(['status']);
+    expect(out[0]).toMatch(/users\s+2\s+all\s+0\s+0\s+completed 2026-11-26T10:00:00Z \(users-cutover-1\)/);
+    expect(out[1]).toBe(
+      'users cutover: last run users-cutover-1 SUCCEEDED (started 2026-11-26T09:00:00.000Z, ended 2026-11-26T10:00:00.000Z)',
+    );
+  });
+
+  it('says when the state machine is not deployed yet', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
+    expect((await run(['status', 'users']))[1]).toBe('users cutover: state machine not deployed');
   });
 });
 
