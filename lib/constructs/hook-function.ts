@@ -23,9 +23,10 @@ export interface HookFunctionProps {
   /** @default 256 */
   readonly memorySizeMiB?: number;
   /**
-   * At most this many invocations at once. The hooks run with 1 so that two events for the same
-   * parameter are handled one after the other (EventBridge retries a throttled invocation).
-   * @default 1
+   * Reserved concurrency.
+   * @default - none: reserving any would fail the deploy on accounts whose concurrency limit is low
+   *   (new accounts), and the hooks do not need it: they re-read the newest version before writing, so
+   *   two invocations for the same parameter cannot overwrite each other's result.
    */
   readonly reservedConcurrency?: number;
 }
@@ -60,7 +61,7 @@ export class HookFunction extends Construct {
       architecture: lambda.Architecture.ARM_64,
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySizeMiB ?? 256,
-      reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

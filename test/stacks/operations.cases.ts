@@ -33,7 +33,6 @@ describe('hook functions', () => {
         Architectures: ['arm64'],
         Handler: 'index.handler',
         Timeout: 30,
-        ReservedConcurrentExecutions: 1,
         LoggingConfig: {
           LogFormat: 'JSON',
           LogGroup: { Ref: expect.stringMatching(new RegExp(`^${name}Logs`)) },

@@ -130,5 +130,8 @@ describe('phase 2: the cutover state machine', () => {
       /users\/routing.*users\/cutover|users\/cutover.*users\/routing/,
     );
     expect(JSON.stringify(byAction('cloudwatch:describeAlarms'))).toContain(':alarm:demo-users-5xx-rate');
+    // The notifications go to a topic under its own key: the state machine needs the key too.
+    const kms = statements.find((s) => JSON.stringify(s.Action).includes('kms:GenerateDataKey'));
+    expect(kms?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlertsKey/), 'Arn'] });
   });
 });
