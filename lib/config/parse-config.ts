@@ -17,6 +17,7 @@ import type {
   Phase,
   RouteConfig,
   SecretReference,
+  TaskSizing,
   VpcConfig,
 } from './types';
 
@@ -280,6 +281,35 @@ function readSecretRef(r: Reader, path: string, value: unknown): SecretReference
   };
 }
 
+/** Fargate size, autoscaling bounds and log retention, as every service and the gateway have them. */
+function readSizing(r: Reader, path: string, v: Record<string, unknown>, defaultMax: number): TaskSizing {
+  const p = (key: string) => join(path, key);
+  const cpu = r.oneOf(p('cpu'), v.cpu, FARGATE_CPUS, 512);
+  const memoryMiB = r.integer(p('memoryMiB'), v.memoryMiB, { default: cpu * 2, min: 512, max: 122880 });
+  if (FARGATE_SIZES.has(cpu) && !FARGATE_SIZES.get(cpu)?.includes(memoryMiB)) {
+    r.problem(
+      p('memoryMiB'),
+      `${memoryMiB} is not a Fargate size for cpu ${cpu}; use ${describeMemoryFor(cpu)}`,
+    );
+  }
+  const minCount = r.integer(p('minCount'), v.minCount, { default: 2, min: 1, max: 100 });
+  const maxCount = r.integer(p('maxCount'), v.maxCount, {
+    default: Math.max(defaultMax, minCount),
+    min: 1,
+    max: 100,
+  });
+  if (minCount > maxCount)
+    r.problem(p('minCount'), `${minCount} is above maxCount (${maxCount}); use minCount <= maxCount`);
+  return {
+    cpu,
+    memoryMiB,
+    minCount,
+    maxCount,
+    cpuTargetPercent: r.integer(p('cpuTargetPercent'), v.cpuTargetPercent, { default: 60, min: 10, max: 90 }),
+    logRetentionDays: readRetention(r, p('logRetentionDays'), v.logRetentionDays, 30),
+  };
+}
+
 function readContainer(
   r: Reader,
   path: string,
@@ -297,18 +327,7 @@ function readContainer(
       `${JSON.stringify(image)} has no pinned tag; use an immutable tag or digest so a deploy is repeatable`,
     );
   }
-  const cpu = r.oneOf(p('cpu'), v.cpu, FARGATE_CPUS, 512);
-  const memoryMiB = r.integer(p('memoryMiB'), v.memoryMiB, { default: cpu * 2, min: 512, max: 122880 });
-  if (FARGATE_SIZES.has(cpu) && !FARGATE_SIZES.get(cpu)?.includes(memoryMiB)) {
-    r.problem(
-      p('memoryMiB'),
-      `${memoryMiB} is not a Fargate size for cpu ${cpu}; use ${describeMemoryFor(cpu)}`,
-    );
-  }
-  const minCount = r.integer(p('minCount'), v.minCount, { default: 2, min: 1, max: 100 });
-  const maxCount = r.integer(p('maxCount'), v.maxCount, { default: Math.max(4, minCount), min: 1, max: 100 });
-  if (minCount > maxCount)
-    r.problem(p('minCount'), `${minCount} is above maxCount (${maxCount}); use minCount <= maxCount`);
+  const sizing = readSizing(r, path, v, 4);
   if (v.desiredCount !== undefined) {
     r.problem(
       p('desiredCount'),
@@ -336,12 +355,7 @@ function readContainer(
       pattern: /^\/[A-Za-z0-9/._~-]*$/,
       fix: 'use an absolute path such as "/health"',
     }),
-    cpu,
-    memoryMiB,
-    minCount,
-    maxCount,
-    cpuTargetPercent: r.integer(p('cpuTargetPercent'), v.cpuTargetPercent, { default: 60, min: 10, max: 90 }),
-    logRetentionDays: readRetention(r, p('logRetentionDays'), v.logRetentionDays, 30),
+    ...sizing,
     environment,
     secrets,
   };
@@ -491,33 +505,8 @@ function readGateway(r: Reader, value: unknown): GatewayConfig {
       ['cpu', 'memoryMiB', 'minCount', 'maxCount', 'cpuTargetPercent', 'logRetentionDays', 'timeoutMs'],
       true,
     ) ?? {};
-  const cpu = r.oneOf('gateway.cpu', v.cpu, FARGATE_CPUS, 512);
-  const memoryMiB = r.integer('gateway.memoryMiB', v.memoryMiB, { default: cpu * 2, min: 512, max: 122880 });
-  if (FARGATE_SIZES.has(cpu) && !FARGATE_SIZES.get(cpu)?.includes(memoryMiB)) {
-    r.problem(
-      'gateway.memoryMiB',
-      `${memoryMiB} is not a Fargate size for cpu ${cpu}; use ${describeMemoryFor(cpu)}`,
-    );
-  }
-  const minCount = r.integer('gateway.minCount', v.minCount, { default: 2, min: 1, max: 100 });
-  const maxCount = r.integer('gateway.maxCount', v.maxCount, {
-    default: Math.max(6, minCount),
-    min: 1,
-    max: 100,
-  });
-  if (minCount > maxCount)
-    r.problem('gateway.minCount', `${minCount} is above maxCount (${maxCount}); use minCount <= maxCount`);
   return {
-    cpu,
-    memoryMiB,
-    minCount,
-    maxCount,
-    cpuTargetPercent: r.integer('gateway.cpuTargetPercent', v.cpuTargetPercent, {
-      default: 60,
-      min: 10,
-      max: 90,
-    }),
-    logRetentionDays: readRetention(r, 'gateway.logRetentionDays', v.logRetentionDays, 30),
+    ...readSizing(r, 'gateway', v, 6),
     timeoutMs: r.integer('gateway.timeoutMs', v.timeoutMs, { default: 3000, min: 100, max: 60000 }),
   };
 }

@@ -72,14 +72,8 @@ export interface SecretReference {
   readonly field?: string;
 }
 
-/** What every Fargate web service of the app is configured with. */
-export interface ContainerServiceConfig {
-  /** Container image, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/legacy:2024-05-01`. */
-  readonly image: string;
-  /** Port the container listens on. */
-  readonly port: number;
-  /** HTTP path that answers 200 when a task is healthy. */
-  readonly healthCheckPath: string;
+/** Size, scaling and log retention of a Fargate service. */
+export interface TaskSizing {
   /** Fargate CPU units (256 ... 16384). */
   readonly cpu: number;
   /** Fargate memory in MiB; must be valid for `cpu`. */
@@ -95,6 +89,16 @@ export interface ContainerServiceConfig {
   readonly cpuTargetPercent: number;
   /** Days container logs are kept. */
   readonly logRetentionDays: number;
+}
+
+/** What every Fargate web service of the app is configured with. */
+export interface ContainerServiceConfig extends TaskSizing {
+  /** Container image, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com/legacy:2024-05-01`. */
+  readonly image: string;
+  /** Port the container listens on. */
+  readonly port: number;
+  /** HTTP path that answers 200 when a task is healthy. */
+  readonly healthCheckPath: string;
   /** Plain environment variables (never secrets). */
   readonly environment: Readonly<Record<string, string>>;
   /** Environment variables read from Secrets Manager at task start. */
@@ -151,13 +155,7 @@ export interface LegacyConfig extends ContainerServiceConfig {
 }
 
 /** The KrakenD gateway: sizing and timeout (its image is built from the pinned KrakenD CE release). */
-export interface GatewayConfig {
-  readonly cpu: number;
-  readonly memoryMiB: number;
-  readonly minCount: number;
-  readonly maxCount: number;
-  readonly cpuTargetPercent: number;
-  readonly logRetentionDays: number;
+export interface GatewayConfig extends TaskSizing {
   /** Backend timeout of every gateway endpoint, in milliseconds. */
   readonly timeoutMs: number;
 }
