@@ -243,6 +243,21 @@ describe('bad configurations', () => {
       (c) => (c.legacy.logRetentionDays = 10),
       /^legacy\.logRetentionDays: 10 is not allowed; use 1, 3, 5, 7, 14, 30/,
     ],
+    [
+      'gateway memory that does not fit its cpu',
+      (c) => (c.gateway = { cpu: 1024, memoryMiB: 1024 }),
+      /^gateway\.memoryMiB: 1024 is not a Fargate size for cpu 1024; use 2048 to 8192 in steps of 1024$/,
+    ],
+    [
+      'gateway timeout too short',
+      (c) => (c.gateway = { timeoutMs: 10 }),
+      /^gateway\.timeoutMs: 10 is out of range; use a whole number from 100 to 60000$/,
+    ],
+    [
+      'native ALB rewrite at phase 3',
+      (c) => Object.assign(c.services[0], { phase: 3, gateway: 'alb' }),
+      /^services\[0\]\.gateway: "alb" \(native ALB rewrite\) is not supported by this version at phase 3; use "krakend"$/,
+    ],
   ];
 
   it.each(cases)('%s', (_name, mutate, expected) => {
