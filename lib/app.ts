@@ -3,11 +3,12 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
 import { legacyMigrationWiring } from './flags/legacy-wiring';
+import { planListenerRules } from './gateway/alb-rules';
 import { GatewayStack } from './stacks/gateway-stack';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
 import { type MigrationStack, stackId } from './stacks/migration-stack';
 import { NetworkStack } from './stacks/network-stack';
-import { OperationsStack } from './stacks/operations-stack';
+import { OperationsStack, type SwitchTarget } from './stacks/operations-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ServiceDataStack } from './stacks/service-data-stack';
 import { ServiceStack } from './stacks/service-stack';
@@ -69,9 +70,23 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   for (const data of dataStacks.values())
     platform.addStackDependency(data, 'the legacy service reads its flag parameters');
 
+  // The listener rules of every phase-3 service, planned together: priorities and the ALB's limits.
+  const atPhase3 = migrating.filter((s) => s.phase >= 3);
+  const plannedRules = planListenerRules(atPhase3, new Map(config.services.map((s, i) => [s.name, i])));
+  const rulesOf = (name: string) => plannedRules.filter((r) => r.service === name);
+
   const services: ServiceStacks[] = config.services.map((s) => {
     const data = dataStacks.get(s.name);
     if (!data) return { config: s };
+    const nativeRewrite =
+      s.phase >= 3 && s.gateway === 'alb'
+        ? {
+            rules: rulesOf(s.name),
+            listener: platform.loadBalancer.listener,
+            loadBalancerSecurityGroupId: platform.loadBalancer.securityGroup.securityGroupId,
+            legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
+          }
+        : undefined;
     const service = new ServiceStack(app, stackId(config, 40, `${s.name}-service`), {
       config,
       service: s,
@@ -81,6 +96,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
       callerSecurityGroupIds: [platform.legacy.securityGroup.securityGroupId],
+      nativeRewrite,
     });
     if (!s.legacyReadSecretArn) {
       Annotations.of(service).addWarningV2(
@@ -102,6 +118,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
           listener: platform.loadBalancer.listener,
           loadBalancerSecurityGroupId: platform.loadBalancer.securityGroup.securityGroupId,
           legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
+          rules: throughGateway.flatMap((s) => rulesOf(s.config.name)),
           services: throughGateway.map((s) => ({
             config: s.config,
             flagNames: (s.data as ServiceDataStack).flags.names,
@@ -109,6 +126,24 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
           })),
         })
       : undefined;
+
+  const switchTarget = (s: ExtractedServiceConfig, service: ServiceStack): SwitchTarget | undefined => {
+    if (service.nativeRewrite) {
+      return {
+        mode: 'pin',
+        pinRuleArn: service.nativeRewrite.pinRule.attrRuleArn,
+        pinRegexBody: service.nativeRewrite.pinRegexBody,
+      };
+    }
+    const ruleArns = gateway?.ruleArnsByService.get(s.name);
+    if (!gateway || !ruleArns) return undefined;
+    return {
+      mode: 'weighted',
+      ruleArns,
+      legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
+      newTargetGroupArn: gateway.gateway.targetGroup.targetGroupArn,
+    };
+  };
 
   const operated = services.flatMap((s) =>
     s.service && s.data ? [{ ...s, service: s.service, data: s.data }] : [],
@@ -128,6 +163,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
             ecsServiceName: s.service.web.service.serviceName,
             securityGroupId: s.service.web.securityGroup.securityGroupId,
             bulkMigration: s.service.bulkMigration,
+            switch: switchTarget(s.config, s.service),
           })),
         })
       : undefined;

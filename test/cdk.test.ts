@@ -8,6 +8,7 @@ import './stacks/phase1.cases';
 import './stacks/phase2.cases';
 import './stacks/operations.cases';
 import './stacks/gateway.cases';
+import './stacks/native-rewrite.cases';
 import './stacks/snapshots.cases';
 import './stacks/stateful-guard.cases';
 import './stacks/nag.cases';

@@ -24,6 +24,7 @@ export interface GuardInput {
   readonly maxBytes: number;
   /** A valid, unexpired emergency override, if one exists (see docs/runbook.md). */
   readonly override?: OverrideDocument;
+  readonly gatewayMode?: 'krakend' | 'alb';
 }
 
 export type GuardDecision =
@@ -46,7 +47,10 @@ export function decide(input: GuardInput): GuardDecision {
   }
   const parsed = parseFlag(kind, latest.value, input.maxBytes);
   const problems = parsed.ok
-    ? violations(kind, parsed.value, input.validated, input.override)
+    ? violations(kind, parsed.value, input.validated, {
+        override: input.override,
+        gatewayMode: input.gatewayMode,
+      })
     : parsed.errors;
   if (problems.length === 0) return { action: 'label', version: latest.version };
 

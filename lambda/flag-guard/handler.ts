@@ -58,7 +58,15 @@ export async function guard(
   // Only a routing write after the point of no return can need the override: read it only then.
   const override =
     kind === 'routing' && validated.cutover.completed ? (await store.override(new Date())).value : undefined;
-  const decision = decide({ kind, latest, lastGood, validated, override, maxBytes: store.maxBytes(kind) });
+  const decision = decide({
+    kind,
+    latest,
+    lastGood,
+    validated,
+    override,
+    maxBytes: store.maxBytes(kind),
+    gatewayMode: service.gatewayMode,
+  });
   const context = {
     service: service.service,
     kind,

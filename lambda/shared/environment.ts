@@ -11,6 +11,8 @@ export interface HookServiceConfig {
   /** The emergency override parameter (may not exist). */
   readonly overrideName: string;
   readonly routingMaxBytes: number;
+  /** How the service is routed at phase 3. */
+  readonly gatewayMode: 'krakend' | 'alb';
   /** Alarm names that trigger the service's automatic rollback. */
   readonly alarmNames: readonly string[];
 }

@@ -1,26 +1,42 @@
 /**
  * traffic-switch: when the flag guard labels a version of a service's gateway document `last-good`
- * (the commit point of a validated write), apply its weight to the service's ALB listener rules
- * (ModifyRule), check them with DescribeRules, and record the applied weights in the live-weight
- * parameters that the rules read at deploy time, so a later deploy keeps them.
+ * (the commit point of a validated write), apply it at the ALB and record what was applied in the
+ * runtime parameters that the listener rules read at deploy time, so a later deploy keeps it:
+ * - `weighted` (KrakenD): the weights of the service's rules (legacy vs gateway target group);
+ * - `pin` (native ALB rewrite): whether the service's pin rule sends its routes to the monolith.
+ * Every change is checked with DescribeRules before it is recorded.
  */
 import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
+  type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { FlagStore } from '../../lib/flags/ssm-store';
+import { PIN_PINNED, PIN_RELEASED, pinRegex } from '../../lib/gateway/alb-rules';
 import type { HookServiceConfig } from '../shared/environment';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type ObservedRule, rulesToModify, type SwitchTargets, type Weights, weightsFor } from './decide';
 
-export interface SwitchedService extends SwitchTargets {
+export interface WeightedSwitch extends SwitchTargets {
+  readonly mode: 'weighted';
   readonly service: HookServiceConfig;
   readonly ruleArns: readonly string[];
   readonly liveWeights: { readonly legacy: string; readonly gateway: string };
 }
+
+export interface PinSwitch {
+  readonly mode: 'pin';
+  readonly service: HookServiceConfig;
+  readonly pinRuleArn: string;
+  /** The alternation of the service's route regexes (see pinRegexBody). */
+  readonly pinRegexBody: string;
+  readonly livePin: string;
+}
+
+export type SwitchedService = WeightedSwitch | PinSwitch;
 
 export interface SwitchEnvironment {
   readonly services: readonly SwitchedService[];
@@ -55,8 +71,26 @@ export async function switchTraffic(
   // Only what the guard validated is applied: the last-good version, never an unchecked write.
   const { gateway } = await store.lastGoodSet();
   const wanted = weightsFor(gateway.weight);
-  const observed = await describe(deps.elb, target.ruleArns);
-  const modify = rulesToModify(observed, target, wanted);
+  const modified =
+    target.mode === 'weighted'
+      ? await applyWeights(target, wanted, deps)
+      : await applyPin(target, wanted, deps);
+  deps.logger.log('info', 'gateway weight applied', {
+    service: target.service.service,
+    mode: target.mode,
+    weights: wanted,
+    modified,
+  });
+  deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service.service });
+  return { status: 'applied', weights: wanted, modified };
+}
+
+async function applyWeights(
+  target: WeightedSwitch,
+  wanted: Weights,
+  deps: SwitchDependencies,
+): Promise<string[]> {
+  const modify = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
   for (const ruleArn of modify) {
     await deps.elb.send(
       new ModifyRuleCommand({
@@ -75,32 +109,48 @@ export async function switchTraffic(
       }),
     );
   }
-  const after = rulesToModify(await describe(deps.elb, target.ruleArns), target, wanted);
+  const after = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
   if (after.length > 0)
     throw new Error(`rules still not at ${JSON.stringify(wanted)} after ModifyRule: ${after.join(', ')}`);
-  for (const [key, weight] of [
-    [target.liveWeights.legacy, wanted.legacy],
-    [target.liveWeights.gateway, wanted.gateway],
-  ] as const) {
-    await deps.ssm.send(
-      new PutParameterCommand({ Name: key, Value: String(weight), Type: 'String', Overwrite: true }),
-    );
-  }
-  deps.logger.log('info', 'gateway weights applied', {
-    service: target.service.service,
-    weights: wanted,
-    modified: modify,
-  });
-  deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service.service });
-  return { status: 'applied', weights: wanted, modified: modify };
+  await record(deps.ssm, target.liveWeights.legacy, String(wanted.legacy));
+  await record(deps.ssm, target.liveWeights.gateway, String(wanted.gateway));
+  return modify;
 }
 
-async function describe(
-  elb: ElasticLoadBalancingV2Client,
-  ruleArns: readonly string[],
-): Promise<ObservedRule[]> {
-  const out = await elb.send(new DescribeRulesCommand({ RuleArns: [...ruleArns] }));
-  return (out.Rules ?? []).map((rule) => ({
+/** Native rewrite: weight 0 pins the routes to the monolith, 100 releases them (the guard allows only those). */
+async function applyPin(target: PinSwitch, wanted: Weights, deps: SwitchDependencies): Promise<string[]> {
+  const pin = wanted.gateway === 0 ? PIN_PINNED : PIN_RELEASED;
+  const regex = pinRegex(pin, target.pinRegexBody);
+  const current = async () =>
+    (await describe(deps.elb, [target.pinRuleArn]))[0]?.Conditions?.find((c) => c.Field === 'path-pattern')
+      ?.PathPatternConfig?.RegexValues;
+  const modified: string[] = [];
+  if (JSON.stringify(await current()) !== JSON.stringify([regex])) {
+    await deps.elb.send(
+      new ModifyRuleCommand({
+        RuleArn: target.pinRuleArn,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { RegexValues: [regex] } }],
+      }),
+    );
+    modified.push(target.pinRuleArn);
+  }
+  const after = await current();
+  if (JSON.stringify(after) !== JSON.stringify([regex]))
+    throw new Error(`pin rule still at ${JSON.stringify(after)} after ModifyRule, wanted ${regex}`);
+  await record(deps.ssm, target.livePin, pin);
+  return modified;
+}
+
+async function record(ssm: SSMClient, name: string, value: string): Promise<void> {
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+}
+
+async function describe(elb: ElasticLoadBalancingV2Client, ruleArns: readonly string[]): Promise<Rule[]> {
+  return (await elb.send(new DescribeRulesCommand({ RuleArns: [...ruleArns] }))).Rules ?? [];
+}
+
+function observe(rules: readonly Rule[]): ObservedRule[] {
+  return rules.map((rule) => ({
     ruleArn: rule.RuleArn ?? '',
     targets: (rule.Actions ?? [])
       .filter((a) => a.Type === 'forward')

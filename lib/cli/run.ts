@@ -116,10 +116,10 @@ async function write<K extends FlagKind>(
   options: GlobalOptions,
   propose: (current: FlagSet) => FlagDocument<K>,
 ): Promise<void> {
-  const { store } = storeOf(serviceName, deps);
+  const { store, service } = storeOf(serviceName, deps);
   const current = await store.lastGoodSet();
   const text = serializeFlag(kind, propose(current));
-  await checkAndPut(store, kind, text, current, deps, options);
+  await checkAndPut(store, kind, text, current, deps, options, service.gateway);
 }
 
 /** Both keys of the emergency override, or a refusal that says which one is missing. */
@@ -143,11 +143,12 @@ async function checkAndPut(
   current: FlagSet,
   deps: CliDependencies,
   options: GlobalOptions,
+  gatewayMode: ExtractedServiceConfig['gateway'],
 ) {
   const parsed = store.parse(kind, text);
   if (!parsed.ok) throw new RefusedError(parsed.errors.join('\n'));
   const override = kind === 'routing' ? await emergencyOverride(store, deps, options) : undefined;
-  const problems = violations(kind, parsed.value, current, override);
+  const problems = violations(kind, parsed.value, current, { override, gatewayMode });
   if (problems.length > 0) throw new RefusedError(`refused: ${problems.join('\n')}`);
   const name = store.names[kind];
   if (options.dryRun) {
@@ -185,7 +186,11 @@ async function rollback(
     .reverse()
     .find((v) => {
       const parsed = store.parse(kind, v.value);
-      return parsed.ok && v.value !== good.value && violations(kind, parsed.value, current).length === 0;
+      return (
+        parsed.ok &&
+        v.value !== good.value &&
+        violations(kind, parsed.value, current, { gatewayMode: service.gateway }).length === 0
+      );
     });
   if (!previous) {
     const why =
@@ -197,7 +202,7 @@ async function rollback(
   deps.out(
     `rolling ${store.names[kind]} back from version ${good.version} to the content of version ${previous.version}`,
   );
-  await checkAndPut(store, kind, previous.value, current, deps, options);
+  await checkAndPut(store, kind, previous.value, current, deps, options, service.gateway);
 }
 
 async function history(serviceName: string, kind: FlagKind, deps: CliDependencies): Promise<void> {

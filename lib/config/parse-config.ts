@@ -597,13 +597,6 @@ function readService(outer: Reader, path: string, value: unknown): ExtractedServ
       ? undefined
       : readSecretArn(r, p('legacyReadSecretArn'), v.legacyReadSecretArn);
   const gateway = r.oneOf(p('gateway'), v.gateway, ['krakend', 'alb'] as const, 'krakend');
-  if (phase === 3 && gateway === 'alb') {
-    // Native ALB rewrite applies to every target of a weighted rule, the monolith included; see docs/decisions.
-    r.problem(
-      p('gateway'),
-      '"alb" (native ALB rewrite) is not supported by this version at phase 3; use "krakend"',
-    );
-  }
   return {
     ...readContainer(r, path, v, { port: 8080, healthCheckPath: '/health' }),
     name,

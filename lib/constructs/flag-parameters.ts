@@ -4,7 +4,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { FLAG_KINDS, INITIAL_DOCUMENTS, serializeFlag, type TIER_MAX_BYTES } from '../flags/documents';
-import { type FlagParameterNames, flagParameterNames, liveWeightParameterNames } from '../flags/parameters';
+import {
+  type FlagParameterNames,
+  flagParameterNames,
+  livePinParameterName,
+  liveWeightParameterNames,
+} from '../flags/parameters';
+import { PIN_PINNED } from '../gateway/alb-rules';
 
 export interface FlagParametersProps {
   /** Path prefix from the config, e.g. `/demo/migration`. */
@@ -68,6 +74,17 @@ export class FlagParameters extends Construct {
       tier: 'standard',
       description: `${props.serviceName}: ALB weight of the gateway as applied by the traffic-switch hook. Read by deploys, written only by the hook.`,
     });
+
+    this.runtimeParameter(
+      'LiveAlbPin',
+      livePinParameterName(props.parameterPrefix, props.serviceName),
+      PIN_PINNED,
+      {
+        kind: 'live-alb-pin',
+        tier: 'standard',
+        description: `${props.serviceName}: pin of the native-rewrite routes (lib/gateway/alb-rules.ts) as applied by the traffic-switch hook.`,
+      },
+    );
 
     const provider = Stack.of(this).node.tryFindChild(
       `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,

@@ -18,22 +18,26 @@ export interface FlagSet {
   readonly gateway: GatewayDocument;
 }
 
-/**
- * Why a write breaks the rules, with what to do instead. Empty when the write is allowed.
- * `override` is a valid, unexpired emergency override (see `parseOverride`), when one exists: the only
- * way to route away from "all" after the point of no return.
- */
+/** What else a rule may depend on. */
+export interface RuleContext {
+  /** A valid, unexpired emergency override (see `parseOverride`): the only way away from "all" after the cutover. */
+  readonly override?: OverrideDocument;
+  /** How the service is routed at phase 3: the native ALB rewrite switches all or nothing. */
+  readonly gatewayMode?: 'krakend' | 'alb';
+}
+
+/** Why a write breaks the rules, with what to do instead. Empty when the write is allowed. */
 export function violations<K extends FlagKind>(
   kind: K,
   proposed: FlagDocument<K>,
   current: FlagSet,
-  override?: OverrideDocument,
+  context: RuleContext = {},
 ): string[] {
   const cutover = current.cutover;
   switch (kind) {
     case 'routing': {
       const routing = proposed as RoutingDocument;
-      if (cutover.completed && routing.mode !== 'all' && !override) {
+      if (cutover.completed && routing.mode !== 'all' && !context.override) {
         return [
           `the bulk migration completed at ${cutover.completedAt} (run ${cutover.runId}): routing must stay "all", ` +
             `because the monolith's database no longer has the data written since. Routing "${routing.mode}" would lose it. ` +
@@ -61,7 +65,14 @@ export function violations<K extends FlagKind>(
       }
       return [];
     }
-    default:
+    default: {
+      const { weight } = proposed as GatewayDocument;
+      if (context.gatewayMode === 'alb' && weight !== 0 && weight !== 100) {
+        return [
+          `the service is routed by the native ALB rewrite, which switches all or nothing: use weight 0 or 100, not ${weight}`,
+        ];
+      }
       return [];
+    }
   }
 }

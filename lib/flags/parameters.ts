@@ -28,3 +28,8 @@ export function liveWeightParameterNames(prefix: string, service: string) {
     gateway: `${prefix}/${service}/live/gateway-weight`,
   } as const;
 }
+
+/** For `alb`-mode services: the pin value of the pin rule (see lib/gateway/alb-rules.ts), written only by the traffic-switch hook. */
+export function livePinParameterName(prefix: string, service: string): string {
+  return `${prefix}/${service}/live/alb-pin`;
+}

@@ -9,6 +9,8 @@ export const MAX_CONDITION_VALUES_PER_RULE = 5;
 export const MAX_RULES_PER_LOAD_BALANCER = 100;
 /** Rules of the service at position i of the config start at (i + 1) * PRIORITY_BLOCK. */
 export const PRIORITY_BLOCK = 100;
+/** Characters an ALB condition value may hold. */
+export const MAX_REGEX_LENGTH = 128;
 
 export interface PlannedRule {
   readonly service: string;
@@ -90,18 +92,48 @@ export function planListenerRules(
         });
       }
     }
-    if (serviceRules.length >= PRIORITY_BLOCK) {
+    if (serviceRules.length >= PRIORITY_BLOCK - 1) {
       problems.push(
         `${service.name}: ${serviceRules.length} rules do not fit in its priority block of ${PRIORITY_BLOCK}`,
       );
     }
-    rules.push(...serviceRules.map((r, i) => ({ ...r, priority: base + i })));
+    // In alb mode the first priority of the block is the service's pin rule.
+    const first = service.gateway === 'alb' ? base + 1 : base;
+    rules.push(...serviceRules.map((r, i) => ({ ...r, priority: first + i })));
   }
-  if (rules.length + existingRules > MAX_RULES_PER_LOAD_BALANCER) {
+  const pins = services.filter((s) => s.gateway === 'alb').length;
+  for (const service of services.filter((s) => s.gateway === 'alb')) {
+    const length = pinRegex(PIN_PINNED, pinRegexBody(service.routes)).length;
+    if (length > MAX_REGEX_LENGTH) {
+      problems.push(
+        `${service.name}: its pin rule regex would be ${length} characters; an ALB condition value holds ${MAX_REGEX_LENGTH}: use fewer routes per service in alb mode, or krakend`,
+      );
+    }
+  }
+  if (rules.length + pins + existingRules > MAX_RULES_PER_LOAD_BALANCER) {
     problems.push(
-      `the phase-3 routes need ${rules.length} listener rules${existingRules ? ` besides ${existingRules} others` : ''}; an ALB holds ${MAX_RULES_PER_LOAD_BALANCER}: group routes with the same methods, or move a service back to phase 2`,
+      `the phase-3 routes need ${rules.length + pins} listener rules${existingRules ? ` besides ${existingRules} others` : ''}; an ALB holds ${MAX_RULES_PER_LOAD_BALANCER}: group routes with the same methods, or move a service back to phase 2`,
     );
   }
   if (problems.length > 0) throw new AlbRulesError(problems);
   return rules;
+}
+
+/**
+ * The pin rule of an `alb`-mode service forwards all its routes to the monolith while the service is
+ * "pinned" there. Its path regex is `^<pin><body>$`, where `<pin>` comes from a runtime parameter at
+ * deploy time (a CloudFormation dynamic reference) and from the traffic-switch hook at run time:
+ * PINNED (`/?`) lets the regex match the routes; RELEASED (`#`) can never match a path, so the
+ * service's own rules (with the URL rewrite) take the requests.
+ */
+export const PIN_PINNED = '/?';
+export const PIN_RELEASED = '#';
+
+/** The alternation of a service's route regexes, without anchors: the `<body>` of its pin rule. */
+export function pinRegexBody(routes: readonly RouteConfig[]): string {
+  return `(${[...new Set(routes.map((r) => pathRegex(r.path).slice(1, -1)))].join('|')})`;
+}
+
+export function pinRegex(pin: string, body: string): string {
+  return `^${pin}${body}$`;
 }

@@ -1,25 +1,14 @@
 import { join } from 'node:path';
-import { CfnDynamicReference, CfnDynamicReferenceService, Token, Validations } from 'aws-cdk-lib';
+import { CfnDynamicReference, CfnDynamicReferenceService, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { SwitchEnvironment } from '../../lambda/traffic-switch/handler';
-import { SWITCH_ENV_VARIABLE } from '../../lambda/traffic-switch/handler';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
-import { parameterArn } from '../constructs/flag-parameters';
-import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { WebService } from '../constructs/web-service';
-import { TIER_MAX_BYTES } from '../flags/documents';
-import {
-  type FlagParameterNames,
-  liveWeightParameterNames,
-  overrideParameterName,
-} from '../flags/parameters';
-import { planListenerRules } from '../gateway/alb-rules';
+import { type FlagParameterNames, liveWeightParameterNames } from '../flags/parameters';
+import type { PlannedRule } from '../gateway/alb-rules';
 import { KRAKEND_HEALTH_PATH, KRAKEND_IMAGE, krakendConfig } from '../gateway/krakend';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -42,19 +31,21 @@ export interface GatewayStackProps extends MigrationStackProps {
   /** The monolith's target group: the other side of every weighted rule. */
   readonly legacyTargetGroupArn: string;
   readonly services: readonly GatewayRoutedService[];
+  /** The planned listener rules of these services (lib/gateway/alb-rules.ts, planned with all phase-3 services). */
+  readonly rules: readonly PlannedRule[];
 }
 
 /**
  * Phase 3: the shared KrakenD gateway (Community Edition, pinned, its configuration generated from the
- * services' route tables and checked when the image is built), the ALB rules that send each service's
- * routes to it with weights, and the traffic-switch hook that applies the gateway flag to those weights.
- * The rules read their weights from the live-weight parameters at deploy time: a deploy never resets a
- * weight the hook has applied.
+ * services' route tables and checked when the image is built) and the ALB rules that send each service's
+ * routes to it with weights. The rules read their weights from the live-weight parameters at deploy
+ * time, which the traffic-switch hook (operations stack) writes: a deploy never resets a live weight.
  */
 export class GatewayStack extends MigrationStack {
   readonly gateway: WebService;
   readonly rules: readonly elbv2.CfnListenerRule[];
-  readonly trafficSwitch: HookFunction;
+  /** The weighted rules of each service, for the traffic-switch hook (operations stack). */
+  readonly ruleArnsByService: ReadonlyMap<string, readonly string[]>;
   /** The generated KrakenD configuration (also baked into the image). */
   readonly krakendConfig: Record<string, unknown>;
 
@@ -135,12 +126,8 @@ export class GatewayStack extends MigrationStack {
       );
     }
 
-    const positions = new Map(config.services.map((s, i) => [s.name, i]));
     const rulesByService = new Map<string, elbv2.CfnListenerRule[]>();
-    for (const planned of planListenerRules(
-      props.services.map((s) => s.config),
-      positions,
-    )) {
+    for (const planned of props.rules) {
       const live = liveWeightParameterNames(config.flags.parameterPrefix, planned.service);
       const weight = (name: string) =>
         Token.asNumber(new CfnDynamicReference(CfnDynamicReferenceService.SSM, name));
@@ -169,77 +156,9 @@ export class GatewayStack extends MigrationStack {
     // ECS registers tasks only in a target group that a load balancer already uses.
     for (const rule of this.rules) this.gateway.service.node.addDependency(rule);
 
-    const switchEnvironment: SwitchEnvironment = {
-      services: props.services.map((s) => ({
-        service: {
-          service: s.config.name,
-          phase: s.config.phase,
-          names: s.flagNames,
-          overrideName: overrideParameterName(config.flags.parameterPrefix, s.config.name),
-          routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
-          alarmNames: [],
-        },
-        ruleArns: (rulesByService.get(s.config.name) ?? []).map((r) => r.attrRuleArn),
-        legacyTargetGroupArn: props.legacyTargetGroupArn,
-        newTargetGroupArn: this.gateway.targetGroup.targetGroupArn,
-        liveWeights: liveWeightParameterNames(config.flags.parameterPrefix, s.config.name),
-      })),
-    };
-    this.trafficSwitch = new HookFunction(this, 'TrafficSwitch', {
-      hook: 'traffic-switch',
-      description: 'Applies a validated gateway weight to the ALB rules and records it for later deploys',
-      environment: { [SWITCH_ENV_VARIABLE]: this.toJsonString(switchEnvironment) },
-    });
-    const role = this.trafficSwitch.role;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticloadbalancing:ModifyRule'],
-        resources: this.rules.map((r) => r.attrRuleArn),
-      }),
+    this.ruleArnsByService = new Map(
+      [...rulesByService].map(([service, rules]) => [service, rules.map((r) => r.attrRuleArn)]),
     );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeRules'], resources: ['*'] }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameterHistory'],
-        resources: props.services.flatMap((s) =>
-          Object.values(s.flagNames).map((n) => parameterArn(this, n)),
-        ),
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:PutParameter'],
-        resources: props.services.flatMap((s) =>
-          Object.values(liveWeightParameterNames(config.flags.parameterPrefix, s.config.name)).map((n) =>
-            parameterArn(this, n),
-          ),
-        ),
-      }),
-    );
-    const policy = role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the gateway rules.',
-      });
-    }
-
-    const deadLetters = hookDeadLetterQueue(this, 'DeadLetters');
-    new events.Rule(this, 'GatewayWeightValidated', {
-      description: 'The flag guard labelled a version of a gateway document last-good',
-      eventPattern: {
-        source: ['aws.ssm'],
-        detailType: ['Parameter Store Change'],
-        detail: {
-          name: props.services.map((s) => s.flagNames.gateway),
-          operation: ['LabelParameterVersion'],
-        },
-      },
-      targets: [this.trafficSwitch.eventTarget(deadLetters)],
-    });
   }
 }
 

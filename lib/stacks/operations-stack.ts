@@ -4,8 +4,13 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { HookEnvironment } from '../../lambda/shared/environment';
+import type { HookEnvironment, HookServiceConfig } from '../../lambda/shared/environment';
 import { HOOK_ENV_VARIABLE } from '../../lambda/shared/environment';
+import {
+  SWITCH_ENV_VARIABLE,
+  type SwitchEnvironment,
+  type SwitchedService,
+} from '../../lambda/traffic-switch/handler';
 import type { ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
 import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
@@ -14,7 +19,12 @@ import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { TIER_MAX_BYTES } from '../flags/documents';
-import { type FlagParameterNames, overrideParameterName } from '../flags/parameters';
+import {
+  type FlagParameterNames,
+  livePinParameterName,
+  liveWeightParameterNames,
+  overrideParameterName,
+} from '../flags/parameters';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 /** What the operations stack needs to know about one migrating service. */
@@ -27,7 +37,19 @@ export interface OperatedService {
   readonly securityGroupId: string;
   /** From phase 2. */
   readonly bulkMigration?: BulkMigrationTask;
+  /** At phase 3: the ALB rules the traffic-switch hook operates. */
+  readonly switch?: SwitchTarget;
 }
+
+/** The ALB rules of a phase-3 service: weighted (through KrakenD) or pinned (native rewrite). */
+export type SwitchTarget =
+  | {
+      readonly mode: 'weighted';
+      readonly ruleArns: readonly string[];
+      readonly legacyTargetGroupArn: string;
+      readonly newTargetGroupArn: string;
+    }
+  | { readonly mode: 'pin'; readonly pinRuleArn: string; readonly pinRegexBody: string };
 
 export interface OperationsStackProps extends MigrationStackProps {
   readonly services: readonly OperatedService[];
@@ -49,6 +71,8 @@ export class OperationsStack extends MigrationStack {
   /** Per service from phase 2: the cutover (bulk migration, then the point of no return). */
   readonly cutovers: readonly CutoverStateMachine[];
   readonly dashboards: MigrationDashboards;
+  /** From phase 3 of any service: applies the gateway document at the ALB. */
+  readonly trafficSwitch?: HookFunction;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
@@ -70,16 +94,18 @@ export class OperationsStack extends MigrationStack {
         }),
     );
 
+    const hookServices: HookServiceConfig[] = props.services.map((s, i) => ({
+      service: s.config.name,
+      phase: s.config.phase,
+      names: s.flagNames,
+      overrideName: overrideParameterName(config.flags.parameterPrefix, s.config.name),
+      routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
+      gatewayMode: s.config.gateway,
+      alarmNames: Object.values(this.alarms[i].names),
+    }));
     const hookEnvironment: HookEnvironment = {
       alertTopicArn: this.alerts.topic.topicArn,
-      services: props.services.map((s, i) => ({
-        service: s.config.name,
-        phase: s.config.phase,
-        names: s.flagNames,
-        overrideName: overrideParameterName(config.flags.parameterPrefix, s.config.name),
-        routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
-        alarmNames: Object.values(this.alarms[i].names),
-      })),
+      services: hookServices,
     };
     const environment = { [HOOK_ENV_VARIABLE]: this.toJsonString(hookEnvironment) };
 
@@ -165,6 +191,69 @@ export class OperationsStack extends MigrationStack {
         alarms: this.alarms[i],
       })),
     });
+
+    this.trafficSwitch = this.addTrafficSwitch(config.flags.parameterPrefix, props.services, hookServices);
+  }
+
+  /**
+   * The traffic-switch hook of the phase-3 services: reacts to the guard labelling a gateway document
+   * last-good and applies it to the service's ALB rules (weights, or the pin of a native-rewrite service).
+   */
+  private addTrafficSwitch(
+    prefix: string,
+    services: readonly OperatedService[],
+    hookServices: readonly HookServiceConfig[],
+  ) {
+    const switched: SwitchedService[] = services.flatMap((s, i): SwitchedService[] => {
+      if (!s.switch) return [];
+      const service = hookServices[i];
+      return s.switch.mode === 'weighted'
+        ? [{ ...s.switch, service, liveWeights: liveWeightParameterNames(prefix, s.config.name) }]
+        : [{ ...s.switch, service, livePin: livePinParameterName(prefix, s.config.name) }];
+    });
+    if (switched.length === 0) return undefined;
+    const hook = new HookFunction(this, 'TrafficSwitch', {
+      hook: 'traffic-switch',
+      description: 'Applies a validated gateway document to the ALB rules and records it for later deploys',
+      environment: {
+        [SWITCH_ENV_VARIABLE]: this.toJsonString({ services: switched } satisfies SwitchEnvironment),
+      },
+    });
+    const ruleArns = switched.flatMap((s) => (s.mode === 'weighted' ? s.ruleArns : [s.pinRuleArn]));
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule'], resources: ruleArns }),
+    );
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeRules'], resources: ['*'] }),
+    );
+    this.grantSsm(
+      hook,
+      ['ssm:GetParameterHistory'],
+      switched.flatMap((s) => Object.values(s.service.names)),
+    );
+    this.grantSsm(
+      hook,
+      ['ssm:PutParameter'],
+      switched.flatMap((s) => (s.mode === 'weighted' ? Object.values(s.liveWeights) : [s.livePin])),
+    );
+    const policy = hook.role.node.tryFindChild('DefaultPolicy');
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the migration rules.',
+      });
+    }
+    new events.Rule(this, 'GatewayDocumentValidated', {
+      description: 'The flag guard labelled a version of a gateway document last-good',
+      eventPattern: {
+        source: ['aws.ssm'],
+        detailType: ['Parameter Store Change'],
+        detail: { name: switched.map((s) => s.service.names.gateway), operation: ['LabelParameterVersion'] },
+      },
+      targets: [hook.eventTarget(this.deadLetters)],
+    });
+    return hook;
   }
 
   /** Publishing to the encrypted topic, which needs the topic key. */

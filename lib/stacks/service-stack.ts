@@ -1,5 +1,6 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -7,8 +8,10 @@ import type { ExtractedServiceConfig } from '../config/types';
 import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
+import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
-import type { FlagParameterNames } from '../flags/parameters';
+import { type FlagParameterNames, livePinParameterName } from '../flags/parameters';
+import type { PlannedRule } from '../gateway/alb-rules';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceStackProps extends MigrationStackProps {
@@ -23,6 +26,13 @@ export interface ServiceStackProps extends MigrationStackProps {
   readonly flagNames: FlagParameterNames;
   /** Security groups of the callers (the monolith's proxy, later the gateway), admitted on the service port. */
   readonly callerSecurityGroupIds: readonly string[];
+  /** At phase 3 in `alb` mode: the ALB routes the service's paths straight to it, rewritten. */
+  readonly nativeRewrite?: {
+    readonly rules: readonly PlannedRule[];
+    readonly listener: elbv2.IApplicationListener;
+    readonly loadBalancerSecurityGroupId: string;
+    readonly legacyTargetGroupArn: string;
+  };
 }
 
 /**
@@ -34,6 +44,8 @@ export class ServiceStack extends MigrationStack {
   readonly web: WebService;
   /** From phase 2: the task that copies the remaining records; run by the cutover state machine. */
   readonly bulkMigration?: BulkMigrationTask;
+  /** At phase 3 in `alb` mode: the pin rule and the rewriting rules. */
+  readonly nativeRewrite?: NativeRewriteRoutes;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -75,7 +87,19 @@ export class ServiceStack extends MigrationStack {
       serviceConnectDnsName: service.name,
       extraEnvironment: environment,
       extraSecrets: secrets,
+      loadBalanced: props.nativeRewrite !== undefined,
     });
+    if (props.nativeRewrite) {
+      this.nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
+        ...props.nativeRewrite,
+        service,
+        serviceTargetGroup: this.web.targetGroup,
+        serviceSecurityGroup: this.web.securityGroup,
+        livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
+      });
+      // ECS registers tasks only in a target group that a load balancer already uses.
+      for (const rule of this.nativeRewrite.routeRules) this.web.service.node.addDependency(rule);
+    }
     if (service.phase >= 2) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });
     }

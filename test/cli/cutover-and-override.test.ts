@@ -40,9 +40,10 @@ function flags(routing: string, cutover: string, override?: string) {
   ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
 }
 
-async function run(argv: string[], phase = 2) {
+async function run(argv: string[], phase = 2, gateway: 'krakend' | 'alb' = 'krakend') {
   const input = demoInput();
   input.services[0].phase = phase;
+  input.services[0].gateway = gateway;
   const lines: string[] = [];
   const { command, options } = parseArgs(argv);
   if (command.name === 'help') throw new Error('unexpected help');
@@ -153,6 +154,21 @@ describe('cutover', () => {
       'dry run: would start demo-users-cutover as users-cutover-20261126T120000',
     ]);
     expect(sfnMock).not.toHaveReceivedCommand(StartExecutionCommand);
+  });
+});
+
+describe('the gateway weight of a native-rewrite service', () => {
+  it('is all or nothing', async () => {
+    flags('{"mode":"all"}', completed);
+    await expect(run(['gateway', 'users', '50'], 3, 'alb')).rejects.toThrow(
+      'refused: the service is routed by the native ALB rewrite, which switches all or nothing: use weight 0 or 100, not 50',
+    );
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    await run(['gateway', 'users', '100'], 3, 'alb');
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: '/demo/migration/users/gateway',
+      Value: '{"weight":100}',
+    });
   });
 });
 

@@ -253,11 +253,6 @@ describe('bad configurations', () => {
       (c) => (c.gateway = { timeoutMs: 10 }),
       /^gateway\.timeoutMs: 10 is out of range; use a whole number from 100 to 60000$/,
     ],
-    [
-      'native ALB rewrite at phase 3',
-      (c) => Object.assign(c.services[0], { phase: 3, gateway: 'alb' }),
-      /^services\[0\]\.gateway: "alb" \(native ALB rewrite\) is not supported by this version at phase 3; use "krakend"$/,
-    ],
   ];
 
   it.each(cases)('%s', (_name, mutate, expected) => {

@@ -1,5 +1,14 @@
 import type { ExtractedServiceConfig, RouteConfig } from '../../lib/config/types';
-import { AlbRulesError, pathRegex, planListenerRules, rewriteReplacement } from '../../lib/gateway/alb-rules';
+import {
+  AlbRulesError,
+  PIN_PINNED,
+  PIN_RELEASED,
+  pathRegex,
+  pinRegex,
+  pinRegexBody,
+  planListenerRules,
+  rewriteReplacement,
+} from '../../lib/gateway/alb-rules';
 
 type Svc = Pick<ExtractedServiceConfig, 'name' | 'routes' | 'gateway'>;
 const svc = (name: string, routes: RouteConfig[], gateway: 'krakend' | 'alb' = 'krakend'): Svc => ({
@@ -76,19 +85,33 @@ describe('listener rule planning', () => {
     expect(rules).toEqual([
       {
         service: 'orders',
-        priority: 200,
+        priority: 201,
         pathRegexes: ['^/api/orders/([^/]+)$'],
         methods: ['GET'],
         rewrite: { regex: '^/api/orders/([^/]+)$', replace: '/orders/$1' },
       },
       {
         service: 'orders',
-        priority: 201,
+        priority: 202,
         pathRegexes: ['^/api/orders$'],
         methods: ['GET'],
         rewrite: { regex: '^/api/orders$', replace: '/orders' },
       },
     ]);
+  });
+
+  it('builds the pin regex of an alb-mode service from its routes, and refuses one over 128 characters', () => {
+    expect(
+      pinRegex(PIN_PINNED, pinRegexBody([r('/api/orders/{id}', ['GET']), r('/api/orders', ['GET'])])),
+    ).toBe('^/?(/api/orders/[^/]+|/api/orders)$');
+    const pinned = new RegExp(pinRegex(PIN_PINNED, pinRegexBody([r('/api/orders/{id}', ['GET'])])));
+    const released = new RegExp(pinRegex(PIN_RELEASED, pinRegexBody([r('/api/orders/{id}', ['GET'])])));
+    expect([pinned.test('/api/orders/7'), pinned.test('/api/orders/7/items')]).toEqual([true, false]);
+    expect(released.test('/api/orders/7')).toBe(false);
+    const long = Array.from({ length: 8 }, (_, i) => r(`/api/orders/very-long-segment-number-${i}`, ['GET']));
+    expect(() => planListenerRules([svc('orders', long, 'alb')], new Map())).toThrow(
+      /orders: its pin rule regex would be \d+ characters; an ALB condition value holds 128/,
+    );
   });
 
   it('refuses a route with five or more methods, naming it', () => {

@@ -5,7 +5,7 @@ import { flagParameterNames, overrideParameterName } from '../../lib/flags/param
 /** What the operations stack tells the hooks about a service, for hook tests. */
 export function hookService(
   prefix: string,
-  options: { phase?: number; alarmNames?: string[] } = {},
+  options: { phase?: number; alarmNames?: string[]; gatewayMode?: 'krakend' | 'alb' } = {},
 ): HookServiceConfig {
   return {
     service: 'users',
@@ -13,6 +13,7 @@ export function hookService(
     names: flagParameterNames(prefix, 'users'),
     overrideName: overrideParameterName(prefix, 'users'),
     routingMaxBytes: TIER_MAX_BYTES.standard,
+    gatewayMode: options.gatewayMode ?? 'krakend',
     alarmNames: options.alarmNames ?? [],
   };
 }

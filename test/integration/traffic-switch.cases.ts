@@ -132,6 +132,7 @@ async function setup() {
     env: {
       services: [
         {
+          mode: 'weighted',
           service,
           ruleArns: [lb.rule],
           legacyTargetGroupArn: lb.legacy,

@@ -143,4 +143,31 @@ describe('flag guard decisions', () => {
       problems: [expect.stringMatching(/over the 4096-byte limit/)],
     });
   });
+
+  it('refuses a partial gateway weight for a native-rewrite service, which switches all or nothing', () => {
+    const d = decide(
+      input({
+        kind: 'gateway',
+        gatewayMode: 'alb',
+        latest: { version: 2, value: '{"weight":50}', labels: [] },
+        lastGood: { version: 1, value: '{"weight":0}', labels: ['last-good'] },
+      }),
+    );
+    expect(d).toMatchObject({
+      action: 'restore',
+      restoreValue: '{"weight":0}',
+      problems: [
+        'the service is routed by the native ALB rewrite, which switches all or nothing: use weight 0 or 100, not 50',
+      ],
+    });
+    expect(
+      decide(
+        input({
+          kind: 'gateway',
+          gatewayMode: 'alb',
+          latest: { version: 2, value: '{"weight":100}', labels: [] },
+        }),
+      ),
+    ).toEqual({ action: 'label', version: 2 });
+  });
 });

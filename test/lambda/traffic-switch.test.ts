@@ -18,7 +18,13 @@ const targets = { legacyTargetGroupArn: 'tg/legacy', newTargetGroupArn: 'tg/gate
 const deps: SwitchDependencies = {
   env: {
     services: [
-      { service, ruleArns: ['rule/1', 'rule/2'], ...targets, liveWeights: { legacy: '/l', gateway: '/g' } },
+      {
+        mode: 'weighted',
+        service,
+        ruleArns: ['rule/1', 'rule/2'],
+        ...targets,
+        liveWeights: { legacy: '/l', gateway: '/g' },
+      },
     ],
   },
   ssm: new SSMClient({ region: 'eu-west-1' }),
@@ -121,5 +127,81 @@ describe('traffic-switch handler', () => {
     });
     expect(elbMock.calls()).toHaveLength(0);
     expect(ssmMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('traffic-switch for a native-rewrite (alb) service', () => {
+  const pinService = hookService('/demo/migration', { phase: 3, gatewayMode: 'alb' });
+  const pinDeps: SwitchDependencies = {
+    ...deps,
+    env: {
+      services: [
+        {
+          mode: 'pin',
+          service: pinService,
+          pinRuleArn: 'rule/pin',
+          pinRegexBody: '(/api/orders/[^/]+)',
+          livePin: '/pin',
+        },
+      ],
+    },
+  };
+  const pinRule = (regex: string) => ({
+    RuleArn: 'rule/pin',
+    Conditions: [{ Field: 'path-pattern', PathPatternConfig: { RegexValues: [regex] } }],
+  });
+
+  it('releases the pin at weight 100: the pin rule can no longer match, the rewrite rules take the routes', async () => {
+    ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
+      Parameters: [
+        {
+          Name,
+          Version: 1,
+          Value: Name.endsWith('gateway')
+            ? '{"weight":100}'
+            : Name.endsWith('cutover')
+              ? '{"completed":false}'
+              : '{"mode":"all"}',
+          Labels: ['last-good'],
+        },
+      ],
+    }));
+    elbMock
+      .on(DescribeRulesCommand)
+      .resolvesOnce({ Rules: [pinRule('^/?(/api/orders/[^/]+)$')] })
+      .resolves({ Rules: [pinRule('^#(/api/orders/[^/]+)$')] });
+    await expect(switchTraffic(event(pinService.names.gateway), pinDeps)).resolves.toEqual({
+      status: 'applied',
+      weights: { legacy: 0, gateway: 100 },
+      modified: ['rule/pin'],
+    });
+    expect(elbMock).toHaveReceivedCommandWith(ModifyRuleCommand, {
+      RuleArn: 'rule/pin',
+      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { RegexValues: ['^#(/api/orders/[^/]+)$'] } }],
+    });
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: '/pin', Value: '#' });
+  });
+
+  it('pins again at weight 0, and does nothing to a rule already there', async () => {
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [pinRule('^/?(/api/orders/[^/]+)$')] });
+    ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
+      Parameters: [
+        {
+          Name,
+          Version: 1,
+          Value: Name.endsWith('gateway')
+            ? '{"weight":0}'
+            : Name.endsWith('cutover')
+              ? '{"completed":false}'
+              : '{"mode":"all"}',
+          Labels: ['last-good'],
+        },
+      ],
+    }));
+    await expect(switchTraffic(event(pinService.names.gateway), pinDeps)).resolves.toMatchObject({
+      modified: [],
+    });
+    expect(elbMock).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: '/pin', Value: '/?' });
   });
 });

@@ -134,9 +134,11 @@ describe('phase 3: ALB rules', () => {
   });
 });
 
-describe('phase 3: the traffic-switch hook', () => {
+describe('phase 3: the traffic-switch hook (operations stack)', () => {
+  const ops = Template.fromStack(stacks.operations as never);
+
   it('runs on validated gateway documents (the guard labelling last-good), with retries and a dead-letter queue', () => {
-    gateway.hasResourceProperties('AWS::Events::Rule', {
+    ops.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ssm'],
         'detail-type': ['Parameter Store Change'],
@@ -152,12 +154,17 @@ describe('phase 3: the traffic-switch hook', () => {
   });
 
   it('may modify exactly the gateway rules and write exactly the live weights', () => {
-    const [policy] = Object.entries(gateway.findResources('AWS::IAM::Policy')).filter(([id]) =>
+    const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
       id.startsWith('TrafficSwitch'),
     );
     const statements: { Action: string; Resource: unknown }[] = policy[1].Properties.PolicyDocument.Statement;
     const of = (action: string) => JSON.stringify(statements.find((s) => s.Action === action)?.Resource);
-    expect(JSON.parse(of('elasticloadbalancing:ModifyRule'))).toHaveLength(3);
+    const modify = JSON.parse(of('elasticloadbalancing:ModifyRule'));
+    expect(modify).toHaveLength(3);
+    for (const arn of modify)
+      expect(arn).toEqual({
+        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'demo-50-gateway' }),
+      });
     expect(of('elasticloadbalancing:DescribeRules')).toBe('"*"');
     expect(of('ssm:PutParameter')).toMatch(/live\/gateway-weight.*live\/legacy-weight/);
     expect(of('ssm:PutParameter')).not.toMatch(/users\/(routing|cutover|gateway)"/);

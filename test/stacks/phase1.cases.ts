@@ -99,6 +99,15 @@ describe('service data stack', () => {
     }
   });
 
+  it('creates the live ALB state the same way: all on the monolith, pinned there', () => {
+    const live = runtimeParameters(data).filter((p) => p.id.startsWith('FlagsLive'));
+    expect(live.map((p) => [p.create.parameters.Name, p.create.parameters.Value])).toEqual([
+      ['/demo/migration/users/live/legacy-weight', '100'],
+      ['/demo/migration/users/live/gateway-weight', '0'],
+      ['/demo/migration/users/live/alb-pin', '/?'],
+    ]);
+  });
+
   it('never lets CloudFormation own a flag value: no SSM parameter resource, updates only tag, deletes nothing', () => {
     for (const stack of stacks.all)
       expect(Template.fromStack(stack).findResources('AWS::SSM::Parameter')).toEqual({});
@@ -113,13 +122,14 @@ describe('service data stack', () => {
     const statements = Object.values(data.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement,
     );
-    expect(statements).toHaveLength(5);
+    expect(statements).toHaveLength(6);
     for (const [i, kind] of [
       'routing',
       'cutover',
       'gateway',
       'live/legacy-weight',
       'live/gateway-weight',
+      'live/alb-pin',
     ].entries()) {
       expect(statements[i]).toEqual({
         Action: ['ssm:AddTagsToResource', 'ssm:PutParameter'],

@@ -79,6 +79,7 @@ describe('the stateful-change guard', () => {
       ['FlagsGateway3D54E0E5', 'replace', 'changed Create.parameters.Name'],
       [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', 'changed Create.parameters.Name'],
       [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', 'changed Create.parameters.Name'],
+      [expect.stringMatching(/^FlagsLiveAlbPin/), 'replace', 'changed Create.parameters.Name'],
     ]);
   });
 

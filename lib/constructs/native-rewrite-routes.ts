@@ -1,0 +1,94 @@
+import { CfnDynamicReference, CfnDynamicReferenceService, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import { Construct } from 'constructs';
+import type { ExtractedServiceConfig } from '../config/types';
+import { type PlannedRule, PRIORITY_BLOCK, pinRegexBody } from '../gateway/alb-rules';
+
+export interface NativeRewriteRoutesProps {
+  readonly service: ExtractedServiceConfig;
+  /** The service's rules from the planner (each with its rewrite). */
+  readonly rules: readonly PlannedRule[];
+  readonly listener: elbv2.IApplicationListener;
+  readonly loadBalancerSecurityGroupId: string;
+  readonly legacyTargetGroupArn: string;
+  /** The service's own target group. */
+  readonly serviceTargetGroup: elbv2.IApplicationTargetGroup;
+  readonly serviceSecurityGroup: ec2.ISecurityGroup;
+  /** The runtime parameter holding the pin (see PIN_PINNED / PIN_RELEASED). */
+  readonly livePinParameter: string;
+}
+
+/**
+ * Phase 3 without KrakenD (`gateway: "alb"`): per route a listener rule that rewrites the old path to the
+ * service's path with the ALB's native URL rewrite (the `Transforms` of the L1 CfnListenerRule) and
+ * forwards to the service; above them, one pin rule that sends all the service's routes to the monolith
+ * while the service is pinned there. A rewrite applies to a whole rule, so a weighted split between the
+ * monolith (old paths) and the service (new paths) cannot exist: the switch is all or nothing, and the
+ * pin's state comes from a runtime parameter (dynamic reference), so a deploy never resets it.
+ */
+export class NativeRewriteRoutes extends Construct {
+  readonly pinRule: elbv2.CfnListenerRule;
+  readonly routeRules: readonly elbv2.CfnListenerRule[];
+  /** The alternation of the route regexes, which the traffic-switch hook re-applies with the pin. */
+  readonly pinRegexBody: string;
+
+  constructor(scope: Construct, id: string, props: NativeRewriteRoutesProps) {
+    super(scope, id);
+    const first = Math.min(...props.rules.map((r) => r.priority));
+    this.pinRegexBody = pinRegexBody(props.service.routes);
+    const pin = Token.asString(
+      new CfnDynamicReference(CfnDynamicReferenceService.SSM, props.livePinParameter),
+    );
+
+    this.pinRule = new elbv2.CfnListenerRule(this, 'Pin', {
+      listenerArn: props.listener.listenerArn,
+      // The first priority of the service's block: above its rewrite rules.
+      priority: first - (first % PRIORITY_BLOCK),
+      conditions: [
+        { field: 'path-pattern', pathPatternConfig: { regexValues: [`^${pin}${this.pinRegexBody}$`] } },
+      ],
+      actions: [{ type: 'forward', targetGroupArn: props.legacyTargetGroupArn }],
+    });
+
+    this.routeRules = props.rules.map((rule) => {
+      if (!rule.rewrite)
+        throw new Error(`${props.service.name}: rule ${rule.priority} has no rewrite; plan it in alb mode`);
+      return new elbv2.CfnListenerRule(this, `Route${rule.priority}`, {
+        listenerArn: props.listener.listenerArn,
+        priority: rule.priority,
+        conditions: [
+          { field: 'path-pattern', pathPatternConfig: { regexValues: [...rule.pathRegexes] } },
+          { field: 'http-request-method', httpRequestMethodConfig: { values: [...rule.methods] } },
+        ],
+        transforms: [
+          {
+            type: 'url-rewrite',
+            urlRewriteConfig: { rewrites: [{ regex: rule.rewrite.regex, replace: rule.rewrite.replace }] },
+          },
+        ],
+        actions: [{ type: 'forward', targetGroupArn: props.serviceTargetGroup.targetGroupArn }],
+      });
+    });
+
+    // ALB -> service port; the rules live here, the load balancer's group is imported by id.
+    const albGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'LoadBalancerSecurityGroup',
+      props.loadBalancerSecurityGroupId,
+    );
+    props.serviceSecurityGroup.addIngressRule(
+      albGroup,
+      ec2.Port.tcp(props.service.port),
+      `load balancer to the ${props.service.name} service`,
+    );
+    new ec2.CfnSecurityGroupEgress(this, 'LoadBalancerToService', {
+      groupId: props.loadBalancerSecurityGroupId,
+      ipProtocol: 'tcp',
+      fromPort: props.service.port,
+      toPort: props.service.port,
+      destinationSecurityGroupId: props.serviceSecurityGroup.securityGroupId,
+      description: `load balancer to the ${props.service.name} service`,
+    });
+  }
+}
