@@ -48,6 +48,18 @@ describe('the stateful-change guard', () => {
           routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/orders/{id}' }],
         }),
     ],
+    [
+      'a second service at phase 3 in alb mode',
+      (i) =>
+        i.services.push({
+          name: 'orders',
+          phase: 3,
+          gateway: 'alb',
+          image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+          routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/orders/{id}' }],
+          bulkMigration: { command: ['/app/orders', 'migrate'] },
+        }),
+    ],
   ])('finds nothing stateful replaced or deleted with %s', (_name, mutate) => {
     expect(formatChanges(statefulChanges(phase2, synth(mutate)))).toBe('');
   });
