@@ -16,33 +16,17 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { FlagStore } from '../../lib/flags/ssm-store';
 import { PIN_PINNED, PIN_RELEASED, pinRegex } from '../../lib/gateway/alb-rules';
-import type { HookServiceConfig } from '../shared/environment';
 import { jsonLogger, type Logger } from '../shared/log';
-import { type ObservedRule, rulesToModify, type SwitchTargets, type Weights, weightsFor } from './decide';
+import { type ObservedRule, rulesToModify, type Weights, weightsFor } from './decide';
+import {
+  type PinSwitch,
+  SWITCH_ENV_VARIABLE,
+  type SwitchEnvironment,
+  type WeightedSwitch,
+} from './environment';
 
-export interface WeightedSwitch extends SwitchTargets {
-  readonly mode: 'weighted';
-  readonly service: HookServiceConfig;
-  readonly ruleArns: readonly string[];
-  readonly liveWeights: { readonly legacy: string; readonly gateway: string };
-}
-
-export interface PinSwitch {
-  readonly mode: 'pin';
-  readonly service: HookServiceConfig;
-  readonly pinRuleArn: string;
-  /** The alternation of the service's route regexes (see pinRegexBody). */
-  readonly pinRegexBody: string;
-  readonly livePin: string;
-}
-
-export type SwitchedService = WeightedSwitch | PinSwitch;
-
-export interface SwitchEnvironment {
-  readonly services: readonly SwitchedService[];
-}
-
-export const SWITCH_ENV_VARIABLE = 'MIGRATION_SWITCH_CONFIG';
+export type { SwitchEnvironment, SwitchedService } from './environment';
+export { SWITCH_ENV_VARIABLE };
 
 export interface SwitchDependencies {
   readonly env: SwitchEnvironment;

@@ -10,7 +10,7 @@ import {
   SWITCH_ENV_VARIABLE,
   type SwitchEnvironment,
   type SwitchedService,
-} from '../../lambda/traffic-switch/handler';
+} from '../../lambda/traffic-switch/environment';
 import type { ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
 import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
