@@ -1,9 +1,10 @@
 import { CfnDynamicReference, CfnDynamicReferenceService, Token } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
-import { type PlannedRule, PRIORITY_BLOCK, pinRegexBody } from '../gateway/alb-rules';
+import { type PlannedRule, PRIORITY_BLOCK, pinRegexBody, ruleConditions } from '../gateway/alb-rules';
+import { allowLoadBalancerTo } from './public-load-balancer';
 
 export interface NativeRewriteRoutesProps {
   readonly service: ExtractedServiceConfig;
@@ -57,10 +58,7 @@ export class NativeRewriteRoutes extends Construct {
       return new elbv2.CfnListenerRule(this, `Route${rule.priority}`, {
         listenerArn: props.listener.listenerArn,
         priority: rule.priority,
-        conditions: [
-          { field: 'path-pattern', pathPatternConfig: { regexValues: [...rule.pathRegexes] } },
-          { field: 'http-request-method', httpRequestMethodConfig: { values: [...rule.methods] } },
-        ],
+        conditions: ruleConditions(rule),
         transforms: [
           {
             type: 'url-rewrite',
@@ -72,22 +70,10 @@ export class NativeRewriteRoutes extends Construct {
     });
 
     // ALB -> service port; the rules live here, the load balancer's group is imported by id.
-    const albGroup = ec2.SecurityGroup.fromSecurityGroupId(
-      this,
-      'LoadBalancerSecurityGroup',
-      props.loadBalancerSecurityGroupId,
-    );
-    props.serviceSecurityGroup.addIngressRule(
-      albGroup,
-      ec2.Port.tcp(props.service.port),
-      `load balancer to the ${props.service.name} service`,
-    );
-    new ec2.CfnSecurityGroupEgress(this, 'LoadBalancerToService', {
-      groupId: props.loadBalancerSecurityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: props.service.port,
-      toPort: props.service.port,
-      destinationSecurityGroupId: props.serviceSecurityGroup.securityGroupId,
+    allowLoadBalancerTo(this, 'LoadBalancerToService', {
+      loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
+      target: props.serviceSecurityGroup,
+      port: props.service.port,
       description: `load balancer to the ${props.service.name} service`,
     });
   }

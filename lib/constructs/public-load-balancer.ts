@@ -120,3 +120,34 @@ export class PublicLoadBalancer extends Construct {
     if (policy) this.loadBalancer.node.addDependency(policy);
   }
 }
+
+/**
+ * Lets the public ALB (whose security group allows no egress by default) reach a target on its port:
+ * ingress on the target's group and egress on the ALB's, both created in `scope` (the group of the ALB
+ * is imported by id, so no object crosses a stack boundary).
+ */
+export function allowLoadBalancerTo(
+  scope: Construct,
+  egressId: string,
+  props: {
+    loadBalancerSecurityGroupId: string;
+    target: ec2.ISecurityGroup;
+    port: number;
+    description: string;
+  },
+): void {
+  const albGroup = ec2.SecurityGroup.fromSecurityGroupId(
+    scope,
+    'LoadBalancerSecurityGroup',
+    props.loadBalancerSecurityGroupId,
+  );
+  props.target.addIngressRule(albGroup, ec2.Port.tcp(props.port), props.description);
+  new ec2.CfnSecurityGroupEgress(scope, egressId, {
+    groupId: props.loadBalancerSecurityGroupId,
+    ipProtocol: 'tcp',
+    fromPort: props.port,
+    toPort: props.port,
+    destinationSecurityGroupId: props.target.securityGroupId,
+    description: props.description,
+  });
+}

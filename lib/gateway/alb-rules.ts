@@ -137,3 +137,11 @@ export function pinRegexBody(routes: readonly RouteConfig[]): string {
 export function pinRegex(pin: string, body: string): string {
   return `^${pin}${body}$`;
 }
+
+/** The listener rule conditions of a planned rule: its path regexes and its methods. */
+export function ruleConditions(rule: PlannedRule) {
+  return [
+    { field: 'path-pattern', pathPatternConfig: { regexValues: [...rule.pathRegexes] } },
+    { field: 'http-request-method', httpRequestMethodConfig: { values: [...rule.methods] } },
+  ];
+}

@@ -6,9 +6,10 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
+import { allowLoadBalancerTo } from '../constructs/public-load-balancer';
 import { WebService } from '../constructs/web-service';
 import { type FlagParameterNames, liveWeightParameterNames } from '../flags/parameters';
-import type { PlannedRule } from '../gateway/alb-rules';
+import { type PlannedRule, ruleConditions } from '../gateway/alb-rules';
 import { KRAKEND_HEALTH_PATH, KRAKEND_IMAGE, krakendConfig } from '../gateway/krakend';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -96,22 +97,10 @@ export class GatewayStack extends MigrationStack {
     });
 
     // Security groups: ALB -> gateway port; gateway -> each service port. Rules live here, groups are imported by id.
-    const albGroup = ec2.SecurityGroup.fromSecurityGroupId(
-      this,
-      'LoadBalancerSecurityGroup',
-      props.loadBalancerSecurityGroupId,
-    );
-    this.gateway.securityGroup.addIngressRule(
-      albGroup,
-      ec2.Port.tcp(GATEWAY_PORT),
-      'load balancer to the gateway',
-    );
-    new ec2.CfnSecurityGroupEgress(this, 'LoadBalancerToGateway', {
-      groupId: props.loadBalancerSecurityGroupId,
-      ipProtocol: 'tcp',
-      fromPort: GATEWAY_PORT,
-      toPort: GATEWAY_PORT,
-      destinationSecurityGroupId: this.gateway.securityGroup.securityGroupId,
+    allowLoadBalancerTo(this, 'LoadBalancerToGateway', {
+      loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
+      target: this.gateway.securityGroup,
+      port: GATEWAY_PORT,
       description: 'load balancer to the gateway',
     });
     for (const s of props.services) {
@@ -134,10 +123,7 @@ export class GatewayStack extends MigrationStack {
       const rule = new elbv2.CfnListenerRule(this, `${pascal(planned.service)}Rule${planned.priority}`, {
         listenerArn: props.listener.listenerArn,
         priority: planned.priority,
-        conditions: [
-          { field: 'path-pattern', pathPatternConfig: { regexValues: [...planned.pathRegexes] } },
-          { field: 'http-request-method', httpRequestMethodConfig: { values: [...planned.methods] } },
-        ],
+        conditions: ruleConditions(planned),
         actions: [
           {
             type: 'forward',
