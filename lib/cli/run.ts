@@ -14,8 +14,15 @@ import {
   TIER_MAX_BYTES,
 } from '../flags/documents';
 import { type FlagSet, violations } from '../flags/invariants';
-import { flagParameterNames, LAST_GOOD_LABEL, overrideParameterName } from '../flags/parameters';
+import {
+  flagParameterNames,
+  LAST_GOOD_LABEL,
+  livePinParameterName,
+  liveWeightParameterNames,
+  overrideParameterName,
+} from '../flags/parameters';
 import { FlagStore, type FlagVersion } from '../flags/ssm-store';
+import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
 import { cutoverStateMachineName } from '../naming';
 import { RefusedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
@@ -276,6 +283,7 @@ async function status(only: string | undefined, deps: CliDependencies): Promise<
       rows,
     ),
   );
+  for (const service of services.filter((s) => s.phase >= 3)) deps.out(await liveAlbState(service, deps));
   const phase2 = services.filter((s) => s.phase >= 2);
   if (phase2.length > 0) {
     const sfn = await deps.stepFunctions();
@@ -397,4 +405,30 @@ async function findCutoverMachine(
     nextToken = page.nextToken;
   } while (nextToken);
   return undefined;
+}
+
+/** What the traffic-switch hook last applied at the ALB for a phase-3 service (its live parameters). */
+async function liveAlbState(service: ExtractedServiceConfig, deps: CliDependencies): Promise<string> {
+  const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const prefix = deps.config.flags.parameterPrefix;
+  const read = async (name: string) => {
+    try {
+      return (await deps.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '?';
+    } catch (e) {
+      if ((e as Error).name === 'ParameterNotFound') return 'missing';
+      throw e;
+    }
+  };
+  if (service.gateway === 'alb') {
+    const pin = await read(livePinParameterName(prefix, service.name));
+    const state =
+      pin === PIN_PINNED
+        ? 'pinned to legacy'
+        : pin === PIN_RELEASED
+          ? 'released to the service'
+          : `unknown pin ${pin}`;
+    return `${service.name} at the ALB (native rewrite): ${state}`;
+  }
+  const live = liveWeightParameterNames(prefix, service.name);
+  return `${service.name} at the ALB: legacy ${await read(live.legacy)} / gateway ${await read(live.gateway)} (as applied by the traffic-switch hook)`;
 }

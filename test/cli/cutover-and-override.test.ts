@@ -172,6 +172,33 @@ describe('the gateway weight of a native-rewrite service', () => {
   });
 });
 
+describe('status at phase 3', () => {
+  it('shows the ALB state the traffic-switch hook applied', async () => {
+    flags('{"mode":"all"}', completed);
+    ssmMock
+      .on(GetParameterCommand, { Name: '/demo/migration/users/live/legacy-weight' })
+      .resolves({ Parameter: { Value: '40' } });
+    ssmMock
+      .on(GetParameterCommand, { Name: '/demo/migration/users/live/gateway-weight' })
+      .resolves({ Parameter: { Value: '60' } });
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    expect((await run(['status'], 3))[1]).toBe(
+      'users at the ALB: legacy 40 / gateway 60 (as applied by the traffic-switch hook)',
+    );
+  });
+
+  it('shows the pin of a native-rewrite service', async () => {
+    flags('{"mode":"all"}', completed);
+    ssmMock
+      .on(GetParameterCommand, { Name: '/demo/migration/users/live/alb-pin' })
+      .resolves({ Parameter: { Value: '#' } });
+    sfnMock.on(ListExecutionsCommand).resolves({ executions: [] });
+    expect((await run(['status'], 3, 'alb'))[1]).toBe(
+      'users at the ALB (native rewrite): released to the service',
+    );
+  });
+});
+
 describe('status of a cutover', () => {
   it('shows the last run of the cutover state machine', async () => {
     flags('{"mode":"all"}', completed);
