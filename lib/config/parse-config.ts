@@ -83,9 +83,9 @@ const CONTAINER_KEYS = [
 ] as const;
 
 /** Retention values CloudWatch Logs accepts. */
-export const LOG_RETENTION_DAYS = [
+export const LOG_RETENTION_DAYS: readonly number[] = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+];
 
 /**
  * Validates an untrusted configuration document and applies the documented defaults.
@@ -245,7 +245,7 @@ function isPrivateCidr(cidr: string): boolean {
 }
 
 function readRetention(r: Reader, path: string, value: unknown, fallback: number): number {
-  return r.oneOf(path, value, LOG_RETENTION_DAYS as unknown as number[], fallback);
+  return r.oneOf(path, value, LOG_RETENTION_DAYS, fallback);
 }
 
 function readAlb(r: Reader, value: unknown): AlbConfig {
