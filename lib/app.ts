@@ -107,9 +107,12 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     return { config: s, data, service };
   });
 
-  const throughGateway = services.filter(
-    (s) => s.config.phase >= 3 && s.config.gateway === 'krakend' && s.service && s.data,
+  // The services with stacks (phase 1 and later), typed so that their stacks are known to exist.
+  const deployed = services.flatMap((s) =>
+    s.service && s.data ? [{ config: s.config, service: s.service, data: s.data }] : [],
   );
+
+  const throughGateway = deployed.filter((s) => s.config.phase >= 3 && s.config.gateway === 'krakend');
   const gateway =
     throughGateway.length > 0
       ? new GatewayStack(app, stackId(config, 50, 'gateway'), {
@@ -121,8 +124,8 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
           rules: throughGateway.flatMap((s) => rulesOf(s.config.name)),
           services: throughGateway.map((s) => ({
             config: s.config,
-            flagNames: (s.data as ServiceDataStack).flags.names,
-            securityGroupId: (s.service as ServiceStack).web.securityGroup.securityGroupId,
+            flagNames: s.data.flags.names,
+            securityGroupId: s.service.web.securityGroup.securityGroupId,
           })),
         })
       : undefined;
@@ -145,18 +148,15 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     };
   };
 
-  const operated = services.flatMap((s) =>
-    s.service && s.data ? [{ ...s, service: s.service, data: s.data }] : [],
-  );
   const operations =
-    operated.length > 0
+    deployed.length > 0
       ? new OperationsStack(app, stackId(config, 60, 'operations'), {
           config,
           legacy: {
             loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
             targetGroupFullName: platform.legacy.targetGroup.targetGroupFullName,
           },
-          services: operated.map((s) => ({
+          services: deployed.map((s) => ({
             config: s.config,
             flagNames: s.data.flags.names,
             cluster: platform.cluster,

@@ -54,7 +54,7 @@ export class GatewayStack extends MigrationStack {
     super(scope, id, props, {
       phase: 3,
       stateful: false,
-      summary: 'KrakenD gateway, ALB rules to it, traffic-switch hook',
+      summary: 'KrakenD gateway and the weighted ALB rules to it',
     });
     const { config } = props;
 

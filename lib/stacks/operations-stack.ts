@@ -78,7 +78,7 @@ export class OperationsStack extends MigrationStack {
     super(scope, id, props, {
       phase: 1,
       stateful: false,
-      summary: 'alerts, alarms, flag guard and auto-rollback hooks',
+      summary: 'alerts, alarms, dashboards, traffic-control hooks, cutover state machines',
     });
     const { config } = props;
 
@@ -129,15 +129,13 @@ export class OperationsStack extends MigrationStack {
       props.services.map((s) => overrideParameterName(config.flags.parameterPrefix, s.config.name)),
     );
     this.grantPublish(this.flagGuard);
-    new events.Rule(this, 'FlagChanged', {
-      description: 'A migration flag parameter was created or updated',
-      eventPattern: {
-        source: ['aws.ssm'],
-        detailType: ['Parameter Store Change'],
-        detail: { name: allNames, operation: ['Create', 'Update'] },
-      },
-      targets: [this.flagGuard.eventTarget(this.deadLetters)],
-    });
+    this.onParameterChange(
+      'FlagChanged',
+      'A migration flag parameter was created or updated',
+      allNames,
+      ['Create', 'Update'],
+      this.flagGuard,
+    );
 
     this.autoRollback = new HookFunction(this, 'AutoRollback', {
       hook: 'auto-rollback',
@@ -244,16 +242,33 @@ export class OperationsStack extends MigrationStack {
           'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the migration rules.',
       });
     }
-    new events.Rule(this, 'GatewayDocumentValidated', {
-      description: 'The flag guard labelled a version of a gateway document last-good',
+    this.onParameterChange(
+      'GatewayDocumentValidated',
+      'The flag guard labelled a version of a gateway document last-good',
+      switched.map((s) => s.service.names.gateway),
+      ['LabelParameterVersion'],
+      hook,
+    );
+    return hook;
+  }
+
+  /** Runs `hook` on Parameter Store Change events of these operations on these parameters. */
+  private onParameterChange(
+    id: string,
+    description: string,
+    names: readonly string[],
+    operations: string[],
+    hook: HookFunction,
+  ): void {
+    new events.Rule(this, id, {
+      description,
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['Parameter Store Change'],
-        detail: { name: switched.map((s) => s.service.names.gateway), operation: ['LabelParameterVersion'] },
+        detail: { name: [...names], operation: operations },
       },
       targets: [hook.eventTarget(this.deadLetters)],
     });
-    return hook;
   }
 
   /** Publishing to the encrypted topic, which needs the topic key. */
