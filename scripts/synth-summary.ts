@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { table } from '../lib/text/table';
 
 interface Artifact {
   readonly type: string;
@@ -74,13 +75,7 @@ export function formatSummary(summaries: StackSummary[]): string {
     String(s.resources),
   ]);
   const header = ['#', 'stack', 'phase', 'kind', 'resources'];
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => cell.padEnd(widths[c]))
-      .join('  ')
-      .trimEnd();
-  const out = ['Stacks in deploy order:', line(header), ...rows.map(line)];
+  const out = ['Stacks in deploy order:', table(header, rows)];
   const warnings = summaries.flatMap((s) => s.warnings);
   if (warnings.length > 0) out.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));
   return out.join('\n');

@@ -24,6 +24,7 @@ import {
 import { FlagStore, type FlagVersion } from '../flags/ssm-store';
 import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
 import { cutoverStateMachineName } from '../naming';
+import { table } from '../text/table';
 import { RefusedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
 
@@ -314,16 +315,6 @@ function parseOr<K extends FlagKind>(
   if (!version) return undefined;
   const parsed = store.parse(kind, version.value);
   return parsed.ok ? parsed.value : undefined;
-}
-
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]?.length ?? 0)));
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, c) => cell.padEnd(widths[c]))
-      .join('  ')
-      .trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 /**

@@ -47,16 +47,15 @@ const rule = (arn: string, legacy: number, gateway: number) => ({
   ],
 });
 
-beforeEach(() => {
-  ssmMock.reset();
-  elbMock.reset();
+/** The flags as the guard validated them, with this gateway weight (routing all, no cutover). */
+function validatedGatewayWeight(weight: number) {
   ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
     Parameters: [
       {
         Name,
-        Version: 3,
+        Version: 1,
         Value: Name.endsWith('gateway')
-          ? '{"weight":30}'
+          ? JSON.stringify({ weight })
           : Name.endsWith('cutover')
             ? '{"completed":false}'
             : '{"mode":"all"}',
@@ -64,6 +63,12 @@ beforeEach(() => {
       },
     ],
   }));
+}
+
+beforeEach(() => {
+  ssmMock.reset();
+  elbMock.reset();
+  validatedGatewayWeight(30);
   ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
 });
 
@@ -152,20 +157,7 @@ describe('traffic-switch for a native-rewrite (alb) service', () => {
   });
 
   it('releases the pin at weight 100: the pin rule can no longer match, the rewrite rules take the routes', async () => {
-    ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
-      Parameters: [
-        {
-          Name,
-          Version: 1,
-          Value: Name.endsWith('gateway')
-            ? '{"weight":100}'
-            : Name.endsWith('cutover')
-              ? '{"completed":false}'
-              : '{"mode":"all"}',
-          Labels: ['last-good'],
-        },
-      ],
-    }));
+    validatedGatewayWeight(100);
     elbMock
       .on(DescribeRulesCommand)
       .resolvesOnce({ Rules: [pinRule('^/?(/api/orders/[^/]+)$')] })
@@ -184,20 +176,7 @@ describe('traffic-switch for a native-rewrite (alb) service', () => {
 
   it('pins again at weight 0, and does nothing to a rule already there', async () => {
     elbMock.on(DescribeRulesCommand).resolves({ Rules: [pinRule('^/?(/api/orders/[^/]+)$')] });
-    ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
-      Parameters: [
-        {
-          Name,
-          Version: 1,
-          Value: Name.endsWith('gateway')
-            ? '{"weight":0}'
-            : Name.endsWith('cutover')
-              ? '{"completed":false}'
-              : '{"mode":"all"}',
-          Labels: ['last-good'],
-        },
-      ],
-    }));
+    validatedGatewayWeight(0);
     await expect(switchTraffic(event(pinService.names.gateway), pinDeps)).resolves.toMatchObject({
       modified: [],
     });
