@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ContainerServiceConfig } from '../config/types';
+import { acknowledgeOnDefaultPolicy } from './nag';
 
 /** The name of the container port mapping; Service Connect refers to it. */
 export const PORT_MAPPING_NAME = 'http';
@@ -83,14 +84,11 @@ export class WebService extends Construct {
 
     if (props.image || ECR_IMAGE.test(config.image)) {
       // Reached after the container is added: the execution role's pull grants exist now.
-      const executionPolicy = this.taskDefinition.executionRole?.node.tryFindChild('DefaultPolicy');
-      if (executionPolicy) {
-        Validations.of(executionPolicy).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason:
-            'ecr:GetAuthorizationToken authorizes on "*" only; image pulls are limited to the image repository.',
-        });
-      }
+      acknowledgeOnDefaultPolicy(this.taskDefinition.executionRole, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'ecr:GetAuthorizationToken authorizes on "*" only; image pulls are limited to the image repository.',
+      });
     }
 
     this.service = new ecs.FargateService(this, 'Service', {

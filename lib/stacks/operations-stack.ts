@@ -1,4 +1,3 @@
-import { Validations } from 'aws-cdk-lib';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,6 +16,7 @@ import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
+import { acknowledgeOnDefaultPolicy, ENCRYPTED_TOPIC_PUBLISH } from '../constructs/nag';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import { TIER_MAX_BYTES } from '../flags/documents';
 import {
@@ -234,14 +234,11 @@ export class OperationsStack extends MigrationStack {
       ['ssm:PutParameter'],
       switched.flatMap((s) => (s.mode === 'weighted' ? Object.values(s.liveWeights) : [s.livePin])),
     );
-    const policy = hook.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the migration rules.',
-      });
-    }
+    acknowledgeOnDefaultPolicy(hook.role, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the migration rules.',
+    });
     this.onParameterChange(
       'GatewayDocumentValidated',
       'The flag guard labelled a version of a gateway document last-good',
@@ -274,14 +271,7 @@ export class OperationsStack extends MigrationStack {
   /** Publishing to the encrypted topic, which needs the topic key. */
   private grantPublish(hook: HookFunction): void {
     this.alerts.topic.grantPublish(hook.role);
-    const policy = hook.role.node.tryFindChild('DefaultPolicy');
-    if (policy) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason:
-          'Publishing to an SNS topic under a customer key needs the GenerateDataKey family on that one key (the resource is the key ARN).',
-      });
-    }
+    acknowledgeOnDefaultPolicy(hook.role, ENCRYPTED_TOPIC_PUBLISH);
   }
 
   /** Exactly these actions on exactly these parameters. */
