@@ -16,3 +16,16 @@ export function serviceAlarmNames(envName: string, service: string) {
 export function cutoverStateMachineName(envName: string, service: string): string {
   return `${envName}-${service}-cutover`;
 }
+
+/** The flag guard function: the CLI and the cutover state machine invoke it to check a write at once. */
+export function flagGuardFunctionName(envName: string): string {
+  return `${envName}-flag-guard`;
+}
+
+/** The IAM managed policies to attach to people's roles (docs/runbook.md, "Who may write what"). */
+export function operatorPolicyNames(envName: string) {
+  return {
+    operator: `${envName}-migration-operator`,
+    breakGlass: `${envName}-migration-break-glass`,
+  } as const;
+}

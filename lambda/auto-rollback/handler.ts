@@ -32,18 +32,22 @@ export async function rollback(
     return { status: 'ignored', reason: 'malformed event' };
   }
   if (state !== 'ALARM') return { status: 'ignored', reason: `${alarmName} is ${state}, not ALARM` };
-  const service = deps.env.services.find((s) => s.alarmNames.includes(alarmName));
+  const service = deps.services.find((s) => s.alarmNames.includes(alarmName));
   if (!service) {
     logger.log('warn', 'alarm of no migrating service', { alarmName });
     return { status: 'ignored', reason: `${alarmName} belongs to no migrating service` };
   }
 
-  const store = new FlagStore(service.names, deps.ssm, service.routingMaxBytes);
+  const store = new FlagStore(service.names, deps.ssm, {
+    tier: service.tier,
+    overrideName: service.overrideName,
+    cutoverRecorded: service.cutoverRecorded,
+  });
   const plan = planRollback({
     service: service.service,
     phase: service.phase,
     alarmName,
-    flags: await store.lastGoodSet(),
+    flags: (await store.checkedSet()).flags,
   });
   const wrote: string[] = [];
   // Gateway first: it takes the new path out of traffic at the ALB in one step.

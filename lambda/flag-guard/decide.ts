@@ -1,65 +1,158 @@
 /**
- * The flag guard's decision, pure: given the newest version of a flag parameter, its last validated
- * version and the service's validated documents, label it, leave it, or restore the last good value.
+ * The flag guard's decision, pure: given what a flag parameter holds now, the guard's own record of
+ * the last checked text and the service's validated documents, accept its newest version (label it
+ * `last-good` and record it), leave it, or restore the recorded text.
  */
 import {
   type FlagKind,
-  INITIAL_DOCUMENTS,
   type OverrideDocument,
+  overrideWriteProblems,
   parseFlag,
   serializeFlag,
 } from '../../lib/flags/documents';
 import { type FlagSet, violations } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import type { FlagVersion } from '../../lib/flags/ssm-store';
+import { BULK_MIGRATION_STATE } from '../../lib/hooks/contract';
+
+/** What the parameter holds: nothing (deleted), or its newest version and the one labelled last-good. */
+export type ParameterState =
+  | { readonly exists: false }
+  | { readonly exists: true; readonly latest: FlagVersion; readonly labelled?: FlagVersion };
+
+/** Whether the run a new cutover document names completed its migration (see verifyRun in the handler). */
+export type RunCheck = { readonly ok: true } | { readonly ok: false; readonly problem: string };
 
 export interface GuardInput {
   readonly kind: FlagKind;
-  /** The newest version of the parameter, with its labels. */
-  readonly latest: FlagVersion;
-  /** The version labelled last-good, if any. */
-  readonly lastGood?: FlagVersion;
-  /** The service's validated documents (each kind's last-good). */
+  readonly parameter: ParameterState;
+  /** The guard's record of this flag: the text it last accepted; absent before the first. */
+  readonly recordText?: string;
+  /**
+   * The service's validated documents: each kind's record, else its labelled version (a label is only
+   * ever placed by the guard or, on the version it created, by the deploy), else the safe fallback.
+   */
   readonly validated: FlagSet;
-  readonly maxBytes: number;
-  /** A valid, unexpired emergency override, if one exists (see docs/runbook.md). */
+  /** The override as validated (its last-good version), when one exists. */
   readonly override?: OverrideDocument;
+  readonly now: Date;
+  /** The byte limit of the parameter's tier. */
+  readonly maxBytes: number;
   readonly gatewayMode?: 'krakend' | 'alb';
+  /** For a cutover document that records a completion the validated set does not have (see needsRunCheck): the run's check. */
+  readonly runCheck?: RunCheck;
 }
 
 export type GuardDecision =
   | { readonly action: 'none'; readonly reason: string }
-  | { readonly action: 'label'; readonly version: number }
+  | {
+      readonly action: 'accept';
+      readonly version: number;
+      readonly text: string;
+      /** False when the version already carries the label (only the record is missing or behind). */
+      readonly label: boolean;
+    }
   | {
       readonly action: 'restore';
-      readonly badVersion: number;
+      /** The version that broke a rule; absent when the parameter was deleted. */
+      readonly badVersion?: number;
       readonly problems: readonly string[];
-      /** The exact text to write back. */
+      /** The exact text to write back (and label). */
       readonly restoreValue: string;
-      /** Which version it comes from, or the deploy's initial document when none was ever validated. */
-      readonly restoreFrom: number | 'initial';
-    };
+    }
+  /** A bad write the guard cannot undo (the override, which no role of the app may write): alert only. */
+  | { readonly action: 'reject'; readonly badVersion: number; readonly problems: readonly string[] };
+
+/** Whether a cutover document would record a completion that is not validated yet. */
+export function needsRunCheck(kind: FlagKind, text: string, validated: FlagSet): string | undefined {
+  if (kind !== 'cutover') return undefined;
+  const parsed = parseFlag('cutover', text);
+  if (!parsed.ok || !parsed.value.completed) return undefined;
+  const known = validated.cutover;
+  if (known.completed && known.runId === parsed.value.runId) return undefined;
+  return parsed.value.runId;
+}
 
 export function decide(input: GuardInput): GuardDecision {
-  const { kind, latest, lastGood } = input;
-  if (latest.labels.includes(LAST_GOOD_LABEL)) {
-    return { action: 'none', reason: `version ${latest.version} is already labelled ${LAST_GOOD_LABEL}` };
+  const { kind, parameter, validated } = input;
+  const baseline = input.recordText ?? serializeFlag(kind, validated[kind]);
+  if (!parameter.exists) {
+    return {
+      action: 'restore',
+      problems: ['the parameter was deleted; every version and label went with it'],
+      restoreValue: baseline,
+    };
   }
+  const { latest } = parameter;
+  const labelled = latest.labels.includes(LAST_GOOD_LABEL);
+  if (labelled && latest.value === input.recordText) {
+    return { action: 'none', reason: `version ${latest.version} is checked and recorded` };
+  }
+
   const parsed = parseFlag(kind, latest.value, input.maxBytes);
   const problems = parsed.ok
-    ? violations(kind, parsed.value, input.validated, {
+    ? violations(kind, parsed.value, validated, {
         override: input.override,
+        now: input.now,
         gatewayMode: input.gatewayMode,
       })
-    : parsed.errors;
-  if (problems.length === 0) return { action: 'label', version: latest.version };
+    : [...parsed.errors];
+  const runId = problems.length === 0 ? needsRunCheck(kind, latest.value, validated) : undefined;
+  if (runId !== undefined) {
+    const check = input.runCheck ?? { ok: false, problem: `run ${runId} was not checked` };
+    if (!check.ok) problems.push(check.problem);
+  }
+  if (problems.length === 0) return { action: 'accept', version: latest.version, text: latest.value, label: !labelled };
+  return { action: 'restore', badVersion: latest.version, problems, restoreValue: baseline };
+}
 
-  const restorable = lastGood && lastGood.version !== latest.version ? lastGood : undefined;
-  return {
-    action: 'restore',
-    badVersion: latest.version,
-    problems,
-    restoreValue: restorable?.value ?? serializeFlag(kind, INITIAL_DOCUMENTS[kind]),
-    restoreFrom: restorable?.version ?? 'initial',
-  };
+/** The override parameter is written by a person with the break-glass policy; the guard checks it, never writes it. */
+export function decideOverride(latest: FlagVersion, now: Date): GuardDecision {
+  if (latest.labels.includes(LAST_GOOD_LABEL))
+    return { action: 'none', reason: `version ${latest.version} is checked` };
+  const parsed = parseFlag('override', latest.value);
+  const problems = parsed.ok ? overrideWriteProblems(parsed.value, latest.modifiedAt ?? now) : [...parsed.errors];
+  if (problems.length === 0) return { action: 'accept', version: latest.version, text: latest.value, label: true };
+  return { action: 'reject', badVersion: latest.version, problems };
+}
+
+/** The part of a Step Functions history event the run check reads. */
+export interface RunHistoryEvent {
+  readonly type?: string;
+  readonly stateExitedEventDetails?: { readonly name?: string; readonly output?: string };
+}
+
+/**
+ * A cutover document may name only a running execution of the service's cutover state machine whose
+ * bulk migration state exited with code 0 (the state machine writes the document right after it).
+ */
+export function runCheckOf(
+  runId: string,
+  executionArn: string,
+  status: string | undefined,
+  events: readonly RunHistoryEvent[],
+): RunCheck {
+  const rule = 'a cutover is recorded only by its state machine, after the bulk migration exited 0';
+  if (status === undefined)
+    return { ok: false, problem: `run ${runId} is not an execution of the cutover state machine (${executionArn}): ${rule}` };
+  if (status !== 'RUNNING')
+    return { ok: false, problem: `run ${runId} is ${status}, not running: ${rule}, while its execution runs` };
+  const exit = events.find(
+    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === BULK_MIGRATION_STATE,
+  );
+  let exitCode: unknown;
+  try {
+    exitCode = (JSON.parse(exit?.stateExitedEventDetails?.output ?? '{}') as { task?: { exitCode?: unknown } }).task
+      ?.exitCode;
+  } catch {
+    exitCode = undefined;
+  }
+  if (exitCode !== 0)
+    return {
+      ok: false,
+      problem: exit
+        ? `run ${runId}: the bulk migration exited with ${JSON.stringify(exitCode)}, not 0: ${rule}`
+        : `run ${runId} has not finished its bulk migration yet: ${rule}`,
+    };
+  return { ok: true };
 }

@@ -1,12 +1,13 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
+import { type HookService, hookServices, readHookEnvironment } from '../../lib/hooks/contract';
 import { Alerts } from './alerts';
-import { type HookEnvironment, readHookEnvironment } from './environment';
 import { jsonLogger, type Logger } from './log';
 
 /** What the flag hooks work with; tests pass their own (mocked or emulator-bound clients). */
 export interface HookDependencies {
-  readonly env: HookEnvironment;
+  /** The migrating services, with every name derived from the hook environment. */
+  readonly services: readonly HookService[];
   readonly ssm: SSMClient;
   readonly alerts: Alerts;
   readonly logger: Logger;
@@ -16,7 +17,7 @@ export interface HookDependencies {
 export function defaultHookDependencies(hook: string): HookDependencies {
   const env = readHookEnvironment();
   return {
-    env,
+    services: hookServices(env),
     ssm: new SSMClient({}),
     alerts: new Alerts(env.alertTopicArn, new SNSClient({})),
     logger: jsonLogger(hook),

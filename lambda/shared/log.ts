@@ -2,9 +2,9 @@
  * Structured JSON logs, one object per line, and CloudWatch metrics in Embedded Metric Format (a log
  * line CloudWatch turns into a metric: no API call, no extra permission).
  */
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+import { METRIC_NAMESPACE } from '../../lib/hooks/contract';
 
-export const METRIC_NAMESPACE = 'StranglerMigration';
+export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   log(level: Level, message: string, fields?: Record<string, unknown>): void;

@@ -2,6 +2,8 @@
  * The traffic-switch decision, pure: from the validated gateway document and the rules as the ALB
  * describes them, which rules need new weights.
  */
+import type { SwitchTargets } from '../../lib/hooks/switch-contract';
+
 export interface ForwardTarget {
   readonly targetGroupArn: string;
   readonly weight: number;
@@ -12,11 +14,6 @@ export interface ObservedRule {
   readonly targets: readonly ForwardTarget[];
 }
 
-export interface SwitchTargets {
-  readonly legacyTargetGroupArn: string;
-  /** The gateway's target group (KrakenD). */
-  readonly newTargetGroupArn: string;
-}
 
 export interface Weights {
   readonly legacy: number;

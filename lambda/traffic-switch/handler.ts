@@ -14,19 +14,22 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { FlagStore } from '../../lib/flags/ssm-store';
+import { parseFlag } from '../../lib/flags/documents';
+import {
+  flagParameterNames,
+  livePinParameterName,
+  liveWeightParameterNames,
+} from '../../lib/flags/parameters';
+import { readChecked } from '../../lib/flags/ssm-store';
 import { PIN_PINNED, PIN_RELEASED, pinRegex } from '../../lib/gateway/alb-rules';
-import { jsonLogger, type Logger } from '../shared/log';
-import { type ObservedRule, rulesToModify, type Weights, weightsFor } from './decide';
 import {
   type PinSwitch,
   SWITCH_ENV_VARIABLE,
   type SwitchEnvironment,
   type WeightedSwitch,
-} from './environment';
-
-export type { SwitchEnvironment, SwitchedService } from './environment';
-export { SWITCH_ENV_VARIABLE };
+} from '../../lib/hooks/switch-contract';
+import { jsonLogger, type Logger } from '../shared/log';
+import { type ObservedRule, rulesToModify, type Weights, weightsFor } from './decide';
 
 export interface SwitchDependencies {
   readonly env: SwitchEnvironment;
@@ -48,30 +51,34 @@ export async function switchTraffic(
     deps.logger.log('error', 'malformed event: no detail.name', { event });
     return { status: 'ignored', reason: 'malformed event: no detail.name' };
   }
-  const target = deps.env.services.find((s) => s.service.names.gateway === name);
+  const prefix = deps.env.parameterPrefix;
+  const target = deps.env.services.find((s) => flagParameterNames(prefix, s.service).gateway === name);
   if (!target) return { status: 'ignored', reason: `${name} is not a gateway document of this app` };
 
-  const store = new FlagStore(target.service.names, deps.ssm, target.service.routingMaxBytes);
   // Only what the guard validated is applied: the last-good version, never an unchecked write.
-  const { gateway } = await store.lastGoodSet();
-  const wanted = weightsFor(gateway.weight);
+  const checked = (await readChecked(deps.ssm, [name])).get(name);
+  if (checked?.status !== 'ok') throw new Error(`${name}:last-good could not be read (${checked?.status})`);
+  const parsed = parseFlag('gateway', checked.text);
+  if (!parsed.ok) throw new Error(`${name}:last-good does not parse: ${parsed.errors.join('; ')}`);
+  const wanted = weightsFor(parsed.value.weight);
   const modified =
     target.mode === 'weighted'
-      ? await applyWeights(target, wanted, deps)
-      : await applyPin(target, wanted, deps);
+      ? await applyWeights(target, wanted, liveWeightParameterNames(prefix, target.service), deps)
+      : await applyPin(target, wanted, livePinParameterName(prefix, target.service), deps);
   deps.logger.log('info', 'gateway weight applied', {
-    service: target.service.service,
+    service: target.service,
     mode: target.mode,
     weights: wanted,
     modified,
   });
-  deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service.service });
+  deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service });
   return { status: 'applied', weights: wanted, modified };
 }
 
 async function applyWeights(
   target: WeightedSwitch,
   wanted: Weights,
+  live: { readonly legacy: string; readonly gateway: string },
   deps: SwitchDependencies,
 ): Promise<string[]> {
   const modify = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
@@ -96,13 +103,18 @@ async function applyWeights(
   const after = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
   if (after.length > 0)
     throw new Error(`rules still not at ${JSON.stringify(wanted)} after ModifyRule: ${after.join(', ')}`);
-  await record(deps.ssm, target.liveWeights.legacy, String(wanted.legacy));
-  await record(deps.ssm, target.liveWeights.gateway, String(wanted.gateway));
+  await record(deps.ssm, live.legacy, String(wanted.legacy));
+  await record(deps.ssm, live.gateway, String(wanted.gateway));
   return modify;
 }
 
 /** Native rewrite: weight 0 pins the routes to the monolith, 100 releases them (the guard allows only those). */
-async function applyPin(target: PinSwitch, wanted: Weights, deps: SwitchDependencies): Promise<string[]> {
+async function applyPin(
+  target: PinSwitch,
+  wanted: Weights,
+  livePin: string,
+  deps: SwitchDependencies,
+): Promise<string[]> {
   const pin = wanted.gateway === 0 ? PIN_PINNED : PIN_RELEASED;
   const regex = pinRegex(pin, target.pinRegexBody);
   const current = async () =>
@@ -121,7 +133,7 @@ async function applyPin(target: PinSwitch, wanted: Weights, deps: SwitchDependen
   const after = await current();
   if (JSON.stringify(after) !== JSON.stringify([regex]))
     throw new Error(`pin rule still at ${JSON.stringify(after)} after ModifyRule, wanted ${regex}`);
-  await record(deps.ssm, target.livePin, pin);
+  await record(deps.ssm, livePin, pin);
   return modified;
 }
 

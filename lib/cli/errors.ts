@@ -7,3 +7,8 @@ export class UsageError extends Error {
 export class RefusedError extends Error {
   override readonly name = 'RefusedError';
 }
+
+/** A run (the cutover) ended without success: exit code 1; its message says what happened and what to do. */
+export class RunFailedError extends Error {
+  override readonly name = 'RunFailedError';
+}

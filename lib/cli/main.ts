@@ -5,8 +5,10 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { selectConfig } from '../config/load';
 import { ConfigError } from '../config/parse-config';
-import { RefusedError, UsageError } from './errors';
+import { flagGuardFunctionName } from '../naming';
+import { RefusedError, RunFailedError, UsageError } from './errors';
 import { parseArgs, USAGE } from './parse-args';
+import type { GuardVerdict } from './run';
 
 export interface MainIo {
   readonly out: (line: string) => void;
@@ -51,7 +53,30 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         maxAttempts: io.env.AWS_MAX_ATTEMPTS ? undefined : 6,
       });
     };
-    await runCommand(command, options, { config, ssm, stepFunctions, out: io.out });
+    const checkNow = async (parameterName: string): Promise<GuardVerdict> => {
+      const sdk = await import('@aws-sdk/client-lambda');
+      const lambda = new sdk.LambdaClient({
+        region,
+        profile: options.profile,
+        maxAttempts: io.env.AWS_MAX_ATTEMPTS ? undefined : 3,
+      });
+      const out = await lambda.send(
+        new sdk.InvokeCommand({
+          FunctionName: flagGuardFunctionName(config.name),
+          Payload: JSON.stringify({
+            source: 'migration.cli',
+            'detail-type': 'Parameter Store Change',
+            detail: { name: parameterName, operation: 'Update' },
+          }),
+        }),
+      );
+      const payload = JSON.parse(new TextDecoder().decode(out.Payload ?? new Uint8Array())) as GuardVerdict & {
+        errorMessage?: string;
+      };
+      if (out.FunctionError) throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.FunctionError}`);
+      return payload;
+    };
+    await runCommand(command, options, { config, ssm, stepFunctions, checkNow, out: io.out });
     return 0;
   } catch (e) {
     const { code, message } = describeFailure(e);
@@ -65,6 +90,7 @@ export function describeFailure(e: unknown): { code: number; message: string } {
   if (e instanceof ConfigError) return { code: 2, message: `error: ${e.message}` };
   if (e instanceof RefusedError)
     return { code: 3, message: `${e.message.startsWith('refused') ? '' : 'refused: '}${e.message}` };
+  if (e instanceof RunFailedError) return { code: 1, message: `failed: ${e.message}` };
   const err = e as { name?: string; message?: string };
   switch (err.name) {
     case 'CredentialsProviderError':
@@ -96,6 +122,9 @@ export function describeFailure(e: unknown): { code: number; message: string } {
             'error: no AWS region; pass --region, set AWS_REGION, or set region in the environment file',
         };
       }
-      return { code: 1, message: `error: ${err.name ?? 'Error'}: ${err.message ?? String(e)}` };
+      return {
+        code: 1,
+        message: `error: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`,
+      };
   }
 }

@@ -1,41 +1,55 @@
 /**
  * Runs one operator command against SSM. Every write is checked with the flag contract before it is
  * made (the document parses and fits its tier; the rules in lib/flags/invariants.ts hold against the
- * validated flags), so the CLI refuses what the flag guard would undo.
+ * checked flags), so the CLI refuses what the flag guard would undo; after the write, the guard checks
+ * it at once (the CLI invokes it), and the CLI reports when the flip is live.
  */
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
 import {
   type FlagDocument,
   type FlagKind,
+  type OverrideDocument,
   type RoutingDocument,
   serializeFlag,
-  TIER_MAX_BYTES,
 } from '../flags/documents';
 import { type FlagSet, violations } from '../flags/invariants';
 import {
+  checkedName,
   flagParameterNames,
   LAST_GOOD_LABEL,
   livePinParameterName,
   liveWeightParameterNames,
   overrideParameterName,
 } from '../flags/parameters';
-import { FlagStore, type FlagVersion } from '../flags/ssm-store';
+import { FlagStore, type FlagVersion, isNotFound } from '../flags/ssm-store';
 import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
 import { cutoverStateMachineName } from '../naming';
 import { table } from '../text/table';
-import { RefusedError, UsageError } from './errors';
+import { RefusedError, RunFailedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
+
+/** What the flag guard answered when asked to check a parameter (its result's status and version). */
+export interface GuardVerdict {
+  readonly status: string;
+  readonly version?: number;
+  readonly problems?: readonly string[];
+}
 
 export interface CliDependencies {
   readonly config: MigrationConfig;
   readonly ssm: SSMClient;
   /** Step Functions, built only for the commands that need it. */
   readonly stepFunctions: () => Promise<SFNClient>;
+  /**
+   * Asks the flag guard to check a parameter now (a synchronous invocation). Absent, or failing (no
+   * permission, not deployed), the CLI waits for the guard's own check of the change event instead.
+   */
+  readonly checkNow?: (parameterName: string) => Promise<GuardVerdict>;
   readonly out: (line: string) => void;
   readonly now?: () => Date;
-  /** Waits between polls of a running cutover. */
+  /** Waits between polls (a running cutover, a label the guard has not placed yet). */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
@@ -50,8 +64,8 @@ export async function runCommand(
     case 'history':
       return history(command.service, command.flag, deps);
     case 'route':
-      return write(command.service, 'routing', deps, options, (current) =>
-        routeDocument(command, current.routing, options.reason),
+      return write(command.service, 'routing', deps, options, (current, override) =>
+        routeDocument(command, current.routing, options, override),
       );
     case 'gateway': {
       const service = serviceOf(deps.config, command.service);
@@ -90,22 +104,29 @@ function storeOf(name: string, deps: CliDependencies): { service: ExtractedServi
     );
   }
   const prefix = deps.config.flags.parameterPrefix;
-  const names = flagParameterNames(prefix, service.name);
-  const store = new FlagStore(
-    names,
-    deps.ssm,
-    TIER_MAX_BYTES[deps.config.flags.tier],
-    overrideParameterName(prefix, service.name),
-  );
+  const store = new FlagStore(flagParameterNames(prefix, service.name), deps.ssm, {
+    tier: deps.config.flags.tier,
+    overrideName: overrideParameterName(prefix, service.name),
+    cutoverRecorded: service.cutoverRecorded,
+  });
   return { service, store };
 }
 
 function routeDocument(
   command: Extract<Command, { name: 'route' }>,
   current: RoutingDocument,
-  reason?: string,
+  options: GlobalOptions,
+  override?: OverrideDocument,
 ): RoutingDocument {
-  const base = { users: current.users, percent: current.percent, reason };
+  const base = {
+    users: current.users,
+    percent: current.percent,
+    ...(options.reason !== undefined ? { reason: options.reason } : {}),
+    // Key two of the emergency override travels in the document, for the guard and every reader to see.
+    ...(override && options.acceptDataLoss !== undefined
+      ? { override: { expiresAt: override.expiresAt, acceptDataLoss: options.acceptDataLoss } }
+      : {}),
+  };
   switch (command.mode) {
     case 'users':
       return { ...base, mode: 'users', users: command.users };
@@ -116,32 +137,36 @@ function routeDocument(
   }
 }
 
-/** Checks a proposed document against the contract and the validated flags, then writes it (unless dry-run). */
+/** The checked flags of a service, and the checked override when the operator asked for it. */
+async function checkedState(store: FlagStore, deps: CliDependencies, options: GlobalOptions) {
+  const { flags, override } = await store.checkedSet();
+  if (options.acceptDataLoss === undefined) return { flags, override: undefined };
+  const now = deps.now?.() ?? new Date();
+  if (!override || now.getTime() >= Date.parse(override.expiresAt)) {
+    throw new RefusedError(
+      `refused: --accept-data-loss is key two of the emergency override; key one, a checked, unexpired ${store.overrideName}, is ${override ? `expired (${override.expiresAt})` : 'missing'}. ` +
+        'See "Emergency override" in docs/runbook.md.',
+    );
+  }
+  if (!flags.cutover.completed)
+    throw new RefusedError('refused: --accept-data-loss only applies after the point of no return; drop it');
+  deps.out(`EMERGENCY OVERRIDE (${override.reason}, until ${override.expiresAt}): ${options.acceptDataLoss}`);
+  return { flags, override };
+}
+
+/** Checks a proposed document against the contract and the checked flags, then writes it (unless dry-run). */
 async function write<K extends FlagKind>(
   serviceName: string,
   kind: K,
   deps: CliDependencies,
   options: GlobalOptions,
-  propose: (current: FlagSet) => FlagDocument<K>,
+  propose: (current: FlagSet, override?: OverrideDocument) => FlagDocument<K>,
 ): Promise<void> {
   const { store, service } = storeOf(serviceName, deps);
-  const current = await store.lastGoodSet();
-  const text = serializeFlag(kind, propose(current));
-  await checkAndPut(store, kind, text, current, deps, options, service.gateway);
-}
-
-/** Both keys of the emergency override, or a refusal that says which one is missing. */
-async function emergencyOverride(store: FlagStore, deps: CliDependencies, options: GlobalOptions) {
-  if (options.acceptDataLoss === undefined) return undefined;
-  const { value, problem } = await store.override(deps.now?.() ?? new Date());
-  if (!value) {
-    throw new RefusedError(
-      `refused: --accept-data-loss is one of two keys; the other, a valid ${store.overrideName}, is missing: ${problem}. ` +
-        'See "Emergency override" in docs/runbook.md.',
-    );
-  }
-  deps.out(`EMERGENCY OVERRIDE (${value.reason}, until ${value.expiresAt}): ${options.acceptDataLoss}`);
-  return value;
+  const { flags, override } =
+    kind === 'routing' ? await checkedState(store, deps, options) : { ...(await store.checkedSet()), override: undefined };
+  const text = serializeFlag(kind, propose(flags, override));
+  await checkAndPut(store, kind, text, flags, deps, options, { override, gatewayMode: service.gateway });
 }
 
 async function checkAndPut(
@@ -151,12 +176,11 @@ async function checkAndPut(
   current: FlagSet,
   deps: CliDependencies,
   options: GlobalOptions,
-  gatewayMode: ExtractedServiceConfig['gateway'],
+  context: { override?: OverrideDocument; gatewayMode: ExtractedServiceConfig['gateway'] },
 ) {
   const parsed = store.parse(kind, text);
   if (!parsed.ok) throw new RefusedError(parsed.errors.join('\n'));
-  const override = kind === 'routing' ? await emergencyOverride(store, deps, options) : undefined;
-  const problems = violations(kind, parsed.value, current, { override, gatewayMode });
+  const problems = violations(kind, parsed.value, current, { ...context, now: deps.now?.() ?? new Date() });
   if (problems.length > 0) throw new RefusedError(`refused: ${problems.join('\n')}`);
   const name = store.names[kind];
   if (options.dryRun) {
@@ -165,7 +189,51 @@ async function checkAndPut(
   }
   const version = await store.putRaw(kind, text);
   deps.out(`wrote ${name} version ${version}: ${text}`);
-  deps.out('The flag guard validates it within seconds; consumers pick it up within the cache TTL.');
+  await confirmLive(name, version, deps);
+}
+
+/**
+ * Has the flag guard check the write now and reports when it is live (labelled last-good, which is
+ * what every reader reads). Without a direct answer, waits for the guard's own check of the change.
+ */
+async function confirmLive(name: string, version: number, deps: CliDependencies): Promise<void> {
+  const ttl = deps.config.flags.cacheTtlSeconds;
+  const live = () =>
+    deps.out(`live: the flag guard checked version ${version} (last-good); readers use it within ${ttl} s (their cache TTL)`);
+  let verdict: GuardVerdict | undefined;
+  try {
+    verdict = await deps.checkNow?.(name);
+  } catch (e) {
+    deps.out(`could not ask the flag guard directly (${(e as Error).name}: ${(e as Error).message}); waiting for its own check`);
+  }
+  if (verdict) {
+    if ((verdict.status === 'labelled' || verdict.status === 'unchanged') && verdict.version === version) return live();
+    if (verdict.status === 'restored')
+      throw new RefusedError(`refused by the flag guard, which restored the last checked value: ${(verdict.problems ?? []).join('; ')}`);
+    if (verdict.status === 'superseded' || (verdict.version !== undefined && verdict.version > version))
+      throw new RefusedError(`a newer write superseded version ${version}; run status to see what is live`);
+  }
+  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  for (let waited = 0; waited <= 60; waited += 5) {
+    const checkedVersion = await checkedVersionOf(deps.ssm, name);
+    if (checkedVersion === version) return live();
+    if (checkedVersion !== undefined && checkedVersion > version)
+      throw new RefusedError(`the flag guard checked a newer version (${checkedVersion}); run status to see what is live`);
+    if (waited < 60) await sleep(5000);
+  }
+  throw new Error(
+    `the flag guard has not checked version ${version} of ${name} within 60 s, so readers still use the previous checked version; run status, and see "When something goes wrong" in docs/runbook.md`,
+  );
+}
+
+/** The version carrying the last-good label, if any. */
+async function checkedVersionOf(ssm: SSMClient, name: string): Promise<number | undefined> {
+  try {
+    return (await ssm.send(new GetParameterCommand({ Name: checkedName(name) }))).Parameter?.Version;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 async function rollback(
@@ -180,14 +248,20 @@ async function rollback(
       `${service.name} is at phase ${service.phase}: it has no gateway weight to roll back before phase 3`,
     );
   }
+  const { flags: current } = await store.checkedSet();
+  if (kind === 'routing' && current.cutover.completed) {
+    throw new RefusedError(
+      `refused: the bulk migration completed at ${current.cutover.completedAt} (run ${current.cutover.runId}): routing stays "all", and a rollback of routing is refused like every other route change. Fix forward, or see the emergency override in docs/runbook.md.`,
+    );
+  }
   const versions = await store.history(kind);
   const goodIndex = versions.findIndex((v) => v.labels.includes(LAST_GOOD_LABEL));
   if (goodIndex < 0)
     throw new RefusedError(
       `${store.names[kind]} has no ${LAST_GOOD_LABEL} version yet: nothing to roll back from`,
     );
-  const current = await store.lastGoodSet();
   const good = versions[goodIndex];
+  const now = deps.now?.() ?? new Date();
   // The newest earlier version that is valid, differs from the current one, and is allowed now.
   const previous = versions
     .slice(0, goodIndex)
@@ -197,20 +271,14 @@ async function rollback(
       return (
         parsed.ok &&
         v.value !== good.value &&
-        violations(kind, parsed.value, current, { gatewayMode: service.gateway }).length === 0
+        violations(kind, parsed.value, current, { now, gatewayMode: service.gateway }).length === 0
       );
     });
-  if (!previous) {
-    const why =
-      current.cutover.completed && kind === 'routing'
-        ? ' (after the point of no return routing stays "all")'
-        : '';
-    throw new RefusedError(`no earlier valid version of ${store.names[kind]} to roll back to${why}`);
-  }
+  if (!previous) throw new RefusedError(`no earlier valid version of ${store.names[kind]} to roll back to`);
   deps.out(
     `rolling ${store.names[kind]} back from version ${good.version} to the content of version ${previous.version}`,
   );
-  await checkAndPut(store, kind, previous.value, current, deps, options, service.gateway);
+  await checkAndPut(store, kind, previous.value, current, deps, options, { gatewayMode: service.gateway });
 }
 
 async function history(serviceName: string, kind: FlagKind, deps: CliDependencies): Promise<void> {
@@ -319,7 +387,8 @@ function parseOr<K extends FlagKind>(
 
 /**
  * Starts the service's cutover state machine (which checks the preconditions again, runs the bulk
- * migration and records the point of no return) and follows it to the end.
+ * migration and records the point of no return) and follows it to the end. On success it says exactly
+ * what to add to the environment file: the deploy-time marker.
  */
 async function cutover(serviceName: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
   const { service, store } = storeOf(serviceName, deps);
@@ -327,10 +396,10 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     throw new RefusedError(
       `${service.name} is at phase ${service.phase}: the cutover exists from phase 2; deploy phase 2 first`,
     );
-  const current = await store.lastGoodSet();
+  const { flags: current } = await store.checkedSet();
   if (current.cutover.completed) {
     throw new RefusedError(
-      `refused: the cutover of ${service.name} is already recorded (run ${current.cutover.runId} at ${current.cutover.completedAt})`,
+      `refused: the cutover of ${service.name} is already recorded (run ${current.cutover.runId} at ${current.cutover.completedAt})${service.cutoverRecorded ? '' : `; record it in the environment file: ${markerSnippet(current.cutover)}`}`,
     );
   }
   if (current.routing.mode !== 'all') {
@@ -339,13 +408,23 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     );
   }
   const sfn = await deps.stepFunctions();
-  const { StartExecutionCommand, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const { StartExecutionCommand, DescribeExecutionCommand, ListExecutionsCommand } = await import(
+    '@aws-sdk/client-sfn'
+  );
   const machineName = cutoverStateMachineName(deps.config.name, service.name);
   const stateMachineArn = await findCutoverMachine(sfn, deps.config, service.name);
   if (!stateMachineArn)
     throw new RefusedError(
       `state machine ${machineName} not found: deploy the phase-2 stacks (operations stack) first`,
     );
+  const [running] =
+    (await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1 })))
+      .executions ?? [];
+  if (running) {
+    throw new RefusedError(
+      `refused: a cutover of ${service.name} is already running (${running.name}, started ${running.startDate?.toISOString()}); follow it with npm run migrate -- status ${service.name}`,
+    );
+  }
 
   const now = deps.now?.() ?? new Date();
   const name = `${service.name}-cutover-${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
@@ -364,20 +443,34 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   for (;;) {
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') {
-      if (execution.status === 'SUCCEEDED') {
+    if (execution.status === 'SUCCEEDED') {
+      const { flags } = await store.checkedSet();
+      deps.out(`${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth.`);
+      if (flags.cutover.completed) {
         deps.out(
-          `${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth`,
+          `Now record it in the environment file (${options.config ?? 'lib/config/demo.ts'}), in the entry of ${service.name} under "services", and deploy, so that every reader routes ${service.name} to the service before its first read of the flags and whenever SSM fails:`,
         );
-        return;
+        deps.out(`  ${markerSnippet(flags.cutover)}`);
       }
-      throw new Error(
-        `${name} ${execution.status}: ${execution.error ?? ''} ${execution.cause ?? ''}; no flag was changed`.trim(),
+      return;
+    }
+    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') {
+      const why =
+        execution.error || execution.cause
+          ? `${execution.error ?? 'no error name'}: ${execution.cause ?? 'no cause given'}`
+          : 'it was stopped before it finished';
+      throw new RunFailedError(
+        `${name} ${execution.status}: ${why}. See "When a cutover run fails" in docs/runbook.md.`,
       );
     }
     deps.out(`${new Date().toISOString()} ${name} still running`);
     await sleep(15_000);
   }
+}
+
+/** The deploy-time marker of a recorded cutover, as a line of the environment file. */
+function markerSnippet(cutover: { runId: string; completedAt: string }): string {
+  return `"cutoverRecorded": ${JSON.stringify({ runId: cutover.runId, completedAt: cutover.completedAt })}`;
 }
 
 /** The ARN of a service's cutover state machine, found by its contract name. */

@@ -208,6 +208,18 @@ export interface BulkMigrationConfig {
   readonly timeoutMinutes: number;
 }
 
+/**
+ * The deploy-time record of a completed cutover (the point of no return): copied into the environment
+ * file from the CLI's success output. Readers then route the service to the new service before their
+ * first read of the flags and whenever SSM fails.
+ */
+export interface CutoverMarker {
+  /** The cutover document's run id (the execution name). */
+  readonly runId: string;
+  /** The cutover document's completedAt. */
+  readonly completedAt: string;
+}
+
 /** A service extracted from the monolith. */
 export interface ExtractedServiceConfig extends ContainerServiceConfig {
   /** Short lowercase name: used in stack names, parameter paths and the Service Connect DNS name. */
@@ -227,4 +239,6 @@ export interface ExtractedServiceConfig extends ContainerServiceConfig {
   readonly gateway: 'krakend' | 'alb';
   readonly alarms: AlarmThresholdsConfig;
   readonly bulkMigration: BulkMigrationConfig;
+  /** Set once the cutover is recorded; the service then stays at phase 2 or later. */
+  readonly cutoverRecorded?: CutoverMarker;
 }

@@ -18,6 +18,11 @@ export interface HookFunctionProps {
   readonly hook: string;
   readonly description: string;
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * A physical name, for a function that operators and other resources invoke by name.
+   * @default - generated
+   */
+  readonly functionName?: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** @default 256 */
@@ -56,6 +61,7 @@ export class HookFunction extends Construct {
     this.function = new nodejs.NodejsFunction(this, 'Resource', {
       entry: join(ROOT, 'lambda', props.hook, 'handler.ts'),
       handler: 'handler',
+      functionName: props.functionName,
       description: props.description,
       runtime: HOOK_RUNTIME,
       architecture: lambda.Architecture.ARM_64,

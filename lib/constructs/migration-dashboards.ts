@@ -1,7 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE } from '../../lambda/shared/log';
+import { METRIC_NAMESPACE } from '../hooks/contract';
 import type { ExtractedServiceConfig } from '../config/types';
 import type { ServiceAlarms } from './service-alarms';
 

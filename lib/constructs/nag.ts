@@ -1,4 +1,5 @@
-import { type Acknowledgment, Validations } from 'aws-cdk-lib';
+import { type Acknowledgment, Stack, Validations } from 'aws-cdk-lib';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /** Publishing to the alert topic, which is encrypted with its own key, needs that key's data-key actions. */
@@ -18,4 +19,13 @@ export function acknowledgeOnDefaultPolicy(
 ): void {
   const policy = role?.node.tryFindChild('DefaultPolicy');
   if (policy) Validations.of(policy).acknowledge(...acknowledgments);
+}
+
+/**
+ * The id of cdk-nag's wildcard finding (AwsSolutions-IAM5) for one resource string of a policy, spelled
+ * the way cdk-nag spells it (tokens flattened, e.g. `<AWS::Region>`), so that an acknowledgement names
+ * exactly that resource and nothing else.
+ */
+export function wildcardResourceFinding(scope: IConstruct, resource: string): string {
+  return `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(resource))}]`;
 }

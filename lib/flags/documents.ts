@@ -1,14 +1,27 @@
 /**
- * The flag contract: the JSON documents stored in SSM that route users between the monolith and an
- * extracted service. Shared by the CDK app, the Lambda hooks, the operator CLI, and (through
- * docs/flag-contract.md and the test vectors) the PHP and Go services. Pure TypeScript: no SDK, no env.
+ * The flag contract (version 2): the JSON documents stored in SSM that route users between the monolith
+ * and an extracted service. Shared by the CDK app, the Lambda hooks, the operator CLI, the routing proxy
+ * and (through docs/flag-contract.md and the vectors) any PHP or Go reader. Pure TypeScript: no SDK, no env.
+ *
+ * Every rule of a document is pinned in docs/flag-contract.md and proven against the parse vectors of
+ * lib/flags/vectors.json, written by an independent implementation (scripts/flag-vectors.py).
  */
 import { describe, join, Reader } from '../validation/reader';
+import { type JsonValue, parseJsonText } from './json-text';
 
 /** Who goes to the new service. */
 export type RoutingMode = 'off' | 'users' | 'percent' | 'all';
 
 export const ROUTING_MODES: readonly RoutingMode[] = ['off', 'users', 'percent', 'all'];
+
+/**
+ * The second key of the emergency override, carried by the routing document itself so that every reader
+ * sees it: which override (by its `expiresAt`) the write relies on, and why the loss is accepted.
+ */
+export interface OverrideReference {
+  readonly expiresAt: string;
+  readonly acceptDataLoss: string;
+}
 
 /**
  * Routing document, parameter `<prefix>/<service>/routing`.
@@ -24,6 +37,8 @@ export interface RoutingDocument {
   readonly percent: number;
   /** Free text for the audit trail: why this change was made. */
   readonly reason?: string;
+  /** After the point of no return: the override this document relies on (key two of two). */
+  readonly override?: OverrideReference;
 }
 
 /**
@@ -41,10 +56,10 @@ export interface GatewayDocument {
 }
 
 /**
- * Emergency override, parameter `<prefix>/<service>/override`: the first of two keys that allow routing
- * away from "all" after the point of no return (the second is the CLI's --accept-data-loss). Never
- * created by a deploy; written by a person with the break-glass permission; valid until `expiresAt`
- * (at most 24 hours after it was written).
+ * Emergency override, parameter `<prefix>/<service>/override`: key one of the two that allow routing away
+ * from "all" after the point of no return (key two is the `override` block of the routing document).
+ * Never created by a deploy; written by a person with the break-glass policy; in force until
+ * `expiresAt`, which may be at most 24 hours after the write.
  */
 export interface OverrideDocument {
   readonly acceptDataLoss: true;
@@ -52,52 +67,24 @@ export interface OverrideDocument {
   readonly expiresAt: string;
 }
 
+/** The flag parameters a deploy creates for every service. */
 export type FlagKind = 'routing' | 'cutover' | 'gateway';
 
 export const FLAG_KINDS: readonly FlagKind[] = ['routing', 'cutover', 'gateway'];
 
-export type FlagDocument<K extends FlagKind> = K extends 'routing'
-  ? RoutingDocument
-  : K extends 'cutover'
-    ? CutoverDocument
-    : GatewayDocument;
+/** Every document of the contract: the deployed flags and the override. */
+export type DocumentKind = FlagKind | 'override';
 
-/** Parses the override document; `now` decides whether it has expired. */
-export function parseOverride(text: string, now: Date): ParseResult<OverrideDocument> {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return fail(`override: not valid JSON (${(e as Error).message})`);
-  }
-  const r = new Reader();
-  const v = r.object('override', json, ['acceptDataLoss', 'reason', 'expiresAt']) ?? {};
-  if (v.acceptDataLoss !== true)
-    r.problem(
-      'override.acceptDataLoss',
-      'must be true: the override accepts losing the data written since the cutover',
-    );
-  const reason = r.string('override.reason', v.reason, {
-    pattern: /^.{10,200}$/s,
-    fix: 'explain the emergency in 10-200 characters',
-  });
-  const expiresAt = r.string('override.expiresAt', v.expiresAt, {
-    pattern: ISO_TIME,
-    fix: 'use an ISO-8601 UTC time within 24 hours',
-  });
-  if (r.problems.length === 0) {
-    const expires = Date.parse(expiresAt);
-    if (expires <= now.getTime())
-      r.problem('override.expiresAt', `${expiresAt} has passed; write a new override`);
-    else if (expires - now.getTime() > 24 * 3600 * 1000)
-      r.problem(
-        'override.expiresAt',
-        `${expiresAt} is more than 24 hours away; an override is for one emergency`,
-      );
-  }
-  if (r.problems.length > 0) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
-  return { ok: true, value: { acceptDataLoss: true, reason, expiresAt } };
+export const DOCUMENT_KINDS: readonly DocumentKind[] = [...FLAG_KINDS, 'override'];
+
+interface Documents {
+  readonly routing: RoutingDocument;
+  readonly cutover: CutoverDocument;
+  readonly gateway: GatewayDocument;
+  readonly override: OverrideDocument;
 }
+
+export type FlagDocument<K extends DocumentKind> = Documents[K];
 
 export type ParseResult<T> =
   | { readonly ok: true; readonly value: T }
@@ -106,88 +93,222 @@ export type ParseResult<T> =
 /** Bytes an SSM parameter value may hold: standard tier 4 KB, advanced 8 KB. */
 export const TIER_MAX_BYTES = { standard: 4096, advanced: 8192 } as const;
 
+/** What a reader accepts: the largest value SSM can store. Writers also check their parameter's tier. */
+export const MAX_DOCUMENT_BYTES = TIER_MAX_BYTES.advanced;
+
 /** A user id: 1-64 characters of letters, digits and `_ . @ : -`, compared exactly (case-sensitive). */
 export const USER_ID = /^[A-Za-z0-9_.@:-]{1,64}$/;
 
-const REASON_MAX = 200;
+/** A run id: the name of a Step Functions execution of the service's cutover state machine. */
+export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
-/** The values a deploy creates, and what a consumer assumes when nothing was ever loaded: routing off. */
+/** Longest free text (`reason`, `acceptDataLoss`), in Unicode code points. */
+export const REASON_MAX = 200;
+/** Shortest explanation of an emergency (override `reason`, routing `override.acceptDataLoss`). */
+export const EMERGENCY_REASON_MIN = 10;
+
+/** Longest time an override may be in force, counted from its write. */
+export const OVERRIDE_MAX_HOURS = 24;
+
+/** The values a deploy creates. */
 export const INITIAL_DOCUMENTS: { readonly [K in FlagKind]: FlagDocument<K> } = {
   routing: { mode: 'off', users: [], percent: 0 },
   cutover: { completed: false },
   gateway: { weight: 0 },
 };
 
-/** Parses one flag document from the parameter's text. Never throws; errors name the field and the fix. */
-export function parseFlag<K extends FlagKind>(
-  kind: K,
-  text: string,
-  maxBytes: number = TIER_MAX_BYTES.standard,
-): ParseResult<FlagDocument<K>> {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > maxBytes) {
-    return fail(
-      `${kind}: the document is ${bytes} bytes, over the ${maxBytes}-byte limit of its SSM tier; shorten the user list (use percent mode) or use the advanced tier`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    return fail(
-      `${kind}: not valid JSON (${(e as Error).message}); write a JSON object such as ${JSON.stringify(INITIAL_DOCUMENTS[kind])}`,
-    );
-  }
-  const r = new Reader();
-  const value = READERS[kind](r, json);
-  if (r.problems.length > 0) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
-  return { ok: true, value: value as FlagDocument<K> };
+/** The routing document that follows the point of no return: everyone on the new service. */
+export const ALL_ROUTING: RoutingDocument = { mode: 'all', users: [], percent: 0 };
+
+/** How one kind of document is read and written. One entry per kind: a new kind must add one. */
+interface KindSpec<T> {
+  readonly keys: readonly string[];
+  /** A valid document, shown in the message for text that is not a JSON object. */
+  readonly example: string;
+  readonly read: (r: Reader, v: Record<string, JsonValue>) => T;
+  /** Canonical text: stable key order, optional keys only when set. */
+  readonly serialize: (doc: T) => string;
 }
 
-/** Serializes a document canonically (stable key order), as the hooks and the CLI write it. */
-export function serializeFlag<K extends FlagKind>(kind: K, doc: FlagDocument<K>): string {
-  switch (kind) {
-    case 'routing': {
-      const d = doc as RoutingDocument;
-      return JSON.stringify({
+const KINDS: { readonly [K in DocumentKind]: KindSpec<Documents[K]> } = {
+  routing: {
+    keys: ['mode', 'users', 'percent', 'reason', 'override'],
+    example: '{"mode":"off","users":[],"percent":0}',
+    read: readRouting,
+    serialize: (d) =>
+      JSON.stringify({
         mode: d.mode,
         users: d.users,
         percent: d.percent,
-        ...(d.reason ? { reason: d.reason } : {}),
-      });
-    }
-    case 'cutover': {
-      const d = doc as CutoverDocument;
-      return JSON.stringify(
+        ...(d.reason !== undefined ? { reason: d.reason } : {}),
+        ...(d.override
+          ? { override: { expiresAt: d.override.expiresAt, acceptDataLoss: d.override.acceptDataLoss } }
+          : {}),
+      }),
+  },
+  cutover: {
+    keys: ['completed', 'completedAt', 'runId'],
+    example: '{"completed":false}',
+    read: readCutover,
+    serialize: (d) =>
+      JSON.stringify(
         d.completed ? { completed: true, completedAt: d.completedAt, runId: d.runId } : { completed: false },
-      );
-    }
-    default: {
-      const d = doc as GatewayDocument;
-      return JSON.stringify({ weight: d.weight, ...(d.reason ? { reason: d.reason } : {}) });
-    }
+      ),
+  },
+  gateway: {
+    keys: ['weight', 'reason'],
+    example: '{"weight":0}',
+    read: (r, v) => ({
+      weight: r.integer('gateway.weight', v.weight, {
+        min: 0,
+        max: 100,
+        fix: 'use a whole number from 0 (all legacy) to 100 (all gateway)',
+      }),
+      reason: readReason(r, 'gateway.reason', v.reason),
+    }),
+    serialize: (d) => JSON.stringify({ weight: d.weight, ...(d.reason !== undefined ? { reason: d.reason } : {}) }),
+  },
+  override: {
+    keys: ['acceptDataLoss', 'reason', 'expiresAt'],
+    example: '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-26T18:00:00Z"}',
+    read: (r, v) => {
+      if (v.acceptDataLoss !== true)
+        r.problem(
+          'override.acceptDataLoss',
+          'must be true: the override accepts losing the data written since the cutover',
+        );
+      return {
+        acceptDataLoss: true,
+        reason: readText(r, 'override.reason', v.reason, EMERGENCY_REASON_MIN, 'explain the emergency'),
+        expiresAt: readTime(r, 'override.expiresAt', v.expiresAt, 'within 24 hours of the write'),
+      };
+    },
+    serialize: (d) => JSON.stringify({ acceptDataLoss: true, reason: d.reason, expiresAt: d.expiresAt }),
+  },
+};
+
+/**
+ * Parses one document from a parameter's text under every rule of the contract. Never throws; errors
+ * name the field and the fix. `maxBytes` is what the reader accepts (MAX_DOCUMENT_BYTES); a writer
+ * passes the limit of its parameter's tier.
+ */
+export function parseFlag<K extends DocumentKind>(
+  kind: K,
+  text: string,
+  maxBytes: number = MAX_DOCUMENT_BYTES,
+): ParseResult<FlagDocument<K>> {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > maxBytes) {
+    const fix =
+      maxBytes < MAX_DOCUMENT_BYTES
+        ? 'shorten the user list (percent mode needs none), or set flags.tier to "advanced" in the environment file and deploy'
+        : 'shorten the user list: percent mode needs none';
+    return fail(`${kind}: the document is ${bytes} bytes of UTF-8, over the ${maxBytes}-byte limit; ${fix}`);
   }
+  const spec = KINDS[kind] as KindSpec<FlagDocument<K>>;
+  const json = parseJsonText(text);
+  if (!json.ok) return fail(`${kind}: not a valid document (${json.error}); write a JSON object such as ${spec.example}`);
+  const r = new Reader();
+  const v = r.object(kind, json.value, spec.keys);
+  if (!v) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
+  const value = spec.read(r, v as Record<string, JsonValue>);
+  if (r.problems.length > 0) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
+  return { ok: true, value };
+}
+
+/** Serializes a document canonically (stable key order), as the hooks and the CLI write it. */
+export function serializeFlag<K extends DocumentKind>(kind: K, doc: FlagDocument<K>): string {
+  return (KINDS[kind] as KindSpec<FlagDocument<K>>).serialize(doc);
+}
+
+/** Why an override may not be written at `writtenAt` (empty when it may): it must expire within 24 hours. */
+export function overrideWriteProblems(override: OverrideDocument, writtenAt: Date): string[] {
+  const left = Date.parse(override.expiresAt) - writtenAt.getTime();
+  if (left <= 0) return [`override.expiresAt: ${override.expiresAt} had passed when it was written; write a new override`];
+  if (left > OVERRIDE_MAX_HOURS * 3600_000)
+    return [
+      `override.expiresAt: ${override.expiresAt} is more than ${OVERRIDE_MAX_HOURS} hours after the write; an override is for one emergency`,
+    ];
+  return [];
+}
+
+/** Whether both keys of the emergency override are present and in force at `now`. */
+export function overrideInForce(
+  routing: RoutingDocument | undefined,
+  override: OverrideDocument | undefined,
+  now: Date,
+): boolean {
+  return (
+    routing?.override !== undefined &&
+    override !== undefined &&
+    routing.override.expiresAt === override.expiresAt &&
+    now.getTime() < Date.parse(override.expiresAt)
+  );
 }
 
 function fail<T>(error: string): ParseResult<T> {
   return { ok: false, errors: [error] };
 }
 
-const READERS: { readonly [K in FlagKind]: (r: Reader, json: unknown) => FlagDocument<K> } = {
-  routing: readRouting,
-  cutover: readCutover,
-  gateway: readGateway,
-};
-
-function readReason(r: Reader, path: string, value: unknown): string | undefined {
-  const reason = r.optionalString(path, value);
-  if (reason !== undefined && reason.length > REASON_MAX)
-    r.problem(path, `is ${reason.length} characters; keep it under ${REASON_MAX}`);
-  return reason;
+/** Code points, not UTF-16 units: "😀" is one. */
+function codePoints(text: string): number {
+  let n = 0;
+  for (const _ of text) n++;
+  return n;
 }
 
-function readRouting(r: Reader, json: unknown): RoutingDocument {
-  const v = r.object('routing', json, ['mode', 'users', 'percent', 'reason']) ?? {};
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Free text of `min`-200 code points without control characters. */
+function readText(r: Reader, path: string, value: unknown, min: number, fix: string): string {
+  if (typeof value !== 'string') {
+    r.problem(path, `expected a string (${fix} in ${min}-${REASON_MAX} characters), got ${describe(value)}`);
+    return '';
+  }
+  const n = codePoints(value);
+  if (n < min || n > REASON_MAX)
+    r.problem(path, `is ${n} characters; ${fix} in ${min}-${REASON_MAX} characters (Unicode code points)`);
+  else if (CONTROL.test(value)) r.problem(path, 'contains a control character (such as a line break); remove it');
+  return value;
+}
+
+function readReason(r: Reader, path: string, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  return readText(r, path, value, 1, 'say why');
+}
+
+/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, a real calendar date and time in UTC. */
+const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+
+export function isContractTime(text: string): boolean {
+  const m = TIME.exec(text);
+  if (!m) return false;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return (
+    year >= 1970 &&
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= (days ?? 0) &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59
+  );
+}
+
+function readTime(r: Reader, path: string, value: unknown, when: string): string {
+  const fix = `use a UTC time such as "2026-11-26T10:00:00Z" (${when})`;
+  if (typeof value !== 'string') {
+    r.problem(path, `expected a string (${fix}), got ${describe(value)}`);
+    return '';
+  }
+  if (!isContractTime(value)) r.problem(path, `${JSON.stringify(value)} is not a valid time; ${fix}`);
+  return value;
+}
+
+function readRouting(r: Reader, v: Record<string, JsonValue>): RoutingDocument {
   const mode = r.oneOf('routing.mode', v.mode, ROUTING_MODES);
   const users = r.array('routing.users', v.users, []).map((u, i) => {
     const path = join('routing.users', i);
@@ -215,13 +336,30 @@ function readRouting(r: Reader, json: unknown): RoutingDocument {
     r.problem('routing.users', 'mode "users" needs at least one user id; list them or use mode "off"');
   if (mode === 'percent' && v.percent === undefined)
     r.problem('routing.percent', 'mode "percent" needs a percent from 0 to 100');
-  return { mode, users, percent, reason: readReason(r, 'routing.reason', v.reason) };
+  let override: OverrideReference | undefined;
+  if (v.override !== undefined) {
+    const o = r.object('routing.override', v.override, ['expiresAt', 'acceptDataLoss']) ?? {};
+    override = {
+      expiresAt: readTime(r, 'routing.override.expiresAt', o.expiresAt, 'the expiresAt of the override parameter'),
+      acceptDataLoss: readText(
+        r,
+        'routing.override.acceptDataLoss',
+        o.acceptDataLoss,
+        EMERGENCY_REASON_MIN,
+        'say why losing the data written since the cutover is accepted',
+      ),
+    };
+  }
+  return {
+    mode,
+    users,
+    percent,
+    ...(v.reason !== undefined ? { reason: readReason(r, 'routing.reason', v.reason) } : {}),
+    ...(override ? { override } : {}),
+  };
 }
 
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-function readCutover(r: Reader, json: unknown): CutoverDocument {
-  const v = r.object('cutover', json, ['completed', 'completedAt', 'runId']) ?? {};
+function readCutover(r: Reader, v: Record<string, JsonValue>): CutoverDocument {
   if (typeof v.completed !== 'boolean') {
     r.problem('cutover.completed', `expected true or false, got ${describe(v.completed)}`);
     return { completed: false };
@@ -232,25 +370,10 @@ function readCutover(r: Reader, json: unknown): CutoverDocument {
     }
     return { completed: false };
   }
-  const completedAt = r.string('cutover.completedAt', v.completedAt, {
-    pattern: ISO_TIME,
-    fix: 'use an ISO-8601 UTC time such as "2026-11-26T10:00:00Z"',
-  });
+  const completedAt = readTime(r, 'cutover.completedAt', v.completedAt, 'when the bulk migration completed');
   const runId = r.string('cutover.runId', v.runId, {
-    pattern: /^[A-Za-z0-9:_./-]{1,256}$/,
-    fix: 'use the id of the migration run (the execution name or ARN)',
+    pattern: RUN_ID,
+    fix: "use the name of the service's cutover execution (1-80 letters, digits, - or _)",
   });
   return { completed: true, completedAt, runId };
-}
-
-function readGateway(r: Reader, json: unknown): GatewayDocument {
-  const v = r.object('gateway', json, ['weight', 'reason']) ?? {};
-  return {
-    weight: r.integer('gateway.weight', v.weight, {
-      min: 0,
-      max: 100,
-      fix: 'use a whole number from 0 (all legacy) to 100 (all gateway)',
-    }),
-    reason: readReason(r, 'gateway.reason', v.reason),
-  };
 }

@@ -9,8 +9,24 @@ export function flagParameterNames(prefix: string, service: string): FlagParamet
   ) as FlagParameterNames;
 }
 
-/** The label the flag guard moves to each version it has checked. */
+/** The label the flag guard moves to each version it has checked. Readers read `<name>:last-good`. */
 export const LAST_GOOD_LABEL = 'last-good';
+
+/** The name a reader reads: the checked version of a parameter. */
+export function checkedName(name: string): string {
+  return `${name}:${LAST_GOOD_LABEL}`;
+}
+
+/**
+ * The flag guard's own durable record of the last checked text of each flag, `<prefix>/<service>/guard/<kind>`.
+ * `DeleteParameter` removes every version and label of a flag; the record is what the guard restores
+ * from. Written only by the guard (the operator policy denies it to people).
+ */
+export function guardRecordNames(prefix: string, service: string): FlagParameterNames {
+  return Object.fromEntries(
+    FLAG_KINDS.map((kind) => [kind, `${prefix}/${service}/guard/${kind}`]),
+  ) as FlagParameterNames;
+}
 
 /** The emergency override parameter of a service: never created by a deploy (see OverrideDocument). */
 export function overrideParameterName(prefix: string, service: string): string {

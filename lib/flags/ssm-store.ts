@@ -1,27 +1,30 @@
 /**
- * The SSM adapter of the flag contract, shared by the Lambda hooks and the CLI. The client is injected
- * (tests pass a mocked or emulator-bound one); nothing here decides anything.
+ * The SSM adapter of the flag contract, shared by the Lambda hooks, the CLI and the routing proxy. The
+ * client is injected (tests pass a mocked or emulator-bound one); nothing here decides anything.
  */
 import {
-  GetParameterCommand,
   GetParameterHistoryCommand,
+  GetParameterCommand,
+  GetParametersCommand,
   LabelParameterVersionCommand,
   PutParameterCommand,
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import {
+  ALL_ROUTING,
+  type DocumentKind,
   type FlagDocument,
   type FlagKind,
   INITIAL_DOCUMENTS,
   type OverrideDocument,
   type ParseResult,
   parseFlag,
-  parseOverride,
   serializeFlag,
   TIER_MAX_BYTES,
 } from './documents';
 import type { FlagSet } from './invariants';
-import { type FlagParameterNames, LAST_GOOD_LABEL } from './parameters';
+import type { LoadOutcome } from './loaded-flags';
+import { checkedName, type FlagParameterNames, LAST_GOOD_LABEL } from './parameters';
 
 /** One version of a flag parameter. */
 export interface FlagVersion {
@@ -33,38 +36,72 @@ export interface FlagVersion {
   readonly modifiedBy?: string;
 }
 
+/** GetParameters takes at most this many names per call. */
+export const GET_PARAMETERS_MAX_NAMES = 10;
+
+/**
+ * Reads the checked version (`<name>:last-good`) of each parameter in as few GetParameters calls as the
+ * API allows. A parameter or label that does not exist is `missing`; a failed call makes its names `error`.
+ */
+export async function readChecked(
+  ssm: SSMClient,
+  names: readonly string[],
+): Promise<Map<string, LoadOutcome>> {
+  const out = new Map<string, LoadOutcome>();
+  const batches: string[][] = [];
+  for (let i = 0; i < names.length; i += GET_PARAMETERS_MAX_NAMES)
+    batches.push([...names.slice(i, i + GET_PARAMETERS_MAX_NAMES)]);
+  await Promise.all(
+    batches.map(async (batch) => {
+      try {
+        const res = await ssm.send(new GetParametersCommand({ Names: batch.map(checkedName) }));
+        for (const p of res.Parameters ?? []) {
+          if (p.Name !== undefined && p.Value !== undefined) out.set(p.Name, { status: 'ok', text: p.Value });
+        }
+        for (const name of batch) if (!out.has(name)) out.set(name, { status: 'missing' });
+      } catch {
+        for (const name of batch) out.set(name, { status: 'error' });
+      }
+    }),
+  );
+  return out;
+}
+
+export function isNotFound(e: unknown): boolean {
+  const name = (e as Error)?.name;
+  return name === 'ParameterNotFound' || name === 'ParameterVersionLabelNotFound' || name === 'ParameterVersionNotFound';
+}
+
+export interface FlagStoreOptions {
+  /** SSM tier of the routing parameter (and its guard record): standard 4 KB, advanced 8 KB. */
+  readonly tier: 'standard' | 'advanced';
+  /** The service's emergency override parameter. */
+  readonly overrideName: string;
+  /** The guard's record of the last checked texts (written only by the guard). */
+  readonly recordNames?: FlagParameterNames;
+  /** The deploy-time marker: the environment config records the cutover as completed. */
+  readonly cutoverRecorded?: { readonly runId: string; readonly completedAt: string };
+}
+
+/** One service's flag parameters. */
 export class FlagStore {
   constructor(
     readonly names: FlagParameterNames,
     private readonly ssm: SSMClient,
-    private readonly routingMaxBytes: number = TIER_MAX_BYTES.standard,
-    /** The service's emergency override parameter; absent: overrides are never honoured. */
-    readonly overrideName?: string,
+    readonly options: FlagStoreOptions,
   ) {}
 
-  /**
-   * The emergency override, when its parameter exists, parses and has not expired. Otherwise why not
-   * (a message for the operator); a missing parameter is the normal case.
-   */
-  async override(now: Date): Promise<{ value?: OverrideDocument; problem: string }> {
-    if (!this.overrideName) return { problem: 'this service has no override parameter configured' };
-    try {
-      const out = await this.ssm.send(new GetParameterCommand({ Name: this.overrideName }));
-      const parsed = parseOverride(out.Parameter?.Value ?? '', now);
-      return parsed.ok ? { value: parsed.value, problem: '' } : { problem: parsed.errors.join('; ') };
-    } catch (e) {
-      if ((e as Error).name === 'ParameterNotFound')
-        return { problem: `${this.overrideName} does not exist` };
-      throw e;
-    }
+  get overrideName(): string {
+    return this.options.overrideName;
   }
 
-  /** The byte limit of a kind's parameter tier. */
-  maxBytes(kind: FlagKind): number {
-    return kind === 'routing' ? this.routingMaxBytes : TIER_MAX_BYTES.standard;
+  /** The byte limit a write to a kind's parameter must respect (its tier). */
+  maxBytes(kind: DocumentKind): number {
+    return kind === 'routing' ? TIER_MAX_BYTES[this.options.tier] : TIER_MAX_BYTES.standard;
   }
 
-  parse<K extends FlagKind>(kind: K, value: string): ParseResult<FlagDocument<K>> {
+  /** Parses a text as a write to this service's parameter: every rule of the contract plus its tier. */
+  parse<K extends DocumentKind>(kind: K, value: string): ParseResult<FlagDocument<K>> {
     return parseFlag(kind, value, this.maxBytes(kind));
   }
 
@@ -72,18 +109,17 @@ export class FlagStore {
   async latest(kind: FlagKind): Promise<FlagVersion> {
     const out = await this.ssm.send(new GetParameterCommand({ Name: this.names[kind] }));
     const p = out.Parameter;
-    if (!p?.Value || p.Version === undefined) throw new Error(`${this.names[kind]}: SSM returned no value`);
+    if (p?.Value === undefined || p.Version === undefined)
+      throw new Error(`${this.names[kind]}: SSM returned no value`);
     return { version: p.Version, value: p.Value, labels: [], modifiedAt: p.LastModifiedDate };
   }
 
-  /** Every stored version, oldest first (SSM keeps the last 100). */
-  async history(kind: FlagKind): Promise<FlagVersion[]> {
+  /** Every stored version of a parameter, oldest first (SSM keeps the last 100); throws ParameterNotFound. */
+  async historyOf(name: string): Promise<FlagVersion[]> {
     const versions: FlagVersion[] = [];
     let NextToken: string | undefined;
     do {
-      const out = await this.ssm.send(
-        new GetParameterHistoryCommand({ Name: this.names[kind], MaxResults: 50, NextToken }),
-      );
+      const out = await this.ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken }));
       for (const p of out.Parameters ?? []) {
         if (p.Version === undefined || p.Value === undefined) continue;
         versions.push({
@@ -99,52 +135,80 @@ export class FlagStore {
     return versions.sort((a, b) => a.version - b.version);
   }
 
-  /** The version labelled `last-good`, if the guard ever validated one. */
-  async lastGood(kind: FlagKind): Promise<FlagVersion | undefined> {
-    return (await this.history(kind)).find((v) => v.labels.includes(LAST_GOOD_LABEL));
+  history(kind: FlagKind): Promise<FlagVersion[]> {
+    return this.historyOf(this.names[kind]);
   }
 
   /** Moves the `last-good` label to `version` (SSM moves a label that is on another version). */
-  async markLastGood(kind: FlagKind, version: number): Promise<void> {
+  async markLastGood(name: string, version: number): Promise<void> {
     await this.ssm.send(
-      new LabelParameterVersionCommand({
-        Name: this.names[kind],
-        ParameterVersion: version,
-        Labels: [LAST_GOOD_LABEL],
-      }),
+      new LabelParameterVersionCommand({ Name: name, ParameterVersion: version, Labels: [LAST_GOOD_LABEL] }),
     );
   }
 
-  /** Writes a new version and returns its number. */
+  /** Writes a new version of a flag and returns its number. */
   async put<K extends FlagKind>(kind: K, doc: FlagDocument<K>): Promise<number> {
     return this.putRaw(kind, serializeFlag(kind, doc));
   }
 
-  /** Writes a value as it is (the guard restores the exact text of a last-good version). */
+  /**
+   * Writes a value as it is (the guard restores the exact text of a checked version). A routing parameter
+   * in the advanced tier is written as advanced, which upgrades a standard one (SSM cannot go back).
+   */
   async putRaw(kind: FlagKind, value: string): Promise<number> {
+    return this.putParameter(this.names[kind], value, kind === 'routing' ? this.options.tier : 'standard');
+  }
+
+  async putParameter(name: string, value: string, tier: 'standard' | 'advanced'): Promise<number> {
     const out = await this.ssm.send(
-      new PutParameterCommand({ Name: this.names[kind], Value: value, Type: 'String', Overwrite: true }),
+      new PutParameterCommand({
+        Name: name,
+        Value: value,
+        Type: 'String',
+        Overwrite: true,
+        ...(tier === 'advanced' ? { Tier: 'Advanced' } : {}),
+      }),
     );
-    if (out.Version === undefined) throw new Error(`${this.names[kind]}: SSM returned no version`);
+    if (out.Version === undefined) throw new Error(`${name}: SSM returned no version`);
     return out.Version;
   }
 
-  /**
-   * The documents as last validated by the guard: each kind's `last-good` version, or the initial
-   * document when none was labelled yet (the deploy's safe value).
-   */
-  async lastGoodSet(): Promise<FlagSet> {
-    const read = async <K extends FlagKind>(kind: K): Promise<FlagDocument<K>> => {
-      const good = await this.lastGood(kind);
-      if (!good) return INITIAL_DOCUMENTS[kind];
-      const parsed = this.parse(kind, good.value);
-      return parsed.ok ? parsed.value : INITIAL_DOCUMENTS[kind];
+  /** The checked text (`:last-good`) of each flag and of the override, in one GetParameters call. */
+  async checkedTexts(): Promise<{ readonly [K in DocumentKind]: LoadOutcome }> {
+    const loaded = await readChecked(this.ssm, [...Object.values(this.names), this.overrideName]);
+    const of = (name: string): LoadOutcome => loaded.get(name) ?? { status: 'missing' };
+    return {
+      routing: of(this.names.routing),
+      cutover: of(this.names.cutover),
+      gateway: of(this.names.gateway),
+      override: of(this.overrideName),
     };
-    const [routing, cutover, gateway] = await Promise.all([
-      read('routing'),
-      read('cutover'),
-      read('gateway'),
-    ]);
-    return { routing, cutover, gateway };
+  }
+
+  /**
+   * The documents as last checked by the guard (`:last-good`). A flag that is missing or unreadable counts
+   * as its initial document, except that a cutover recorded in the environment config stays completed
+   * (and routing then defaults to "all"). A failed read throws: a decision needs the flags.
+   */
+  async checkedSet(): Promise<{ flags: FlagSet; override?: OverrideDocument }> {
+    const texts = await this.checkedTexts();
+    const doc = <K extends DocumentKind>(kind: K): FlagDocument<K> | undefined => {
+      const t = texts[kind];
+      if (t.status === 'error') throw new Error(`could not read ${kind} of ${this.names.routing.replace(/\/routing$/, '')}`);
+      if (t.status === 'missing') return undefined;
+      const parsed = parseFlag(kind, t.text);
+      return parsed.ok ? parsed.value : undefined;
+    };
+    const marker = this.options.cutoverRecorded;
+    const read = doc('cutover');
+    const cutover = read?.completed ? read : marker ? { completed: true as const, ...marker } : (read ?? INITIAL_DOCUMENTS.cutover);
+    return {
+      flags: {
+        routing: doc('routing') ?? (cutover.completed ? ALL_ROUTING : INITIAL_DOCUMENTS.routing),
+        cutover,
+        gateway: doc('gateway') ?? INITIAL_DOCUMENTS.gateway,
+      },
+      override: doc('override'),
+    };
   }
 }

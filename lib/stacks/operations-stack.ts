@@ -1,30 +1,30 @@
+import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { HookEnvironment, HookServiceConfig } from '../../lambda/shared/environment';
-import { HOOK_ENV_VARIABLE } from '../../lambda/shared/environment';
-import {
-  SWITCH_ENV_VARIABLE,
-  type SwitchEnvironment,
-  type SwitchedService,
-} from '../../lambda/traffic-switch/environment';
 import type { ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
-import { type BulkMigrationTask, CutoverStateMachine } from '../constructs/bulk-migration';
+import type { BulkMigrationTask } from '../constructs/bulk-migration';
+import { CutoverStateMachine } from '../constructs/cutover-state-machine';
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
-import { acknowledgeOnDefaultPolicy, ENCRYPTED_TOPIC_PUBLISH } from '../constructs/nag';
+import { acknowledgeOnDefaultPolicy, ENCRYPTED_TOPIC_PUBLISH, wildcardResourceFinding } from '../constructs/nag';
+import { OperatorPolicies } from '../constructs/operator-policies';
 import { ServiceAlarms } from '../constructs/service-alarms';
-import { TIER_MAX_BYTES } from '../flags/documents';
 import {
   type FlagParameterNames,
+  guardRecordNames,
   livePinParameterName,
   liveWeightParameterNames,
   overrideParameterName,
 } from '../flags/parameters';
+import { HOOK_ENV_VARIABLE, type HookEnvironment, LOCK_TABLE_VARIABLE } from '../hooks/contract';
+import { SWITCH_ENV_VARIABLE, type SwitchEnvironment, type SwitchedService } from '../hooks/switch-contract';
+import { cutoverStateMachineName, flagGuardFunctionName, serviceAlarmNames } from '../naming';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 /** What the operations stack needs to know about one migrating service. */
@@ -59,8 +59,9 @@ export interface OperationsStackProps extends MigrationStackProps {
 
 /**
  * Traffic control and alerting, from phase 1: the alert topic, the per-service alarms, the flag guard
- * (validates every write to a flag parameter and undoes bad ones) and the automatic rollback (reacts to
- * the alarms). Both hooks are EventBridge targets with retries and a dead-letter queue.
+ * (checks every write to a flag parameter, records what it accepted and undoes the rest), the automatic
+ * rollback (reacts to the alarms), the IAM policies for people; from phase 2 the cutover state machines
+ * and their steps; from phase 3 the traffic switch.
  */
 export class OperationsStack extends MigrationStack {
   readonly alerts: AlertTopic;
@@ -71,6 +72,7 @@ export class OperationsStack extends MigrationStack {
   /** Per service from phase 2: the cutover (bulk migration, then the point of no return). */
   readonly cutovers: readonly CutoverStateMachine[];
   readonly dashboards: MigrationDashboards;
+  readonly policies: OperatorPolicies;
   /** From phase 3 of any service: applies the gateway document at the ALB. */
   readonly trafficSwitch?: HookFunction;
 
@@ -78,9 +80,10 @@ export class OperationsStack extends MigrationStack {
     super(scope, id, props, {
       phase: 1,
       stateful: false,
-      summary: 'alerts, alarms, dashboards, traffic-control hooks, cutover state machines',
+      summary: 'alerts, alarms, dashboards, traffic-control hooks, cutover state machines, operator policies',
     });
     const { config } = props;
+    const prefix = config.flags.parameterPrefix;
 
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.notifications.emails });
     this.alarms = props.services.map(
@@ -94,55 +97,74 @@ export class OperationsStack extends MigrationStack {
         }),
     );
 
-    const hookServices: HookServiceConfig[] = props.services.map((s, i) => ({
-      service: s.config.name,
-      phase: s.config.phase,
-      names: s.flagNames,
-      overrideName: overrideParameterName(config.flags.parameterPrefix, s.config.name),
-      routingMaxBytes: TIER_MAX_BYTES[config.flags.tier],
-      gatewayMode: s.config.gateway,
-      alarmNames: Object.values(this.alarms[i].names),
-    }));
     const hookEnvironment: HookEnvironment = {
+      envName: config.name,
+      parameterPrefix: prefix,
+      tier: config.flags.tier,
       alertTopicArn: this.alerts.topic.topicArn,
-      services: hookServices,
+      statesArnPrefix: `arn:${this.partition}:states:${this.region}:${this.account}:`,
+      services: props.services.map((s) => ({
+        name: s.config.name,
+        phase: s.config.phase,
+        gateway: s.config.gateway,
+        ...(s.config.cutoverRecorded ? { cutoverRecorded: s.config.cutoverRecorded } : {}),
+      })),
     };
     const environment = { [HOOK_ENV_VARIABLE]: this.toJsonString(hookEnvironment) };
 
     this.deadLetters = hookDeadLetterQueue(this, 'DeadLetters');
 
-    const allNames = props.services.flatMap((s) => Object.values(s.flagNames));
+    const flagNames = props.services.flatMap((s) => Object.values(s.flagNames));
+    const overrideNames = props.services.map((s) => overrideParameterName(prefix, s.config.name));
+    const recordNames = props.services.flatMap((s) => Object.values(guardRecordNames(prefix, s.config.name)));
     this.flagGuard = new HookFunction(this, 'FlagGuard', {
       hook: 'flag-guard',
-      description: 'Validates every write to a migration flag; restores the last good value on a bad one',
+      functionName: flagGuardFunctionName(config.name),
+      description: 'Checks every write to a migration flag, records what it accepts, restores the rest',
       environment,
     });
     this.grantSsm(
       this.flagGuard,
-      ['ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:LabelParameterVersion', 'ssm:PutParameter'],
-      allNames,
+      [
+        'ssm:GetParameter',
+        'ssm:GetParameters',
+        'ssm:GetParameterHistory',
+        'ssm:LabelParameterVersion',
+        'ssm:PutParameter',
+      ],
+      flagNames,
     );
-    // The emergency override is read, never written, by the guard.
+    this.grantSsm(this.flagGuard, ['ssm:GetParameters', 'ssm:PutParameter'], recordNames);
+    // The emergency override is checked and labelled, never written, by the guard.
     this.grantSsm(
       this.flagGuard,
-      ['ssm:GetParameter'],
-      props.services.map((s) => overrideParameterName(config.flags.parameterPrefix, s.config.name)),
+      ['ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:LabelParameterVersion'],
+      overrideNames,
     );
+    const phase2 = props.services.filter((s) => s.bulkMigration);
+    // A new cutover document must name a running cutover execution whose migration exited 0.
+    this.grantOnCutoverRuns(this.flagGuard, ['states:DescribeExecution', 'states:GetExecutionHistory'], phase2);
     this.grantPublish(this.flagGuard);
     this.onParameterChange(
       'FlagChanged',
-      'A migration flag parameter was created or updated',
-      allNames,
-      ['Create', 'Update'],
+      'A migration flag or override parameter was created, updated, deleted or labelled',
+      [...flagNames, ...overrideNames],
+      ['Create', 'Update', 'Delete', 'LabelParameterVersion'],
       this.flagGuard,
     );
+    // Change events are best effort, and removing a label emits none: re-check everything regularly.
+    new events.Rule(this, 'FlagReconcile', {
+      description: 'Re-checks every migration flag (missed events, removed labels)',
+      schedule: events.Schedule.rate(Duration.minutes(5)),
+      targets: [this.flagGuard.eventTarget(this.deadLetters)],
+    });
 
     this.autoRollback = new HookFunction(this, 'AutoRollback', {
       hook: 'auto-rollback',
       description: 'Switches a service back when one of its alarms goes to ALARM, as far as no data is lost',
       environment,
     });
-    this.grantSsm(this.autoRollback, ['ssm:GetParameterHistory'], allNames);
+    this.grantSsm(this.autoRollback, ['ssm:GetParameters'], [...flagNames, ...overrideNames]);
     this.grantSsm(
       this.autoRollback,
       ['ssm:PutParameter'],
@@ -162,22 +184,7 @@ export class OperationsStack extends MigrationStack {
       targets: [this.autoRollback.eventTarget(this.deadLetters)],
     });
 
-    this.cutovers = props.services.flatMap((s, i) =>
-      s.bulkMigration
-        ? [
-            new CutoverStateMachine(this, `${pascal(s.config.name)}Cutover`, {
-              envName: config.name,
-              service: s.config,
-              cluster: s.cluster,
-              task: s.bulkMigration,
-              securityGroupId: s.securityGroupId,
-              flagNames: s.flagNames,
-              alarmNames: Object.values(this.alarms[i].names),
-              topic: this.alerts.topic,
-            }),
-          ]
-        : [],
-    );
+    this.cutovers = this.addCutovers(phase2, environment);
 
     this.dashboards = new MigrationDashboards(this, 'Dashboards', {
       envName: config.name,
@@ -190,31 +197,95 @@ export class OperationsStack extends MigrationStack {
       })),
     });
 
-    this.trafficSwitch = this.addTrafficSwitch(config.flags.parameterPrefix, props.services, hookServices);
+    this.policies = new OperatorPolicies(this, 'Policies', {
+      envName: config.name,
+      parameterPrefix: prefix,
+      guardFunctionArn: this.flagGuard.function.functionArn,
+      services: props.services.map((s) => ({
+        name: s.config.name,
+        flagNames: s.flagNames,
+        overrideName: overrideParameterName(prefix, s.config.name),
+        cutover: s.bulkMigration !== undefined,
+      })),
+    });
+
+    this.trafficSwitch = this.addTrafficSwitch(prefix, props.services);
+  }
+
+  /**
+   * Per phase-2 service its cutover state machine; shared by all of them, the cutover-steps hook and its
+   * lock table (one item per service while a run holds the lock: nothing to keep).
+   */
+  private addCutovers(
+    services: readonly OperatedService[],
+    environment: Record<string, string>,
+  ): CutoverStateMachine[] {
+    if (services.length === 0) return [];
+    const config = this.config;
+    const locks = new dynamodb.TableV2(this, 'CutoverLocks', {
+      partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const steps = new HookFunction(this, 'CutoverSteps', {
+      hook: 'cutover-steps',
+      description: 'Cutover runs: the lock, the checks before and after the bulk migration',
+      environment: { ...environment, [LOCK_TABLE_VARIABLE]: locks.tableName },
+    });
+    locks.grant(steps.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem');
+    this.grantSsm(
+      steps,
+      ['ssm:GetParameters'],
+      services.flatMap((s) => [
+        ...Object.values(s.flagNames),
+        overrideParameterName(config.flags.parameterPrefix, s.config.name),
+      ]),
+    );
+    const alarmArns = services.flatMap((s) =>
+      Object.values(serviceAlarmNames(config.name, s.config.name)).map((name) =>
+        this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+      ),
+    );
+    steps.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], resources: alarmArns }),
+    );
+    // Whether the holder of a lock still runs.
+    this.grantOnCutoverRuns(steps, ['states:DescribeExecution'], services);
+    return services.map(
+      (s) =>
+        new CutoverStateMachine(this, `${pascal(s.config.name)}Cutover`, {
+          envName: config.name,
+          service: s.config,
+          cluster: s.cluster,
+          task: s.bulkMigration as BulkMigrationTask,
+          securityGroupId: s.securityGroupId,
+          flagNames: s.flagNames,
+          topic: this.alerts.topic,
+          steps: steps.function,
+          guard: this.flagGuard.function,
+        }),
+    );
   }
 
   /**
    * The traffic-switch hook of the phase-3 services: reacts to the guard labelling a gateway document
    * last-good and applies it to the service's ALB rules (weights, or the pin of a native-rewrite service).
    */
-  private addTrafficSwitch(
-    prefix: string,
-    services: readonly OperatedService[],
-    hookServices: readonly HookServiceConfig[],
-  ) {
-    const switched: SwitchedService[] = services.flatMap((s, i): SwitchedService[] => {
-      if (!s.switch) return [];
-      const service = hookServices[i];
-      return s.switch.mode === 'weighted'
-        ? [{ ...s.switch, service, liveWeights: liveWeightParameterNames(prefix, s.config.name) }]
-        : [{ ...s.switch, service, livePin: livePinParameterName(prefix, s.config.name) }];
-    });
+  private addTrafficSwitch(prefix: string, services: readonly OperatedService[]) {
+    const switched: SwitchedService[] = services.flatMap((s): SwitchedService[] =>
+      s.switch ? [{ ...s.switch, service: s.config.name }] : [],
+    );
     if (switched.length === 0) return undefined;
+    const switchedConfig = services.filter((s) => s.switch);
     const hook = new HookFunction(this, 'TrafficSwitch', {
       hook: 'traffic-switch',
       description: 'Applies a validated gateway document to the ALB rules and records it for later deploys',
       environment: {
-        [SWITCH_ENV_VARIABLE]: this.toJsonString({ services: switched } satisfies SwitchEnvironment),
+        [SWITCH_ENV_VARIABLE]: this.toJsonString({
+          parameterPrefix: prefix,
+          services: switched,
+        } satisfies SwitchEnvironment),
       },
     });
     const ruleArns = switched.flatMap((s) => (s.mode === 'weighted' ? s.ruleArns : [s.pinRuleArn]));
@@ -226,13 +297,17 @@ export class OperationsStack extends MigrationStack {
     );
     this.grantSsm(
       hook,
-      ['ssm:GetParameterHistory'],
-      switched.flatMap((s) => Object.values(s.service.names)),
+      ['ssm:GetParameters'],
+      switchedConfig.map((s) => s.flagNames.gateway),
     );
     this.grantSsm(
       hook,
       ['ssm:PutParameter'],
-      switched.flatMap((s) => (s.mode === 'weighted' ? Object.values(s.liveWeights) : [s.livePin])),
+      switchedConfig.flatMap((s) =>
+        s.switch?.mode === 'weighted'
+          ? Object.values(liveWeightParameterNames(prefix, s.config.name))
+          : [livePinParameterName(prefix, s.config.name)],
+      ),
     );
     acknowledgeOnDefaultPolicy(hook.role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -242,11 +317,32 @@ export class OperationsStack extends MigrationStack {
     this.onParameterChange(
       'GatewayDocumentValidated',
       'The flag guard labelled a version of a gateway document last-good',
-      switched.map((s) => s.service.names.gateway),
+      switchedConfig.map((s) => s.flagNames.gateway),
       ['LabelParameterVersion'],
       hook,
     );
     return hook;
+  }
+
+  /** These Step Functions actions on the executions of these services' cutover state machines. */
+  private grantOnCutoverRuns(hook: HookFunction, actions: string[], services: readonly OperatedService[]): void {
+    if (services.length === 0) return;
+    const executions = services.map((s) =>
+      this.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${cutoverStateMachineName(this.config.name, s.config.name)}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+    hook.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: executions }));
+    acknowledgeOnDefaultPolicy(
+      hook.role,
+      ...executions.map((arn) => ({
+        id: wildcardResourceFinding(this, arn),
+        reason: 'The executions of a cutover state machine of this app: their names are not known in advance.',
+      })),
+    );
   }
 
   /** Runs `hook` on Parameter Store Change events of these operations on these parameters. */

@@ -1,11 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RoutingDocument } from '../../lib/flags/documents';
-import { bucketOf, fnv1a32, routesToService } from '../../lib/flags/evaluate';
+import type { Phase } from '../../lib/config/types';
+import type { CutoverDocument, OverrideDocument, RoutingDocument } from '../../lib/flags/documents';
+import { bucketOf, destinationOf, fnv1a32, routesToService } from '../../lib/flags/evaluate';
+import { type LoadOutcome, nextFlagState } from '../../lib/flags/loaded-flags';
 
 interface Vectors {
   buckets: { key: string; fnv1a32: number; bucket: number }[];
   cases: { service: string; document: RoutingDocument; userId: string; expected: boolean }[];
+  decisions: {
+    service: string;
+    phase: Phase;
+    cutoverRecorded: boolean;
+    routing: RoutingDocument | null;
+    cutover: CutoverDocument | null;
+    override: OverrideDocument | null;
+    now: string;
+    userId: string | null;
+    anonymous: 'legacy' | 'service';
+    expected: string;
+  }[];
+  latch: { loads: LoadOutcome[]; cutover: CutoverDocument | null }[];
 }
 
 const vectors: Vectors = JSON.parse(
@@ -27,11 +42,77 @@ describe('the published test vectors (written by an independent Python implement
     expect(bucketOf(service, user.join(':'))).toBe(bucket);
   });
 
-  it('evaluates every case as the reference does', () => {
+  it('evaluates every routing case as the reference does', () => {
     const mismatches = vectors.cases.filter(
       (c) => routesToService(c.document, c.service, c.userId) !== c.expected,
     );
     expect(mismatches).toEqual([]);
+  });
+
+  it('decides every request as the reference does, from routing, cutover, override and the marker', () => {
+    const outcomes = new Set(vectors.decisions.map((d) => d.expected));
+    expect(outcomes).toEqual(new Set(['service', 'legacy', 'unavailable']));
+    const mismatches = vectors.decisions.filter(
+      (d) =>
+        destinationOf(
+          { service: d.service, phase: d.phase, cutoverRecorded: d.cutoverRecorded },
+          {
+            ...(d.routing ? { routing: d.routing } : {}),
+            ...(d.cutover ? { cutover: d.cutover } : {}),
+            ...(d.override ? { override: d.override } : {}),
+          },
+          { userId: d.userId ?? undefined, anonymous: d.anonymous },
+          new Date(d.now),
+        ) !== d.expected,
+    );
+    expect(mismatches).toEqual([]);
+  });
+
+  it('keeps the cutover latched over every sequence of loads as the reference does', () => {
+    const missing: LoadOutcome = { status: 'missing' };
+    for (const { loads, cutover } of vectors.latch) {
+      let state = {};
+      for (const cutoverLoad of loads)
+        state = nextFlagState(state, { routing: missing, cutover: cutoverLoad, override: missing }).state;
+      expect({ loads, cutover: (state as { cutover?: CutoverDocument }).cutover ?? null }).toEqual({
+        loads,
+        cutover,
+      });
+    }
+  });
+});
+
+describe('the decision after the point of no return', () => {
+  const done: CutoverDocument = { completed: true, completedAt: '2026-11-26T10:00:00Z', runId: 'run_1' };
+  const context = { service: 'users', phase: 2 as Phase, cutoverRecorded: false };
+  const anyone = { userId: '42', anonymous: 'legacy' as const };
+  const now = new Date('2026-11-27T07:00:00Z');
+  const override: OverrideDocument = {
+    acceptDataLoss: true,
+    reason: 'users DB corrupted, INC-4711',
+    expiresAt: '2026-11-27T08:00:00Z',
+  };
+  const off: RoutingDocument = { mode: 'off', users: [], percent: 0 };
+  const key2 = { expiresAt: override.expiresAt, acceptDataLoss: 'INC-4711, approved by the CTO' };
+
+  it('routes to the service whatever routing says, with one key or none', () => {
+    expect(destinationOf(context, { routing: off, cutover: done }, anyone, now)).toBe('service');
+    expect(destinationOf(context, { routing: off, cutover: done, override }, anyone, now)).toBe('service');
+    expect(destinationOf(context, { routing: { ...off, override: key2 }, cutover: done }, anyone, now)).toBe(
+      'service',
+    );
+  });
+
+  it('lets routing decide only while both keys are in force', () => {
+    const state = { routing: { ...off, override: key2 }, cutover: done, override };
+    expect(destinationOf(context, state, anyone, now)).toBe('legacy');
+    expect(destinationOf(context, state, anyone, new Date(override.expiresAt))).toBe('service');
+  });
+
+  it('trusts the deploy-time marker before any read and during an outage', () => {
+    expect(destinationOf({ ...context, cutoverRecorded: true }, {}, anyone, now)).toBe('service');
+    expect(destinationOf(context, {}, anyone, now)).toBe('unavailable');
+    expect(destinationOf({ ...context, phase: 1 }, {}, anyone, now)).toBe('legacy');
   });
 });
 

@@ -1,0 +1,332 @@
+import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { ExtractedServiceConfig } from '../config/types';
+import type { FlagParameterNames } from '../flags/parameters';
+import { BULK_MIGRATION_STATE, type CutoverStepEvent } from '../hooks/contract';
+import { cutoverStateMachineName } from '../naming';
+import type { BulkMigrationTask } from './bulk-migration';
+import { parameterArn } from './flag-parameters';
+import { acknowledgeOnDefaultPolicy, ENCRYPTED_TOPIC_PUBLISH, wildcardResourceFinding } from './nag';
+
+export interface CutoverStateMachineProps {
+  readonly envName: string;
+  readonly service: ExtractedServiceConfig;
+  readonly cluster: ecs.ICluster;
+  readonly task: BulkMigrationTask;
+  /** The web service's security group: the task gets the same database access. */
+  readonly securityGroupId: string;
+  readonly flagNames: FlagParameterNames;
+  readonly topic: sns.ITopic;
+  /** The cutover-steps hook: lock, checks before and after the migration. */
+  readonly steps: lambda.IFunction;
+  /** The flag guard: it must accept the cutover document before the run reports success. */
+  readonly guard: lambda.IFunction;
+}
+
+/** Where a failing run keeps what went wrong; the common exit reads it. */
+const FAILURE = '$.failure';
+
+/**
+ * The cutover of one service, the point of no return:
+ * 1. the input confirms the service; the run takes the service's cutover lock (at most one at a time);
+ * 2. checks: routing "all", no cutover recorded, no alarm in ALARM (flags read at `:last-good`);
+ * 3. the bulk migration task runs to the end (`.sync`, with a timeout; never retried by the machine);
+ * 4. it exited 0, and nothing changed meanwhile: routing still "all", no alarm went to ALARM since the
+ *    run started (alarm history, not only the current state);
+ * 5. the cutover document is written, and the flag guard checks it (the run must be running for the
+ *    guard to accept it) before the run reports success.
+ * Every way out releases the lock and notifies; a failure ends FAILED with what happened and what to do.
+ */
+export class CutoverStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  private familyFinding = '';
+
+  constructor(scope: Construct, id: string, private readonly props: CutoverStateMachineProps) {
+    super(scope, id);
+    const { service } = props;
+
+    const exit = this.failureExit();
+    const failWith = (stateId: string, error: string, cause: string) =>
+      new sfn.Pass(this, stateId, { parameters: { error, cause }, resultPath: FAILURE }).next(exit);
+    const checkFailed = new sfn.Pass(this, 'CheckFailed', {
+      parameters: { 'error.$': '$.check.error', 'cause.$': '$.check.cause' },
+      resultPath: FAILURE,
+    }).next(exit);
+    const migrationFailed = failWith(
+      'MigrationFailed',
+      'MigrationFailed',
+      `The bulk migration of ${service.name} failed or timed out; no flag was changed. Read its log (log group of the BulkMigration task), fix the cause and run the cutover again: the migration must copy only what is not copied yet.`,
+    );
+    const recordFailed = failWith(
+      'RecordFailed',
+      'RecordFailed',
+      `The cutover document of ${service.name} could not be written or checked. Run npm run migrate -- status ${service.name}: if the cutover shows as completed it is recorded; otherwise run the cutover again.`,
+    );
+
+    const checked = (stateId: string, next: sfn.IChainable) =>
+      new sfn.Choice(this, stateId).when(sfn.Condition.booleanEquals('$.check.ok', true), next).otherwise(checkFailed);
+
+    const run = this.runMigration();
+    run.addCatch(migrationFailed, { resultPath: '$.caught' });
+    const record = this.recordCutover();
+    record.addCatch(recordFailed, { resultPath: '$.caught' });
+    const confirm = this.confirmCutover();
+    confirm.addCatch(recordFailed, { resultPath: '$.caught' });
+    const notAccepted = new sfn.Pass(this, 'NotAccepted', {
+      parameters: {
+        error: 'CutoverNotAccepted',
+        'cause.$': `States.Format('The flag guard did not accept the cutover document of ${service.name} ({}): the point of no return is not recorded. Its alert names the reason; fix it and run the cutover again.', $.confirmed.status)`,
+      },
+      resultPath: FAILURE,
+    }).next(exit);
+    const done = this.step('ReleaseDone', 'release')
+      .next(this.notify('Completed', 'Cutover completed: point of no return passed'))
+      .next(new sfn.Succeed(this, 'Done'));
+
+    const accepted = new sfn.Choice(this, 'Accepted?')
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.stringEquals('$.confirmed.status', 'labelled'),
+          sfn.Condition.stringEquals('$.confirmed.status', 'unchanged'),
+        ),
+        new sfn.Choice(this, 'RecordedVersionChecked?')
+          .when(sfn.Condition.numberEqualsJsonPath('$.confirmed.version', '$.recorded.Version'), done)
+          .otherwise(notAccepted),
+      )
+      .otherwise(notAccepted);
+
+    const definition = new sfn.Choice(this, 'ConfirmedService?')
+      .when(
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.confirm'),
+          sfn.Condition.stringEquals('$.confirm', service.name),
+        ),
+        this.step('AcquireLock', 'acquire').next(
+          checked(
+            'LockAcquired?',
+            this.step('PreCheck', 'precheck').next(
+              checked(
+                'PreconditionsHold?',
+                run.next(
+                  new sfn.Choice(this, 'ExitedZero?')
+                    .when(
+                      sfn.Condition.numberEquals('$.task.exitCode', 0),
+                      this.step('PostCheck', 'postcheck').next(
+                        checked('NothingChanged?', this.composeCutover().next(record).next(confirm).next(accepted)),
+                      ),
+                    )
+                    .otherwise(migrationFailed),
+                ),
+              ),
+            ),
+          ),
+        ),
+      )
+      .otherwise(
+        failWith(
+          'Unconfirmed',
+          'Unconfirmed',
+          `The input must confirm the service: {"confirm": "${service.name}"} (npm run migrate -- cutover ${service.name} --confirm ${service.name}).`,
+        ),
+      );
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName: cutoverStateMachineName(props.envName, service.name),
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: Duration.minutes(service.bulkMigration.timeoutMinutes + 30),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    this.grantRunMigration(this.stateMachine.role);
+    // The alert topic is encrypted with its own key: publishing needs the key as well as sns:Publish.
+    props.topic.grantPublish(this.stateMachine);
+    acknowledgeOnDefaultPolicy(
+      this.stateMachine.role,
+      ENCRYPTED_TOPIC_PUBLISH,
+      {
+        id: this.familyFinding,
+        reason: 'Any revision of the bulk migration task family: each service deploy registers a new revision.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'Generated by Step Functions: ecs:DescribeTasks/StopTask for the .sync run (task ARNs are not known in advance), ' +
+          'CloudWatch Logs delivery and X-Ray tracing, which AWS only authorizes on "*".',
+      },
+      ...[props.steps, props.guard].map((fn) => ({
+        id: wildcardResourceFinding(this, `${fn.functionArn}:*`),
+        reason: 'Generated by the LambdaInvoke task: the function and its versions (the state machine invokes the unqualified one).',
+      })),
+    );
+  }
+
+  /** A call of the cutover-steps hook; its `{ok, error, cause}` lands in `$.check`. */
+  private step(id: string, step: CutoverStepEvent['step']): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: this.props.steps,
+      payload: sfn.TaskInput.fromObject({
+        step,
+        service: this.props.service.name,
+        execution: sfn.JsonPath.executionId,
+        startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+      } satisfies Record<keyof CutoverStepEvent, unknown>),
+      payloadResponseOnly: true,
+      resultPath: '$.check',
+    });
+  }
+
+  /** Every failure: release the lock (a failed release cannot hide the failure), notify, end FAILED. */
+  private failureExit(): sfn.IChainable {
+    const notify = this.notify('Failed', 'Cutover failed, point of no return not passed');
+    const release = this.step('ReleaseOnFailure', 'release');
+    release.addCatch(notify, { resultPath: '$.releaseError' });
+    return release
+      .next(notify)
+      .next(new sfn.Fail(this, 'CutoverFailed', { errorPath: `${FAILURE}.error`, causePath: `${FAILURE}.cause` }));
+  }
+
+  private notify(idPart: string, subject: string): tasks.SnsPublish {
+    return new tasks.SnsPublish(this, `Notify${idPart}`, {
+      topic: this.props.topic,
+      subject: `${subject}: ${this.props.service.name}`.slice(0, 100),
+      message: sfn.TaskInput.fromObject({
+        service: this.props.service.name,
+        execution: sfn.JsonPath.executionName,
+        detail: sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$')),
+      }),
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+  }
+
+  /**
+   * The bulk migration task, run to its end (`ecs:runTask.sync`). It names the task definition by family
+   * (its latest ACTIVE revision) and the role may run any revision of that family, so nothing here pins
+   * the revision the service stack registers on every deploy: a weak reference to it would go stale,
+   * since this stack is not redeployed with the service. (EcsRunTask would grant one revision.)
+   */
+  private runMigration(): sfn.CustomState {
+    const { props } = this;
+    const timeoutSeconds = props.service.bulkMigration.timeoutMinutes * 60;
+    const subnets = props.cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    return new sfn.CustomState(this, BULK_MIGRATION_STATE, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Aws.PARTITION}:states:::ecs:runTask.sync`,
+        Parameters: {
+          Cluster: props.cluster.clusterArn,
+          TaskDefinition: props.task.taskDefinition.family,
+          LaunchType: 'FARGATE',
+          PlatformVersion: ecs.FargatePlatformVersion.LATEST,
+          NetworkConfiguration: {
+            AwsvpcConfiguration: {
+              Subnets: subnets.subnetIds,
+              SecurityGroups: [props.securityGroupId],
+              AssignPublicIp: 'DISABLED',
+            },
+          },
+          Overrides: {
+            ContainerOverrides: [
+              {
+                Name: props.task.container.containerName,
+                Environment: [{ Name: 'MIGRATION_RUN_ID', 'Value.$': '$$.Execution.Name' }],
+              },
+            ],
+          },
+        },
+        TimeoutSeconds: timeoutSeconds,
+        ResultSelector: { 'exitCode.$': '$.Containers[0].ExitCode', 'stoppedReason.$': '$.StoppedReason' },
+        ResultPath: '$.task',
+      },
+    });
+  }
+
+  /** What `ecs:runTask.sync` needs: run the family, pass its roles, follow the task through EventBridge. */
+  private grantRunMigration(role: iam.IRole): void {
+    const { props } = this;
+    const stack = Stack.of(this);
+    const family = stack.formatArn({
+      service: 'ecs',
+      resource: 'task-definition',
+      resourceName: `${props.task.taskDefinition.family}:*`,
+    });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:RunTask'],
+        resources: [family],
+        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ecs:StopTask', 'ecs:DescribeTasks'], resources: ['*'] }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: [
+          props.task.taskDefinition.taskRole.roleArn,
+          props.task.taskDefinition.obtainExecutionRole().roleArn,
+        ],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
+        resources: [
+          stack.formatArn({ service: 'events', resource: 'rule', resourceName: 'StepFunctionsGetEventsForECSTaskRule' }),
+        ],
+      }),
+    );
+    this.familyFinding = wildcardResourceFinding(this, family);
+  }
+
+  private composeCutover(): sfn.Pass {
+    return new sfn.Pass(this, 'ComposeCutover', {
+      parameters: {
+        completed: true,
+        'completedAt.$': '$$.State.EnteredTime',
+        'runId.$': '$$.Execution.Name',
+      },
+      resultPath: '$.cutoverDocument',
+    });
+  }
+
+  private recordCutover(): tasks.CallAwsService {
+    const name = this.props.flagNames.cutover;
+    const record = new tasks.CallAwsService(this, 'RecordCutover', {
+      service: 'ssm',
+      action: 'putParameter',
+      parameters: { Name: name, Type: 'String', Overwrite: true, 'Value.$': 'States.JsonToString($.cutoverDocument)' },
+      iamResources: [parameterArn(this, name)],
+      resultPath: '$.recorded',
+    });
+    // Writing the same document twice is harmless: the guard accepts the same run id and time again.
+    record.addRetry({ errors: ['States.TaskFailed'], maxAttempts: 3, interval: Duration.seconds(2), backoffRate: 2 });
+    return record;
+  }
+
+  /** The flag guard checks the document now, while this run is running (it verifies the run). */
+  private confirmCutover(): tasks.LambdaInvoke {
+    return new tasks.LambdaInvoke(this, 'ConfirmCutover', {
+      lambdaFunction: this.props.guard,
+      payload: sfn.TaskInput.fromObject({
+        source: 'migration.cutover',
+        'detail-type': 'Parameter Store Change',
+        detail: { name: this.props.flagNames.cutover, operation: 'Update' },
+      }),
+      payloadResponseOnly: true,
+      resultPath: '$.confirmed',
+    });
+  }
+}

@@ -1,0 +1,134 @@
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { FlagParameterNames } from '../flags/parameters';
+import { cutoverStateMachineName, operatorPolicyNames } from '../naming';
+import { parameterArn } from './flag-parameters';
+import { wildcardResourceFinding } from './nag';
+
+export interface OperatorPoliciesProps {
+  readonly envName: string;
+  readonly parameterPrefix: string;
+  readonly services: readonly {
+    readonly name: string;
+    readonly flagNames: FlagParameterNames;
+    readonly overrideName: string;
+    /** From phase 2: the cutover state machine exists. */
+    readonly cutover: boolean;
+  }[];
+  /** The flag guard's ARN: operators invoke it to have a write checked at once. */
+  readonly guardFunctionArn: string;
+}
+
+/**
+ * The IAM managed policies to attach to people's roles, instead of `ssm:PutParameter` on the prefix:
+ * - **operator**: everything the CLI needs (reads of every parameter under the prefix and their history,
+ *   writes of routing and gateway only, invoking the guard, starting and reading cutover runs), with
+ *   explicit denies on writing the live ALB state, the guard's record and the override, and on deleting,
+ *   labelling or unlabelling any parameter under the prefix;
+ * - **break-glass**: writing (and deleting) the emergency override, key one of two.
+ * The hooks' roles have their own, narrower grants.
+ */
+export class OperatorPolicies extends Construct {
+  readonly operator: iam.ManagedPolicy;
+  readonly breakGlass: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: OperatorPoliciesProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const names = operatorPolicyNames(props.envName);
+    const underPrefix = parameterArn(this, `${props.parameterPrefix}/*`);
+    const states = (resource: string, name: string) =>
+      stack.formatArn({ service: 'states', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const machines = props.services.filter((s) => s.cutover).map((s) => cutoverStateMachineName(props.envName, s.name));
+
+    this.operator = new iam.ManagedPolicy(this, 'Operator', {
+      managedPolicyName: names.operator,
+      description: `${props.envName} migration operators: the CLI's reads and flag flips; no deletes, labels or writes of live state`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadFlags',
+          actions: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory'],
+          resources: [underPrefix],
+        }),
+        new iam.PolicyStatement({
+          sid: 'FlipRoutingAndGateway',
+          actions: ['ssm:PutParameter'],
+          resources: props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]).map((n) => parameterArn(this, n)),
+        }),
+        new iam.PolicyStatement({
+          sid: 'CheckAWriteAtOnce',
+          actions: ['lambda:InvokeFunction'],
+          resources: [props.guardFunctionArn],
+        }),
+        ...(machines.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'RunCutover',
+                actions: ['states:StartExecution', 'states:ListExecutions'],
+                resources: machines.map((m) => states('stateMachine', m)),
+              }),
+              new iam.PolicyStatement({
+                sid: 'FollowCutover',
+                actions: ['states:DescribeExecution'],
+                resources: machines.map((m) => states('execution', `${m}:*`)),
+              }),
+            ]
+          : []),
+        new iam.PolicyStatement({
+          sid: 'FindStateMachines',
+          actions: ['states:ListStateMachines'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NeverDeleteOrLabel',
+          effect: iam.Effect.DENY,
+          actions: [
+            'ssm:DeleteParameter',
+            'ssm:DeleteParameters',
+            'ssm:LabelParameterVersion',
+            'ssm:UnlabelParameterVersion',
+          ],
+          resources: [underPrefix],
+        }),
+        new iam.PolicyStatement({
+          sid: 'NeverWriteLiveStateRecordOrOverride',
+          effect: iam.Effect.DENY,
+          actions: ['ssm:PutParameter'],
+          resources: [
+            parameterArn(this, `${props.parameterPrefix}/*/live/*`),
+            parameterArn(this, `${props.parameterPrefix}/*/guard/*`),
+            ...props.services.flatMap((s) => [s.overrideName, s.flagNames.cutover]).map((n) => parameterArn(this, n)),
+          ],
+        }),
+      ],
+    });
+    Validations.of(this.operator).acknowledge(
+      {
+        id: wildcardResourceFinding(this, underPrefix),
+        reason:
+          'The CLI reads every parameter under the migration prefix (flags, live ALB state, the guard record) for status and history; it writes none of them but routing and gateway.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'states:ListStateMachines has no resource-level permission (the CLI finds the cutover state machine by name).',
+      },
+      ...machines.map((m) => ({
+        id: wildcardResourceFinding(this, states('execution', `${m}:*`)),
+        reason: 'Following a cutover run: executions of this state machine, whose names are not known in advance.',
+      })),
+    );
+
+    this.breakGlass = new iam.ManagedPolicy(this, 'BreakGlass', {
+      managedPolicyName: names.breakGlass,
+      description: `${props.envName} migration break-glass: write or delete the emergency override (key one of two)`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'EmergencyOverride',
+          actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
+          resources: props.services.map((s) => parameterArn(this, s.overrideName)),
+        }),
+      ],
+    });
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * What the CDK app tells the Lambda hooks, and what the hooks publish: the contract between lib/ (which
+ * writes it) and lambda/ (which reads it), so that neither side imports the other's internals. The
+ * environment is compact (names are derived here with the shared naming functions), so that it stays far
+ * below Lambda's 4 KB environment limit as services are added.
+ */
+import type { CutoverMarker } from '../config/types';
+import type { FlagParameterNames } from '../flags/parameters';
+import { flagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
+import { cutoverStateMachineName, serviceAlarmNames } from '../naming';
+
+/** The namespace of every metric the hooks and the routing proxy publish (embedded metric format). */
+export const METRIC_NAMESPACE = 'StranglerMigration';
+
+/** One service as the deploy describes it to the hooks. */
+export interface HookServiceEntry {
+  readonly name: string;
+  readonly phase: number;
+  /** How the service is routed at phase 3. */
+  readonly gateway: 'krakend' | 'alb';
+  /** The deploy-time marker of a completed cutover (services[].cutoverRecorded). */
+  readonly cutoverRecorded?: CutoverMarker;
+}
+
+export interface HookEnvironment {
+  readonly envName: string;
+  readonly parameterPrefix: string;
+  /** SSM tier of the routing parameters. */
+  readonly tier: 'standard' | 'advanced';
+  readonly alertTopicArn: string;
+  /** `arn:<partition>:states:<region>:<account>:`, for the cutover state machines and their executions. */
+  readonly statesArnPrefix: string;
+  readonly services: readonly HookServiceEntry[];
+}
+
+export const HOOK_ENV_VARIABLE = 'MIGRATION_HOOK_CONFIG';
+
+/** A service with every name the hooks need, derived from the environment. */
+export interface HookService {
+  readonly service: string;
+  readonly phase: number;
+  readonly names: FlagParameterNames;
+  /** The emergency override parameter (may not exist). */
+  readonly overrideName: string;
+  /** The guard's record of the last checked texts. */
+  readonly recordNames: FlagParameterNames;
+  readonly tier: 'standard' | 'advanced';
+  readonly gatewayMode: 'krakend' | 'alb';
+  /** Alarm names that trigger the service's automatic rollback. */
+  readonly alarmNames: readonly string[];
+  readonly cutoverRecorded?: CutoverMarker;
+  /** The cutover state machine (it exists from phase 2). */
+  readonly cutoverStateMachineArn: string;
+}
+
+export function hookServices(env: HookEnvironment): HookService[] {
+  return env.services.map((s) => ({
+    service: s.name,
+    phase: s.phase,
+    names: flagParameterNames(env.parameterPrefix, s.name),
+    overrideName: overrideParameterName(env.parameterPrefix, s.name),
+    recordNames: guardRecordNames(env.parameterPrefix, s.name),
+    tier: env.tier,
+    gatewayMode: s.gateway,
+    alarmNames: Object.values(serviceAlarmNames(env.envName, s.name)),
+    ...(s.cutoverRecorded ? { cutoverRecorded: s.cutoverRecorded } : {}),
+    cutoverStateMachineArn: `${env.statesArnPrefix}stateMachine:${cutoverStateMachineName(env.envName, s.name)}`,
+  }));
+}
+
+/** The ARN of an execution (by its name, the cutover document's run id) of a state machine. */
+export function executionArn(stateMachineArn: string, runId: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${runId}`;
+}
+
+export function readHookEnvironment(env: NodeJS.ProcessEnv = process.env): HookEnvironment {
+  const raw = env[HOOK_ENV_VARIABLE];
+  if (!raw)
+    throw new Error(`${HOOK_ENV_VARIABLE} is not set: the function was deployed without its configuration`);
+  const parsed = JSON.parse(raw) as HookEnvironment;
+  if (!Array.isArray(parsed.services) || typeof parsed.alertTopicArn !== 'string') {
+    throw new Error(`${HOOK_ENV_VARIABLE} must hold {"services": [...], "alertTopicArn": "...", ...}`);
+  }
+  return parsed;
+}
+
+/**
+ * The name of the state that runs the bulk migration in a cutover state machine: the guard finds its
+ * exit in the execution history to verify a cutover document.
+ */
+export const BULK_MIGRATION_STATE = 'RunBulkMigration';
+
+/** The cutover-steps hook's lock table (one item per service while a cutover runs). */
+export const LOCK_TABLE_VARIABLE = 'MIGRATION_CUTOVER_LOCK_TABLE';
+
+/** What the cutover state machine passes to the cutover-steps hook. */
+export interface CutoverStepEvent {
+  readonly step: 'acquire' | 'precheck' | 'postcheck' | 'release';
+  readonly service: string;
+  /** `$$.Execution.Id`: the run's execution ARN, the lock's holder. */
+  readonly execution: string;
+  /** `$$.Execution.StartTime`. */
+  readonly startedAt: string;
+}
