@@ -7,7 +7,11 @@
  * - `release`: the lock, on every way out of the run.
  * Checks return `{ok, error, cause}` for the state machine to branch on; thin: decisions in decide.ts.
  */
-import { DescribeAlarmHistoryCommand, DescribeAlarmsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
@@ -26,7 +30,7 @@ import {
   readHookEnvironment,
 } from '../../lib/hooks/contract';
 import { jsonLogger, type Logger } from '../shared/log';
-import { lockDecision, type LockState, postconditions, preconditions, type StepOutcome } from './decide';
+import { type LockState, lockDecision, postconditions, preconditions, type StepOutcome } from './decide';
 
 export type StepEvent = CutoverStepEvent;
 
@@ -148,7 +152,9 @@ async function alarmsInAlarm(service: HookService, deps: StepDependencies): Prom
   const out = await deps.cloudwatch.send(
     new DescribeAlarmsCommand({ AlarmNames: [...service.alarmNames], StateValue: 'ALARM' }),
   );
-  return [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].flatMap((a) => (a.AlarmName ? [a.AlarmName] : []));
+  return [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].flatMap((a) =>
+    a.AlarmName ? [a.AlarmName] : [],
+  );
 }
 
 /** The service's alarms whose history has a transition to ALARM since `start`. */
@@ -169,8 +175,10 @@ async function alarmedSince(service: HookService, start: Date, deps: StepDepende
       );
       const hit = (page.AlarmHistoryItems ?? []).some((item) => {
         try {
-          return (JSON.parse(item.HistoryData ?? '{}') as { newState?: { stateValue?: string } }).newState
-            ?.stateValue === 'ALARM';
+          return (
+            (JSON.parse(item.HistoryData ?? '{}') as { newState?: { stateValue?: string } }).newState
+              ?.stateValue === 'ALARM'
+          );
         } catch {
           return /to ALARM/.test(item.HistorySummary ?? '');
         }
@@ -190,7 +198,10 @@ let dependencies: StepDependencies | undefined;
 export async function handler(event: StepEvent): Promise<StepOutcome> {
   dependencies ??= (() => {
     const lockTable = process.env[LOCK_TABLE_VARIABLE];
-    if (!lockTable) throw new Error(`${LOCK_TABLE_VARIABLE} is not set: the function was deployed without its configuration`);
+    if (!lockTable)
+      throw new Error(
+        `${LOCK_TABLE_VARIABLE} is not set: the function was deployed without its configuration`,
+      );
     return {
       services: hookServices(readHookEnvironment()),
       lockTable,

@@ -102,7 +102,8 @@ export function decide(input: GuardInput): GuardDecision {
     const check = input.runCheck ?? { ok: false, problem: `run ${runId} was not checked` };
     if (!check.ok) problems.push(check.problem);
   }
-  if (problems.length === 0) return { action: 'accept', version: latest.version, text: latest.value, label: !labelled };
+  if (problems.length === 0)
+    return { action: 'accept', version: latest.version, text: latest.value, label: !labelled };
   return { action: 'restore', badVersion: latest.version, problems, restoreValue: baseline };
 }
 
@@ -111,8 +112,11 @@ export function decideOverride(latest: FlagVersion, now: Date): GuardDecision {
   if (latest.labels.includes(LAST_GOOD_LABEL))
     return { action: 'none', reason: `version ${latest.version} is checked` };
   const parsed = parseFlag('override', latest.value);
-  const problems = parsed.ok ? overrideWriteProblems(parsed.value, latest.modifiedAt ?? now) : [...parsed.errors];
-  if (problems.length === 0) return { action: 'accept', version: latest.version, text: latest.value, label: true };
+  const problems = parsed.ok
+    ? overrideWriteProblems(parsed.value, latest.modifiedAt ?? now)
+    : [...parsed.errors];
+  if (problems.length === 0)
+    return { action: 'accept', version: latest.version, text: latest.value, label: true };
   return { action: 'reject', badVersion: latest.version, problems };
 }
 
@@ -134,16 +138,23 @@ export function runCheckOf(
 ): RunCheck {
   const rule = 'a cutover is recorded only by its state machine, after the bulk migration exited 0';
   if (status === undefined)
-    return { ok: false, problem: `run ${runId} is not an execution of the cutover state machine (${executionArn}): ${rule}` };
+    return {
+      ok: false,
+      problem: `run ${runId} is not an execution of the cutover state machine (${executionArn}): ${rule}`,
+    };
   if (status !== 'RUNNING')
-    return { ok: false, problem: `run ${runId} is ${status}, not running: ${rule}, while its execution runs` };
+    return {
+      ok: false,
+      problem: `run ${runId} is ${status}, not running: ${rule}, while its execution runs`,
+    };
   const exit = events.find(
     (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === BULK_MIGRATION_STATE,
   );
   let exitCode: unknown;
   try {
-    exitCode = (JSON.parse(exit?.stateExitedEventDetails?.output ?? '{}') as { task?: { exitCode?: unknown } }).task
-      ?.exitCode;
+    exitCode = (
+      JSON.parse(exit?.stateExitedEventDetails?.output ?? '{}') as { task?: { exitCode?: unknown } }
+    ).task?.exitCode;
   } catch {
     exitCode = undefined;
   }

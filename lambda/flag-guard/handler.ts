@@ -30,7 +30,14 @@ import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore, type FlagVersion, isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { executionArn, type HookService } from '../../lib/hooks/contract';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
-import { decide, decideOverride, type GuardDecision, needsRunCheck, type ParameterState, runCheckOf } from './decide';
+import {
+  decide,
+  decideOverride,
+  type GuardDecision,
+  needsRunCheck,
+  type ParameterState,
+  runCheckOf,
+} from './decide';
 
 export interface ParameterChangeDetail {
   readonly operation?: string;
@@ -55,7 +62,9 @@ export type CheckResult =
   | { readonly status: 'rejected'; readonly badVersion: number; readonly problems: readonly string[] }
   | { readonly status: 'superseded'; readonly badVersion: number; readonly latestVersion: number };
 
-export type GuardResult = CheckResult | { readonly status: 'reconciled'; readonly results: Record<string, CheckResult> };
+export type GuardResult =
+  | CheckResult
+  | { readonly status: 'reconciled'; readonly results: Record<string, CheckResult> };
 
 type GuardEvent = EventBridgeEvent<string, ParameterChangeDetail>;
 
@@ -147,10 +156,16 @@ async function validatedSet(service: HookService, deps: GuardDependencies) {
 /** The latest (unlabelled) value of each parameter that exists. */
 async function readLatest(deps: GuardDependencies, names: readonly string[]): Promise<Map<string, string>> {
   const out = await deps.ssm.send(new GetParametersCommand({ Names: [...names] }));
-  return new Map((out.Parameters ?? []).flatMap((p) => (p.Name && p.Value !== undefined ? [[p.Name, p.Value]] : [])));
+  return new Map(
+    (out.Parameters ?? []).flatMap((p) => (p.Name && p.Value !== undefined ? [[p.Name, p.Value]] : [])),
+  );
 }
 
-async function checkFlag(service: HookService, kind: FlagKind, deps: GuardDependencies): Promise<CheckResult> {
+async function checkFlag(
+  service: HookService,
+  kind: FlagKind,
+  deps: GuardDependencies,
+): Promise<CheckResult> {
   const now = deps.now?.() ?? new Date();
   const store = storeOf(service, deps);
   const name = service.names[kind];
@@ -185,7 +200,12 @@ async function verifyRun(service: HookService, runId: string, deps: GuardDepende
     let nextToken: string | undefined;
     do {
       const page = await deps.sfn.send(
-        new GetExecutionHistoryCommand({ executionArn: arn, nextToken, includeExecutionData: true, maxResults: 1000 }),
+        new GetExecutionHistoryCommand({
+          executionArn: arn,
+          nextToken,
+          includeExecutionData: true,
+          maxResults: 1000,
+        }),
       );
       events.push(...(page.events ?? []));
       nextToken = page.nextToken;
@@ -209,14 +229,21 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
   const { logger } = deps;
   const { service, kind, name, store, parameter } = target;
   const latest: FlagVersion | undefined = parameter.exists ? parameter.latest : undefined;
-  const context = { service: service.service, kind, parameter: name, version: latest?.version, modifiedBy: latest?.modifiedBy };
+  const context = {
+    service: service.service,
+    kind,
+    parameter: name,
+    version: latest?.version,
+    modifiedBy: latest?.modifiedBy,
+  };
   switch (decision.action) {
     case 'none':
       logger.log('info', 'nothing to do', { ...context, reason: decision.reason });
       return { status: 'unchanged', version: latest?.version ?? 0, reason: decision.reason };
     case 'accept': {
       if (decision.label) await store.markLastGood(name, decision.version);
-      if (kind !== 'override' && decision.text !== target.recordText) await record(service, kind, decision.text, deps);
+      if (kind !== 'override' && decision.text !== target.recordText)
+        await record(service, kind, decision.text, deps);
       logger.log('info', 'validated', context);
       return { status: 'labelled', version: decision.version };
     }
@@ -250,8 +277,13 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
       }
       const newVersion = await store.putRaw(kind, decision.restoreValue);
       await store.markLastGood(name, newVersion);
-      if (decision.restoreValue !== target.recordText) await record(service, kind, decision.restoreValue, deps);
-      logger.log('warn', 'restored the last checked value', { ...context, problems: decision.problems, newVersion });
+      if (decision.restoreValue !== target.recordText)
+        await record(service, kind, decision.restoreValue, deps);
+      logger.log('warn', 'restored the last checked value', {
+        ...context,
+        problems: decision.problems,
+        newVersion,
+      });
       logger.metric('FlagRestored', 1, { Service: service.service });
       await deps.alerts.publish(`Migration flag restored: ${name}`, {
         service: service.service,
@@ -268,7 +300,12 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
 }
 
 /** Writes the guard's record of a flag (the routing record shares the routing parameter's tier). */
-async function record(service: HookService, kind: FlagKind, text: string, deps: GuardDependencies): Promise<void> {
+async function record(
+  service: HookService,
+  kind: FlagKind,
+  text: string,
+  deps: GuardDependencies,
+): Promise<void> {
   await storeOf(service, deps).putParameter(
     service.recordNames[kind],
     text,
@@ -279,7 +316,8 @@ async function record(service: HookService, kind: FlagKind, text: string, deps: 
 async function checkOverride(service: HookService, deps: GuardDependencies): Promise<CheckResult> {
   const store = storeOf(service, deps);
   const parameter = await parameterState(store, service.overrideName);
-  if (!parameter.exists) return { status: 'ignored', reason: `${service.overrideName} does not exist (no emergency)` };
+  if (!parameter.exists)
+    return { status: 'ignored', reason: `${service.overrideName} does not exist (no emergency)` };
   const decision = decideOverride(parameter.latest, deps.now?.() ?? new Date());
   return act(decision, { service, kind: 'override', name: service.overrideName, store, parameter }, deps);
 }

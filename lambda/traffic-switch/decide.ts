@@ -14,7 +14,6 @@ export interface ObservedRule {
   readonly targets: readonly ForwardTarget[];
 }
 
-
 export interface Weights {
   readonly legacy: number;
   readonly gateway: number;

@@ -70,10 +70,13 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
           }),
         }),
       );
-      const payload = JSON.parse(new TextDecoder().decode(out.Payload ?? new Uint8Array())) as GuardVerdict & {
+      const payload = JSON.parse(
+        new TextDecoder().decode(out.Payload ?? new Uint8Array()),
+      ) as GuardVerdict & {
         errorMessage?: string;
       };
-      if (out.FunctionError) throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.FunctionError}`);
+      if (out.FunctionError)
+        throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.FunctionError}`);
       return payload;
     };
     await runCommand(command, options, { config, ssm, stepFunctions, checkNow, out: io.out });

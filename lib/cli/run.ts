@@ -164,7 +164,9 @@ async function write<K extends FlagKind>(
 ): Promise<void> {
   const { store, service } = storeOf(serviceName, deps);
   const { flags, override } =
-    kind === 'routing' ? await checkedState(store, deps, options) : { ...(await store.checkedSet()), override: undefined };
+    kind === 'routing'
+      ? await checkedState(store, deps, options)
+      : { ...(await store.checkedSet()), override: undefined };
   const text = serializeFlag(kind, propose(flags, override));
   await checkAndPut(store, kind, text, flags, deps, options, { override, gatewayMode: service.gateway });
 }
@@ -199,17 +201,24 @@ async function checkAndPut(
 async function confirmLive(name: string, version: number, deps: CliDependencies): Promise<void> {
   const ttl = deps.config.flags.cacheTtlSeconds;
   const live = () =>
-    deps.out(`live: the flag guard checked version ${version} (last-good); readers use it within ${ttl} s (their cache TTL)`);
+    deps.out(
+      `live: the flag guard checked version ${version} (last-good); readers use it within ${ttl} s (their cache TTL)`,
+    );
   let verdict: GuardVerdict | undefined;
   try {
     verdict = await deps.checkNow?.(name);
   } catch (e) {
-    deps.out(`could not ask the flag guard directly (${(e as Error).name}: ${(e as Error).message}); waiting for its own check`);
+    deps.out(
+      `could not ask the flag guard directly (${(e as Error).name}: ${(e as Error).message}); waiting for its own check`,
+    );
   }
   if (verdict) {
-    if ((verdict.status === 'labelled' || verdict.status === 'unchanged') && verdict.version === version) return live();
+    if ((verdict.status === 'labelled' || verdict.status === 'unchanged') && verdict.version === version)
+      return live();
     if (verdict.status === 'restored')
-      throw new RefusedError(`refused by the flag guard, which restored the last checked value: ${(verdict.problems ?? []).join('; ')}`);
+      throw new RefusedError(
+        `refused by the flag guard, which restored the last checked value: ${(verdict.problems ?? []).join('; ')}`,
+      );
     if (verdict.status === 'superseded' || (verdict.version !== undefined && verdict.version > version))
       throw new RefusedError(`a newer write superseded version ${version}; run status to see what is live`);
   }
@@ -218,7 +227,9 @@ async function confirmLive(name: string, version: number, deps: CliDependencies)
     const checkedVersion = await checkedVersionOf(deps.ssm, name);
     if (checkedVersion === version) return live();
     if (checkedVersion !== undefined && checkedVersion > version)
-      throw new RefusedError(`the flag guard checked a newer version (${checkedVersion}); run status to see what is live`);
+      throw new RefusedError(
+        `the flag guard checked a newer version (${checkedVersion}); run status to see what is live`,
+      );
     if (waited < 60) await sleep(5000);
   }
   throw new Error(
@@ -445,7 +456,9 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
     if (execution.status === 'SUCCEEDED') {
       const { flags } = await store.checkedSet();
-      deps.out(`${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth.`);
+      deps.out(
+        `${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth.`,
+      );
       if (flags.cutover.completed) {
         deps.out(
           `Now record it in the environment file (${options.config ?? 'lib/config/demo.ts'}), in the entry of ${service.name} under "services", and deploy, so that every reader routes ${service.name} to the service before its first read of the flags and whenever SSM fails:`,

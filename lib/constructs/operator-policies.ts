@@ -39,8 +39,15 @@ export class OperatorPolicies extends Construct {
     const names = operatorPolicyNames(props.envName);
     const underPrefix = parameterArn(this, `${props.parameterPrefix}/*`);
     const states = (resource: string, name: string) =>
-      stack.formatArn({ service: 'states', resource, resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
-    const machines = props.services.filter((s) => s.cutover).map((s) => cutoverStateMachineName(props.envName, s.name));
+      stack.formatArn({
+        service: 'states',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const machines = props.services
+      .filter((s) => s.cutover)
+      .map((s) => cutoverStateMachineName(props.envName, s.name));
 
     this.operator = new iam.ManagedPolicy(this, 'Operator', {
       managedPolicyName: names.operator,
@@ -54,7 +61,9 @@ export class OperatorPolicies extends Construct {
         new iam.PolicyStatement({
           sid: 'FlipRoutingAndGateway',
           actions: ['ssm:PutParameter'],
-          resources: props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]).map((n) => parameterArn(this, n)),
+          resources: props.services
+            .flatMap((s) => [s.flagNames.routing, s.flagNames.gateway])
+            .map((n) => parameterArn(this, n)),
         }),
         new iam.PolicyStatement({
           sid: 'CheckAWriteAtOnce',
@@ -98,7 +107,9 @@ export class OperatorPolicies extends Construct {
           resources: [
             parameterArn(this, `${props.parameterPrefix}/*/live/*`),
             parameterArn(this, `${props.parameterPrefix}/*/guard/*`),
-            ...props.services.flatMap((s) => [s.overrideName, s.flagNames.cutover]).map((n) => parameterArn(this, n)),
+            ...props.services
+              .flatMap((s) => [s.overrideName, s.flagNames.cutover])
+              .map((n) => parameterArn(this, n)),
           ],
         }),
       ],
@@ -111,11 +122,13 @@ export class OperatorPolicies extends Construct {
       },
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'states:ListStateMachines has no resource-level permission (the CLI finds the cutover state machine by name).',
+        reason:
+          'states:ListStateMachines has no resource-level permission (the CLI finds the cutover state machine by name).',
       },
       ...machines.map((m) => ({
         id: wildcardResourceFinding(this, states('execution', `${m}:*`)),
-        reason: 'Following a cutover run: executions of this state machine, whose names are not known in advance.',
+        reason:
+          'Following a cutover run: executions of this state machine, whose names are not known in advance.',
       })),
     );
 

@@ -166,11 +166,13 @@ const KINDS: { readonly [K in DocumentKind]: KindSpec<Documents[K]> } = {
       }),
       reason: readReason(r, 'gateway.reason', v.reason),
     }),
-    serialize: (d) => JSON.stringify({ weight: d.weight, ...(d.reason !== undefined ? { reason: d.reason } : {}) }),
+    serialize: (d) =>
+      JSON.stringify({ weight: d.weight, ...(d.reason !== undefined ? { reason: d.reason } : {}) }),
   },
   override: {
     keys: ['acceptDataLoss', 'reason', 'expiresAt'],
-    example: '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-26T18:00:00Z"}',
+    example:
+      '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-26T18:00:00Z"}',
     read: (r, v) => {
       if (v.acceptDataLoss !== true)
         r.problem(
@@ -207,7 +209,8 @@ export function parseFlag<K extends DocumentKind>(
   }
   const spec = KINDS[kind] as KindSpec<FlagDocument<K>>;
   const json = parseJsonText(text);
-  if (!json.ok) return fail(`${kind}: not a valid document (${json.error}); write a JSON object such as ${spec.example}`);
+  if (!json.ok)
+    return fail(`${kind}: not a valid document (${json.error}); write a JSON object such as ${spec.example}`);
   const r = new Reader();
   const v = r.object(kind, json.value, spec.keys);
   if (!v) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };
@@ -224,7 +227,8 @@ export function serializeFlag<K extends DocumentKind>(kind: K, doc: FlagDocument
 /** Why an override may not be written at `writtenAt` (empty when it may): it must expire within 24 hours. */
 export function overrideWriteProblems(override: OverrideDocument, writtenAt: Date): string[] {
   const left = Date.parse(override.expiresAt) - writtenAt.getTime();
-  if (left <= 0) return [`override.expiresAt: ${override.expiresAt} had passed when it was written; write a new override`];
+  if (left <= 0)
+    return [`override.expiresAt: ${override.expiresAt} had passed when it was written; write a new override`];
   if (left > OVERRIDE_MAX_HOURS * 3600_000)
     return [
       `override.expiresAt: ${override.expiresAt} is more than ${OVERRIDE_MAX_HOURS} hours after the write; an override is for one emergency`,
@@ -257,7 +261,14 @@ function codePoints(text: string): number {
   return n;
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+/** C0 and C1 control characters and DEL (U+0000-U+001F, U+007F-U+009F). */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 0x1f || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /** Free text of `min`-200 code points without control characters. */
 function readText(r: Reader, path: string, value: unknown, min: number, fix: string): string {
@@ -268,7 +279,8 @@ function readText(r: Reader, path: string, value: unknown, min: number, fix: str
   const n = codePoints(value);
   if (n < min || n > REASON_MAX)
     r.problem(path, `is ${n} characters; ${fix} in ${min}-${REASON_MAX} characters (Unicode code points)`);
-  else if (CONTROL.test(value)) r.problem(path, 'contains a control character (such as a line break); remove it');
+  else if (hasControl(value))
+    r.problem(path, 'contains a control character (such as a line break); remove it');
   return value;
 }
 
@@ -340,7 +352,12 @@ function readRouting(r: Reader, v: Record<string, JsonValue>): RoutingDocument {
   if (v.override !== undefined) {
     const o = r.object('routing.override', v.override, ['expiresAt', 'acceptDataLoss']) ?? {};
     override = {
-      expiresAt: readTime(r, 'routing.override.expiresAt', o.expiresAt, 'the expiresAt of the override parameter'),
+      expiresAt: readTime(
+        r,
+        'routing.override.expiresAt',
+        o.expiresAt,
+        'the expiresAt of the override parameter',
+      ),
       acceptDataLoss: readText(
         r,
         'routing.override.acceptDataLoss',

@@ -4,7 +4,12 @@
  * lib/flags/vectors.json (see docs/flag-contract.md).
  */
 import type { Phase } from '../config/types';
-import { type CutoverDocument, type OverrideDocument, overrideInForce, type RoutingDocument } from './documents';
+import {
+  type CutoverDocument,
+  type OverrideDocument,
+  overrideInForce,
+  type RoutingDocument,
+} from './documents';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
@@ -114,7 +119,9 @@ export function destinationOf(
     return routesToService(doc, context.service, user.userId) ? 'service' : 'legacy';
   };
   if (context.cutoverRecorded || state.cutover?.completed) {
-    return state.routing && overrideInForce(state.routing, state.override, now) ? routed(state.routing) : 'service';
+    return state.routing && overrideInForce(state.routing, state.override, now)
+      ? routed(state.routing)
+      : 'service';
   }
   if (state.cutover === undefined && context.phase >= 2) return 'unavailable';
   return state.routing ? routed(state.routing) : 'legacy';

@@ -29,7 +29,11 @@ export interface RuleContext {
   readonly gatewayMode?: 'krakend' | 'alb';
 }
 
-type Rule<K extends FlagKind> = (proposed: FlagDocument<K>, current: FlagSet, context: RuleContext) => string[];
+type Rule<K extends FlagKind> = (
+  proposed: FlagDocument<K>,
+  current: FlagSet,
+  context: RuleContext,
+) => string[];
 
 const RULES: { readonly [K in FlagKind]: Rule<K> } = {
   routing: (routing, { cutover }, context) => {
@@ -56,7 +60,11 @@ const RULES: { readonly [K in FlagKind]: Rule<K> } = {
         `the point of no return was passed at ${cutover.completedAt} (run ${cutover.runId}) and cannot be undone by a flag write`,
       ];
     }
-    if (cutover.completed && next.completed && (next.runId !== cutover.runId || next.completedAt !== cutover.completedAt)) {
+    if (
+      cutover.completed &&
+      next.completed &&
+      (next.runId !== cutover.runId || next.completedAt !== cutover.completedAt)
+    ) {
       return [`the cutover is already recorded (run ${cutover.runId}); it is written once`];
     }
     if (!cutover.completed && next.completed && current.routing.mode !== 'all') {

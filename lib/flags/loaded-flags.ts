@@ -12,7 +12,7 @@ export type LoadOutcome =
   /** The parameter or its `last-good` label does not exist. */
   | { readonly status: 'missing' }
   /** The read failed (throttled, denied, unreachable): nothing is known. */
-  | { readonly status: 'error' };
+  | { readonly status: 'error'; readonly error?: unknown };
 
 export interface FlagLoad {
   readonly routing: LoadOutcome;
@@ -47,8 +47,7 @@ export function nextFlagState(previous: FlagState, load: FlagLoad): NextFlagStat
   }
 
   // An override that cannot be read as valid is no override; only a failed read keeps the last one.
-  const override =
-    load.override.status === 'error' ? previous.override : parsed('override', load.override);
+  const override = load.override.status === 'error' ? previous.override : parsed('override', load.override);
 
   return {
     state: {

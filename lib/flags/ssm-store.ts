@@ -3,8 +3,8 @@
  * client is injected (tests pass a mocked or emulator-bound one); nothing here decides anything.
  */
 import {
-  GetParameterHistoryCommand,
   GetParameterCommand,
+  GetParameterHistoryCommand,
   GetParametersCommand,
   LabelParameterVersionCommand,
   PutParameterCommand,
@@ -59,8 +59,8 @@ export async function readChecked(
           if (p.Name !== undefined && p.Value !== undefined) out.set(p.Name, { status: 'ok', text: p.Value });
         }
         for (const name of batch) if (!out.has(name)) out.set(name, { status: 'missing' });
-      } catch {
-        for (const name of batch) out.set(name, { status: 'error' });
+      } catch (error) {
+        for (const name of batch) out.set(name, { status: 'error', error });
       }
     }),
   );
@@ -69,7 +69,11 @@ export async function readChecked(
 
 export function isNotFound(e: unknown): boolean {
   const name = (e as Error)?.name;
-  return name === 'ParameterNotFound' || name === 'ParameterVersionLabelNotFound' || name === 'ParameterVersionNotFound';
+  return (
+    name === 'ParameterNotFound' ||
+    name === 'ParameterVersionLabelNotFound' ||
+    name === 'ParameterVersionNotFound'
+  );
 }
 
 export interface FlagStoreOptions {
@@ -119,7 +123,9 @@ export class FlagStore {
     const versions: FlagVersion[] = [];
     let NextToken: string | undefined;
     do {
-      const out = await this.ssm.send(new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken }));
+      const out = await this.ssm.send(
+        new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken }),
+      );
       for (const p of out.Parameters ?? []) {
         if (p.Version === undefined || p.Value === undefined) continue;
         versions.push({
@@ -194,14 +200,19 @@ export class FlagStore {
     const texts = await this.checkedTexts();
     const doc = <K extends DocumentKind>(kind: K): FlagDocument<K> | undefined => {
       const t = texts[kind];
-      if (t.status === 'error') throw new Error(`could not read ${kind} of ${this.names.routing.replace(/\/routing$/, '')}`);
+      // The SDK's own error, so that callers can tell throttling, denial and missing credentials apart.
+      if (t.status === 'error') throw t.error ?? new Error(`could not read the ${kind} flag`);
       if (t.status === 'missing') return undefined;
       const parsed = parseFlag(kind, t.text);
       return parsed.ok ? parsed.value : undefined;
     };
     const marker = this.options.cutoverRecorded;
     const read = doc('cutover');
-    const cutover = read?.completed ? read : marker ? { completed: true as const, ...marker } : (read ?? INITIAL_DOCUMENTS.cutover);
+    const cutover = read?.completed
+      ? read
+      : marker
+        ? { completed: true as const, ...marker }
+        : (read ?? INITIAL_DOCUMENTS.cutover);
     return {
       flags: {
         routing: doc('routing') ?? (cutover.completed ? ALL_ROUTING : INITIAL_DOCUMENTS.routing),

@@ -12,7 +12,11 @@ import { CutoverStateMachine } from '../constructs/cutover-state-machine';
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
-import { acknowledgeOnDefaultPolicy, ENCRYPTED_TOPIC_PUBLISH, wildcardResourceFinding } from '../constructs/nag';
+import {
+  acknowledgeOnDefaultPolicy,
+  ENCRYPTED_TOPIC_PUBLISH,
+  wildcardResourceFinding,
+} from '../constructs/nag';
 import { OperatorPolicies } from '../constructs/operator-policies';
 import { ServiceAlarms } from '../constructs/service-alarms';
 import {
@@ -143,7 +147,11 @@ export class OperationsStack extends MigrationStack {
     );
     const phase2 = props.services.filter((s) => s.bulkMigration);
     // A new cutover document must name a running cutover execution whose migration exited 0.
-    this.grantOnCutoverRuns(this.flagGuard, ['states:DescribeExecution', 'states:GetExecutionHistory'], phase2);
+    this.grantOnCutoverRuns(
+      this.flagGuard,
+      ['states:DescribeExecution', 'states:GetExecutionHistory'],
+      phase2,
+    );
     this.grantPublish(this.flagGuard);
     this.onParameterChange(
       'FlagChanged',
@@ -244,11 +252,19 @@ export class OperationsStack extends MigrationStack {
     );
     const alarmArns = services.flatMap((s) =>
       Object.values(serviceAlarmNames(config.name, s.config.name)).map((name) =>
-        this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        this.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
       ),
     );
     steps.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'], resources: alarmArns }),
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', 'cloudwatch:DescribeAlarmHistory'],
+        resources: alarmArns,
+      }),
     );
     // Whether the holder of a lock still runs.
     this.grantOnCutoverRuns(steps, ['states:DescribeExecution'], services);
@@ -325,7 +341,11 @@ export class OperationsStack extends MigrationStack {
   }
 
   /** These Step Functions actions on the executions of these services' cutover state machines. */
-  private grantOnCutoverRuns(hook: HookFunction, actions: string[], services: readonly OperatedService[]): void {
+  private grantOnCutoverRuns(
+    hook: HookFunction,
+    actions: string[],
+    services: readonly OperatedService[],
+  ): void {
     if (services.length === 0) return;
     const executions = services.map((s) =>
       this.formatArn({
@@ -340,7 +360,8 @@ export class OperationsStack extends MigrationStack {
       hook.role,
       ...executions.map((arn) => ({
         id: wildcardResourceFinding(this, arn),
-        reason: 'The executions of a cutover state machine of this app: their names are not known in advance.',
+        reason:
+          'The executions of a cutover state machine of this app: their names are not known in advance.',
       })),
     );
   }

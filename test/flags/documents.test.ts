@@ -1,10 +1,69 @@
-import { INITIAL_DOCUMENTS, parseFlag, serializeFlag, TIER_MAX_BYTES } from '../../lib/flags/documents';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type DocumentKind,
+  INITIAL_DOCUMENTS,
+  isContractTime,
+  parseFlag,
+  serializeFlag,
+  TIER_MAX_BYTES,
+} from '../../lib/flags/documents';
+import { MAX_DEPTH, parseJsonText } from '../../lib/flags/json-text';
 
-function errorsOf(
-  kind: 'routing' | 'cutover' | 'gateway',
-  text: string,
-  maxBytes?: number,
-): readonly string[] {
+const { parsing } = JSON.parse(
+  readFileSync(join(__dirname, '..', '..', 'lib', 'flags', 'vectors.json'), 'utf8'),
+) as {
+  parsing: { kind: DocumentKind; text: string; valid: boolean }[];
+};
+
+describe('the published parse vectors (written by an independent Python implementation)', () => {
+  it('cover every kind, with both outcomes', () => {
+    for (const kind of ['routing', 'cutover', 'gateway', 'override'] as const) {
+      expect(new Set(parsing.filter((v) => v.kind === kind).map((v) => v.valid))).toEqual(
+        new Set([true, false]),
+      );
+    }
+  });
+
+  it('are each accepted or rejected as the reference does', () => {
+    const mismatches = parsing
+      .filter((v) => parseFlag(v.kind, v.text).ok !== v.valid)
+      .map((v) => ({ ...v, text: v.text.slice(0, 120), got: parseFlag(v.kind, v.text) }));
+    expect(mismatches).toEqual([]);
+  });
+});
+
+describe('the lexical rules JSON.parse cannot see', () => {
+  it.each([
+    ['a duplicate key', '{"a":1,"a":2}', 'duplicate key "a"'],
+    ['a fraction', '{"a":10.0}', 'a fraction or an exponent'],
+    ['an exponent', '{"a":1e1}', 'a fraction or an exponent'],
+    ['negative zero', '{"a":-0}', 'a number with a sign'],
+    ['an escaped lone surrogate', '{"a":"\\ud800"}', 'lone UTF-16 surrogate'],
+    ['a raw lone surrogate', '{"a":"\ud800"}', 'lone UTF-16 surrogate'],
+    ['nesting too deep', `{"a":${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}}`, 'nested deeper than 8'],
+  ])('rejects %s', (_what, text, message) => {
+    const result = parseJsonText(text);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? '' : result.error).toContain(message);
+    expect(() => JSON.parse(text)).not.toThrow();
+  });
+
+  it('reads keys such as __proto__ as data', () => {
+    expect(parseJsonText('{"__proto__":{"x":1}}')).toEqual({
+      ok: true,
+      value: JSON.parse('{"__proto__":{"x":1}}'),
+    });
+  });
+
+  it('checks that a time is a real UTC calendar time', () => {
+    expect(isContractTime('2028-02-29T23:59:59.123Z')).toBe(true);
+    expect(isContractTime('2026-02-29T10:00:00Z')).toBe(false);
+    expect(isContractTime('2026-11-26T10:00:00+00:00')).toBe(false);
+  });
+});
+
+function errorsOf(kind: DocumentKind, text: string, maxBytes?: number): readonly string[] {
   const result = parseFlag(kind, text, maxBytes);
   return result.ok ? [] : result.errors;
 }
@@ -47,11 +106,21 @@ describe('valid documents', () => {
 
 describe('bad documents are rejected with a message naming the field and the fix', () => {
   const cases: [string, 'routing' | 'cutover' | 'gateway', string, string][] = [
-    ['not JSON', 'routing', '{mode: off}', 'routing: not valid JSON ('],
-    ['empty text', 'routing', '', 'routing: not valid JSON ('],
+    [
+      'not JSON',
+      'routing',
+      '{mode: off}',
+      'routing: not a valid document (expected a key in double quotes at character 2); write a JSON object such as',
+    ],
+    [
+      'empty text',
+      'routing',
+      '',
+      'routing: not a valid document (unexpected end of the document at character 1)',
+    ],
     ['a JSON array', 'routing', '[]', 'routing: expected an object, got an array'],
     ['a JSON string', 'gateway', '"50"', 'gateway: expected an object, got "50"'],
-    ['null', 'cutover', 'null', 'cutover.completed: expected true or false, got missing'],
+    ['null', 'cutover', 'null', 'cutover: expected an object, got null'],
     [
       'unknown mode',
       'routing',
@@ -80,13 +149,13 @@ describe('bad documents are rejected with a message naming the field and the fix
       'negative percent',
       'routing',
       '{"mode":"percent","percent":-1}',
-      'routing.percent: -1 is out of range; use a whole number from 0 to 100',
+      'routing: not a valid document (a number with a sign; numbers are written as plain whole numbers such as 10 at character 29)',
     ],
     [
       'fractional percent',
       'routing',
       '{"mode":"percent","percent":12.5}',
-      'routing.percent: expected a whole number from 0 to 100, got 12.5',
+      'routing: not a valid document (a number with a fraction or an exponent; write whole numbers as plain digits such as 10 at character 31)',
     ],
     [
       'percent as a string',
@@ -140,13 +209,13 @@ describe('bad documents are rejected with a message naming the field and the fix
       'unknown key',
       'routing',
       '{"mode":"off","percentage":5}',
-      'routing.percentage: unknown key; expected one of mode, users, percent, reason',
+      'routing.percentage: unknown key; expected one of mode, users, percent, reason, override',
     ],
     [
       'reason too long',
       'routing',
       JSON.stringify({ mode: 'off', reason: 'x'.repeat(201) }),
-      'routing.reason: is 201 characters; keep it under 200',
+      'routing.reason: is 201 characters; say why in 1-200 characters (Unicode code points)',
     ],
     [
       'cutover completed as a string',
@@ -158,13 +227,13 @@ describe('bad documents are rejected with a message naming the field and the fix
       'completed without time or run',
       'cutover',
       '{"completed":true}',
-      'cutover.completedAt: expected a string (use an ISO-8601 UTC time such as "2026-11-26T10:00:00Z"), got missing',
+      'cutover.completedAt: expected a string (use a UTC time such as "2026-11-26T10:00:00Z" (when the bulk migration completed)), got missing',
     ],
     [
       'completed with a local time',
       'cutover',
       '{"completed":true,"completedAt":"26/11/2026","runId":"r1"}',
-      'cutover.completedAt: "26/11/2026" is not valid; use an ISO-8601 UTC time',
+      'cutover.completedAt: "26/11/2026" is not a valid time; use a UTC time such as "2026-11-26T10:00:00Z"',
     ],
     [
       'not completed but with a run id',
@@ -191,10 +260,15 @@ describe('bad documents are rejected with a message naming the field and the fix
     const users = Array.from({ length: 400 }, (_, i) => `user-${100000 + i}`);
     const text = JSON.stringify({ mode: 'users', users });
     expect(Buffer.byteLength(text)).toBeGreaterThan(TIER_MAX_BYTES.standard);
-    expect(errorsOf('routing', text)).toEqual([
-      `routing: the document is ${Buffer.byteLength(text)} bytes, over the 4096-byte limit of its SSM tier; shorten the user list (use percent mode) or use the advanced tier`,
+    expect(errorsOf('routing', text, TIER_MAX_BYTES.standard)).toEqual([
+      `routing: the document is ${Buffer.byteLength(text)} bytes of UTF-8, over the 4096-byte limit; shorten the user list (percent mode needs none), or set flags.tier to "advanced" in the environment file and deploy`,
     ]);
     expect(parseFlag('routing', text, TIER_MAX_BYTES.advanced).ok).toBe(true);
+    const larger = JSON.stringify({ mode: 'users', users: [...users, ...users.map((u) => `${u}-b`)] });
+    // At the advanced limit the message no longer suggests the advanced tier.
+    expect(errorsOf('routing', larger, TIER_MAX_BYTES.advanced)).toEqual([
+      `routing: the document is ${Buffer.byteLength(larger)} bytes of UTF-8, over the 8192-byte limit; shorten the user list: percent mode needs none`,
+    ]);
   });
 
   it('reports every problem of a document at once', () => {

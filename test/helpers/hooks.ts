@@ -1,19 +1,29 @@
-import type { HookServiceConfig } from '../../lambda/shared/environment';
-import { TIER_MAX_BYTES } from '../../lib/flags/documents';
-import { flagParameterNames, overrideParameterName } from '../../lib/flags/parameters';
+import { type HookService, hookServices } from '../../lib/hooks/contract';
 
-/** What the operations stack tells the hooks about a service, for hook tests. */
+/** What the operations stack tells the hooks about the `users` service, resolved as the hooks do it. */
 export function hookService(
   prefix: string,
-  options: { phase?: number; alarmNames?: string[]; gatewayMode?: 'krakend' | 'alb' } = {},
-): HookServiceConfig {
-  return {
-    service: 'users',
-    phase: options.phase ?? 1,
-    names: flagParameterNames(prefix, 'users'),
-    overrideName: overrideParameterName(prefix, 'users'),
-    routingMaxBytes: TIER_MAX_BYTES.standard,
-    gatewayMode: options.gatewayMode ?? 'krakend',
-    alarmNames: options.alarmNames ?? [],
-  };
+  options: {
+    phase?: number;
+    gatewayMode?: 'krakend' | 'alb';
+    cutoverRecorded?: { runId: string; completedAt: string };
+    envName?: string;
+  } = {},
+): HookService {
+  const [service] = hookServices({
+    envName: options.envName ?? 'demo',
+    parameterPrefix: prefix,
+    tier: 'standard',
+    alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+    statesArnPrefix: 'arn:aws:states:eu-west-1:123456789012:',
+    services: [
+      {
+        name: 'users',
+        phase: options.phase ?? 1,
+        gateway: options.gatewayMode ?? 'krakend',
+        ...(options.cutoverRecorded ? { cutoverRecorded: options.cutoverRecorded } : {}),
+      },
+    ],
+  });
+  return service;
 }

@@ -3,8 +3,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterHistoryCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  GetParameterHistoryCommand,
+  LabelParameterVersionCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import type { MigrationConfig } from '../../lib/config/types';
 import { type FlagKind, INITIAL_DOCUMENTS, serializeFlag } from '../../lib/flags/documents';
 import { flagParameterNames } from '../../lib/flags/parameters';
@@ -23,7 +29,7 @@ export function motoEndpoint(): string {
 /** SDK clients bound to the emulator. maxAttempts 1: a retried 500 would hide the real error. */
 export function motoClients() {
   const common = { region: REGION, endpoint: motoEndpoint(), credentials: CREDENTIALS, maxAttempts: 1 };
-  return { ssm: new SSMClient(common), sns: new SNSClient(common) };
+  return { ssm: new SSMClient(common), sns: new SNSClient(common), sfn: new SFNClient(common) };
 }
 
 /**
@@ -43,16 +49,26 @@ export function isolatedConfig(mutate: (input: ReturnType<typeof demoInput>) => 
   return { config: parse(input), path };
 }
 
-/** Creates a service's flag parameters with the deploy's initial documents (what the custom resource does). */
+/**
+ * Creates a service's flag parameters with the deploy's initial documents and labels the version it
+ * created `last-good` (what the deploy's custom resource does), so that readers can read them at once.
+ */
 export async function deployFlags(ssm: SSMClient, config: MigrationConfig, service = 'users') {
   const names = flagParameterNames(config.flags.parameterPrefix, service);
   for (const kind of ['routing', 'cutover', 'gateway'] as const) {
-    await ssm.send(
+    const out = await ssm.send(
       new PutParameterCommand({
         Name: names[kind],
         Value: serializeFlag(kind, INITIAL_DOCUMENTS[kind]),
         Type: 'String',
         Overwrite: false,
+      }),
+    );
+    await ssm.send(
+      new LabelParameterVersionCommand({
+        Name: names[kind],
+        ParameterVersion: out.Version,
+        Labels: ['last-good'],
       }),
     );
   }

@@ -1,66 +1,133 @@
-import { PutParameterCommand } from '@aws-sdk/client-ssm';
+/**
+ * The point of no return against the SSM emulator: real versions, labels and deletions, the guard
+ * called in process with the EventBridge event the test builds (the emulator emits no Parameter Store
+ * events and runs no Lambda), and readers that read what every reader reads: `<name>:last-good`.
+ */
+import {
+  DeleteParameterCommand,
+  GetParameterHistoryCommand,
+  PutParameterCommand,
+  SSMClient,
+  UnlabelParameterVersionCommand,
+} from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { rollback } from '../../lambda/auto-rollback/handler';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
+import { destinationOf } from '../../lib/flags/evaluate';
+import { type FlagLoad, nextFlagState } from '../../lib/flags/loaded-flags';
+import { guardRecordNames } from '../../lib/flags/parameters';
+import { readChecked } from '../../lib/flags/ssm-store';
 import { hookService } from '../helpers/hooks';
-import { createTopic, deployFlags, isolatedConfig, motoClients, versionsOf } from '../helpers/moto';
+import { createTopic, deployFlags, isolatedConfig, motoClients, REGION, versionsOf } from '../helpers/moto';
 
-const { ssm, sns } = motoClients();
+const { ssm, sns, sfn } = motoClients();
 afterAll(() => {
   ssm.destroy();
   sns.destroy();
+  sfn.destroy();
 });
-const event = (name: string) =>
+const event = (name: string, operation = 'Update') =>
   ({
     source: 'aws.ssm',
     'detail-type': 'Parameter Store Change',
-    detail: { operation: 'Update', name },
+    detail: { operation, name },
   }) as EventBridgeEvent<string, ParameterChangeDetail>;
+const schedule = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as unknown as EventBridgeEvent<
+  string,
+  ParameterChangeDetail
+>;
 
-async function setup() {
+const ALL = '{"mode":"all","users":[],"percent":0}';
+const DONE =
+  '{"completed":true,"completedAt":"2026-11-26T10:00:00.123Z","runId":"users-cutover-20261126T100000"}';
+
+async function setup(
+  options: { phase?: number; cutoverRecorded?: { runId: string; completedAt: string } } = {},
+) {
   const { config } = isolatedConfig();
   const names = await deployFlags(ssm, config);
   const topic = await createTopic(sns);
+  const service = hookService(config.flags.parameterPrefix, { phase: options.phase ?? 2, ...options });
   const deps: GuardDependencies = {
-    env: {
-      alertTopicArn: topic,
-      services: [hookService(config.flags.parameterPrefix)],
-    },
+    services: [service],
     ssm,
+    sfn,
     alerts: new Alerts(topic, sns),
     logger: jsonLogger('flag-guard', () => {}),
   };
-  // What the guard does on the deploy's Create events: validate the initial documents.
-  for (const name of Object.values(names)) await guard(event(name), deps);
+  // What the guard does on the deploy's Create events: check and record the initial documents.
+  for (const name of Object.values(names)) await guard(event(name, 'Create'), deps);
   const put = (name: string, value: string) =>
     ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
-  return { names, deps, put };
+  const checked = async (name: string) => (await readChecked(ssm, [name])).get(name);
+  return {
+    names,
+    deps,
+    put,
+    checked,
+    service,
+    records: guardRecordNames(config.flags.parameterPrefix, 'users'),
+  };
+}
+
+/**
+ * The cutover as recorded: the guard accepted it once (with a verified run) and recorded it. The run
+ * check itself is unit-tested (test/lambda/flag-guard-decide.test.ts); here the record is what counts.
+ */
+async function recordCutover(s: Awaited<ReturnType<typeof setup>>) {
+  await s.put(s.names.routing, ALL);
+  await guard(event(s.names.routing), s.deps);
+  await s.put(s.names.cutover, DONE);
+  const verified = { ...s.deps, sfn: verifiedRun() };
+  await expect(guard(event(s.names.cutover), verified)).resolves.toMatchObject({ status: 'labelled' });
+}
+
+/** A Step Functions stand-in that says the named run is running and its migration exited 0. */
+function verifiedRun() {
+  return {
+    send: async (command: { constructor: { name: string } }) =>
+      command.constructor.name === 'DescribeExecutionCommand'
+        ? { status: 'RUNNING' }
+        : {
+            events: [
+              {
+                type: 'TaskStateExited',
+                stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
+              },
+            ],
+          },
+  } as unknown as GuardDependencies['sfn'];
 }
 
 describe('flag guard against the SSM emulator', () => {
-  it('labels the deployed initial documents last-good', async () => {
-    const { names } = await setup();
-    for (const name of Object.values(names)) {
+  it('checks and records the deployed initial documents, which the deploy labelled already', async () => {
+    const { names, records } = await setup();
+    for (const name of Object.values(names))
       expect(await versionsOf(ssm, name)).toEqual([
         expect.objectContaining({ version: 1, labels: ['last-good'] }),
       ]);
-    }
+    expect((await versionsOf(ssm, records.routing))[0].value).toBe('{"mode":"off","users":[],"percent":0}');
   });
 
-  it('restores a bad raw write with a new version, then validates its own restore once and stops', async () => {
-    const { names, deps, put } = await setup();
+  it('restores a bad raw write with a new, labelled version; readers never saw the bad one', async () => {
+    const { names, deps, put, checked } = await setup();
     await put(names.routing, '{"mode":"percent","percent":150}');
+    expect(await checked(names.routing)).toEqual({
+      status: 'ok',
+      text: '{"mode":"off","users":[],"percent":0}',
+    });
 
     await expect(guard(event(names.routing), deps)).resolves.toMatchObject({
       status: 'restored',
       badVersion: 2,
       newVersion: 3,
     });
-    // The restore is itself a Parameter Store Change: the guard checks it like any write.
-    await expect(guard(event(names.routing), deps)).resolves.toEqual({ status: 'labelled', version: 3 });
-    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({ status: 'unchanged' });
-
+    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({
+      status: 'unchanged',
+      version: 3,
+    });
     expect(await versionsOf(ssm, names.routing)).toEqual([
       { version: 1, value: '{"mode":"off","users":[],"percent":0}', labels: [] },
       { version: 2, value: '{"mode":"percent","percent":150}', labels: [] },
@@ -72,61 +139,216 @@ describe('flag guard against the SSM emulator', () => {
     const { names, deps, put } = await setup();
     await put(names.routing, '{"mode":"users","users":["42"]}');
     await expect(guard(event(names.routing), deps)).resolves.toEqual({ status: 'labelled', version: 2 });
-    const versions = await versionsOf(ssm, names.routing);
-    expect(versions.map((v) => v.labels)).toEqual([[], ['last-good']]);
+    expect((await versionsOf(ssm, names.routing)).map((v) => v.labels)).toEqual([[], ['last-good']]);
   });
+});
 
-  it('after the point of no return, undoes a raw write that routes users back to legacy', async () => {
-    const { names, deps, put } = await setup();
-    await put(names.routing, '{"mode":"all"}');
-    await guard(event(names.routing), deps);
-    await put(names.cutover, '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"run-1"}');
-    await expect(guard(event(names.cutover), deps)).resolves.toMatchObject({ status: 'labelled' });
-
-    await put(names.routing, '{"mode":"off"}');
-    const result = await guard(event(names.routing), deps);
-    expect(result).toMatchObject({
+describe('after the point of no return, nothing routes a user back to the monolith', () => {
+  it('a raw write of routing off is never read by a reader, and is undone', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    // Between the write and the guard's check, every reader still reads the checked "all".
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({
       status: 'restored',
       problems: [expect.stringMatching(/routing must stay "all"/)],
     });
-    const versions = await versionsOf(ssm, names.routing);
-    expect(versions[versions.length - 1].value).toBe('{"mode":"all"}');
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+  });
 
-    await put(names.cutover, '{"completed":false}');
-    await expect(guard(event(names.cutover), deps)).resolves.toMatchObject({
+  it('a deleted cutover parameter comes back completed, from the guard record', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    await ssm.send(new DeleteParameterCommand({ Name: s.names.cutover }));
+    await expect(guard(event(s.names.cutover, 'Delete'), s.deps)).resolves.toMatchObject({
+      status: 'restored',
+    });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: DONE });
+    // And routing away is still refused.
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'restored' });
+  });
+
+  it('a cutover deleted and re-created as {"completed":false} is restored to completed', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    await ssm.send(new DeleteParameterCommand({ Name: s.names.cutover }));
+    await s.put(s.names.cutover, '{"completed":false}');
+    await expect(guard(event(s.names.cutover, 'Create'), s.deps)).resolves.toMatchObject({
       status: 'restored',
       problems: [expect.stringMatching(/cannot be undone/)],
     });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: DONE });
   });
 
-  it('honours a valid emergency override after the point of no return, and only then', async () => {
-    const { names, deps, put } = await setup();
-    await put(names.routing, '{"mode":"all"}');
-    await guard(event(names.routing), deps);
-    await put(names.cutover, '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"run-1"}');
-    await guard(event(names.cutover), deps);
-
-    const overrideName = deps.env.services[0].overrideName;
-    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
-    await put(
-      overrideName,
-      JSON.stringify({ acceptDataLoss: true, reason: 'users DB corrupted, INC-4711', expiresAt }),
-    );
-    await put(names.routing, '{"mode":"off","reason":"INC-4711"}');
-    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({ status: 'labelled' });
-
-    // An expired override is no override.
-    await put(names.routing, '{"mode":"all"}');
-    await guard(event(names.routing), deps);
-    await put(
-      overrideName,
-      JSON.stringify({
-        acceptDataLoss: true,
-        reason: 'users DB corrupted, INC-4711',
-        expiresAt: '2026-01-01T00:00:00Z',
+  it('a removed last-good label (which emits no event) is put back by the scheduled re-check', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    const [labelled] = (await versionsOf(ssm, s.names.cutover)).filter((v) => v.labels.includes('last-good'));
+    await ssm.send(
+      new UnlabelParameterVersionCommand({
+        Name: s.names.cutover,
+        ParameterVersion: labelled.version,
+        Labels: ['last-good'],
       }),
     );
-    await put(names.routing, '{"mode":"off"}');
-    await expect(guard(event(names.routing), deps)).resolves.toMatchObject({ status: 'restored' });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'missing' });
+    await expect(guard(schedule, s.deps)).resolves.toMatchObject({ status: 'reconciled' });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: DONE });
+  });
+
+  it('a routing parameter deleted and re-created as the initial "off" is restored to "all", once', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    await ssm.send(new DeleteParameterCommand({ Name: s.names.routing }));
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    await expect(guard(event(s.names.routing, 'Create'), s.deps)).resolves.toMatchObject({
+      status: 'restored',
+    });
+    // Its own restore (an Update event) and its label (a LabelParameterVersion event) change nothing.
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'unchanged' });
+    await expect(guard(event(s.names.routing, 'LabelParameterVersion'), s.deps)).resolves.toMatchObject({
+      status: 'unchanged',
+    });
+    const history = await ssm.send(new GetParameterHistoryCommand({ Name: s.names.routing }));
+    expect(history.Parameters?.map((p) => p.Value)).toEqual(['{"mode":"off","users":[],"percent":0}', ALL]);
+  });
+
+  it('even the guard record and the parameter deleted together: the deploy-time marker keeps it completed', async () => {
+    const marker = { runId: 'users-cutover-20261126T100000', completedAt: '2026-11-26T10:00:00.123Z' };
+    const s = await setup({ cutoverRecorded: marker });
+    await recordCutover(s);
+    for (const name of [s.names.cutover, s.records.cutover, s.names.routing, s.records.routing])
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    await guard(event(s.names.cutover, 'Delete'), s.deps);
+    await guard(event(s.names.routing, 'Delete'), s.deps);
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: DONE });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+  });
+
+  it('a hand-written completed cutover naming no run of the state machine is undone', async () => {
+    const s = await setup();
+    await s.put(s.names.routing, ALL);
+    await guard(event(s.names.routing), s.deps);
+    await s.put(s.names.cutover, DONE.replace('users-cutover-20261126T100000', 'made-up-run'));
+    // The emulator's Step Functions knows no such execution.
+    await expect(guard(event(s.names.cutover), s.deps)).resolves.toMatchObject({
+      status: 'restored',
+      problems: [expect.stringMatching(/made-up-run is not an execution of the cutover state machine/)],
+    });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: '{"completed":false}' });
+  });
+
+  it('key one alone (a valid override plus a raw write without the second key) is undone; both keys pass', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    const expiresAt = new Date(Date.now() + 3600_000).toISOString();
+    await s.put(
+      s.service.overrideName,
+      JSON.stringify({ acceptDataLoss: true, reason: 'users DB corrupted, INC-4711', expiresAt }),
+    );
+    await expect(guard(event(s.service.overrideName), s.deps)).resolves.toMatchObject({ status: 'labelled' });
+
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'restored' });
+
+    const both = JSON.stringify({
+      mode: 'off',
+      users: [],
+      percent: 0,
+      override: { expiresAt, acceptDataLoss: 'INC-4711, approved by the CTO' },
+    });
+    await s.put(s.names.routing, both);
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'labelled' });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: both });
+  });
+});
+
+describe('an alarm during the bulk migration', () => {
+  it('routing set off by the automatic rollback makes the later cutover write fail the guard', async () => {
+    const s = await setup();
+    await s.put(s.names.routing, ALL);
+    await guard(event(s.names.routing), s.deps);
+    const alarm = {
+      detail: { alarmName: 'demo-users-5xx-rate', state: { value: 'ALARM', reason: 'Threshold Crossed' } },
+    } as never;
+    await expect(rollback(alarm, s.deps)).resolves.toMatchObject({
+      status: 'done',
+      summary: 'users: routing all -> off',
+    });
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'labelled' });
+
+    await s.put(s.names.cutover, DONE);
+    await expect(guard(event(s.names.cutover), { ...s.deps, sfn: verifiedRun() })).resolves.toMatchObject({
+      status: 'restored',
+      problems: ['the cutover can only be recorded while routing is "all" (it is "off")'],
+    });
+  });
+});
+
+describe('readers that start while SSM is unreachable', () => {
+  const unreachable = new SSMClient({
+    region: REGION,
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
+  afterAll(() => unreachable.destroy());
+
+  async function loadOnce(names: { routing: string; cutover: string }, override: string) {
+    const loaded = await readChecked(unreachable, [names.routing, names.cutover, override]);
+    const load: FlagLoad = {
+      routing: loaded.get(names.routing) ?? { status: 'missing' },
+      cutover: loaded.get(names.cutover) ?? { status: 'missing' },
+      override: loaded.get(override) ?? { status: 'missing' },
+    };
+    return nextFlagState({}, load);
+  }
+
+  it('wait on a phase-2 service without the marker, go to the service with it, and keep phase 1 on the monolith', async () => {
+    const s = await setup();
+    const { state } = await loadOnce(s.names, s.service.overrideName);
+    expect(state).toEqual({});
+    const user = { userId: '42', anonymous: 'legacy' as const };
+    const now = new Date();
+    expect(destinationOf({ service: 'users', phase: 2, cutoverRecorded: false }, state, user, now)).toBe(
+      'unavailable',
+    );
+    expect(destinationOf({ service: 'users', phase: 2, cutoverRecorded: true }, state, user, now)).toBe(
+      'service',
+    );
+    expect(destinationOf({ service: 'users', phase: 1, cutoverRecorded: false }, state, user, now)).toBe(
+      'legacy',
+    );
+  });
+
+  it('keep a completed cutover they saw, whatever a later load says', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    const first = nextFlagState(
+      {},
+      {
+        routing: (await readChecked(ssm, [s.names.routing])).get(s.names.routing) ?? { status: 'missing' },
+        cutover: (await readChecked(ssm, [s.names.cutover])).get(s.names.cutover) ?? { status: 'missing' },
+        override: { status: 'missing' },
+      },
+    ).state;
+    expect(first.cutover).toMatchObject({ completed: true });
+    const { state } = await loadOnce(s.names, s.service.overrideName);
+    const later = nextFlagState(first, {
+      routing: { status: 'ok', text: '{"mode":"off"}' },
+      cutover: { status: 'ok', text: '{"completed":false}' },
+      override: { status: 'missing' },
+    }).state;
+    expect(state).toEqual({});
+    expect(
+      destinationOf(
+        { service: 'users', phase: 2, cutoverRecorded: false },
+        later,
+        { userId: '42', anonymous: 'legacy' },
+        new Date(),
+      ),
+    ).toBe('service');
   });
 });

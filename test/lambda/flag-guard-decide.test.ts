@@ -1,8 +1,14 @@
-import { decide, type GuardInput } from '../../lambda/flag-guard/decide';
-import { INITIAL_DOCUMENTS } from '../../lib/flags/documents';
+import {
+  decide,
+  decideOverride,
+  type GuardInput,
+  needsRunCheck,
+  runCheckOf,
+} from '../../lambda/flag-guard/decide';
 import type { FlagSet } from '../../lib/flags/invariants';
 
 const completed = { completed: true, completedAt: '2026-11-26T10:00:00Z', runId: 'run-1' } as const;
+const completedText = JSON.stringify(completed);
 const before: FlagSet = {
   routing: { mode: 'percent', users: [], percent: 10 },
   cutover: { completed: false },
@@ -13,161 +19,256 @@ const after: FlagSet = {
   cutover: completed,
   gateway: { weight: 0 },
 };
+const now = new Date('2026-11-27T07:00:00Z');
+const override = {
+  acceptDataLoss: true,
+  reason: 'users DB corrupted, INC-4711',
+  expiresAt: '2026-11-27T08:00:00Z',
+} as const;
+
+const version = (v: number, value: string, labels: string[] = []) => ({ version: v, value, labels });
 
 function input(overrides: Partial<GuardInput> & Pick<GuardInput, 'kind'>): GuardInput {
   return {
-    latest: { version: 3, value: '{"mode":"off"}', labels: [] },
-    lastGood: { version: 2, value: '{"mode":"percent","percent":10}', labels: ['last-good'] },
+    parameter: { exists: true, latest: version(3, '{"mode":"off"}') },
+    recordText: '{"mode":"percent","percent":10}',
     validated: before,
+    now,
     maxBytes: 4096,
     ...overrides,
   };
 }
 
 describe('flag guard decisions', () => {
-  it('labels a valid new version', () => {
-    expect(decide(input({ kind: 'routing' }))).toEqual({ action: 'label', version: 3 });
-  });
-
-  it('does nothing for a version already labelled (repeated event, or its own restore checked before)', () => {
-    expect(
-      decide(input({ kind: 'routing', latest: { version: 3, value: 'garbage', labels: ['last-good'] } })),
-    ).toEqual({
-      action: 'none',
-      reason: 'version 3 is already labelled last-good',
+  it('accepts a valid new version: label it and record it', () => {
+    expect(decide(input({ kind: 'routing' }))).toEqual({
+      action: 'accept',
+      version: 3,
+      text: '{"mode":"off"}',
+      label: true,
     });
   });
 
-  it('restores the last good text when the new version does not parse', () => {
+  it('does nothing for a labelled version that is also recorded (a repeated event, its own label event)', () => {
+    const recorded = '{"mode":"off"}';
+    expect(
+      decide(
+        input({
+          kind: 'routing',
+          recordText: recorded,
+          parameter: { exists: true, latest: version(3, recorded, ['last-good']) },
+        }),
+      ),
+    ).toEqual({ action: 'none', reason: 'version 3 is checked and recorded' });
+  });
+
+  it('checks a labelled version that is not recorded (a label it did not place) like any write', () => {
     const d = decide(
-      input({ kind: 'routing', latest: { version: 3, value: '{"mode":"maybe"}', labels: [] } }),
+      input({
+        kind: 'routing',
+        validated: after,
+        recordText: '{"mode":"all","users":[],"percent":0}',
+        parameter: { exists: true, latest: version(7, '{"mode":"off"}', ['last-good']) },
+      }),
     );
-    expect(d).toEqual({
+    expect(d).toMatchObject({
+      action: 'restore',
+      badVersion: 7,
+      restoreValue: '{"mode":"all","users":[],"percent":0}',
+    });
+  });
+
+  it('re-labels a valid version whose label was removed, without rewriting it', () => {
+    const recorded = '{"mode":"off"}';
+    expect(
+      decide(
+        input({
+          kind: 'routing',
+          recordText: recorded,
+          parameter: { exists: true, latest: version(3, recorded) },
+        }),
+      ),
+    ).toEqual({ action: 'accept', version: 3, text: recorded, label: true });
+  });
+
+  it('restores the recorded text when the new version does not parse', () => {
+    expect(
+      decide(input({ kind: 'routing', parameter: { exists: true, latest: version(3, '{"mode":"maybe"}') } })),
+    ).toEqual({
       action: 'restore',
       badVersion: 3,
       problems: ['routing.mode: "maybe" is not allowed; use "off", "users", "percent" or "all"'],
       restoreValue: '{"mode":"percent","percent":10}',
-      restoreFrom: 2,
     });
   });
 
-  it('restores after the point of no return when routing leaves "all"', () => {
+  it('restores a deleted parameter from its record', () => {
+    expect(decide(input({ kind: 'routing', parameter: { exists: false } }))).toMatchObject({
+      action: 'restore',
+      restoreValue: '{"mode":"percent","percent":10}',
+      problems: [expect.stringMatching(/deleted/)],
+    });
+  });
+
+  it('after the cutover, restores routing to "all" even without a record, never to the initial "off"', () => {
     const d = decide(
       input({
         kind: 'routing',
         validated: after,
-        latest: { version: 9, value: '{"mode":"off"}', labels: [] },
-        lastGood: { version: 8, value: '{"mode":"all"}', labels: ['last-good'] },
+        recordText: undefined,
+        parameter: { exists: true, latest: version(1, '{"mode":"off","users":[],"percent":0}') },
       }),
     );
-    expect(d).toMatchObject({ action: 'restore', restoreValue: '{"mode":"all"}', restoreFrom: 8 });
-    expect(d.action === 'restore' && d.problems[0]).toMatch(
-      /^the bulk migration completed at 2026-11-26T10:00:00Z \(run run-1\): routing must stay "all"/,
-    );
+    expect(d).toMatchObject({ action: 'restore', restoreValue: '{"mode":"all","users":[],"percent":0}' });
   });
 
-  it('refuses to undo a completed cutover', () => {
+  it('keeps a completed cutover completed: a re-created {"completed":false} is restored from the record', () => {
     const d = decide(
       input({
         kind: 'cutover',
         validated: after,
-        latest: { version: 3, value: '{"completed":false}', labels: [] },
-        lastGood: { version: 2, value: JSON.stringify(completed), labels: ['last-good'] },
+        recordText: completedText,
+        parameter: { exists: true, latest: version(1, '{"completed":false}') },
       }),
     );
-    expect(d).toMatchObject({
-      action: 'restore',
-      restoreFrom: 2,
-      problems: [expect.stringMatching(/cannot be undone/)],
-    });
+    expect(d).toMatchObject({ action: 'restore', restoreValue: completedText });
   });
 
-  it('refuses a cutover recorded while routing is not "all"', () => {
-    const d = decide(
-      input({
-        kind: 'cutover',
-        latest: { version: 2, value: JSON.stringify(completed), labels: [] },
-        lastGood: undefined,
-      }),
-    );
-    expect(d).toMatchObject({
+  it('accepts a new cutover document only with a verified run', () => {
+    const all = { ...before, routing: { mode: 'all' as const, users: [], percent: 0 } };
+    const latest = version(2, completedText);
+    const base = {
+      kind: 'cutover' as const,
+      validated: all,
+      recordText: '{"completed":false}',
+      parameter: { exists: true as const, latest },
+    };
+    expect(needsRunCheck('cutover', completedText, all)).toBe('run-1');
+    expect(decide(input(base))).toMatchObject({ action: 'restore', problems: ['run run-1 was not checked'] });
+    expect(decide(input({ ...base, runCheck: { ok: false, problem: 'not a run' } }))).toMatchObject({
       action: 'restore',
-      restoreFrom: 'initial',
+      problems: ['not a run'],
       restoreValue: '{"completed":false}',
-      problems: ['the cutover can only be recorded while routing is "all" (it is "percent")'],
     });
-  });
-
-  it('accepts the cutover while routing is "all"', () => {
-    const validated: FlagSet = { ...before, routing: { mode: 'all', users: [], percent: 0 } };
-    expect(
-      decide(
-        input({
-          kind: 'cutover',
-          validated,
-          latest: { version: 2, value: JSON.stringify(completed), labels: [] },
-        }),
-      ),
-    ).toEqual({
-      action: 'label',
+    expect(decide(input({ ...base, runCheck: { ok: true } }))).toMatchObject({
+      action: 'accept',
       version: 2,
     });
   });
 
-  it('restores the initial document when no version was ever validated', () => {
-    const d = decide(
-      input({
-        kind: 'gateway',
-        latest: { version: 1, value: '{"weight":500}', labels: [] },
-        lastGood: undefined,
-      }),
-    );
-    expect(d).toMatchObject({
-      action: 'restore',
-      restoreFrom: 'initial',
-      restoreValue: JSON.stringify(INITIAL_DOCUMENTS.gateway),
-    });
+  it('needs no run check for the recorded cutover itself', () => {
+    expect(needsRunCheck('cutover', completedText, after)).toBeUndefined();
+    expect(needsRunCheck('routing', completedText, before)).toBeUndefined();
   });
 
-  it('restores a document over its tier limit', () => {
-    const users = Array.from({ length: 400 }, (_, i) => `user-${10000 + i}`);
-    const d = decide(
-      input({
-        kind: 'routing',
-        latest: { version: 3, value: JSON.stringify({ mode: 'users', users }), labels: [] },
-        maxBytes: 4096,
-      }),
-    );
-    expect(d).toMatchObject({
+  it('after the cutover, accepts routing away from "all" only with both keys in force', () => {
+    const key2 = { expiresAt: override.expiresAt, acceptDataLoss: 'INC-4711, approved by the CTO' };
+    const off = (doc: object) => ({ exists: true as const, latest: version(9, JSON.stringify(doc)) });
+    const base = {
+      kind: 'routing' as const,
+      validated: after,
+      recordText: '{"mode":"all","users":[],"percent":0}',
+    };
+    // key one alone (a valid override parameter, a raw write without the second key)
+    expect(decide(input({ ...base, override, parameter: off({ mode: 'off' }) }))).toMatchObject({
       action: 'restore',
-      problems: [expect.stringMatching(/over the 4096-byte limit/)],
     });
-  });
-
-  it('refuses a partial gateway weight for a native-rewrite service, which switches all or nothing', () => {
-    const d = decide(
-      input({
-        kind: 'gateway',
-        gatewayMode: 'alb',
-        latest: { version: 2, value: '{"weight":50}', labels: [] },
-        lastGood: { version: 1, value: '{"weight":0}', labels: ['last-good'] },
-      }),
-    );
-    expect(d).toMatchObject({
+    // key two alone
+    expect(decide(input({ ...base, parameter: off({ mode: 'off', override: key2 }) }))).toMatchObject({
       action: 'restore',
-      restoreValue: '{"weight":0}',
-      problems: [
-        'the service is routed by the native ALB rewrite, which switches all or nothing: use weight 0 or 100, not 50',
-      ],
     });
+    // both, but the override has expired
     expect(
       decide(
         input({
-          kind: 'gateway',
-          gatewayMode: 'alb',
-          latest: { version: 2, value: '{"weight":100}', labels: [] },
+          ...base,
+          override,
+          now: new Date(override.expiresAt),
+          parameter: off({ mode: 'off', override: key2 }),
         }),
       ),
-    ).toEqual({ action: 'label', version: 2 });
+    ).toMatchObject({ action: 'restore' });
+    // both keys, in force
+    expect(
+      decide(input({ ...base, override, parameter: off({ mode: 'off', override: key2 }) })),
+    ).toMatchObject({
+      action: 'accept',
+    });
+  });
+
+  it('refuses an override block before the cutover', () => {
+    const doc = {
+      mode: 'off',
+      override: { expiresAt: override.expiresAt, acceptDataLoss: 'INC-4711, approved' },
+    };
+    expect(
+      decide(
+        input({ kind: 'routing', parameter: { exists: true, latest: version(4, JSON.stringify(doc)) } }),
+      ),
+    ).toMatchObject({
+      action: 'restore',
+      problems: ['routing.override only applies after the point of no return; remove it'],
+    });
+  });
+
+  it('checks a write against the tier of its parameter', () => {
+    const big = JSON.stringify({ mode: 'users', users: Array.from({ length: 600 }, (_, i) => `user-${i}`) });
+    expect(
+      decide(input({ kind: 'routing', parameter: { exists: true, latest: version(5, big) } })),
+    ).toMatchObject({
+      action: 'restore',
+      problems: [expect.stringMatching(/over the 4096-byte limit; .*flags\.tier/)],
+    });
+  });
+});
+
+describe('the override parameter', () => {
+  const write = (doc: object, at = now) => ({ ...version(2, JSON.stringify(doc)), modifiedAt: at });
+
+  it('labels a valid override that expires within 24 hours of its write', () => {
+    expect(decideOverride(write(override), now)).toMatchObject({ action: 'accept', version: 2, label: true });
+  });
+
+  it('rejects (alerts only: it never writes the override) one that expires later than 24 hours after its write', () => {
+    const far = { ...override, expiresAt: '2026-11-28T08:00:00Z' };
+    expect(decideOverride(write(far), now)).toMatchObject({
+      action: 'reject',
+      problems: [expect.stringMatching(/more than 24 hours after the write/)],
+    });
+    expect(decideOverride(write({ ...override, acceptDataLoss: false }), now)).toMatchObject({
+      action: 'reject',
+    });
+  });
+});
+
+describe('the run a cutover document names', () => {
+  const exit = (output: object) => ({
+    type: 'TaskStateExited',
+    stateExitedEventDetails: { name: 'RunBulkMigration', output: JSON.stringify(output) },
+  });
+  const arn = 'arn:aws:states:eu-west-1:123456789012:execution:demo-users-cutover:run-1';
+
+  it('must exist, be running, and have its bulk migration exit 0', () => {
+    expect(runCheckOf('run-1', arn, undefined, [])).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not an execution/),
+    });
+    expect(runCheckOf('run-1', arn, 'SUCCEEDED', [exit({ task: { exitCode: 0 } })])).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/SUCCEEDED, not running/),
+    });
+    expect(runCheckOf('run-1', arn, 'RUNNING', [])).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/not finished/),
+    });
+    expect(runCheckOf('run-1', arn, 'RUNNING', [exit({ task: { exitCode: 3 } })])).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/exited with 3/),
+    });
+    expect(
+      runCheckOf('run-1', arn, 'RUNNING', [{ type: 'TaskStateEntered' }, exit({ task: { exitCode: 0 } })]),
+    ).toEqual({
+      ok: true,
+    });
   });
 });

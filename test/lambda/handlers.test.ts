@@ -1,7 +1,9 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import {
   GetParameterCommand,
   GetParameterHistoryCommand,
+  GetParametersCommand,
   LabelParameterVersionCommand,
   ParameterNotFound,
   PutParameterCommand,
@@ -14,18 +16,15 @@ import 'aws-sdk-client-mock-jest';
 import { type AlarmChangeDetail, rollback } from '../../lambda/auto-rollback/handler';
 import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
-import type { HookEnvironment } from '../../lambda/shared/environment';
 import type { Logger } from '../../lambda/shared/log';
-import { flagParameterNames } from '../../lib/flags/parameters';
+import { flagParameterNames, guardRecordNames } from '../../lib/flags/parameters';
 import { hookService } from '../helpers/hooks';
 
 const ssmMock = mockClient(SSMClient);
 const snsMock = mockClient(SNSClient);
 const names = flagParameterNames('/demo/migration', 'users');
-const env: HookEnvironment = {
-  alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
-  services: [hookService('/demo/migration', { alarmNames: ['demo-users-5xx-rate'] })],
-};
+const records = guardRecordNames('/demo/migration', 'users');
+const topicArn = 'arn:aws:sns:eu-west-1:123456789012:alerts';
 
 function deps() {
   const lines: { level?: string; message?: string; [k: string]: unknown }[] = [];
@@ -34,27 +33,51 @@ function deps() {
     metric: (name, value, dimensions) => lines.push({ metric: name, value, ...dimensions }),
   };
   const ssm = new SSMClient({ region: 'eu-west-1', maxAttempts: 1 });
-  const alerts = new Alerts(env.alertTopicArn, new SNSClient({ region: 'eu-west-1', maxAttempts: 1 }));
-  return { deps: { env, ssm, alerts, logger }, lines };
+  const alerts = new Alerts(topicArn, new SNSClient({ region: 'eu-west-1', maxAttempts: 1 }));
+  return {
+    deps: {
+      services: [hookService('/demo/migration')],
+      ssm,
+      sfn: new SFNClient({ region: 'eu-west-1', maxAttempts: 1 }),
+      alerts,
+      logger,
+    },
+    lines,
+  };
 }
 
 type Version = { version: number; value: string; labels?: string[] };
-/** SSM with these version histories per parameter name. */
+/** SSM with these version histories per parameter name (the guard's records are parameters too). */
 function history(byName: Record<string, Version[]>) {
-  ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => ({
-    Parameters: (byName[Name] ?? []).map((v) => ({
-      Name,
-      Version: v.version,
-      Value: v.value,
-      Labels: v.labels ?? [],
-      LastModifiedUser: 'arn:aws:iam::123456789012:user/alice',
-    })),
-  }));
+  const latestOf = (name: string) => byName[name]?.[byName[name].length - 1];
+  const labelled = (name: string) => byName[name]?.find((v) => v.labels?.includes('last-good'));
+  ssmMock.on(GetParameterHistoryCommand).callsFake(({ Name }) => {
+    if (!byName[Name]) throw new ParameterNotFound({ message: `${Name} not found`, $metadata: {} });
+    return {
+      Parameters: byName[Name].map((v) => ({
+        Name,
+        Version: v.version,
+        Value: v.value,
+        Labels: v.labels ?? [],
+        LastModifiedUser: 'arn:aws:iam::123456789012:user/alice',
+      })),
+    };
+  });
   ssmMock.on(GetParameterCommand).callsFake(({ Name }) => {
-    const versions = byName[Name] ?? [];
-    const last = versions[versions.length - 1];
+    const last = latestOf(Name);
     if (!last) throw new ParameterNotFound({ message: `${Name} not found`, $metadata: {} });
     return { Parameter: { Name, Version: last.version, Value: last.value } };
+  });
+  ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => {
+    const found = Names.map((n) => {
+      const [name, label] = n.split(':');
+      const v = label ? labelled(name) : latestOf(name);
+      return v ? { Name: name, Version: v.version, Value: v.value } : undefined;
+    });
+    return {
+      Parameters: found.filter((p) => p !== undefined),
+      InvalidParameters: Names.filter((_n, i) => found[i] === undefined),
+    };
   });
 }
 
@@ -72,14 +95,16 @@ beforeEach(() => {
 });
 
 describe('flag guard handler', () => {
-  it('labels a valid write and publishes nothing', async () => {
+  it('labels a valid write, records it, and publishes nothing', async () => {
     history({
       [names.routing]: [
         { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
         { version: 2, value: '{"mode":"users","users":["42"]}' },
       ],
+      [records.routing]: [{ version: 1, value: '{"mode":"off"}' }],
     });
     ssmMock.on(LabelParameterVersionCommand).resolves({});
+    ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
     const { deps: d } = deps();
     await expect(guard(changeEvent(names.routing), d)).resolves.toEqual({ status: 'labelled', version: 2 });
     expect(ssmMock).toHaveReceivedCommandWith(LabelParameterVersionCommand, {
@@ -87,7 +112,11 @@ describe('flag guard handler', () => {
       ParameterVersion: 2,
       Labels: ['last-good'],
     });
-    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: records.routing,
+      Value: '{"mode":"users","users":["42"]}',
+    });
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });
 
@@ -97,8 +126,10 @@ describe('flag guard handler', () => {
         { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
         { version: 2, value: '{"mode":"percent","percent":101}' },
       ],
+      [records.routing]: [{ version: 1, value: '{"mode":"off"}' }],
     });
     ssmMock.on(PutParameterCommand).resolves({ Version: 3 });
+    ssmMock.on(LabelParameterVersionCommand).resolves({});
     const { deps: d, lines } = deps();
     const result = await guard(changeEvent(names.routing), d);
     expect(result).toEqual({
@@ -112,23 +143,28 @@ describe('flag guard handler', () => {
       Value: '{"mode":"off"}',
       Overwrite: true,
     });
+    // Its own restore is checked at once: labelled, so readers never see a gap.
+    expect(ssmMock).toHaveReceivedCommandWith(LabelParameterVersionCommand, { Name: names.routing, ParameterVersion: 3 });
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
-      TopicArn: env.alertTopicArn,
+      TopicArn: topicArn,
       Subject: `Migration flag restored: ${names.routing}`,
     });
     const message = JSON.parse(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message as string);
     expect(message).toMatchObject({
       writtenBy: 'arn:aws:iam::123456789012:user/alice',
       rejectedVersion: 2,
-      restoredFrom: 1,
+      restoredValue: '{"mode":"off"}',
     });
     expect(lines).toContainEqual({ metric: 'FlagRestored', value: 1, Service: 'users' });
   });
 
   it('is idempotent: a repeated event for a checked version changes nothing', async () => {
-    history({ [names.routing]: [{ version: 2, value: '{"mode":"all"}', labels: ['last-good'] }] });
+    history({
+      [names.routing]: [{ version: 2, value: '{"mode":"all"}', labels: ['last-good'] }],
+      [records.routing]: [{ version: 1, value: '{"mode":"all"}' }],
+    });
     const { deps: d } = deps();
-    await expect(guard(changeEvent(names.routing), d)).resolves.toMatchObject({ status: 'unchanged' });
+    await expect(guard(changeEvent(names.routing), d)).resolves.toMatchObject({ status: 'unchanged', version: 2 });
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
     expect(ssmMock).not.toHaveReceivedCommand(LabelParameterVersionCommand);
   });
@@ -138,10 +174,10 @@ describe('flag guard handler', () => {
       { version: 1, value: '{"mode":"off"}', labels: ['last-good'] },
       { version: 2, value: 'not json' },
     ];
-    history({ [names.routing]: versions });
+    history({ [names.routing]: versions, [records.routing]: [{ version: 1, value: '{"mode":"off"}' }] });
     // Between the history read and the restore, an operator writes version 3.
     ssmMock
-      .on(GetParameterCommand)
+      .on(GetParameterCommand, { Name: names.routing })
       .resolves({ Parameter: { Name: names.routing, Version: 3, Value: '{"mode":"all"}' } });
     const { deps: d } = deps();
     await expect(guard(changeEvent(names.routing), d)).resolves.toEqual({
@@ -187,11 +223,6 @@ describe('flag guard handler', () => {
         $metadata: {},
       }),
       /not authorized/,
-    ],
-    [
-      'missing',
-      new ParameterNotFound({ message: 'Parameter /demo/migration/users/routing not found', $metadata: {} }),
-      /not found/,
     ],
   ])(
     'fails without writing when SSM is %s (EventBridge retries, then the dead-letter queue)',
@@ -275,7 +306,7 @@ describe('auto-rollback handler', () => {
   });
 
   it('fails without writing when SSM denies the read', async () => {
-    ssmMock.on(GetParameterHistoryCommand).rejects(
+    ssmMock.on(GetParametersCommand).rejects(
       new SSMServiceException({
         name: 'AccessDeniedException',
         $fault: 'client',
