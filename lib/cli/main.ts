@@ -2,67 +2,64 @@
  * The operator CLI's entry: parse, load the environment config, build the SSM client, run, and turn
  * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other).
  */
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import { selectConfig } from '../config/load';
 import { ConfigError } from '../config/parse-config';
 import { flagGuardFunctionName } from '../naming';
 import { RefusedError, RunFailedError, UsageError } from './errors';
 import { parseArgs, USAGE } from './parse-args';
-import type { GuardVerdict } from './run';
+import type { CliDependencies, GuardVerdict } from './run';
 
 export interface MainIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * The AWS side, for tests: clients bound to an emulator and the flag guard called in process.
+   * @default - SDK clients from the environment, and the deployed flag guard invoked with Lambda
+   */
+  readonly connect?: (region: string | undefined) => Connection;
+  readonly now?: () => Date;
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
-/** Builds the SSM client: retries throttling with exponential backoff and jitter (the SDK's adaptive mode). */
-export async function ssmClient(
+/** What the commands reach AWS with. */
+export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow'>;
+
+/** The environment variable that names the environment file when --config is not given. */
+export const CONFIG_VARIABLE = 'MIGRATE_CONFIG';
+/** Seconds the CLI waits for the flag guard to check a write (default 60). */
+export const CONFIRM_TIMEOUT_VARIABLE = 'MIGRATE_CONFIRM_TIMEOUT_SECONDS';
+
+/**
+ * SDK clients from the environment: SSM and Step Functions retry throttling with exponential backoff
+ * and jitter (the SDK's adaptive mode); the flag guard is invoked by its contract name.
+ */
+async function connect(
   region: string | undefined,
   profile: string | undefined,
+  envName: string,
   env: NodeJS.ProcessEnv,
-): Promise<SSMClient> {
+): Promise<Connection> {
   // Loaded only when a command gets this far: a mistyped command answers without loading the SDK.
-  const sdk = await import('@aws-sdk/client-ssm');
-  return new sdk.SSMClient({
-    region,
-    profile,
-    retryMode: 'adaptive',
-    // AWS_MAX_ATTEMPTS, when set, is honoured by the SDK itself (tests set 1 against the emulator).
-    maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 6,
-  });
-}
-
-export async function main(argv: readonly string[], io: MainIo): Promise<number> {
-  try {
-    const { command, options } = parseArgs(argv);
-    if (command.name === 'help') {
-      io.out(USAGE);
-      return 0;
-    }
-    const config = selectConfig(options.config);
-    const ssm = await ssmClient(options.region ?? config.region, options.profile, io.env);
-    const { runCommand } = await import('./run');
-    const region = options.region ?? config.region;
-    const stepFunctions = async () => {
+  const ssmSdk = await import('@aws-sdk/client-ssm');
+  // AWS_MAX_ATTEMPTS, when set, is honoured by the SDK itself (tests set 1 against the emulator).
+  const retries = { retryMode: 'adaptive', maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 6 } as const;
+  return {
+    ssm: new ssmSdk.SSMClient({ region, profile, ...retries }),
+    stepFunctions: async () => {
       const sdk = await import('@aws-sdk/client-sfn');
-      return new sdk.SFNClient({
-        region,
-        profile: options.profile,
-        retryMode: 'adaptive',
-        maxAttempts: io.env.AWS_MAX_ATTEMPTS ? undefined : 6,
-      });
-    };
-    const checkNow = async (parameterName: string): Promise<GuardVerdict> => {
+      return new sdk.SFNClient({ region, profile, ...retries });
+    },
+    checkNow: async (parameterName: string): Promise<GuardVerdict> => {
       const sdk = await import('@aws-sdk/client-lambda');
       const lambda = new sdk.LambdaClient({
         region,
-        profile: options.profile,
-        maxAttempts: io.env.AWS_MAX_ATTEMPTS ? undefined : 3,
+        profile,
+        maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 3,
       });
       const out = await lambda.send(
         new sdk.InvokeCommand({
-          FunctionName: flagGuardFunctionName(config.name),
+          FunctionName: flagGuardFunctionName(envName),
           Payload: JSON.stringify({
             source: 'migration.cli',
             'detail-type': 'Parameter Store Change',
@@ -78,8 +75,38 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       if (out.FunctionError)
         throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.FunctionError}`);
       return payload;
-    };
-    await runCommand(command, options, { config, ssm, stepFunctions, checkNow, out: io.out });
+    },
+  };
+}
+
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  try {
+    const { command, options } = parseArgs(argv);
+    if (command.name === 'help') {
+      io.out(USAGE);
+      return 0;
+    }
+    const configPath = options.config ?? (io.env[CONFIG_VARIABLE] || undefined);
+    const config = selectConfig(configPath);
+    // Like the AWS CLI: --region, then AWS_REGION, then AWS_DEFAULT_REGION; then the environment file's.
+    const region = options.region ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || config.region);
+    const connection = io.connect
+      ? io.connect(region)
+      : await connect(region, options.profile, config.name, io.env);
+    const { runCommand } = await import('./run');
+    const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
+    await runCommand(
+      command,
+      { ...options, config: configPath },
+      {
+        config,
+        ...connection,
+        out: io.out,
+        now: io.now,
+        sleep: io.sleep,
+        confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
+      },
+    );
     return 0;
   } catch (e) {
     const { code, message } = describeFailure(e);

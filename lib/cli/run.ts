@@ -51,6 +51,8 @@ export interface CliDependencies {
   readonly now?: () => Date;
   /** Waits between polls (a running cutover, a label the guard has not placed yet). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** How long to wait for the flag guard's check of a write. @default 60 */
+  readonly confirmTimeoutSeconds?: number;
 }
 
 export async function runCommand(
@@ -163,6 +165,8 @@ async function write<K extends FlagKind>(
   propose: (current: FlagSet, override?: OverrideDocument) => FlagDocument<K>,
 ): Promise<void> {
   const { store, service } = storeOf(serviceName, deps);
+  // A write must never create a flag parameter: the deploy does (ParameterNotFound says which is missing).
+  await store.latest(kind);
   const { flags, override } =
     kind === 'routing'
       ? await checkedState(store, deps, options)
@@ -223,17 +227,19 @@ async function confirmLive(name: string, version: number, deps: CliDependencies)
       throw new RefusedError(`a newer write superseded version ${version}; run status to see what is live`);
   }
   const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  for (let waited = 0; waited <= 60; waited += 5) {
+  const timeout = deps.confirmTimeoutSeconds ?? 60;
+  for (let waited = 0; ; waited++) {
     const checkedVersion = await checkedVersionOf(deps.ssm, name);
     if (checkedVersion === version) return live();
     if (checkedVersion !== undefined && checkedVersion > version)
       throw new RefusedError(
         `the flag guard checked a newer version (${checkedVersion}); run status to see what is live`,
       );
-    if (waited < 60) await sleep(5000);
+    if (waited >= timeout) break;
+    await sleep(1000);
   }
   throw new Error(
-    `the flag guard has not checked version ${version} of ${name} within 60 s, so readers still use the previous checked version; run status, and see "When something goes wrong" in docs/runbook.md`,
+    `wrote version ${version} of ${name}, but the flag guard has not checked it within ${timeout} s, so readers still use the previous checked version; run status, and see "When something goes wrong" in docs/runbook.md`,
   );
 }
 

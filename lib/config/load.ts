@@ -20,7 +20,7 @@ export function loadConfigFile(path: string): MigrationConfig {
     throw new ConfigError(path, [
       {
         path: '(file)',
-        message: `cannot read it (${(e as Error).message}); check the -c config=<path> value`,
+        message: `cannot read it (${(e as Error).message}); check the path (given with --config or MIGRATE_CONFIG to the CLI, or -c config=<path> to cdk)`,
       },
     ]);
   }

@@ -16,6 +16,8 @@ import type {
   NotificationsConfig,
   Phase,
   RouteConfig,
+  RouteIdentity,
+  RoutingConfig,
   SecretReference,
   TaskSizing,
   VpcConfig,
@@ -105,6 +107,7 @@ export function parseConfig(input: unknown): ParseResult {
     'notifications',
     'gateway',
     'services',
+    'routing',
   ]);
   if (!root) return { ok: false, problems: r.problems };
 
@@ -152,6 +155,7 @@ export function parseConfig(input: unknown): ParseResult {
     .array('services', root.services, [])
     .map((s, i) => readService(r, join('services', i), s));
   checkServicesTogether(r, services);
+  const routing = readRouting(r, root.routing, legacy);
 
   if (r.problems.length > 0) return { ok: false, problems: r.problems };
   const config: MigrationConfig = {
@@ -166,6 +170,7 @@ export function parseConfig(input: unknown): ParseResult {
     notifications,
     gateway,
     services,
+    routing,
   };
   return { ok: true, config };
 }
@@ -522,7 +527,7 @@ function readNotifications(r: Reader, value: unknown): NotificationsConfig {
 }
 
 function readRoute(r: Reader, path: string, value: unknown): RouteConfig {
-  const v = r.object(path, value, ['path', 'methods', 'servicePath']) ?? {};
+  const v = r.object(path, value, ['path', 'methods', 'servicePath', 'identity', 'anonymous']) ?? {};
   const fix =
     'use an absolute path of literal segments and {placeholders}, e.g. "/api/users/{id}"; wildcards are not allowed';
   const routePath = r.string(join(path, 'path'), v.path, { pattern: ROUTE_PATH, fix });
@@ -549,7 +554,229 @@ function readRoute(r: Reader, path: string, value: unknown): RouteConfig {
       );
     }
   }
-  return { path: routePath, methods, servicePath };
+  // Identity and anonymous policy appear only when set: the in-app route document stays as it was.
+  const identity =
+    v.identity === undefined ? undefined : readIdentity(r, join(path, 'identity'), v.identity, routePath, methods);
+  const anonymous =
+    v.anonymous === undefined
+      ? undefined
+      : r.oneOf(join(path, 'anonymous'), v.anonymous, ['legacy', 'service'] as const);
+  return {
+    path: routePath,
+    methods,
+    servicePath,
+    ...(identity ? { identity } : {}),
+    ...(anonymous ? { anonymous } : {}),
+  };
+}
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const CLAIM_NAME = /^[A-Za-z0-9_:/.#-]{1,128}$/;
+const BODY_FIELD = /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,4}$/;
+const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?$/;
+/** Headers the proxy rewrites or drops (hop-by-hop and forwarding headers): never an identity. */
+const NOT_IDENTITY_HEADERS = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'content-length',
+  'cookie',
+  'authorization',
+  'x-forwarded-for',
+];
+
+const IDENTITY_SOURCES = ['path', 'header', 'cookie', 'jwt', 'body'] as const;
+
+/** One route's identity source (docs/routing-proxy.md, "Who is the user?"). */
+function readIdentity(
+  r: Reader,
+  path: string,
+  value: unknown,
+  routePath: string,
+  methods: readonly HttpMethod[],
+): RouteIdentity | undefined {
+  const raw = (value ?? {}) as Record<string, unknown>;
+  const source = r.oneOf(join(path, 'source'), raw.source, IDENTITY_SOURCES);
+  const p = (key: string) => join(path, key);
+  switch (source) {
+    case 'path': {
+      const v = r.object(path, value, ['source', 'name']) ?? {};
+      const defined = placeholders(routePath);
+      const name = r.string(p('name'), v.name, {
+        fix: defined.length > 0 ? `use ${listOr(defined.map((d) => `"${d}"`))}` : 'the path has no placeholder',
+      });
+      if (name !== '' && !defined.includes(name)) {
+        r.problem(
+          p('name'),
+          defined.length === 0
+            ? `${JSON.stringify(routePath)} has no placeholder; use another identity source`
+            : `${JSON.stringify(name)} is not a placeholder of ${JSON.stringify(routePath)}; use ${listOr(defined.map((d) => `"${d}"`))}`,
+        );
+      }
+      return { source, name };
+    }
+    case 'header': {
+      const v = r.object(path, value, ['source', 'name']) ?? {};
+      const name = r.string(p('name'), v.name, {
+        pattern: HEADER_NAME,
+        fix: 'use a header name such as "X-User-Id"',
+      });
+      if (NOT_IDENTITY_HEADERS.includes(name.toLowerCase()))
+        r.problem(
+          p('name'),
+          `${JSON.stringify(name)} cannot carry the user id; use source "jwt" for tokens, "cookie" for cookies, or another header`,
+        );
+      return { source, name };
+    }
+    case 'cookie': {
+      const v = r.object(path, value, ['source', 'name']) ?? {};
+      return {
+        source,
+        name: r.string(p('name'), v.name, { pattern: COOKIE_NAME, fix: 'use the cookie name, e.g. "uid"' }),
+      };
+    }
+    case 'jwt': {
+      const v = r.object(path, value, ['source', 'claim', 'cookie', 'jwksUrl', 'issuer', 'audience']) ?? {};
+      const claim = r.string(p('claim'), v.claim, {
+        default: 'sub',
+        pattern: CLAIM_NAME,
+        fix: 'use a top-level claim name such as "sub"',
+      });
+      const cookie = r.optionalString(p('cookie'), v.cookie, {
+        pattern: COOKIE_NAME,
+        fix: 'use the name of the cookie that holds the token, or remove it for the Authorization header',
+      });
+      const url = r.optionalString(p('jwksUrl'), v.jwksUrl, {
+        pattern: HTTPS_URL,
+        fix: 'use the https URL of the identity provider\'s JWKS, e.g. "https://login.example.com/.well-known/jwks.json"',
+      });
+      const text = (key: 'issuer' | 'audience') => {
+        if (v[key] === undefined) return undefined;
+        if (url === undefined)
+          r.problem(p(key), 'only applies to a verified token; set jwksUrl too, or remove it');
+        return r.string(p(key), v[key], { pattern: /^[\x21-\x7e]{1,256}$/, fix: 'use 1-256 visible ASCII characters' });
+      };
+      const issuer = text('issuer');
+      const audience = text('audience');
+      return {
+        source,
+        claim,
+        ...(cookie !== undefined ? { cookie } : {}),
+        ...(url !== undefined
+          ? {
+              jwks: {
+                url,
+                ...(issuer !== undefined ? { issuer } : {}),
+                ...(audience !== undefined ? { audience } : {}),
+              },
+            }
+          : {}),
+      };
+    }
+    case 'body': {
+      const v = r.object(path, value, ['source', 'field', 'maxBytes']) ?? {};
+      const withoutBody = methods.filter((m) => m === 'GET' || m === 'HEAD' || m === 'DELETE' || m === 'OPTIONS');
+      if (withoutBody.length > 0)
+        r.problem(
+          p('source'),
+          `${withoutBody.join(', ')} requests carry no body to read; give them a route of their own with another identity source`,
+        );
+      return {
+        source,
+        field: r.string(p('field'), v.field, {
+          pattern: BODY_FIELD,
+          fix: 'use a field name, or a dotted path of up to 5 names such as "user.email"',
+        }),
+        maxBytes: r.integer(p('maxBytes'), v.maxBytes, {
+          default: 16384,
+          min: 256,
+          max: 1048576,
+          fix: 'use 256 to 1048576 bytes: the proxy holds this much of the body in memory to find the field',
+        }),
+      };
+    }
+  }
+}
+
+/** Where routing happens, and the routing proxy's limits (docs/routing-proxy.md). */
+function readRouting(r: Reader, value: unknown, legacy: LegacyConfig): RoutingConfig {
+  const v = r.object('routing', value, ['mode', 'proxy'], true) ?? {};
+  const mode = r.oneOf('routing.mode', v.mode, ['proxy', 'in-app'] as const, 'proxy');
+  if (mode === 'in-app') {
+    if (v.proxy !== undefined)
+      r.problem('routing.proxy', 'only applies when routing.mode is "proxy"; remove it or set mode "proxy"');
+    return { mode };
+  }
+  const keys = [
+    'port',
+    'memoryMiB',
+    'connectTimeoutMs',
+    'headersTimeoutMs',
+    'idleTimeoutMs',
+    'drainSeconds',
+    'maxHeaderBytes',
+    'maxBodyBytes',
+  ];
+  const p = r.object('routing.proxy', v.proxy, keys, true) ?? {};
+  const port = r.integer('routing.proxy.port', p.port, {
+    default: 8800,
+    min: 1024,
+    max: 65535,
+    fix: 'use a port from 1024 to 65535 (the proxy runs as a non-root user)',
+  });
+  if (port === legacy.port)
+    r.problem(
+      'routing.proxy.port',
+      `${port} is also legacy.port: both containers share the task's network; use another port`,
+    );
+  const memoryMiB = r.integer('routing.proxy.memoryMiB', p.memoryMiB, { default: 256, min: 128, max: 4096 });
+  if (memoryMiB >= legacy.memoryMiB)
+    r.problem(
+      'routing.proxy.memoryMiB',
+      `${memoryMiB} leaves nothing of legacy.memoryMiB (${legacy.memoryMiB}) to the monolith; use less, or raise legacy.memoryMiB`,
+    );
+  const ms = (key: string, fallback: number, min: number, max: number, fix: string) =>
+    r.integer(`routing.proxy.${key}`, p[key], { default: fallback, min, max, fix });
+  return {
+    mode,
+    proxy: {
+      port,
+      memoryMiB,
+      connectTimeoutMs: ms('connectTimeoutMs', 3000, 100, 60000, 'use 100 to 60000 milliseconds'),
+      headersTimeoutMs: ms(
+        'headersTimeoutMs',
+        60000,
+        100,
+        3600000,
+        'use 100 to 3600000 milliseconds; above the ALB idle timeout (60 s) the ALB gives up first',
+      ),
+      idleTimeoutMs: ms('idleTimeoutMs', 60000, 100, 3600000, 'use 100 to 3600000 milliseconds'),
+      drainSeconds: r.integer('routing.proxy.drainSeconds', p.drainSeconds, {
+        default: 25,
+        min: 1,
+        max: 110,
+        fix: 'use 1 to 110 seconds: ECS stops a container at most 120 s after SIGTERM',
+      }),
+      maxHeaderBytes: r.integer('routing.proxy.maxHeaderBytes', p.maxHeaderBytes, {
+        default: 65536,
+        min: 8192,
+        max: 65536,
+        fix: 'use 8192 to 65536 bytes (the ALB accepts at most 64 KB of headers)',
+      }),
+      maxBodyBytes: r.integer('routing.proxy.maxBodyBytes', p.maxBodyBytes, {
+        default: 104857600,
+        min: 1024,
+        max: 1073741824,
+        fix: 'use 1024 bytes to 1 GiB',
+      }),
+    },
+  };
 }
 
 /** Placeholder names of a route path, in order. */

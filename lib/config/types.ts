@@ -28,6 +28,8 @@ export interface MigrationConfig {
   readonly notifications: NotificationsConfig;
   /** The shared KrakenD gateway of phase 3. */
   readonly gateway: GatewayConfig;
+  /** Where the per-user routing of phases 1-2 happens: the routing proxy in the legacy task, or the monolith. */
+  readonly routing: RoutingConfig;
   /** The services extracted from the monolith, each moving through the phases on its own. */
   readonly services: readonly ExtractedServiceConfig[];
 }
@@ -186,6 +188,82 @@ export interface RouteConfig {
   readonly path: string;
   readonly methods: readonly HttpMethod[];
   readonly servicePath: string;
+  /**
+   * Where the routing proxy finds the user of a request (docs/routing-proxy.md).
+   * @default - none: every request on the route is anonymous and goes where `anonymous` says
+   */
+  readonly identity?: RouteIdentity;
+  /**
+   * Where a request without an identity goes when the routing document lists users or a percentage.
+   * Absent (not defaulted in the parsed config, so that the in-app route document stays as it was):
+   * the proxy applies DEFAULT_ANONYMOUS.
+   * @default 'legacy'
+   */
+  readonly anonymous?: AnonymousPolicy;
+}
+
+/** Where a request without an identity goes: the monolith or the new service. */
+export type AnonymousPolicy = 'legacy' | 'service';
+
+export const DEFAULT_ANONYMOUS: AnonymousPolicy = 'legacy';
+
+/**
+ * The one source of a route's user id. Every value found is checked against the flag contract's user id
+ * format; anything else (absent, malformed, unverifiable) makes the request anonymous.
+ */
+export type RouteIdentity =
+  /** A placeholder of the route's path, e.g. `{id}` of `/api/users/{id}`. */
+  | { readonly source: 'path'; readonly name: string }
+  /** A request header, e.g. `X-User-Id` (set by an upstream authenticator). */
+  | { readonly source: 'header'; readonly name: string }
+  /** A cookie. */
+  | { readonly source: 'cookie'; readonly name: string }
+  | JwtIdentity
+  /** A field of a JSON or form body (login routes), read up to `maxBytes`; the body is forwarded intact. */
+  | { readonly source: 'body'; readonly field: string; readonly maxBytes: number };
+
+/** A claim of a JWT, from the bearer token or a cookie; unverified unless `jwks` is set. */
+export interface JwtIdentity {
+  readonly source: 'jwt';
+  /** A top-level claim, e.g. `sub`. */
+  readonly claim: string;
+  /**
+   * The cookie holding the token.
+   * @default - the `Authorization: Bearer` header
+   */
+  readonly cookie?: string;
+  /**
+   * Verify the signature against this JWKS (and the issuer and audience when set).
+   * @default - not verified: the service authenticates the request itself; the claim only routes it
+   */
+  readonly jwks?: { readonly url: string; readonly issuer?: string; readonly audience?: string };
+}
+
+/** Where routing happens in phases 1-2, and the routing proxy's limits. */
+export type RoutingConfig =
+  /** The routing proxy: a second container in the legacy task, in front of the monolith, from phase 0. */
+  | { readonly mode: 'proxy'; readonly proxy: RoutingProxyConfig }
+  /** The monolith routes itself, reading the environment and flags of docs/flag-contract.md. */
+  | { readonly mode: 'in-app' };
+
+/** The routing proxy's port, size, timeouts and limits. */
+export interface RoutingProxyConfig {
+  /** Port the proxy listens on in the legacy task (the legacy target group's traffic port). */
+  readonly port: number;
+  /** Hard memory limit of the proxy container, taken from the task's memory. */
+  readonly memoryMiB: number;
+  /** Connection setup to the monolith or a service, in milliseconds (then 504). */
+  readonly connectTimeoutMs: number;
+  /** Wait for the response headers, in milliseconds (then 504). */
+  readonly headersTimeoutMs: number;
+  /** Longest silence while a body streams in either direction, in milliseconds. */
+  readonly idleTimeoutMs: number;
+  /** On SIGTERM, how long in-flight requests may finish before the proxy exits, in seconds. */
+  readonly drainSeconds: number;
+  /** Largest request head (request line and headers), in bytes (then 431). */
+  readonly maxHeaderBytes: number;
+  /** Largest request body, in bytes (then 413). */
+  readonly maxBodyBytes: number;
 }
 
 /** Alarm thresholds that trigger the automatic rollback of a service. */

@@ -1,45 +1,67 @@
+/**
+ * The operator CLI against the SSM emulator, in process (`main` with the emulator's clients and the flag
+ * guard called in process where the deployed CLI invokes the guard Lambda), plus a few runs of the
+ * bundled CLI as a child process (`runCli`) for what only a real process shows: exit codes, stderr,
+ * credentials from the environment.
+ */
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
+import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
+import { main } from '../../lib/cli/main';
+import type { GuardVerdict } from '../../lib/cli/run';
 import type { FlagParameterNames } from '../../lib/flags/parameters';
 import { hookService } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, runCli, versionsOf } from '../helpers/moto';
 
-const { ssm, sns } = motoClients();
+const { ssm, sns, sfn } = motoClients();
 afterAll(() => {
   ssm.destroy();
   sns.destroy();
+  sfn.destroy();
 });
 
-/** A deployed service at `phase` with its flags validated, as after a real deploy. */
+const changeEvent = (name: string) =>
+  ({ detail: { name, operation: 'Update' } }) as EventBridgeEvent<string, ParameterChangeDetail>;
+
+/** A deployed service at `phase` with its flags checked, as after a real deploy. */
 async function deployed(phase = 1) {
   const env = isolatedConfig((input) => {
     input.services[0].phase = phase;
   });
   const names = await deployFlags(ssm, env.config);
   const topic = await createTopic(sns);
-  const deps = {
-    env: {
-      alertTopicArn: topic,
-      services: [hookService(env.config.flags.parameterPrefix, { phase })],
-    },
+  const deps: GuardDependencies = {
+    services: [hookService(env.config.flags.parameterPrefix, { phase })],
     ssm,
+    sfn,
     alerts: new Alerts(topic, sns),
     logger: jsonLogger('flag-guard', () => {}),
   };
   /** Runs the guard on each flag, as EventBridge would after a write. */
   const check = async () => {
-    for (const name of Object.values(names)) {
-      await guard({ detail: { name } } as EventBridgeEvent<string, ParameterChangeDetail>, deps);
-    }
+    for (const name of Object.values(names)) await guard(changeEvent(name), deps);
   };
   await check();
-  // An explicit --config in the arguments wins (the bad-input cases use it).
-  const cli = (...args: string[]) =>
-    runCli(args.includes('--config') ? args : [...args, '--config', env.path]);
-  return { names, cli, check };
+  /** The CLI in process; an explicit --config in the arguments wins (the bad-input cases use it). */
+  const cli = async (...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(args.includes('--config') ? args : [...args, '--config', env.path], {
+      out: (l) => out.push(l),
+      err: (l) => err.push(l),
+      env: {},
+      connect: () => ({
+        ssm,
+        stepFunctions: async () => sfn,
+        checkNow: async (name) => (await guard(changeEvent(name), deps)) as GuardVerdict,
+      }),
+      sleep: async () => {},
+    });
+    return { code, stdout: out.map((l) => `${l}\n`).join(''), stderr: err.join('\n') };
+  };
+  return { names, cli, check, env, deps };
 }
 
 async function currentValue(name: string): Promise<string | undefined> {
@@ -48,18 +70,20 @@ async function currentValue(name: string): Promise<string | undefined> {
 
 describe('the CLI against the SSM emulator', () => {
   let names: FlagParameterNames;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let cli: Awaited<ReturnType<typeof deployed>>['cli'];
   let check: () => Promise<void>;
   beforeAll(async () => {
     ({ names, cli, check } = await deployed());
   });
 
   it('routes chosen users, then a sticky percentage keeping them, with a reason', async () => {
-    const users = cli('route', 'users', 'users', '42', 'alice@example.com');
+    const users = await cli('route', 'users', 'users', '42', 'alice@example.com');
     expect(users).toMatchObject({ code: 0 });
     expect(users.stdout).toContain(`wrote ${names.routing} version 2`);
-    await check();
-    expect(cli('route', 'users', 'percent', '10', '--reason', 'ramp up')).toMatchObject({
+    expect(users.stdout).toContain(
+      'live: the flag guard checked version 2 (last-good); readers use it within 15 s',
+    );
+    expect(await cli('route', 'users', 'percent', '10', '--reason', 'ramp up')).toMatchObject({
       code: 0,
       stderr: '',
     });
@@ -69,8 +93,8 @@ describe('the CLI against the SSM emulator', () => {
     await check();
   });
 
-  it('shows the status table with the last-good version and the writer', () => {
-    const { code, stdout } = cli('status');
+  it('shows the status table with the last-good version and the writer', async () => {
+    const { code, stdout } = await cli('status');
     expect(code).toBe(0);
     expect(stdout).toMatch(
       /service\s+phase\s+routing\s+percent\s+allowlist\s+cutover\s+gateway\s+last-good\s+last change\s+by/,
@@ -80,7 +104,7 @@ describe('the CLI against the SSM emulator', () => {
 
   it('writes nothing on --dry-run', async () => {
     const before = await versionsOf(ssm, names.routing);
-    const { code, stdout } = cli('route', 'users', 'all', '--dry-run');
+    const { code, stdout } = await cli('route', 'users', 'all', '--dry-run');
     expect(code).toBe(0);
     expect(stdout).toBe(
       `dry run: would write ${names.routing}: {"mode":"all","users":["42","alice@example.com"],"percent":10}\n`,
@@ -89,17 +113,16 @@ describe('the CLI against the SSM emulator', () => {
   });
 
   it('rolls back to the version validated before the current one', async () => {
-    const { code, stdout } = cli('rollback', 'users');
+    const { code, stdout } = await cli('rollback', 'users');
     expect(code).toBe(0);
     expect(stdout).toContain('back from version 3 to the content of version 2');
     expect(await currentValue(names.routing)).toBe(
       '{"mode":"users","users":["42","alice@example.com"],"percent":0}',
     );
-    await check();
   });
 
-  it('lists the history newest first with labels', () => {
-    const { code, stdout } = cli('history', 'users');
+  it('lists the history newest first with labels', async () => {
+    const { code, stdout } = await cli('history', 'users');
     expect(code).toBe(0);
     const lines = stdout.trim().split('\n');
     expect(lines[0]).toBe(names.routing);
@@ -125,7 +148,7 @@ describe('the CLI against the SSM emulator', () => {
 
 describe('bad input changes nothing', () => {
   let names: FlagParameterNames;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let cli: Awaited<ReturnType<typeof deployed>>['cli'];
   let phase0: ReturnType<typeof isolatedConfig>;
   beforeAll(async () => {
     ({ names, cli } = await deployed());
@@ -200,7 +223,7 @@ describe('bad input changes nothing', () => {
       'missing config file',
       ['route', 'users', 'off', '--config', '/nonexistent.json'],
       2,
-      /cannot read it .*check the -c config=<path> value/,
+      /cannot read it .*check the path/,
     ],
     ['gateway weight 150', ['gateway', 'users', '150'], 2, /weight 150 is out of range; use 0 to 100/],
     ['gateway weight not a number', ['gateway', 'users', 'half'], 2, /weight "half" is not a whole number/],
@@ -239,29 +262,32 @@ describe('bad input changes nothing', () => {
       'too many users for the standard tier',
       ['route', 'users', 'users', ...Array.from({ length: 400 }, (_, i) => `user-${100000 + i}`)],
       3,
-      /over the 4096-byte limit of its SSM tier/,
+      /over the 4096-byte limit; .*set flags.tier to "advanced"/,
     ],
   ];
 
   it.each(cases)('%s', async (_name, args, code, message) => {
     const before = await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)));
-    const result = cli(...args);
+    const result = await cli(...args);
     expect({ code: result.code, stdout: result.stdout }).toEqual({ code, stdout: '' });
     expect(result.stderr).toMatch(message);
     expect(await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)))).toEqual(before);
   });
 
-  it('refuses a service still at phase 0 before calling AWS', () => {
-    const result = runCli(['route', 'users', 'all', '--config', phase0.path]);
+  it('refuses a service still at phase 0 before calling AWS', async () => {
+    const result = await cli('route', 'users', 'all', '--config', phase0.path);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/users is at phase 0: its flags exist from phase 1/);
   });
 
-  it('says when the flag parameters do not exist', () => {
+  it('says when the flag parameters do not exist, and creates none', async () => {
     const fresh = isolatedConfig();
-    const result = runCli(['route', 'users', 'all', '--config', fresh.path]);
+    const result = await cli('route', 'users', 'all', '--config', fresh.path);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/a flag parameter does not exist .*deploy the service's data stack/);
+    await expect(currentValue(`${fresh.config.flags.parameterPrefix}/users/routing`)).rejects.toThrow(
+      /not found/,
+    );
   });
 
   it('says when there are no credentials', () => {
@@ -280,23 +306,38 @@ describe('bad input changes nothing', () => {
 
 describe('after the point of no return (CLI and guard against the emulator)', () => {
   let names: FlagParameterNames;
-  let cli: (...args: string[]) => ReturnType<typeof runCli>;
+  let cli: Awaited<ReturnType<typeof deployed>>['cli'];
   let check: () => Promise<void>;
+  let deps: GuardDependencies;
   const put = (name: string, value: string) =>
     ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
 
   beforeAll(async () => {
-    ({ names, cli, check } = await deployed(2));
-    expect(cli('route', 'users', 'percent', '40').code).toBe(0);
-    await check();
-    expect(cli('route', 'users', 'all').code).toBe(0);
-    await check();
-    // What the cutover state machine writes when the bulk migration succeeded.
+    ({ names, cli, check, deps } = await deployed(2));
+    expect((await cli('route', 'users', 'percent', '40')).code).toBe(0);
+    expect((await cli('route', 'users', 'all')).code).toBe(0);
+    // What the cutover state machine writes when the bulk migration succeeded; the guard verifies its
+    // run (a running execution whose migration exited 0: see flag-guard.int.test.ts) and records it.
     await put(
       names.cutover,
       '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}',
     );
-    await check();
+    const running = {
+      send: async (c: object) =>
+        c.constructor.name === 'DescribeExecutionCommand'
+          ? { status: 'RUNNING' }
+          : {
+              events: [
+                {
+                  type: 'TaskStateExited',
+                  stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
+                },
+              ],
+            },
+    } as unknown as GuardDependencies['sfn'];
+    await expect(guard(changeEvent(names.cutover), { ...deps, sfn: running })).resolves.toMatchObject({
+      status: 'labelled',
+    });
   });
 
   it.each([
@@ -306,7 +347,7 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
     [
       'rollback to the pre-cutover percentage',
       ['rollback', 'users'],
-      /no earlier valid version .*routing stays "all"/,
+      /routing stays "all", and a rollback of routing is refused like every other route change/,
     ],
     [
       'a second cutover',
@@ -316,11 +357,11 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
     [
       '--accept-data-loss without the override parameter',
       ['route', 'users', 'off', '--accept-data-loss', 'INC-1 approved by CTO'],
-      /the other, a valid .*\/users\/override, is missing/,
+      /key one, a checked, unexpired .*\/users\/override, is missing/,
     ],
   ])('the CLI refuses %s and writes nothing', async (_name, args, message) => {
     const before = await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)));
-    const result = cli(...args);
+    const result = await cli(...args);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(message);
     expect(await Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)))).toEqual(before);
@@ -329,7 +370,6 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
   it('the guard undoes raw writes that would route back to legacy or reopen the cutover', async () => {
     await put(names.routing, '{"mode":"percent","percent":40}');
     await put(names.cutover, '{"completed":false}');
-    await check();
     await check();
     expect(await currentValue(names.routing)).toBe('{"mode":"all","users":[],"percent":40}');
     expect(await currentValue(names.cutover)).toBe(
@@ -344,13 +384,43 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
       overrideName,
       JSON.stringify({ acceptDataLoss: true, reason: 'users DB corrupted, INC-4711', expiresAt }),
     );
-    expect(cli('route', 'users', 'off').code).toBe(3);
-    const result = cli('route', 'users', 'off', '--accept-data-loss', 'INC-4711 approved by the CTO');
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('EMERGENCY OVERRIDE (users DB corrupted, INC-4711');
+    // Key one is checked (labelled) by the guard like every flag.
     await check();
-    expect(await currentValue(names.routing)).toBe('{"mode":"off","users":[],"percent":40}');
+    await guard(changeEvent(overrideName), deps);
+    expect((await cli('route', 'users', 'off')).code).toBe(3);
+    const result = await cli('route', 'users', 'off', '--accept-data-loss', 'INC-4711 approved by the CTO');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('EMERGENCY OVERRIDE (users DB corrupted, INC-4711');
+    expect(result.stdout).toContain('live: the flag guard checked');
+    // Key two is in the document, for the guard and every reader to see.
+    expect(await currentValue(names.routing)).toBe(
+      JSON.stringify({
+        mode: 'off',
+        users: [],
+        percent: 40,
+        override: { expiresAt, acceptDataLoss: 'INC-4711 approved by the CTO' },
+      }),
+    );
     const versions = await versionsOf(ssm, names.routing);
     expect(versions[versions.length - 1].labels).toEqual(['last-good']);
+  });
+});
+
+describe('the bundled CLI as a process', () => {
+  it('takes the file from MIGRATE_CONFIG and the region from AWS_DEFAULT_REGION, and says when no guard confirmed a write', async () => {
+    const { env, names } = await deployed();
+    const result = runCli(['route', 'users', 'all'], {
+      MIGRATE_CONFIG: env.path,
+      AWS_REGION: '',
+      AWS_DEFAULT_REGION: 'eu-west-1',
+      MIGRATE_CONFIRM_TIMEOUT_SECONDS: '0',
+    });
+    // The emulator runs no Lambda: the CLI cannot ask the guard, waits for its own check, and says so.
+    expect(result.stdout).toContain(`wrote ${names.routing} version 2`);
+    expect(result.stdout).toMatch(/could not ask the flag guard directly \(ResourceNotFoundException/);
+    expect(result.stderr).toMatch(
+      /has not checked it within 0 s, so readers still use the previous checked version/,
+    );
+    expect(result.code).toBe(1);
   });
 });
