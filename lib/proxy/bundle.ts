@@ -1,0 +1,36 @@
+/**
+ * How the routing proxy is bundled: one file, for the image (the CDK asset's local bundling) and for the
+ * tests (jest's global setup), with the same options. esbuild's types only: callers pass its `buildSync`.
+ */
+import { join } from 'node:path';
+import type { BuildOptions } from 'esbuild';
+
+/** The proxy's entry point. */
+export const PROXY_ENTRY = join(__dirname, '..', '..', 'proxy', 'main.ts');
+
+/** The folder with the proxy's Dockerfile. */
+export const PROXY_DOCKER_DIR = join(__dirname, '..', '..', 'proxy');
+
+/** The file name of the bundle, next to the Dockerfile in the image's build context. */
+export const PROXY_BUNDLE_FILE = 'main.js';
+
+/**
+ * The pinned base image of the proxy (Node 24 LTS on Alpine). The bundle targets Node 20, the oldest
+ * runtime it runs on (the tests run it on the tool machines' Node 20).
+ */
+export const PROXY_BASE_IMAGE = 'node:24.11.1-alpine3.22';
+
+export function proxyBuildOptions(outfile: string): BuildOptions {
+  return {
+    entryPoints: [PROXY_ENTRY],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    outfile,
+    minify: true,
+    keepNames: true,
+    legalComments: 'none',
+    logLevel: 'error',
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The routing proxy's access log and metrics: one JSON line per request that is both the access log
+ * entry and, in CloudWatch embedded metric format (EMF), its three datapoints. An alarm on these metrics
+ * must name exactly PROXY_DIMENSIONS with these values (CloudWatch does not aggregate across dimension
+ * sets); docs/routing-proxy.md, "Metrics", is the reference. Pure.
+ */
+import { METRIC_NAMESPACE } from '../hooks/contract';
+
+/** Metric names, in METRIC_NAMESPACE. */
+export const PROXY_METRICS = {
+  /** Requests answered (Count, 1 per request). */
+  requests: 'ProxyRequests',
+  /** Requests answered with a 5xx, or cut off by a failed upstream (Count, 0 or 1 per request). */
+  errors: 'Proxy5xx',
+  /** Time from the request's arrival to the end of its response (Milliseconds). */
+  latency: 'ProxyLatency',
+} as const;
+
+/** The one dimension set of every proxy metric, in this order. */
+export const PROXY_DIMENSIONS = ['Service', 'Side'] as const;
+
+/**
+ * Where a request went: the monolith, the extracted service, or nowhere (`proxy`: answered by the proxy
+ * itself: 503 while a service's flags are unknown, 4xx for a rejected request).
+ */
+export type Side = 'legacy' | 'service' | 'proxy';
+
+/** The Service dimension of a request on no service's route (the monolith's own traffic). */
+export const NO_SERVICE = 'none';
+
+export interface AccessLogEntry {
+  /** The service whose route the request is on, or NO_SERVICE. */
+  readonly service: string;
+  readonly side: Side;
+  readonly method: string;
+  /** The route's path template; for a request on no route, the path without its query. */
+  readonly route: string;
+  readonly status: number;
+  readonly latencyMs: number;
+  /** Whether the route found a user id (never the id itself). */
+  readonly identified?: boolean;
+  /** Why the proxy answered or failed (e.g. `flags-unavailable`, `upstream-timeout`). */
+  readonly reason?: string;
+  /** True when the response was cut off after its headers. */
+  readonly truncated?: boolean;
+}
+
+const METRICS_DIRECTIVE = JSON.stringify([
+  {
+    Namespace: METRIC_NAMESPACE,
+    Dimensions: [PROXY_DIMENSIONS],
+    Metrics: [
+      { Name: PROXY_METRICS.requests, Unit: 'Count' },
+      { Name: PROXY_METRICS.errors, Unit: 'Count' },
+      { Name: PROXY_METRICS.latency, Unit: 'Milliseconds' },
+    ],
+  },
+]);
+
+/** Whether a response counts as a server error for the alarms. */
+export function isServerError(entry: Pick<AccessLogEntry, 'status' | 'truncated'>): boolean {
+  return entry.status >= 500 || entry.truncated === true;
+}
+
+/** The access log line (EMF) of one request; `at` is when it ended, epoch milliseconds. */
+export function accessLogLine(entry: AccessLogEntry, at: number): string {
+  const latency = Math.round(entry.latencyMs * 100) / 100;
+  return (
+    `{"_aws":{"Timestamp":${at},"CloudWatchMetrics":${METRICS_DIRECTIVE}},` +
+    `"level":"info","msg":"request","time":"${new Date(at).toISOString()}",` +
+    `"Service":${JSON.stringify(entry.service)},"Side":"${entry.side}",` +
+    `"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},` +
+    `"status":${entry.status},"latencyMs":${latency}` +
+    (entry.identified !== undefined ? `,"identified":${entry.identified}` : '') +
+    (entry.reason !== undefined ? `,"reason":${JSON.stringify(entry.reason)}` : '') +
+    (entry.truncated ? ',"truncated":true' : '') +
+    `,"${PROXY_METRICS.requests}":1,"${PROXY_METRICS.errors}":${isServerError(entry) ? 1 : 0}` +
+    `,"${PROXY_METRICS.latency}":${latency}}`
+  );
+}
