@@ -1,3 +1,4 @@
+import { isContractTime, RUN_ID } from '../flags/documents';
 import { type ConfigProblem, join, listOr, Reader } from '../validation/reader';
 import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
 import type {
@@ -6,6 +7,7 @@ import type {
   BulkMigrationConfig,
   ContainerServiceConfig,
   CreatedDatabaseConfig,
+  CutoverMarker,
   DatabaseConfig,
   ExtractedServiceConfig,
   FlagsConfig,
@@ -556,7 +558,9 @@ function readRoute(r: Reader, path: string, value: unknown): RouteConfig {
   }
   // Identity and anonymous policy appear only when set: the in-app route document stays as it was.
   const identity =
-    v.identity === undefined ? undefined : readIdentity(r, join(path, 'identity'), v.identity, routePath, methods);
+    v.identity === undefined
+      ? undefined
+      : readIdentity(r, join(path, 'identity'), v.identity, routePath, methods);
   const anonymous =
     v.anonymous === undefined
       ? undefined
@@ -609,7 +613,8 @@ function readIdentity(
       const v = r.object(path, value, ['source', 'name']) ?? {};
       const defined = placeholders(routePath);
       const name = r.string(p('name'), v.name, {
-        fix: defined.length > 0 ? `use ${listOr(defined.map((d) => `"${d}"`))}` : 'the path has no placeholder',
+        fix:
+          defined.length > 0 ? `use ${listOr(defined.map((d) => `"${d}"`))}` : 'the path has no placeholder',
       });
       if (name !== '' && !defined.includes(name)) {
         r.problem(
@@ -660,7 +665,10 @@ function readIdentity(
         if (v[key] === undefined) return undefined;
         if (url === undefined)
           r.problem(p(key), 'only applies to a verified token; set jwksUrl too, or remove it');
-        return r.string(p(key), v[key], { pattern: /^[\x21-\x7e]{1,256}$/, fix: 'use 1-256 visible ASCII characters' });
+        return r.string(p(key), v[key], {
+          pattern: /^[\x21-\x7e]{1,256}$/,
+          fix: 'use 1-256 visible ASCII characters',
+        });
       };
       const issuer = text('issuer');
       const audience = text('audience');
@@ -681,7 +689,9 @@ function readIdentity(
     }
     case 'body': {
       const v = r.object(path, value, ['source', 'field', 'maxBytes']) ?? {};
-      const withoutBody = methods.filter((m) => m === 'GET' || m === 'HEAD' || m === 'DELETE' || m === 'OPTIONS');
+      const withoutBody = methods.filter(
+        (m) => m === 'GET' || m === 'HEAD' || m === 'DELETE' || m === 'OPTIONS',
+      );
       if (withoutBody.length > 0)
         r.problem(
           p('source'),
@@ -795,6 +805,7 @@ function readService(outer: Reader, path: string, value: unknown): ExtractedServ
     'gateway',
     'alarms',
     'bulkMigration',
+    'cutoverRecorded',
   ]);
   const v = checked ?? {};
   const r = checked ? outer : new Reader(); // one problem for a missing entry, not one per field
@@ -834,7 +845,32 @@ function readService(outer: Reader, path: string, value: unknown): ExtractedServ
     gateway,
     alarms: readAlarms(r, p('alarms'), v.alarms),
     bulkMigration: readBulkMigration(r, p('bulkMigration'), v.bulkMigration, phase),
+    ...(v.cutoverRecorded === undefined
+      ? {}
+      : { cutoverRecorded: readCutoverMarker(r, p('cutoverRecorded'), v.cutoverRecorded, phase) }),
   };
+}
+
+/**
+ * The deploy-time marker of a recorded cutover: what `npm run migrate -- cutover` prints on success. Once
+ * set, readers route the service to the new service even before their first read of the flags.
+ */
+function readCutoverMarker(r: Reader, path: string, value: unknown, phase: Phase): CutoverMarker {
+  const v = r.object(path, value, ['runId', 'completedAt']) ?? {};
+  const from = 'copy it from the output of the cutover (or npm run migrate -- status)';
+  const runId = r.string(join(path, 'runId'), v.runId, {
+    pattern: RUN_ID,
+    fix: `use the run id of the cutover; ${from}`,
+  });
+  const completedAt = r.string(join(path, 'completedAt'), v.completedAt, { fix: from });
+  if (typeof v.completedAt === 'string' && !isContractTime(completedAt))
+    r.problem(join(path, 'completedAt'), `${JSON.stringify(completedAt)} is not a UTC time; ${from}`);
+  if (phase < 2)
+    r.problem(
+      join(path.replace(/\.cutoverRecorded$/, ''), 'phase'),
+      `is ${phase}, but the cutover of this service is recorded (cutoverRecorded): it stays at phase 2 or later, since its data now lives only in the new database`,
+    );
+  return { runId, completedAt };
 }
 
 function readAlarms(r: Reader, path: string, value: unknown): AlarmThresholdsConfig {

@@ -64,6 +64,17 @@ export interface AlbConfig {
   readonly certificateArn?: string;
   /** Days the ALB access logs are kept in their bucket. */
   readonly accessLogRetentionDays: number;
+  /**
+   * The account's quota of listener rules per load balancer (100 by default; AWS raises it on request).
+   * The app refuses a config whose phase-3 routes need more rules than this.
+   */
+  readonly ruleQuota: number;
+  /**
+   * Explicit listener-rule blocks (1-249) by service name. A service's rules take the priorities of its
+   * block (docs/decisions/0007); a service without an entry gets the block derived from its name.
+   * Set one only to resolve a collision reported by the config check, for the service that is new.
+   */
+  readonly ruleBlocks: Readonly<Record<string, number>>;
 }
 
 /** A secret injected into a container as an environment variable. */
@@ -177,6 +188,10 @@ export interface NotificationsConfig {
   readonly emails: readonly string[];
 }
 
+/**
+ * A method a route may list. HEAD and OPTIONS are read but refused by the config check: KrakenD CE
+ * registers neither, so they stay with the monolith (docs/decisions/0007).
+ */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 /**

@@ -48,39 +48,74 @@ describe('hook functions', () => {
     },
   );
 
-  it('tells the hooks the services, their parameters, tier limit and alarms', () => {
+  it('tells the hooks the services in a compact form that does not grow with their parameters', () => {
     const { fn } = functionNamed('FlagGuard');
-    const json = fn.Properties.Environment.Variables.MIGRATION_HOOK_CONFIG;
-    // The topic ARN is a token: the variable is a join around it.
-    const text = JSON.stringify(json);
-    expect(text).toContain('/demo/migration/users/routing');
-    expect(text).toContain('demo-users-5xx-rate');
-    expect(text).toContain('\\"routingMaxBytes\\":4096');
+    const text = JSON.stringify(fn.Properties.Environment.Variables.MIGRATION_HOOK_CONFIG);
+    // The topic ARN and the states ARN prefix are tokens: the variable is a join around them.
+    expect(text).toContain(
+      '\\"envName\\":\\"demo\\",\\"parameterPrefix\\":\\"/demo/migration\\",\\"tier\\":\\"standard\\"',
+    );
+    expect(text).toContain(
+      '\\"services\\":[{\\"name\\":\\"users\\",\\"phase\\":3,\\"gateway\\":\\"krakend\\"}]',
+    );
+    // Names are derived by the hooks with the shared naming functions, not listed.
+    expect(text).not.toContain('/demo/migration/users/routing');
   });
 
-  it('grants the flag guard exactly its four SSM actions on the service parameters', () => {
+  it('tells the hooks the deploy-time marker of a recorded cutover', () => {
+    const input = demoInput();
+    input.services[0].cutoverRecorded = {
+      runId: 'users-cutover-20261126T100000',
+      completedAt: '2026-11-26T10:00:00Z',
+    };
+    const fn = Object.entries(
+      Template.fromStack(buildStacks(config(input)).operations as never).findResources(
+        'AWS::Lambda::Function',
+      ),
+    ).find(([id]) => id.startsWith('FlagGuard'))?.[1];
+    expect(JSON.stringify(fn?.Properties.Environment.Variables.MIGRATION_HOOK_CONFIG)).toContain(
+      '\\"cutoverRecorded\\":{\\"runId\\":\\"users-cutover-20261126T100000\\",\\"completedAt\\":\\"2026-11-26T10:00:00Z\\"}',
+    );
+  });
+
+  it('names the flag guard for the CLI and the cutover state machine, which invoke it', () => {
+    expect(functionNamed('FlagGuard').fn.Properties.FunctionName).toBe('demo-flag-guard');
+  });
+
+  it('grants the flag guard its SSM actions on the flags, its record and the override, and nothing more', () => {
+    const record = (kind: string) => param(`guard/${kind}`);
     expect(ssmStatements('FlagGuardRole')).toEqual([
       {
         Action: [
           'ssm:GetParameter',
           'ssm:GetParameterHistory',
+          'ssm:GetParameters',
           'ssm:LabelParameterVersion',
           'ssm:PutParameter',
         ],
         Effect: 'Allow',
         Resource: [param('cutover'), param('gateway'), param('routing')],
       },
-      // The emergency override is read, never written.
-      { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: param('override') },
+      {
+        Action: ['ssm:GetParameters', 'ssm:PutParameter'],
+        Effect: 'Allow',
+        Resource: [record('cutover'), record('gateway'), record('routing')],
+      },
+      // The emergency override is checked and labelled, never written.
+      {
+        Action: ['ssm:GetParameterHistory', 'ssm:GetParameters', 'ssm:LabelParameterVersion'],
+        Effect: 'Allow',
+        Resource: param('override'),
+      },
     ]);
   });
 
-  it('lets the auto-rollback write only routing and gateway', () => {
+  it('lets the auto-rollback read the checked flags and write only routing and gateway', () => {
     expect(ssmStatements('AutoRollbackRole')).toEqual([
       {
-        Action: 'ssm:GetParameterHistory',
+        Action: 'ssm:GetParameters',
         Effect: 'Allow',
-        Resource: [param('cutover'), param('gateway'), param('routing')],
+        Resource: [param('cutover'), param('gateway'), param('override'), param('routing')],
       },
       { Action: 'ssm:PutParameter', Effect: 'Allow', Resource: [param('gateway'), param('routing')] },
     ]);
@@ -94,11 +129,15 @@ describe('hook functions', () => {
     expect(
       statements.filter((s) => s.Resource === '*' || JSON.stringify(s.Resource).includes('parameter/*')),
     ).toEqual([]);
+    // Step Functions: only the executions of this app's cutover state machine, to verify a cutover's run.
+    const states = statements.filter((s) => JSON.stringify(s.Action).includes('states:'));
+    expect(states).toHaveLength(1);
+    expect(JSON.stringify(states[0].Resource)).toContain(':execution:demo-users-cutover:*');
   });
 });
 
 describe('event rules', () => {
-  it('sends creates and updates of the flag parameters to the guard, with retries and a dead-letter queue', () => {
+  it('sends every change of the flags and the override to the guard, with retries and a dead-letter queue', () => {
     ops.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
         source: ['aws.ssm'],
@@ -108,8 +147,9 @@ describe('event rules', () => {
             '/demo/migration/users/routing',
             '/demo/migration/users/cutover',
             '/demo/migration/users/gateway',
+            '/demo/migration/users/override',
           ],
-          operation: ['Create', 'Update'],
+          operation: ['Create', 'Update', 'Delete', 'LabelParameterVersion'],
         },
       },
       Targets: [
@@ -119,6 +159,13 @@ describe('event rules', () => {
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeadLetters'), 'Arn'] } },
         }),
       ],
+    });
+  });
+
+  it('re-checks every flag on a schedule: change events are best effort and a removed label emits none', () => {
+    ops.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionNamed('FlagGuard').id, 'Arn'] } })],
     });
   });
 
@@ -206,6 +253,71 @@ describe('alarms and alerts', () => {
         Endpoint: 'oncall@example.com',
       },
     );
+  });
+});
+
+describe('policies for people', () => {
+  const statements = (name: string) => {
+    const policy = Object.values(ops.findResources('AWS::IAM::ManagedPolicy')).find(
+      (p) => p.Properties.ManagedPolicyName === name,
+    );
+    if (!policy) throw new Error(`no managed policy ${name}`);
+    return policy.Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Effect: string;
+      Action: unknown;
+      Resource: unknown;
+    }[];
+  };
+  const sid = (name: string, id: string) => {
+    const found = statements(name).find((s) => s.Sid === id);
+    if (!found) throw new Error(`no statement ${id}`);
+    return found;
+  };
+
+  it('lets operators flip routing and gateway only, read everything, invoke the guard and run the cutover', () => {
+    const operator = 'demo-migration-operator';
+    expect(sid(operator, 'FlipRoutingAndGateway')).toMatchObject({
+      Effect: 'Allow',
+      Action: 'ssm:PutParameter',
+      Resource: [param('gateway'), param('routing')],
+    });
+    expect(sid(operator, 'ReadFlags').Action).toEqual([
+      'ssm:GetParameter',
+      'ssm:GetParameters',
+      'ssm:GetParameterHistory',
+    ]);
+    expect(sid(operator, 'CheckAWriteAtOnce')).toMatchObject({ Action: 'lambda:InvokeFunction' });
+    expect(sid(operator, 'RunCutover').Action).toEqual(['states:ListExecutions', 'states:StartExecution']);
+  });
+
+  it('denies operators deleting, labelling and unlabelling, and writing live state, the record, the cutover or the override', () => {
+    const operator = 'demo-migration-operator';
+    expect(sid(operator, 'NeverDeleteOrLabel')).toMatchObject({
+      Effect: 'Deny',
+      Action: [
+        'ssm:DeleteParameter',
+        'ssm:DeleteParameters',
+        'ssm:LabelParameterVersion',
+        'ssm:UnlabelParameterVersion',
+      ],
+    });
+    const denied = JSON.stringify(sid(operator, 'NeverWriteLiveStateRecordOrOverride'));
+    for (const path of [
+      '/demo/migration/*/live/*',
+      '/demo/migration/*/guard/*',
+      'users/override',
+      'users/cutover',
+    ])
+      expect(denied).toContain(path);
+  });
+
+  it('lets the break-glass policy write and delete only the override', () => {
+    expect(sid('demo-migration-break-glass', 'EmergencyOverride')).toMatchObject({
+      Effect: 'Allow',
+      Action: ['ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
+      Resource: param('override'),
+    });
   });
 });
 

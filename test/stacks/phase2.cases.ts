@@ -13,7 +13,7 @@ interface State {
   Catch?: { ErrorEquals: string[]; Next: string }[];
   Parameters?: Record<string, unknown>;
   TimeoutSeconds?: number;
-  Choices?: unknown[];
+  Choices?: { Next: string }[];
   Default?: string;
 }
 
@@ -67,33 +67,113 @@ describe('phase 2: the cutover state machine', () => {
     expect(def.TimeoutSeconds).toBe((120 + 30) * 60);
   });
 
-  it('checks the confirmation, routing, cutover state and alarms before running anything', () => {
-    expect(def.StartAt).toBe('ConfirmedService?');
-    expect(states['ConfirmedService?'].Default).toBe('NotifyRefusedConfirmation');
-    expect(states['RoutingAll?'].Default).toBe('NotifyRefusedRouting');
-    expect(states['NotYetCompleted?'].Default).toBe('NotifyRefusedAlreadyDone');
-    expect(states['NoAlarm?'].Default).toBe('NotifyRefusedAlarm');
-    expect(states.ReadAlarms.Parameters).toEqual({
-      AlarmNames: ['demo-users-5xx-rate', 'demo-users-p99-latency', 'demo-users-unhealthy-tasks'],
-      StateValue: 'ALARM',
-    });
+  /** The states in order along the path of a successful run (a Choice's first branch is its success). */
+  function successPath(): string[] {
+    const path: string[] = [];
+    let at: string | undefined = def.StartAt;
+    while (at && !path.includes(at)) {
+      path.push(at);
+      const state: State = states[at];
+      at = state.Type === 'Choice' ? state.Choices?.[0]?.Next : state.Next;
+    }
+    return path;
+  }
+
+  /** Every state reachable from `from`, by Next, Default, Choices and Catch. */
+  function reachable(from: string, stopAt: string): Set<string> {
+    const seen = new Set<string>();
+    const visit = (name: string | undefined) => {
+      if (!name || seen.has(name)) return;
+      seen.add(name);
+      if (name === stopAt) return;
+      const st = states[name];
+      visit(st.Next);
+      visit(st.Default);
+      for (const c of st.Choices ?? []) visit(c.Next);
+      for (const c of st.Catch ?? []) visit(c.Next);
+    };
+    visit(from);
+    return seen;
+  }
+
+  it('takes the lock first, checks, migrates, checks again, then records and has the guard accept it', () => {
+    expect(successPath()).toEqual([
+      'ConfirmedService?',
+      'AcquireLock',
+      'LockAcquired?',
+      'PreCheck',
+      'PreconditionsHold?',
+      'RunBulkMigration',
+      'ExitedZero?',
+      'PostCheck',
+      'NothingChanged?',
+      'ComposeCutover',
+      'RecordCutover',
+      'ConfirmCutover',
+      'Accepted?',
+      'RecordedVersionChecked?',
+      'ReleaseDone',
+      'NotifyCompleted',
+      'Done',
+    ]);
+    // The payload of a Lambda step (payloadResponseOnly: the state's Parameters are the event).
+    const step = (name: string) => (states[name].Parameters as { step: string }).step;
+    expect(['AcquireLock', 'PreCheck', 'PostCheck', 'ReleaseDone'].map(step)).toEqual([
+      'acquire',
+      'precheck',
+      'postcheck',
+      'release',
+    ]);
     expect(JSON.stringify(states['ConfirmedService?'].Choices)).toContain('"StringEquals":"users"');
   });
 
-  it('runs the task to the end with a timeout, never retrying it, and fails without touching flags', () => {
+  it('leaves every failure through the lock release and a notification, ending FAILED with what happened', () => {
+    const fails = Object.entries(states).filter(([, st]) => st.Type === 'Fail');
+    expect(fails.map(([name]) => name)).toEqual(['CutoverFailed']);
+    expect(fails[0][1]).toMatchObject({ ErrorPath: '$.failure.error', CausePath: '$.failure.cause' });
+    expect(states.ReleaseOnFailure.Next).toBe('NotifyFailed');
+    expect(states.NotifyFailed.Next).toBe('CutoverFailed');
+    // A failed release must not hide the failure.
+    expect(states.ReleaseOnFailure.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.releaseError', Next: 'NotifyFailed' },
+    ]);
+    // From each branch that leaves the success path, the Fail state is only reached through the release.
+    const exits = Object.entries(states).flatMap(([, st]) => [
+      ...(st.Type === 'Choice' && st.Default ? [st.Default] : []),
+      ...(st.Catch ?? []).map((c) => c.Next),
+    ]);
+    expect(exits.length).toBeGreaterThan(6);
+    for (const exit of exits.filter((e) => e !== 'NotifyFailed')) {
+      const before = reachable(exit, 'ReleaseOnFailure');
+      expect({
+        exit,
+        reachesRelease: before.has('ReleaseOnFailure'),
+        skipsIt: before.has('CutoverFailed'),
+      }).toEqual({
+        exit,
+        reachesRelease: true,
+        skipsIt: false,
+      });
+    }
+  });
+
+  it('runs the task definition by family to the end, with a timeout, never retrying it', () => {
     const run = states.RunBulkMigration;
     expect(run.Resource).toContain(':states:::ecs:runTask.sync');
     expect(run.TimeoutSeconds).toBe(120 * 60);
     expect(run.Retry).toBeUndefined();
-    expect(run.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'NotifyFailed' }]);
-    expect(states['ExitedZero?'].Default).toBe('NotifyFailed');
-    expect(states.NotifyFailed.Next).toBe('MigrationFailed');
-    expect(states.MigrationFailed.Type).toBe('Fail');
+    expect(run.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: 'MigrationFailed' },
+    ]);
+    // The family, a plain name: no revision (which changes on every service deploy) is pinned here.
+    const family = stacks.services[0].service?.bulkMigration?.taskDefinition.family;
+    expect(run.Parameters?.TaskDefinition).toBe(family);
+    expect(family).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(states['ExitedZero?'].Default).toBe('MigrationFailed');
   });
 
-  it('records the cutover document only after the task exited 0, then notifies', () => {
-    expect(JSON.stringify(states['ExitedZero?'].Choices)).toContain('"Next":"ComposeCutover"');
-    expect(states.ComposeCutover.Next).toBe('RecordCutover');
+  it('records the cutover document only after the checks after the migration, and only the guard decides it', () => {
+    expect(states['NothingChanged?'].Default).toBe('CheckFailed');
     expect(states.RecordCutover.Parameters).toEqual({
       Name: '/demo/migration/users/cutover',
       Type: 'String',
@@ -105,33 +185,55 @@ describe('phase 2: the cutover state machine', () => {
       'completedAt.$': '$$.State.EnteredTime',
       'runId.$': '$$.Execution.Name',
     });
-    expect(states.RecordCutover.Next).toBe('NotifyCompleted');
+    expect(states.ConfirmCutover.Parameters).toEqual({
+      source: 'migration.cutover',
+      'detail-type': 'Parameter Store Change',
+      detail: { name: '/demo/migration/users/cutover', operation: 'Update' },
+    });
+    expect(JSON.stringify(states['RecordedVersionChecked?'].Choices)).toContain(
+      '"Variable":"$.confirmed.version","NumericEqualsPath":"$.recorded.Version"',
+    );
+    expect(states['Accepted?'].Default).toBe('NotAccepted');
   });
 
-  it('retries only the idempotent steps', () => {
+  it('retries only the idempotent steps, never the migration', () => {
     const retried = Object.entries(states)
-      .filter(([, s]) => s.Retry)
+      .filter(([, st]) => st.Retry)
       .map(([name]) => name)
       .sort();
-    expect(retried).toEqual(['ReadAlarms', 'ReadCutover', 'ReadRouting', 'RecordCutover']);
+    expect(retried).not.toContain('RunBulkMigration');
+    expect(retried).toContain('RecordCutover');
+    // The Lambda steps retry only Lambda's own service errors (CDK's default), each idempotent.
+    for (const name of retried.filter((n) => n !== 'RecordCutover'))
+      expect(JSON.stringify(states[name].Retry)).toContain('Lambda.ServiceException');
   });
 
-  it('may write exactly the cutover parameter and read exactly the flags and alarms it checks', () => {
+  it('may write exactly the cutover parameter and run any revision of the migration family, on the cluster', () => {
     const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
       id.startsWith('UsersCutover'),
     );
-    const statements: { Action: string | string[]; Resource: unknown }[] =
+    const statements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] =
       policy[1].Properties.PolicyDocument.Statement;
-    const byAction = (action: string) => statements.find((s) => s.Action === action)?.Resource;
-    expect(JSON.stringify(byAction('ssm:putParameter'))).toMatch(
+    const byAction = (action: string) => statements.find((s) => s.Action === action);
+    expect(JSON.stringify(byAction('ssm:putParameter')?.Resource)).toMatch(
       /parameter\/demo\/migration\/users\/cutover"\]\]\}$/,
     );
-    expect(JSON.stringify(byAction('ssm:getParameter'))).toMatch(
-      /users\/routing.*users\/cutover|users\/cutover.*users\/routing/,
+    const run = byAction('ecs:RunTask');
+    expect(JSON.stringify(run?.Resource)).toContain(
+      `:task-definition/${stacks.services[0].service?.bulkMigration?.taskDefinition.family}:*`,
     );
-    expect(JSON.stringify(byAction('cloudwatch:describeAlarms'))).toContain(':alarm:demo-users-5xx-rate');
+    expect(JSON.stringify(run?.Resource)).not.toContain('GetStackOutput');
+    expect(run?.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
     // The notifications go to a topic under its own key: the state machine needs the key too.
     const kms = statements.find((s) => JSON.stringify(s.Action).includes('kms:GenerateDataKey'));
     expect(kms?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlertsKey/), 'Arn'] });
+  });
+
+  it('has one lock table for the cutover runs, and a steps function that may use only it', () => {
+    ops.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    ops.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [{ AttributeName: 'service', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
   });
 });

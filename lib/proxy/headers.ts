@@ -1,0 +1,111 @@
+/**
+ * The headers a proxy hop changes (RFC 9110 section 7.6.1): hop-by-hop headers are dropped, the
+ * forwarding headers are added, everything else is passed as received (raw names, duplicates and order
+ * kept). Pure.
+ */
+
+/** Hop-by-hop headers, plus `expect` (the proxy's own server answered it) and h2c's settings. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'http2-settings',
+]);
+
+/** For an upgrade tunnel, the handshake needs these two as sent. */
+const UPGRADE_KEEP = new Set(['connection', 'upgrade']);
+
+/** The header names a Connection header lists (they are hop-by-hop too). */
+function connectionTokens(raw: readonly string[]): Set<string> | undefined {
+  let tokens: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 10 || raw[i].toLowerCase() !== 'connection') continue;
+    for (const t of raw[i + 1].split(',')) {
+      const name = t.trim().toLowerCase();
+      if (name === '' || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;
+      tokens ??= new Set();
+      tokens.add(name);
+    }
+  }
+  return tokens;
+}
+
+export interface ForwardOptions {
+  /** The address of the peer (the ALB node), appended to X-Forwarded-For. */
+  readonly peer: string | undefined;
+  /** Replaces Host (a service behind Service Connect is addressed by its own name); absent: Host as sent. */
+  readonly host?: string;
+  /** An upgrade handshake: keep Connection and Upgrade. */
+  readonly upgrade?: boolean;
+}
+
+/**
+ * The request headers to send upstream, as a flat [name, value, ...] list. X-Forwarded-For gets the
+ * peer appended (every hop records its peer, as the ALB does); X-Forwarded-Proto and X-Forwarded-Host
+ * are set only when absent (the ALB sets the protocol; the client's Host is kept for the monolith).
+ */
+export function forwardHeaders(raw: readonly string[], options: ForwardOptions): string[] {
+  const out: string[] = [];
+  const listed = connectionTokens(raw);
+  let xff: string | undefined;
+  let proto = false;
+  let forwardedHost = false;
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if ((HOP_BY_HOP.has(lower) && !(options.upgrade && UPGRADE_KEEP.has(lower))) || listed?.has(lower)) continue;
+    const value = raw[i + 1];
+    switch (lower) {
+      case 'x-forwarded-for':
+        xff = xff === undefined ? value : `${xff}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+        proto = true;
+        break;
+      case 'x-forwarded-host':
+        forwardedHost = true;
+        break;
+      case 'host':
+        host ??= value;
+        if (options.host !== undefined) continue;
+        break;
+    }
+    out.push(name, value);
+  }
+  const forwardedFor = options.peer === undefined ? xff : xff === undefined ? options.peer : `${xff}, ${options.peer}`;
+  if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor);
+  if (!proto) out.push('x-forwarded-proto', 'http');
+  if (!forwardedHost && host !== undefined) out.push('x-forwarded-host', host);
+  if (options.host !== undefined) out.push('host', options.host);
+  return out;
+}
+
+/** The response headers to send back: the upstream's, without its hop-by-hop headers. */
+export function responseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  close: boolean,
+): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const connection = headers.connection;
+  const listed =
+    connection === undefined
+      ? undefined
+      : new Set(
+          (Array.isArray(connection) ? connection.join(',') : connection).split(',').map((t) => t.trim().toLowerCase()),
+        );
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
+    out[name] = value;
+  }
+  if (close) out.connection = 'close';
+  return out;
+}

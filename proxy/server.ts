@@ -1,0 +1,447 @@
+/**
+ * The routing proxy's HTTP server: every request goes to the monolith untouched, except a request on a
+ * service's route that the flag contract sends to the service (path rewritten to the route's
+ * servicePath, through Service Connect). Bodies stream both ways; a failed service request is a 502 or
+ * 504, never retried and never sent to the monolith instead (that would split a user's data).
+ */
+import { createServer, type IncomingMessage, type Server, STATUS_CODES, type ServerResponse } from 'node:http';
+import { connect as netConnect, type Socket } from 'node:net';
+import { type Duplex, Readable, Transform } from 'node:stream';
+import { Pool } from 'undici';
+import type { ServiceContext } from '../lib/flags/evaluate';
+import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../lib/proxy/contract';
+import { destinationFor, destinationWithoutUser, serviceContext } from '../lib/proxy/decide';
+import { forwardHeaders, responseHeaders } from '../lib/proxy/headers';
+import { bodyIdentity, jwtToken, type RequestParts, requestIdentity } from '../lib/proxy/identity';
+import { type AccessLogEntry, accessLogLine, NO_SERVICE, type Side } from '../lib/proxy/metrics';
+import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
+import type { FlagSource } from './flags';
+import type { JwtVerifier } from './jwt';
+import type { LogSink, Logger } from './log';
+
+export interface ProxyOptions {
+  readonly config: ProxyRuntimeConfig;
+  readonly flags: FlagSource;
+  readonly sink: LogSink;
+  readonly logger: Logger;
+  /** Present when a route verifies JWTs. */
+  readonly jwt?: JwtVerifier;
+  /** Epoch milliseconds (tests move time). */
+  readonly now?: () => number;
+}
+
+interface Upstream {
+  readonly pool: Pool;
+  /** `host:port`, sent as Host to a service (Service Connect routes on it). */
+  readonly authority: string;
+  readonly hostname: string;
+  readonly port: number;
+}
+
+interface ServiceRuntime {
+  readonly entry: ProxyService;
+  readonly context: ServiceContext;
+  readonly upstream: Upstream;
+}
+
+/** What the access log line of a request says, filled in as it is handled. */
+interface Exchange {
+  service: string;
+  side: Side;
+  route: string;
+  identified?: boolean;
+  reason?: string;
+  truncated?: boolean;
+  /** Set once the proxy has answered itself (the status is then the response's). */
+  readonly started: number;
+}
+
+class BodyTooLarge extends Error {
+  readonly code = 'PROXY_BODY_TOO_LARGE';
+}
+
+const LOGGED_PATH_CHARS = 200;
+
+/** Whether a request has a body to forward (RFC 9112: Content-Length or Transfer-Encoding). */
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function isTimeout(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+}
+
+export class RoutingProxy {
+  readonly server: Server;
+  private readonly legacy: Upstream;
+  private readonly services: ServiceRuntime[];
+  private readonly table: RouteTable<ServiceRuntime>;
+  private readonly upgraded = new Set<Socket | Duplex>();
+  private readonly now: () => number;
+  private draining = false;
+  private inflight = 0;
+  private onIdle: (() => void) | undefined;
+
+  constructor(private readonly options: ProxyOptions) {
+    const { config } = options;
+    this.now = options.now ?? Date.now;
+    this.legacy = this.upstream(config.legacy.url);
+    this.services = config.services.map((entry) => ({
+      entry,
+      context: serviceContext(entry),
+      upstream: this.upstream(entry.url),
+    }));
+    this.table = new RouteTable(this.services.flatMap((s) => s.entry.routes.map((route) => ({ owner: s, route }))));
+    this.server = createServer(
+      {
+        maxHeaderSize: config.limits.maxHeaderBytes,
+        // Longer than the ALB's idle timeout (60 s), so that the ALB, not the proxy, closes idle connections.
+        keepAliveTimeout: 65_000,
+        headersTimeout: 66_000,
+        requestTimeout: 0,
+        insecureHTTPParser: false,
+        joinDuplicateHeaders: false,
+      },
+      (req, res) => this.handle(req, res),
+    );
+    this.server.on('clientError', (err, socket) => this.clientError(err, socket));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+  }
+
+  private upstream(url: string): Upstream {
+    const { timeouts, limits } = this.options.config;
+    const parsed = new URL(url);
+    return {
+      pool: new Pool(parsed.origin, {
+        connect: { timeout: timeouts.connectMs },
+        headersTimeout: timeouts.headersMs,
+        bodyTimeout: timeouts.idleMs,
+        keepAliveTimeout: 4_000,
+        maxHeaderSize: limits.maxHeaderBytes,
+        pipelining: 1,
+      }),
+      authority: parsed.host,
+      hostname: parsed.hostname,
+      port: Number(parsed.port),
+    };
+  }
+
+  listen(port: number, host = '0.0.0.0'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (their responses close their
+   * connections) for up to `drainMs`, then closes everything. Resolves true when nothing was cut off.
+   */
+  async shutdown(drainMs: number): Promise<boolean> {
+    this.draining = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+    let drained = this.inflight === 0;
+    if (!drained) {
+      drained = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), drainMs);
+        this.onIdle = () => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+      });
+    }
+    this.server.closeAllConnections();
+    for (const socket of this.upgraded) socket.destroy();
+    await Promise.all(
+      [this.legacy, ...this.services.map((s) => s.upstream)].map((u) => u.pool.destroy().catch(() => undefined)),
+    );
+    return drained;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const ex: Exchange = { service: NO_SERVICE, side: 'legacy', route: '', started: performance.now() };
+    this.inflight++;
+    res.once('close', () => this.finished(req, res, ex));
+    if (this.draining) res.setHeader('connection', 'close');
+    const url = req.url ?? '';
+    const method = req.method ?? 'GET';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    ex.route = path.length > LOGGED_PATH_CHARS ? path.slice(0, LOGGED_PATH_CHARS) : path;
+    if (url.charCodeAt(0) !== 47 /* / */) return this.answer(res, ex, 400, 'request-target');
+    const length = req.headers['content-length'];
+    if (length !== undefined && Number(length) > this.options.config.limits.maxBodyBytes)
+      return this.answer(res, ex, 413, 'body-too-large');
+    // The ALB health check always reaches the monolith: it never depends on SSM or a service.
+    if (path === this.options.config.legacy.healthCheckPath) return this.forward(req, res, ex, this.legacy, url);
+    const match = this.table.match(method, url);
+    if (!match) return this.forward(req, res, ex, this.legacy, url);
+    ex.service = match.owner.entry.name;
+    ex.route = match.route.path;
+    this.routed(req, res, ex, match).catch((err) => {
+      this.options.logger.log('error', 'request failed in the proxy', { error: (err as Error).message });
+      if (!res.headersSent) this.answer(res, ex, 502, 'proxy-error');
+      else res.destroy();
+    });
+  }
+
+  private async routed(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ex: Exchange,
+    match: RouteMatch<ServiceRuntime>,
+  ): Promise<void> {
+    const service = match.owner;
+    const route = match.route;
+    const state = this.options.flags.state(service.entry.name);
+    let destination = destinationWithoutUser(service.context, state, new Date(this.now()));
+    let body: Buffer | Readable | undefined;
+    if (destination === undefined) {
+      let userId: string | undefined;
+      if (route.identity?.source === 'body') {
+        const read = await readPrefix(req, route.identity.maxBytes, this.options.config.limits.maxBodyBytes);
+        body = read.body;
+        if (read.complete)
+          userId = bodyIdentity(route.identity.field, req.headers['content-type'], read.body as Buffer);
+      } else if (route.identity?.source === 'jwt' && route.identity.jwks && this.options.jwt) {
+        const token = jwtToken(route.identity, headerOf(req));
+        userId = token === undefined ? undefined : await this.options.jwt.claim(route.identity, token);
+      } else if (route.identity) {
+        userId = requestIdentity(route.identity, { params: match.params, header: headerOf(req) } satisfies RequestParts);
+      }
+      ex.identified = userId !== undefined;
+      // Time moves while a body or a key set is read: decide at the moment of the decision.
+      destination = destinationFor(service.context, state, userId, route.anonymous, new Date(this.now()));
+    }
+    switch (destination) {
+      case 'service':
+        ex.side = 'service';
+        return this.forward(req, res, ex, service.upstream, this.table.rewrite(match), body, true);
+      case 'legacy':
+        return this.forward(req, res, ex, this.legacy, req.url ?? '/', body);
+      case 'unavailable':
+        // Only this service's routes wait: the proxy cannot know yet whether its cutover has passed.
+        res.setHeader('retry-after', String(Math.max(1, Math.ceil(this.options.config.flags.refreshMs / 1000))));
+        return this.answer(res, ex, 503, 'flags-unavailable', route);
+    }
+  }
+
+  /** Streams the request to an upstream and its response back. */
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ex: Exchange,
+    upstream: Upstream,
+    path: string,
+    body?: Buffer | Readable,
+    toService = false,
+  ): void {
+    const limit = this.options.config.limits.maxBodyBytes;
+    let payload: Buffer | Readable | null = null;
+    if (body !== undefined) payload = body;
+    else if (hasBody(req)) payload = req.headers['content-length'] === undefined ? limited(req, limit) : req;
+    const headers = forwardHeaders(req.rawHeaders, {
+      peer: req.socket.remoteAddress,
+      ...(toService ? { host: upstream.authority } : {}),
+    });
+    const abort = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    const draining = () => this.draining;
+    upstream.pool
+      .stream(
+        {
+          path,
+          method: req.method ?? 'GET',
+          headers,
+          body: payload,
+          signal: abort.signal,
+          opaque: res,
+        },
+        ({ statusCode, headers, opaque }) => {
+          const out = opaque as ServerResponse;
+          out.writeHead(statusCode, responseHeaders(headers, draining()));
+          return out;
+        },
+      )
+      .catch((err: unknown) => this.upstreamFailed(err, res, ex, toService));
+  }
+
+  private upstreamFailed(err: unknown, res: ServerResponse, ex: Exchange, toService: boolean): void {
+    if (res.destroyed && !res.writableFinished && !res.headersSent) return; // the client went away
+    const code = (err as { code?: string })?.code ?? (err as Error)?.name ?? 'error';
+    ex.reason = `upstream-${code}`;
+    if (err instanceof BodyTooLarge || code === 'PROXY_BODY_TOO_LARGE') {
+      if (!res.headersSent) return this.answer(res, ex, 413, 'body-too-large');
+    }
+    if (!res.headersSent) {
+      const status = isTimeout(err) ? 504 : 502;
+      this.options.logger.log('warn', 'upstream failed', {
+        side: toService ? 'service' : 'legacy',
+        service: ex.service,
+        error: code,
+        status,
+      });
+      return this.answer(res, ex, status, ex.reason);
+    }
+    ex.truncated = true;
+    res.destroy();
+  }
+
+  /** A response of the proxy itself (JSON, closing the connection when the request body was not read). */
+  private answer(res: ServerResponse, ex: Exchange, status: number, reason: string, route?: ProxyRoute): void {
+    if (status !== 502 && status !== 504) ex.side = 'proxy';
+    ex.reason = reason;
+    const body = JSON.stringify({ error: STATUS_CODES[status], reason, ...(route ? { route: route.path } : {}) });
+    // A request body left unread (400, 413) must not be taken for the next request: close.
+    const close = status === 400 || status === 413 || this.draining;
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      ...(close ? { connection: 'close' } : {}),
+    });
+    res.end(body);
+  }
+
+  private finished(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+    const entry: AccessLogEntry = {
+      service: ex.service,
+      side: ex.side,
+      method: req.method ?? '',
+      route: ex.route,
+      status: res.headersSent ? res.statusCode : 499,
+      latencyMs: performance.now() - ex.started,
+      ...(ex.identified !== undefined ? { identified: ex.identified } : {}),
+      ...(ex.reason !== undefined ? { reason: ex.reason } : {}),
+      ...(ex.truncated ? { truncated: true } : {}),
+    };
+    this.options.sink.line(accessLogLine(entry, this.now()));
+    this.inflight--;
+    if (this.inflight === 0 && this.onIdle) this.onIdle();
+  }
+
+  /** A malformed request (smuggling attempt, oversized head, bad syntax): answered, never forwarded. */
+  private clientError(err: Error & { code?: string }, socket: Duplex): void {
+    if (err.code === 'ECONNRESET' || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    this.options.sink.line(
+      accessLogLine(
+        { service: NO_SERVICE, side: 'proxy', method: '', route: '', status, latencyMs: 0, reason: err.code ?? 'parse-error' },
+        this.now(),
+      ),
+    );
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  }
+
+  /** WebSocket and other upgrades: a byte tunnel to the monolith, never routed. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const started = performance.now();
+    const target = netConnect({ host: this.legacy.hostname, port: this.legacy.port });
+    let connected = false;
+    const timer = setTimeout(() => target.destroy(new Error('connect timeout')), this.options.config.timeouts.connectMs);
+    this.upgraded.add(socket);
+    const log = (status: number, reason?: string) =>
+      this.options.sink.line(
+        accessLogLine(
+          {
+            service: NO_SERVICE,
+            side: 'legacy',
+            method: req.method ?? '',
+            route: (req.url ?? '').split('?')[0].slice(0, LOGGED_PATH_CHARS),
+            status,
+            latencyMs: performance.now() - started,
+            ...(reason ? { reason } : {}),
+          },
+          this.now(),
+        ),
+      );
+    target.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      target.setNoDelay(true);
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      const headers = forwardHeaders(req.rawHeaders, { peer: req.socket.remoteAddress, upgrade: true });
+      for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
+      target.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) target.write(head);
+      socket.pipe(target);
+      target.pipe(socket);
+      log(101, 'upgrade');
+    });
+    target.on('error', () => {
+      clearTimeout(timer);
+      if (!connected && socket.writable) {
+        log(502, 'upgrade-connect');
+        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      } else socket.destroy();
+    });
+    target.on('close', () => socket.destroy());
+    socket.on('error', () => target.destroy());
+    socket.on('close', () => {
+      this.upgraded.delete(socket);
+      target.destroy();
+    });
+  }
+}
+
+function headerOf(req: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
+}
+
+/** A body of unknown length, cut off with BodyTooLarge past `limit` bytes. */
+function limited(req: Readable, limit: number): Readable {
+  let seen = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(new BodyTooLarge(`the request body is over ${limit} bytes`));
+      else callback(null, chunk);
+    },
+  });
+  req.on('error', (err) => counter.destroy(err));
+  return req.pipe(counter);
+}
+
+/**
+ * Reads the body up to `maxBytes` to find an identity in it. Complete: the whole body as a Buffer.
+ * Longer: a stream of what was read followed by the rest, so the body is forwarded intact either way.
+ */
+async function readPrefix(
+  req: IncomingMessage,
+  maxBytes: number,
+  maxBodyBytes: number,
+): Promise<{ complete: boolean; body: Buffer | Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const iterator = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  while (size <= maxBytes) {
+    const next = await iterator.next();
+    if (next.done) return { complete: true, body: Buffer.concat(chunks, size) };
+    chunks.push(next.value);
+    size += next.value.length;
+  }
+  async function* rest() {
+    yield* chunks;
+    while (true) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const stream = Readable.from(rest(), { objectMode: false });
+  return { complete: false, body: req.headers['content-length'] === undefined ? limited(stream, maxBodyBytes) : stream };
+}
