@@ -284,8 +284,8 @@ describe('policies for people', () => {
     });
     expect(sid(operator, 'ReadFlags').Action).toEqual([
       'ssm:GetParameter',
-      'ssm:GetParameters',
       'ssm:GetParameterHistory',
+      'ssm:GetParameters',
     ]);
     expect(sid(operator, 'CheckAWriteAtOnce')).toMatchObject({ Action: 'lambda:InvokeFunction' });
     expect(sid(operator, 'RunCutover').Action).toEqual(['states:ListExecutions', 'states:StartExecution']);
