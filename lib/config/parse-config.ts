@@ -1,4 +1,6 @@
 import { isContractTime, RUN_ID } from '../flags/documents';
+import { DEFAULT_RULE_QUOTA, planProblems, RULE_BLOCKS, ruleBlockOf } from '../gateway/alb-rules';
+import { overlappingMethods, ROUTED_METHODS, sharedExample, UNROUTED_METHODS } from '../gateway/routes';
 import { type ConfigProblem, join, listOr, Reader } from '../validation/reader';
 import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
 import type {
@@ -69,7 +71,11 @@ const ENGINE_VERSION_FIX = {
 /** Environment variable names the app sets itself; a config may not override them. */
 export const RESERVED_ENV_PREFIXES = ['DB_', 'LEGACY_DB_', 'MIGRATION_'] as const;
 
-const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+/**
+ * The methods a route's list is read with. HEAD and OPTIONS are read so that checkServicesTogether can
+ * say why they are refused (UNROUTED_METHODS), instead of a bare "not allowed".
+ */
+const HTTP_METHODS: readonly HttpMethod[] = [...ROUTED_METHODS, ...UNROUTED_METHODS];
 
 const CONTAINER_KEYS = [
   'image',
@@ -156,7 +162,7 @@ export function parseConfig(input: unknown): ParseResult {
   const services = r
     .array('services', root.services, [])
     .map((s, i) => readService(r, join('services', i), s));
-  checkServicesTogether(r, services);
+  checkServicesTogether(r, services, alb);
   const routing = readRouting(r, root.routing, legacy);
 
   if (r.problems.length > 0) return { ok: false, problems: r.problems };
@@ -256,7 +262,8 @@ function readRetention(r: Reader, path: string, value: unknown, fallback: number
 }
 
 function readAlb(r: Reader, value: unknown): AlbConfig {
-  const v = r.object('alb', value, ['certificateArn', 'accessLogRetentionDays'], true) ?? {};
+  const v =
+    r.object('alb', value, ['certificateArn', 'accessLogRetentionDays', 'ruleQuota', 'ruleBlocks'], true) ?? {};
   return {
     certificateArn: r.optionalString('alb.certificateArn', v.certificateArn, {
       pattern: CERT_ARN,
@@ -267,6 +274,24 @@ function readAlb(r: Reader, value: unknown): AlbConfig {
       min: 1,
       max: 3650,
     }),
+    ruleQuota: r.integer('alb.ruleQuota', v.ruleQuota, {
+      default: DEFAULT_RULE_QUOTA,
+      min: 1,
+      max: 10000,
+      fix: 'use the "Rules per Application Load Balancer" quota of the account and region (100 unless AWS raised it)',
+    }),
+    ruleBlocks: r.record(
+      'alb.ruleBlocks',
+      v.ruleBlocks,
+      SERVICE_NAME,
+      'use the name of a service in services[]',
+      (path, block) =>
+        r.integer(path, block, {
+          min: 1,
+          max: RULE_BLOCKS,
+          fix: `use a block from 1 to ${RULE_BLOCKS} that no other service has`,
+        }),
+    ),
   };
 }
 
@@ -328,7 +353,7 @@ function readContainer(
     pattern: IMAGE,
     fix: 'use an image reference such as "123456789012.dkr.ecr.eu-west-1.amazonaws.com/users:1.4.2"',
   });
-  if (image !== '' && (/:latest$/.test(image) || (!image.includes(':') && !image.includes('@')))) {
+  if (image !== '' && !hasPinnedTag(image)) {
     r.problem(
       p('image'),
       `${JSON.stringify(image)} has no pinned tag; use an immutable tag or digest so a deploy is repeatable`,
@@ -347,12 +372,22 @@ function readContainer(
   const secrets = r.record(p('secrets'), v.secrets, ENV_NAME, 'use UPPER_SNAKE_CASE', (sp, sv) =>
     readSecretRef(r, sp, sv),
   );
-  for (const key of [...Object.keys(environment), ...Object.keys(secrets)]) {
-    const reserved = RESERVED_ENV_PREFIXES.find((prefix) => key.startsWith(prefix));
-    if (reserved)
-      r.problem(p(key), `names starting with ${reserved} are set by this app; rename the variable`);
-    if (key in environment && key in secrets)
-      r.problem(p(key), 'is both in environment and secrets; keep one');
+  for (const [section, keys] of [
+    ['environment', Object.keys(environment)],
+    ['secrets', Object.keys(secrets)],
+  ] as const) {
+    for (const key of keys) {
+      const reserved = RESERVED_ENV_PREFIXES.find((prefix) => key.startsWith(prefix));
+      if (reserved)
+        r.problem(
+          join(p(section), key),
+          `names starting with ${reserved} are set by this app; rename the variable`,
+        );
+    }
+  }
+  for (const key of Object.keys(environment)) {
+    if (key in secrets)
+      r.problem(join(p('environment'), key), 'is also in secrets; keep one of the two');
   }
   return {
     image,
@@ -487,7 +522,8 @@ function readLegacy(r: Reader, value: unknown): LegacyConfig {
 }
 
 function readFlags(r: Reader, value: unknown, name: string): FlagsConfig {
-  const v = r.object('flags', value, ['parameterPrefix', 'cacheTtlSeconds', 'tier'], true) ?? {};
+  const v =
+    r.object('flags', value, ['parameterPrefix', 'cacheTtlSeconds', 'tier', 'adoptExisting'], true) ?? {};
   return {
     parameterPrefix: r.string('flags.parameterPrefix', v.parameterPrefix, {
       default: `/${name}/migration`,
@@ -501,6 +537,7 @@ function readFlags(r: Reader, value: unknown, name: string): FlagsConfig {
       fix: 'use 5 to 300 seconds: lower risks SSM throttling (40 reads/s per account), higher slows a rollback',
     }),
     tier: r.oneOf('flags.tier', v.tier, ['standard', 'advanced'] as const, 'standard'),
+    adoptExisting: r.boolean('flags.adoptExisting', v.adoptExisting, false),
   };
 }
 
@@ -926,26 +963,106 @@ function readBulkMigration(r: Reader, path: string, value: unknown, phase: Phase
   };
 }
 
-function checkServicesTogether(r: Reader, services: readonly ExtractedServiceConfig[]): void {
+/**
+ * An image reference pins a version when it has a digest, or a tag that is not `latest`. The tag is after
+ * the last colon of the last path segment: in `registry:5000/legacy` the colon is the registry's port.
+ */
+export function hasPinnedTag(image: string): boolean {
+  if (image.includes('@')) return true;
+  const last = image.slice(image.lastIndexOf('/') + 1);
+  const colon = last.lastIndexOf(':');
+  return colon > 0 && colon < last.length - 1 && last.slice(colon + 1) !== 'latest';
+}
+
+function checkServicesTogether(
+  r: Reader,
+  services: readonly ExtractedServiceConfig[],
+  alb: AlbConfig,
+): void {
   const names = new Map<string, number>();
-  const routes = new Map<string, string>();
   services.forEach((s, i) => {
     const first = names.get(s.name);
     if (first !== undefined)
       r.problem(`services[${i}].name`, `"${s.name}" is also services[${first}].name; names must be unique`);
     else names.set(s.name, i);
+  });
+  checkRouteMethods(r, services);
+  checkRouteOwners(r, services);
+  checkRuleBlocks(r, services, alb);
+  // The listener rules of the phase-3 services, planned as the app will plan them: the ALB's limits.
+  const atPhase3 = services.map((s, i) => ({ s, i })).filter(({ s }) => s.phase === 3);
+  for (const problem of planProblems(
+    atPhase3.map(({ s }) => s),
+    alb,
+  ).problems) {
+    const index = atPhase3.find(({ s }) => s.name === problem.service)?.i;
+    r.problem(index === undefined ? 'alb.ruleQuota' : `services[${index}].routes`, problem.message);
+  }
+}
+
+/** HEAD and OPTIONS: KrakenD CE registers neither, so no router of the app may take them over. */
+function checkRouteMethods(r: Reader, services: readonly ExtractedServiceConfig[]): void {
+  services.forEach((s, i) => {
     s.routes.forEach((route, j) => {
-      for (const method of route.methods) {
-        const key = `${method} ${route.path.replace(/\{[^}]+\}/g, '{}')}`;
-        const owner = routes.get(key);
-        const here = `services[${i}].routes[${j}]`;
-        if (owner)
+      route.methods.forEach((method, k) => {
+        if (UNROUTED_METHODS.includes(method))
           r.problem(
-            here,
-            `${method} ${route.path} is also claimed by ${owner}; each endpoint belongs to one service`,
+            `services[${i}].routes[${j}].methods[${k}]`,
+            `${method} cannot be routed to a service: KrakenD CE registers no HEAD or OPTIONS endpoint, so the ALB would send it to a gateway without the route; remove it (${UNROUTED_METHODS.join(' and ')} requests on ${route.path} stay with the monolith, whose proxy handles them)`,
           );
-        else routes.set(key, here);
-      }
+      });
     });
+  });
+}
+
+/**
+ * An endpoint belongs to one service: two services may not list routes that one request can match
+ * (same method; equal paths, or paths that differ only where one has a placeholder), since which one
+ * wins would depend on rule order in three routers. Within a service the more specific path wins.
+ */
+function checkRouteOwners(r: Reader, services: readonly ExtractedServiceConfig[]): void {
+  const seen: { service: number; route: number; config: ExtractedServiceConfig['routes'][number] }[] = [];
+  services.forEach((s, i) => {
+    s.routes.forEach((route, j) => {
+      for (const other of seen) {
+        if (other.service === i) continue;
+        const methods = overlappingMethods(route, other.config);
+        if (methods.length === 0) continue;
+        const owner = `services[${other.service}].routes[${other.route}] (${services[other.service].name})`;
+        const shared = `${methods[0]} ${sharedExample(route.path, other.config.path)}`;
+        r.problem(
+          `services[${i}].routes[${j}]`,
+          route.path === other.config.path
+            ? `${methods.join(', ')} ${route.path} is also claimed by ${owner}; each endpoint belongs to one service`
+            : `${methods.join(', ')} ${route.path} overlaps ${other.config.path} of ${owner}: a request such as ${shared} matches both; each endpoint belongs to one service: move the route to that service, or use a path its placeholders cannot match`,
+        );
+      }
+      seen.push({ service: i, route: j, config: route });
+    });
+  });
+}
+
+/** Every service's listener-rule block is its own; alb.ruleBlocks names only services of the config. */
+function checkRuleBlocks(r: Reader, services: readonly ExtractedServiceConfig[], alb: AlbConfig): void {
+  for (const name of Object.keys(alb.ruleBlocks)) {
+    if (!services.some((s) => s.name === name))
+      r.problem(`alb.ruleBlocks.${name}`, `no service is named "${name}"; remove the entry or fix the name`);
+  }
+  const owners = new Map<number, number>();
+  services.forEach((s, i) => {
+    const block = ruleBlockOf(alb, s.name);
+    const first = owners.get(block);
+    if (first === undefined) {
+      owners.set(block, i);
+      return;
+    }
+    const taken = new Set(services.map((x) => ruleBlockOf(alb, x.name)));
+    let free = block;
+    while (taken.has(free)) free = (free % RULE_BLOCKS) + 1;
+    const explicit = alb.ruleBlocks[s.name] !== undefined;
+    r.problem(
+      explicit ? `alb.ruleBlocks.${s.name}` : `services[${i}].name`,
+      `${s.name} gets listener-rule block ${block}${explicit ? '' : ' (derived from its name)'}, which services[${first}] (${services[first].name}) has already; a deployed service's block must never change, so give the newer of the two a free block, e.g. "alb": {"ruleBlocks": {"${s.name}": ${free}}}`,
+    );
   });
 }

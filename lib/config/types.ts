@@ -179,8 +179,16 @@ export interface FlagsConfig {
   readonly parameterPrefix: string;
   /** Seconds a consumer caches a flag document (SSM allows 40 reads per second per account by default). */
   readonly cacheTtlSeconds: number;
-  /** SSM tier of the routing parameter: standard holds 4 KB, advanced 8 KB (and costs money). */
+  /**
+   * SSM tier of the routing parameter: standard holds 4 KB, advanced 8 KB (and costs money). Standard to
+   * advanced applies on the next write; SSM cannot go back, so a deploy refuses advanced to standard.
+   */
   readonly tier: 'standard' | 'advanced';
+  /**
+   * Take over flag parameters that another environment, or an earlier build of this one, left behind,
+   * with their values. Off by default: a rebuilt environment must not inherit a completed cutover.
+   */
+  readonly adoptExisting: boolean;
 }
 
 export interface NotificationsConfig {

@@ -35,6 +35,7 @@ export class ServiceDataStack extends MigrationStack {
       parameterPrefix: config.flags.parameterPrefix,
       serviceName: service.name,
       routingTier: config.flags.tier,
+      adoptExisting: config.flags.adoptExisting,
       tags: config.tags,
     });
   }

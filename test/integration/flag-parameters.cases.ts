@@ -1,10 +1,13 @@
-import {
-  AddTagsToResourceCommand,
-  ListTagsForResourceCommand,
-  PutParameterCommand,
-  type SSMClient,
-} from '@aws-sdk/client-ssm';
+/**
+ * The flag parameters' custom resource across deploys: the provider (lambda/flag-parameter) runs in
+ * process with the properties of the synthesized template, against the SSM emulator.
+ */
+import { GetParameterCommand, ListTagsForResourceCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { type ProviderDependencies, provide } from '../../lambda/flag-parameter/handler';
+import { jsonLogger } from '../../lambda/shared/log';
+import { readChecked } from '../../lib/flags/ssm-store';
 import { NetworkStack } from '../../lib/stacks/network-stack';
 import { ServiceDataStack } from '../../lib/stacks/service-data-stack';
 import { isolatedConfig, motoClients, versionsOf } from '../helpers/moto';
@@ -12,15 +15,10 @@ import { config, demoInput, testApp } from '../helpers/test-app';
 
 const { ssm } = motoClients();
 afterAll(() => ssm.destroy());
+const deps: ProviderDependencies = { ssm, logger: jsonLogger('flag-parameter', () => {}) };
 
-interface SdkCall {
-  action: string;
-  parameters: Record<string, unknown>;
-  ignoreErrorCodesMatching?: string;
-}
-
-/** The flag custom resources of a synthesized data stack: their Create and Update SDK calls. */
-function flagCalls(input: Parameters<typeof config>[0]) {
+/** The properties of each flag custom resource of a synthesized data stack, by kind of flag. */
+function parameters(input: ReturnType<typeof demoInput>, identity: string) {
   // Only the stacks the data stack needs: synthesizing the whole app twice would be slow.
   const cfg = config(input);
   const app = testApp();
@@ -30,90 +28,176 @@ function flagCalls(input: Parameters<typeof config>[0]) {
     vpc: network.vpc,
     service: cfg.services[0],
   });
-  const resources = Template.fromStack(stack).findResources('Custom::MigrationFlagParameter');
-  return Object.fromEntries(
-    Object.entries(resources).map(([id, r]) => [
-      id,
-      {
-        create: JSON.parse(r.Properties.Create) as SdkCall,
-        update: JSON.parse(r.Properties.Update) as SdkCall,
-      },
-    ]),
+  const resources = Object.values(Template.fromStack(stack).findResources('Custom::MigrationFlagParameter'));
+  const byFlag = Object.fromEntries(
+    resources.map((r) => {
+      const { ServiceToken: _token, ...props } = r.Properties;
+      const flag = (props.Tags as { Key: string; Value: string }[]).find(
+        (t) => t.Key === 'migration:flag',
+      )?.Value;
+      return [flag, { ...props, Identity: identity }];
+    }),
   );
+  return byFlag as Record<string, Record<string, unknown> & { Name: string }>;
 }
 
-/** Executes a call as the AwsCustomResource provider does (same SDK action, same parameters, same ignored errors). */
-async function execute(client: SSMClient, call: SdkCall) {
-  try {
-    if (call.action === 'putParameter') await client.send(new PutParameterCommand(call.parameters as never));
-    else if (call.action === 'addTagsToResource')
-      await client.send(new AddTagsToResourceCommand(call.parameters as never));
-    else throw new Error(`unexpected SDK action ${call.action}`);
-  } catch (e) {
-    if (!call.ignoreErrorCodesMatching || !new RegExp(call.ignoreErrorCodesMatching).test((e as Error).name))
-      throw e;
-  }
+function event(
+  RequestType: 'Create' | 'Update' | 'Delete',
+  props: Record<string, unknown>,
+  old?: Record<string, unknown>,
+): CloudFormationCustomResourceEvent {
+  return {
+    RequestType,
+    ServiceToken: 'arn:provider',
+    ResponseURL: 'http://127.0.0.1:9/unused',
+    StackId: String(props.Identity),
+    RequestId: 'r1',
+    LogicalResourceId: 'FlagsRouting',
+    ResourceType: 'Custom::MigrationFlagParameter',
+    ResourceProperties: { ServiceToken: 'arn:provider', ...props },
+    ...(RequestType === 'Create' ? {} : { PhysicalResourceId: String(props.Name) }),
+    ...(old ? { OldResourceProperties: old } : {}),
+  } as CloudFormationCustomResourceEvent;
 }
 
-describe('flag parameters across deploys (the synthesized SDK calls run against the emulator)', () => {
-  it('a later deploy with changed tags never resets a live flag value', async () => {
-    const { config: cfg } = isolatedConfig();
-    const input = (tags: Record<string, string>) => ({
-      ...JSON.parse(JSON.stringify(cfgInput(cfg.flags.parameterPrefix))),
-      tags,
+const input = (mutate: (i: ReturnType<typeof demoInput>) => void = () => {}) => {
+  const { config: cfg } = isolatedConfig();
+  const i = demoInput();
+  i.flags = { parameterPrefix: cfg.flags.parameterPrefix };
+  mutate(i);
+  return i;
+};
+const STACK_A = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/demo-20-users-data/aaaa';
+const STACK_B = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/demo-20-users-data/bbbb';
+const DONE = '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}';
+
+describe('flag parameters across deploys (the custom resource against the emulator)', () => {
+  it('creates each flag once with its initial value, labelled last-good so that readers can read it at once', async () => {
+    const props = parameters(input(), STACK_A);
+    await expect(provide(event('Create', props.routing), deps)).resolves.toMatchObject({ status: 'SUCCESS' });
+    await expect(provide(event('Create', props['live-gateway-weight']), deps)).resolves.toMatchObject({
+      status: 'SUCCESS',
     });
-    const v1 = flagCalls(input({ team: 'platform' }));
-    const v2 = flagCalls(input({ team: 'identity', 'cost-center': '42' }));
-    const routing = Object.keys(v1).find((id) => id.startsWith('FlagsRouting')) as string;
-    const name = v1[routing].create.parameters.Name as string;
+    expect(await versionsOf(ssm, props.routing.Name)).toEqual([
+      { version: 1, value: '{"mode":"off","users":[],"percent":0}', labels: ['last-good'] },
+    ]);
+    // The live ALB values are read by CloudFormation at their latest version: no label.
+    expect(await versionsOf(ssm, props['live-gateway-weight'].Name)).toEqual([
+      { version: 1, value: '0', labels: [] },
+    ]);
+    expect((await readChecked(ssm, [props.routing.Name])).get(props.routing.Name)).toMatchObject({
+      status: 'ok',
+    });
+  });
 
-    // Deploy 1 creates the parameter with routing off.
-    await execute(ssm, v1[routing].create);
-    // An operator (or a hook) flips it.
-    await ssm.send(
-      new PutParameterCommand({ Name: name, Value: '{"mode":"all"}', Type: 'String', Overwrite: true }),
+  it('a later deploy with changed tags never resets a live flag value, and keeps the identity', async () => {
+    const first = parameters(
+      input((i) => (i.tags = { team: 'platform' })),
+      STACK_A,
     );
-    // Deploy 2 changed the tags: CloudFormation sends an Update to the custom resource.
-    expect(v2[routing].update).not.toEqual(v1[routing].update);
-    await execute(ssm, v2[routing].update);
-
-    const versions = await versionsOf(ssm, name);
-    expect(versions.map((v) => v.value)).toEqual(['{"mode":"off","users":[],"percent":0}', '{"mode":"all"}']);
+    const second = parameters(
+      input((i) => (i.tags = { team: 'identity', 'cost-center': '42' })),
+      STACK_A,
+    );
+    second.routing = { ...second.routing, Name: first.routing.Name };
+    await provide(event('Create', first.routing), deps);
+    await ssm.send(
+      new PutParameterCommand({
+        Name: first.routing.Name,
+        Value: '{"mode":"all"}',
+        Type: 'String',
+        Overwrite: true,
+      }),
+    );
+    await expect(provide(event('Update', second.routing, first.routing), deps)).resolves.toMatchObject({
+      status: 'SUCCESS',
+    });
+    expect((await versionsOf(ssm, first.routing.Name)).map((v) => v.value)).toEqual([
+      '{"mode":"off","users":[],"percent":0}',
+      '{"mode":"all"}',
+    ]);
     const tags = await ssm.send(
-      new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: name }),
+      new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: first.routing.Name }),
     );
     expect(tags.TagList).toEqual(
       expect.arrayContaining([
         { Key: 'team', Value: 'identity' },
         { Key: 'cost-center', Value: '42' },
+        { Key: 'migration:identity', Value: STACK_A },
       ]),
     );
   });
 
-  it('a re-created stack adopts an existing parameter with its live value', async () => {
-    const { config: cfg } = isolatedConfig();
-    const calls = flagCalls(cfgInput(cfg.flags.parameterPrefix));
-    const routing = Object.values(calls)[0];
-    const name = routing.create.parameters.Name as string;
-    await execute(ssm, routing.create);
+  it('a rebuilt environment does not inherit a completed cutover: the create fails and says what to do', async () => {
+    const props = parameters(input(), STACK_A);
+    await provide(event('Create', props.cutover), deps);
+    await ssm.send(
+      new PutParameterCommand({ Name: props.cutover.Name, Value: DONE, Type: 'String', Overwrite: true }),
+    );
+
+    const rebuilt = { ...props.cutover, Identity: STACK_B };
+    const result = await provide(event('Create', rebuilt), deps);
+    expect(result.status).toBe('FAILED');
+    expect(result.reason).toMatch(
+      /already exists with 2 version\(s\), created by another build of this environment/,
+    );
+    expect(result.reason).toMatch(/set flags.adoptExisting to true/);
+    expect((await ssm.send(new GetParameterCommand({ Name: props.cutover.Name }))).Parameter?.Value).toBe(
+      DONE,
+    );
+  });
+
+  it('adopts a leftover parameter with its value only when flags.adoptExisting says so, and never labels it', async () => {
+    const props = parameters(input(), STACK_A);
+    await provide(event('Create', props.routing), deps);
     await ssm.send(
       new PutParameterCommand({
-        Name: name,
+        Name: props.routing.Name,
         Value: '{"mode":"percent","percent":30}',
         Type: 'String',
         Overwrite: true,
       }),
     );
-    await execute(ssm, routing.create); // Create again: ParameterAlreadyExists is ignored, nothing is written
-    expect((await versionsOf(ssm, name)).map((v) => v.value)).toEqual([
-      '{"mode":"off","users":[],"percent":0}',
-      '{"mode":"percent","percent":30}',
+    const adopting = { ...props.routing, Identity: STACK_B, AdoptExisting: 'true' };
+    await expect(provide(event('Create', adopting), deps)).resolves.toMatchObject({
+      status: 'SUCCESS',
+      reason: expect.stringMatching(/adopted .*flags.adoptExisting is true/),
+    });
+    expect((await versionsOf(ssm, props.routing.Name)).map((v) => [v.value, v.labels])).toEqual([
+      ['{"mode":"off","users":[],"percent":0}', ['last-good']],
+      ['{"mode":"percent","percent":30}', []],
     ]);
   });
-});
 
-function cfgInput(prefix: string) {
-  const input = demoInput();
-  input.flags = { parameterPrefix: prefix };
-  return input;
-}
+  it('a retried first create (its stack rolled back) adopts the untouched initial value', async () => {
+    const props = parameters(input(), STACK_A);
+    await provide(event('Create', props.gateway), deps);
+    await expect(
+      provide(event('Create', { ...props.gateway, Identity: STACK_B }), deps),
+    ).resolves.toMatchObject({
+      status: 'SUCCESS',
+      reason: expect.stringMatching(/only the initial value/),
+    });
+  });
+
+  it('refuses to take a routing parameter back from the advanced to the standard tier', async () => {
+    const advanced = parameters(
+      input((i) => (i.flags.tier = 'advanced')),
+      STACK_A,
+    );
+    await provide(event('Create', advanced.routing), deps);
+    const standard = { ...advanced.routing, Tier: 'Standard' };
+    const result = await provide(event('Update', standard, advanced.routing), deps);
+    expect(result).toEqual({
+      status: 'FAILED',
+      reason: `${advanced.routing.Name} is in the advanced tier and SSM cannot move a parameter back to standard: set flags.tier back to "advanced" in the environment file and deploy again.`,
+    });
+  });
+
+  it('leaves the parameter and its history in place when the stack or the resource is deleted', async () => {
+    const props = parameters(input(), STACK_A);
+    await provide(event('Create', props.routing), deps);
+    await expect(provide(event('Delete', props.routing), deps)).resolves.toMatchObject({ status: 'SUCCESS' });
+    expect(await versionsOf(ssm, props.routing.Name)).toHaveLength(1);
+  });
+});
