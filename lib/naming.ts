@@ -29,3 +29,9 @@ export function operatorPolicyNames(envName: string) {
     breakGlass: `${envName}-migration-break-glass`,
   } as const;
 }
+
+/**
+ * Template metadata of a service data stack that records a completed cutover (services[].cutoverRecorded):
+ * readers route the service to the new service on it alone, so the stateful guard reports its removal.
+ */
+export const CUTOVER_MARKER_METADATA = 'MigrationCutoverRecorded';

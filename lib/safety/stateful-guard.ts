@@ -4,6 +4,7 @@
  * Built on @aws-cdk/cloudformation-diff, which knows which property changes replace a resource.
  */
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { CUTOVER_MARKER_METADATA } from '../naming';
 
 /** Resource types that hold data, or the keys to it. */
 export const STATEFUL_TYPES: readonly string[] = [
@@ -20,13 +21,13 @@ export const STATEFUL_TYPES: readonly string[] = [
 ];
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
-export type Template = { Resources?: Record<string, any> };
+export type Template = { Resources?: Record<string, any>; Metadata?: Record<string, any> };
 
 export interface StatefulChange {
   readonly stack: string;
   readonly logicalId: string;
   readonly type: string;
-  readonly change: 'replace' | 'delete';
+  readonly change: 'replace' | 'delete' | 'unmark';
   /** What forces it: the replacing properties, or why the resource disappears. */
   readonly cause: string;
 }
@@ -39,6 +40,16 @@ export function statefulChanges(
   const changes: StatefulChange[] = [];
   for (const [stack, old] of Object.entries(before)) {
     const next = after[stack];
+    const marker = old.Metadata?.[CUTOVER_MARKER_METADATA];
+    if (marker && JSON.stringify(next?.Metadata?.[CUTOVER_MARKER_METADATA]) !== JSON.stringify(marker)) {
+      changes.push({
+        stack,
+        logicalId: CUTOVER_MARKER_METADATA,
+        type: 'Metadata',
+        change: 'unmark',
+        cause: `the recorded cutover (${JSON.stringify(marker)}) is gone from the environment file: readers would stop routing to the new service before their first read of the flags; keep services[].cutoverRecorded`,
+      });
+    }
     for (const [logicalId, resource] of Object.entries(old.Resources ?? {})) {
       const type: string = resource.Type;
       if (!STATEFUL_TYPES.includes(type)) continue;
@@ -81,10 +92,8 @@ export function statefulChanges(
         .map(([name]) => name);
       if (type === 'Custom::MigrationFlagParameter') {
         // A new parameter name is a new physical resource: the flag and its history would be left behind.
-        const nameOf = (r: Template['Resources'] | undefined) =>
-          JSON.parse(r?.Properties?.Create ?? '{}')?.parameters?.Name;
-        if (nameOf(oldResource) !== nameOf(next.Resources?.[logicalId]))
-          replacing.push('Create.parameters.Name');
+        const nameOf = (r: Template['Resources'] | undefined) => r?.Properties?.Name;
+        if (nameOf(oldResource) !== nameOf(next.Resources?.[logicalId])) replacing.push('Name');
       }
       if (
         change.changeImpact === ResourceImpact.WILL_REPLACE ||
@@ -108,7 +117,7 @@ export function formatChanges(changes: readonly StatefulChange[]): string {
   return changes
     .map(
       (c) =>
-        `${c.stack}/${c.logicalId} (${c.type}) would be ${c.change === 'replace' ? 'REPLACED' : 'DELETED'}: ${c.cause}`,
+        `${c.stack}/${c.logicalId} (${c.type}) would be ${{ replace: 'REPLACED', delete: 'DELETED', unmark: 'REMOVED' }[c.change]}: ${c.cause}`,
     )
     .join('\n');
 }

@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { Database, type DatabaseEndpoint } from '../constructs/database';
 import { FlagParameters } from '../constructs/flag-parameters';
+import { CUTOVER_MARKER_METADATA } from '../naming';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceDataStackProps extends MigrationStackProps {
@@ -31,6 +32,8 @@ export class ServiceDataStack extends MigrationStack {
       instanceIdentifier: `${config.name}-${service.name}`,
     });
     this.endpoint = database.endpoint;
+    // The recorded cutover, visible in the template so that the stateful guard sees it removed.
+    if (service.cutoverRecorded) this.addMetadata(CUTOVER_MARKER_METADATA, service.cutoverRecorded);
     this.flags = new FlagParameters(this, 'Flags', {
       parameterPrefix: config.flags.parameterPrefix,
       serviceName: service.name,

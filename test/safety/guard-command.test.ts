@@ -55,3 +55,25 @@ describe('npm run guard', () => {
     expect(result.stderr).toContain('usage: npm run guard -- <old cdk.out> <new cdk.out>');
   });
 });
+
+describe('the deploy-time marker of a recorded cutover', () => {
+  it('is reported when a change removes or alters it, and not when it stays', async () => {
+    const { statefulChanges } = await import('../../lib/safety/stateful-guard');
+    const marker = { runId: 'users-cutover-20261126T100000', completedAt: '2026-11-26T10:00:00Z' };
+    const withMarker = { Resources: {}, Metadata: { MigrationCutoverRecorded: marker } };
+    expect(statefulChanges({ data: withMarker }, { data: withMarker })).toEqual([]);
+    expect(statefulChanges({ data: withMarker }, { data: { Resources: {} } })).toEqual([
+      expect.objectContaining({
+        stack: 'data',
+        change: 'unmark',
+        cause: expect.stringMatching(/keep services\[\]\.cutoverRecorded/),
+      }),
+    ]);
+    expect(
+      statefulChanges(
+        { data: withMarker },
+        { data: { Resources: {}, Metadata: { MigrationCutoverRecorded: { ...marker, runId: 'x' } } } },
+      ),
+    ).toHaveLength(1);
+  });
+});
