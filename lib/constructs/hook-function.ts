@@ -3,6 +3,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -86,8 +87,27 @@ export class HookFunction extends Construct {
     });
   }
 
-  /** This function as an EventBridge target: 4 retries over up to 2 hours, then the dead-letter queue. */
+  private failureDestination?: sqs.IQueue;
+
+  /**
+   * This function as an EventBridge target. EventBridge retries a failed delivery 4 times over up to 2
+   * hours, then sends the event to `deadLetters`; that covers delivery only. A function that throws is
+   * retried twice by Lambda's asynchronous invocation, and then its event record goes to the same queue
+   * (its on-failure destination), whose depth alarms (HookAlarms).
+   */
   eventTarget(deadLetters: sqs.IQueue): targets.LambdaFunction {
+    if (!this.failureDestination) {
+      this.failureDestination = deadLetters;
+      this.function.configureAsyncInvoke({
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(2),
+        onFailure: new destinations.SqsDestination(deadLetters),
+      });
+    } else if (this.failureDestination !== deadLetters) {
+      throw new Error(
+        `${this.node.path}: one on-failure destination per function; use the same queue for every rule`,
+      );
+    }
     return new targets.LambdaFunction(this.function, {
       retryAttempts: 4,
       maxEventAge: Duration.hours(2),

@@ -226,6 +226,81 @@ describe('alarms and alerts', () => {
     });
   });
 
+  it('admits CloudWatch alarms of this account to the topic and its key (a topic policy replaces the default)', () => {
+    const [topicId] = Object.keys(ops.findResources('AWS::SNS::Topic'));
+    ops.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'CloudWatchAlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topicId },
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnLike: { 'aws:SourceArn': Match.objectLike({ 'Fn::Join': Match.anyValue() }) },
+            },
+          }),
+        ]),
+      },
+    });
+    ops.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'CloudWatchAlarmsEncryptNotifications',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('sends a hook that throws to the dead-letter queue after two retries, and alarms on it', () => {
+    const queue = Match.stringLikeRegexp('^DeadLetters');
+    for (const hook of ['FlagGuard', 'AutoRollback']) {
+      ops.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionNamed(hook).id },
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+      });
+    }
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-hook-dead-letters',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it("alarms on every hook's errors and throttles, and on the malformed events the guard and rollback count", () => {
+    const names = Object.values(ops.findResources('AWS::CloudWatch::Alarm')).map(
+      (a) => a.Properties.AlarmName,
+    );
+    for (const hook of ['flag-guard', 'auto-rollback', 'cutover-steps', 'traffic-switch'])
+      expect(names).toEqual(
+        expect.arrayContaining([`demo-hook-${hook}-errors`, `demo-hook-${hook}-throttles`]),
+      );
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-hook-flag-guard-malformed-events',
+      Namespace: 'StranglerMigration',
+      MetricName: 'MalformedEvent',
+      Dimensions: [{ Name: 'Hook', Value: 'flag-guard' }],
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-hook-flag-guard-errors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: functionNamed('FlagGuard').id } }],
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
   it('notifies the encrypted, TLS-only alert topic on ALARM and OK', () => {
     const [topicId] = Object.keys(ops.findResources('AWS::SNS::Topic'));
     ops.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
