@@ -8,6 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { HOOK_BUNDLE_TARGET, HOOK_MAIN_FIELDS, UNUSED_CREDENTIAL_PROVIDERS } from './hook-bundling';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -38,8 +39,8 @@ export interface HookFunctionProps {
 }
 
 /**
- * The house Lambda: Node.js 24 on ARM64, an ESM bundle minified with source maps by the local esbuild
- * (never Docker), an explicit log group with retention, and its own role that may write only that log
+ * The house Lambda: Node.js 24 on ARM64, an ESM bundle with the AWS SDK, minified with source maps by
+ * the local esbuild (never Docker), an explicit log group with retention, and its own role that may write only that log
  * group. Grants for the function's work are added by the caller.
  */
 export class HookFunction extends Construct {
@@ -77,11 +78,12 @@ export class HookFunction extends Construct {
       depsLockFilePath: join(ROOT, 'package-lock.json'),
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node24',
+        target: HOOK_BUNDLE_TARGET,
         minify: true,
         sourceMap: true,
-        // The runtime ships AWS SDK v3; bundling it would only add size.
-        externalModules: ['@aws-sdk/*'],
+        mainFields: [...HOOK_MAIN_FIELDS],
+        // The SDK is bundled (lib/constructs/hook-bundling.ts): loading it from the runtime is slower.
+        externalModules: [...UNUSED_CREDENTIAL_PROVIDERS],
         forceDockerBundling: false,
       },
     });
