@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /**
  * The one place that picks the environment: `-c config=envs/prod.json`, or the embedded `demo`.
- * An invalid configuration prints every problem and exits non-zero before anything is synthesized.
+ * An invalid configuration prints every problem, removes the templates of an earlier synthesis from the
+ * output folder (none may look current) and exits non-zero before anything is synthesized.
  */
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addNagChecks, buildMigrationApp } from '../lib/app';
 import { selectConfig } from '../lib/config/load';
@@ -16,5 +19,9 @@ try {
 } catch (e) {
   if (!(e instanceof ConfigError)) throw e;
   console.error(e.message);
+  // Nothing in the output folder may look like the synthesis of this configuration.
+  for (const file of existsSync(app.outdir) ? readdirSync(app.outdir) : [])
+    if (/\.template\.json$|^manifest\.json$|^tree\.json$|\.assets\.json$/.test(file))
+      rmSync(join(app.outdir, file));
   process.exit(1);
 }

@@ -40,7 +40,7 @@ import { UsageError } from './errors';
 
 export { UsageError };
 
-export const USAGE = `Usage: npm run migrate -- <command> [options]
+export const USAGE = `Usage: npx migrate <command> [options]     (or: npm run migrate -- <command> [options])
 
 Commands:
   status [service]                         flags, cutover and gateway state of each service
@@ -56,15 +56,18 @@ Commands:
   cutover <service> --confirm <service>    run the bulk migration, then record the point of no return (phase 2)
 
 Options:
-  --config <file>     environment file (default: the embedded demo)
-  --region <region>   AWS region (default: from the environment or profile)
+  --config <file>     environment file (default: $MIGRATE_CONFIG, else the embedded demo)
+  --region <region>   AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the file's region)
   --profile <name>    AWS profile
   --reason <text>     why, stored in the document for the audit trail
   --dry-run           show what would be written, write nothing
   --accept-data-loss <why>
                       route away from "all" after the point of no return; only with a valid
                       emergency override parameter (the second key; see docs/runbook.md)
-  --help`;
+  --help
+
+After a write the CLI has the flag guard check it and says when it is live; it waits up to
+$MIGRATE_CONFIRM_TIMEOUT_SECONDS (60) for the guard's check when it cannot invoke the guard itself.`;
 
 const SERVICE = /^[a-z][a-z0-9]{1,15}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;

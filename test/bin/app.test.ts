@@ -7,8 +7,7 @@ import { demoInput } from '../helpers/test-app';
 const ROOT = join(__dirname, '..', '..');
 
 /** Runs bin/app.ts as the CDK CLI does, with a config file and an output directory. */
-function runApp(configPath: string) {
-  const outdir = join(mkdtempSync(join(tmpdir(), 'app-')), 'cdk.out');
+function runApp(configPath: string, outdir = join(mkdtempSync(join(tmpdir(), 'app-')), 'cdk.out')) {
   const result = spawnSync(join(ROOT, 'node_modules', '.bin', 'tsx'), ['bin/app.ts'], {
     cwd: ROOT,
     encoding: 'utf8',
@@ -33,5 +32,23 @@ describe('bin/app.ts with an invalid config file', () => {
     expect(stderr).toContain('services[0].phase: 7 is not allowed; use 0, 1, 2 or 3');
     // The CDK CLI creates the output directory; the app must not write anything into it.
     expect(existsSync(outdir) ? readdirSync(outdir) : []).toEqual([]);
+  });
+
+  it('removes the templates of an earlier synthesis, so that none looks current', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'bad.json');
+    const input = demoInput();
+    input.name = 'Bad Name';
+    writeFileSync(path, JSON.stringify(input));
+    const outdir = mkdtempSync(join(tmpdir(), 'old-out-'));
+    for (const file of [
+      'manifest.json',
+      'demo-10-network.template.json',
+      'demo-10-network.assets.json',
+      'notes.txt',
+    ])
+      writeFileSync(join(outdir, file), '{}');
+    const { status } = runApp(path, outdir);
+    expect(status).toBe(1);
+    expect(readdirSync(outdir)).toEqual(['notes.txt']);
   });
 });
