@@ -1,6 +1,7 @@
 /**
  * Jest global setup: starts moto_server (a local AWS API emulator) on a free 127.0.0.1 port for the
- * integration tests, and bundles the CLI once so tests can run it as a child process quickly.
+ * integration tests, and bundles the CLI and the routing proxy once so tests can run them as child
+ * processes quickly.
  * The machine image ships moto; elsewhere: pip install "moto[server]".
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSync } from 'esbuild';
+import { proxyBuildOptions } from '../../lib/proxy/bundle';
 
 declare global {
   var __MOTO_PROCESS__: ChildProcess | undefined;
@@ -33,7 +35,9 @@ async function waitUntilUp(url: string, proc: ChildProcess, log: string): Promis
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`moto_server exited with ${proc.exitCode}; see ${log}`);
     try {
-      const res = await fetch(`${url}/moto-api/`);
+      // No keep-alive: an idle pooled socket would keep jest's main process from exiting.
+      const res = await fetch(`${url}/moto-api/`, { headers: { connection: 'close' } });
+      await res.arrayBuffer();
       if (res.ok) return;
     } catch {
       // not listening yet
@@ -59,6 +63,11 @@ export default async function globalSetup(): Promise<void> {
     logLevel: 'error',
   });
   process.env.MIGRATE_CLI = cli;
+
+  // The routing proxy, bundled as its image bundles it, for the tests that run it as a child process.
+  const proxy = join(work, 'routing-proxy.cjs');
+  buildSync(proxyBuildOptions(proxy));
+  process.env.ROUTING_PROXY_BUNDLE = proxy;
 
   if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).error) {
     throw new Error('moto_server not found: the integration tests need it (pip install "moto[server]")');
