@@ -7,6 +7,7 @@
  */
 import type { GatewayDocument, RoutingDocument } from '../../lib/flags/documents';
 import type { FlagSet } from '../../lib/flags/invariants';
+import { capabilitiesOf } from '../../lib/phases';
 
 export interface RollbackInput {
   readonly service: string;
@@ -27,7 +28,8 @@ export interface RollbackPlan {
 export function planRollback(input: RollbackInput): RollbackPlan {
   const { flags, alarmName } = input;
   const reason = `auto-rollback: ${alarmName}`.slice(0, 200);
-  const gateway = input.phase >= 3 && flags.gateway.weight > 0 ? { weight: 0, reason } : undefined;
+  const atAlb = capabilitiesOf(input).atAlb;
+  const gateway = atAlb && flags.gateway.weight > 0 ? { weight: 0, reason } : undefined;
   const routing =
     !flags.cutover.completed && flags.routing.mode !== 'off'
       ? { ...flags.routing, mode: 'off' as const, reason }
@@ -42,11 +44,11 @@ export function planRollback(input: RollbackInput): RollbackPlan {
     return {
       summary:
         `${input.service}: past the point of no return (run ${flags.cutover.runId}); routing stays "all"` +
-        (input.phase >= 3 ? ' and the gateway weight is already 0' : '') +
+        (atAlb ? ' and the gateway weight is already 0' : '') +
         '. Alert only: fix forward.',
     };
   }
   return {
-    summary: `${input.service}: routing is already off${input.phase >= 3 ? ' and the gateway weight is 0' : ''}; nothing to switch`,
+    summary: `${input.service}: routing is already off${atAlb ? ' and the gateway weight is 0' : ''}; nothing to switch`,
   };
 }

@@ -26,6 +26,7 @@ import {
 import { FlagStore, type FlagVersion, isNotFound } from '../flags/ssm-store';
 import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
 import { cutoverStateMachineName } from '../naming';
+import { capabilitiesOf } from '../phases';
 import { table } from '../text/table';
 import { RefusedError, RunFailedError, UsageError } from './errors';
 import type { Command, GlobalOptions } from './parse-args';
@@ -71,7 +72,7 @@ export async function runCommand(
       );
     case 'gateway': {
       const service = serviceOf(deps.config, command.service);
-      if (service.phase < 3) {
+      if (!capabilitiesOf(service).atAlb) {
         throw new RefusedError(
           `${service.name} is at phase ${service.phase}: the gateway weight applies from phase 3; deploy phase 3 first`,
         );
@@ -100,7 +101,7 @@ function serviceOf(config: MigrationConfig, name: string): ExtractedServiceConfi
 
 function storeOf(name: string, deps: CliDependencies): { service: ExtractedServiceConfig; store: FlagStore } {
   const service = serviceOf(deps.config, name);
-  if (service.phase < 1) {
+  if (!capabilitiesOf(service).migrating) {
     throw new RefusedError(
       `${service.name} is at phase 0: its flags exist from phase 1; deploy phase 1 first`,
     );
@@ -260,7 +261,7 @@ async function rollback(
   options: GlobalOptions,
 ): Promise<void> {
   const { store, service } = storeOf(serviceName, deps);
-  if (kind === 'gateway' && service.phase < 3) {
+  if (kind === 'gateway' && !capabilitiesOf(service).atAlb) {
     throw new RefusedError(
       `${service.name} is at phase ${service.phase}: it has no gateway weight to roll back before phase 3`,
     );
@@ -317,7 +318,7 @@ async function status(only: string | undefined, deps: CliDependencies): Promise<
   const services = only ? [serviceOf(deps.config, only)] : deps.config.services;
   const rows: string[][] = [];
   for (const service of services) {
-    if (service.phase < 1) {
+    if (!capabilitiesOf(service).migrating) {
       rows.push([service.name, '0', '-', '-', '-', '-', '-', '-', '-', 'flags exist from phase 1']);
       continue;
     }
@@ -369,8 +370,9 @@ async function status(only: string | undefined, deps: CliDependencies): Promise<
       rows,
     ),
   );
-  for (const service of services.filter((s) => s.phase >= 3)) deps.out(await liveAlbState(service, deps));
-  const phase2 = services.filter((s) => s.phase >= 2);
+  for (const service of services.filter((s) => capabilitiesOf(s).atAlb))
+    deps.out(await liveAlbState(service, deps));
+  const phase2 = services.filter((s) => capabilitiesOf(s).cutover);
   if (phase2.length > 0) {
     const sfn = await deps.stepFunctions();
     const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
@@ -409,7 +411,7 @@ function parseOr<K extends FlagKind>(
  */
 async function cutover(serviceName: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
   const { service, store } = storeOf(serviceName, deps);
-  if (service.phase < 2)
+  if (!capabilitiesOf(service).cutover)
     throw new RefusedError(
       `${service.name} is at phase ${service.phase}: the cutover exists from phase 2; deploy phase 2 first`,
     );

@@ -4,6 +4,7 @@
  * lib/flags/vectors.json (see docs/flag-contract.md).
  */
 import type { Phase } from '../config/types';
+import { capabilitiesOf } from '../phases';
 import {
   type CutoverDocument,
   type OverrideDocument,
@@ -123,6 +124,6 @@ export function destinationOf(
       ? routed(state.routing)
       : 'service';
   }
-  if (state.cutover === undefined && context.phase >= 2) return 'unavailable';
+  if (state.cutover === undefined && capabilitiesOf(context).cutover) return 'unavailable';
   return state.routing ? routed(state.routing) : 'legacy';
 }
