@@ -2,8 +2,11 @@ import { Annotations, type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
-import { legacyMigrationWiring } from './flags/legacy-wiring';
 import { planListenerRules } from './gateway/alb-rules';
+import { routingWiring } from './proxy/wiring';
+import { DeployLimitsCheck } from './safety/deploy-limits';
+import { acknowledgeOverflowPolicies } from './safety/overflow-policies';
+import { absentStackNotice, absentStacks, GATEWAY_STACK_ORDER } from './stack-shape';
 import { GatewayStack } from './stacks/gateway-stack';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
 import { type MigrationStack, stackId } from './stacks/migration-stack';
@@ -29,7 +32,7 @@ export interface MigrationStacks {
   readonly legacyData?: LegacyDataStack;
   readonly platform: PlatformStack;
   readonly services: readonly ServiceStacks[];
-  /** When a service is at phase 3 through KrakenD: the gateway, its ALB rules, the traffic switch. */
+  /** When a service is at phase 3 through KrakenD: the gateway (the rules to it are in the service stacks). */
   readonly gateway?: GatewayStack;
   /** From phase 1 of any service: alerts, alarms and the traffic-control hooks. */
   readonly operations?: OperationsStack;
@@ -64,29 +67,38 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     config,
     vpc,
     legacyDatabase: legacyEndpoint,
-    migration: legacyMigrationWiring(config, migrating),
+    migration: routingWiring(config, migrating),
   });
   // The monolith reads the flags by name (no token to carry the dependency): they must exist first.
   for (const data of dataStacks.values())
     platform.addStackDependency(data, 'the legacy service reads its flag parameters');
 
-  // The listener rules of every phase-3 service, planned together: priorities and the ALB's limits.
+  // The listener rules of every phase-3 service, planned together: stable priorities per service and
+  // mode (decision 0007) and the ALB's limits (the config check reports the same problems first).
   const atPhase3 = migrating.filter((s) => s.phase >= 3);
-  const plannedRules = planListenerRules(atPhase3, new Map(config.services.map((s, i) => [s.name, i])));
-  const rulesOf = (name: string) => plannedRules.filter((r) => r.service === name);
+  const plans = new Map(planListenerRules(atPhase3, config.alb).map((p) => [p.service, p]));
+  const listener = platform.loadBalancer.listener;
+  const legacyTargetGroupArn = platform.legacy.targetGroup.targetGroupArn;
+  const loadBalancerSecurityGroupId = platform.loadBalancer.securityGroup.securityGroupId;
+
+  // The gateway comes before the service stacks: their weighted rules forward to its target group.
+  const throughGateway = atPhase3.filter((s) => s.gateway === 'krakend');
+  const gateway =
+    throughGateway.length > 0
+      ? new GatewayStack(app, stackId(config, GATEWAY_STACK_ORDER, 'gateway'), {
+          config,
+          cluster: platform.cluster,
+          listener,
+          loadBalancerSecurityGroupId,
+          services: throughGateway,
+        })
+      : undefined;
 
   const services: ServiceStacks[] = config.services.map((s) => {
     const data = dataStacks.get(s.name);
     if (!data) return { config: s };
-    const nativeRewrite =
-      s.phase >= 3 && s.gateway === 'alb'
-        ? {
-            rules: rulesOf(s.name),
-            listener: platform.loadBalancer.listener,
-            loadBalancerSecurityGroupId: platform.loadBalancer.securityGroup.securityGroupId,
-            legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
-          }
-        : undefined;
+    const plan = plans.get(s.name);
+    const routing = plan ? { plan, listener, legacyTargetGroupArn } : undefined;
     const service = new ServiceStack(app, stackId(config, 40, `${s.name}-service`), {
       config,
       service: s,
@@ -96,7 +108,16 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
       callerSecurityGroupIds: [platform.legacy.securityGroup.securityGroupId],
-      nativeRewrite,
+      nativeRewrite:
+        routing && plan?.mode === 'alb' ? { ...routing, loadBalancerSecurityGroupId } : undefined,
+      gatewayRoutes:
+        routing && plan?.mode === 'krakend' && gateway
+          ? {
+              ...routing,
+              gatewayTargetGroupArn: gateway.gateway.targetGroup.targetGroupArn,
+              gatewaySecurityGroupId: gateway.gateway.securityGroup.securityGroupId,
+            }
+          : undefined,
     });
     if (!s.legacyReadSecretArn) {
       Annotations.of(service).addWarningV2(
@@ -112,40 +133,9 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     s.service && s.data ? [{ config: s.config, service: s.service, data: s.data }] : [],
   );
 
-  const throughGateway = deployed.filter((s) => s.config.phase >= 3 && s.config.gateway === 'krakend');
-  const gateway =
-    throughGateway.length > 0
-      ? new GatewayStack(app, stackId(config, 50, 'gateway'), {
-          config,
-          cluster: platform.cluster,
-          listener: platform.loadBalancer.listener,
-          loadBalancerSecurityGroupId: platform.loadBalancer.securityGroup.securityGroupId,
-          legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
-          rules: throughGateway.flatMap((s) => rulesOf(s.config.name)),
-          services: throughGateway.map((s) => ({
-            config: s.config,
-            flagNames: s.data.flags.names,
-            securityGroupId: s.service.web.securityGroup.securityGroupId,
-          })),
-        })
-      : undefined;
-
   const switchTarget = (s: ExtractedServiceConfig, service: ServiceStack): SwitchTarget | undefined => {
-    if (service.nativeRewrite) {
-      return {
-        mode: 'pin',
-        pinRuleArn: service.nativeRewrite.pinRule.attrRuleArn,
-        pinRegexBody: service.nativeRewrite.pinRegexBody,
-      };
-    }
-    const ruleArns = gateway?.ruleArnsByService.get(s.name);
-    if (!gateway || !ruleArns) return undefined;
-    return {
-      mode: 'weighted',
-      ruleArns,
-      legacyTargetGroupArn: platform.legacy.targetGroup.targetGroupArn,
-      newTargetGroupArn: gateway.gateway.targetGroup.targetGroupArn,
-    };
+    const plan = plans.get(s.name);
+    return plan ? { mode: plan.mode, block: plan.block, stackName: service.stackName } : undefined;
   };
 
   const operations =
@@ -156,6 +146,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
             loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
             targetGroupFullName: platform.legacy.targetGroup.targetGroupFullName,
           },
+          applicationListenerArn: plans.size > 0 ? listener.listenerArn : undefined,
           services: deployed.map((s) => ({
             config: s.config,
             flagNames: s.data.flags.names,
@@ -173,10 +164,12 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     ...(legacyData ? [legacyData] : []),
     ...dataStacks.values(),
     platform,
-    ...services.flatMap((s) => (s.service ? [s.service] : [])),
     ...(gateway ? [gateway] : []),
+    ...services.flatMap((s) => (s.service ? [s.service] : [])),
     ...(operations ? [operations] : []),
   ];
+  // cdk deploy --all never deletes a stack that is no longer in the app: say which ones may be left.
+  for (const absent of absentStacks(config)) Annotations.of(network).addInfo(absentStackNotice(absent));
   return { network, legacyData, platform, services, gateway, operations, all };
 }
 
@@ -193,5 +186,8 @@ function importedEndpoint(db: ImportedDatabaseConfig): DatabaseEndpoint {
 
 /** cdk-nag AwsSolutions on the whole app: synth fails on any finding that is not acknowledged. */
 export function addNagChecks(app: App): void {
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  // CDK splits a large role policy into OverflowPolicy managed policies at synth: they carry the
+  // acknowledgements of the policy they were split from. And CloudFormation's limits, checked at synth.
+  acknowledgeOverflowPolicies(app);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new DeployLimitsCheck());
 }

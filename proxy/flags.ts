@@ -85,7 +85,11 @@ export class FlagRefresher implements FlagSource {
 
   /** One batched read of every service's flags. Never rejects. */
   async refresh(): Promise<void> {
-    const names = this.services.flatMap((s) => [s.parameters.routing, s.parameters.cutover, s.parameters.override]);
+    const names = this.services.flatMap((s) => [
+      s.parameters.routing,
+      s.parameters.cutover,
+      s.parameters.override,
+    ]);
     let outcomes: Map<string, LoadOutcome>;
     try {
       outcomes = await this.read(names);
@@ -95,7 +99,11 @@ export class FlagRefresher implements FlagSource {
     }
     const of = (name: string): LoadOutcome => outcomes.get(name) ?? { status: 'error' };
     for (const s of this.services) {
-      const load = { routing: of(s.parameters.routing), cutover: of(s.parameters.cutover), override: of(s.parameters.override) };
+      const load = {
+        routing: of(s.parameters.routing),
+        cutover: of(s.parameters.cutover),
+        override: of(s.parameters.override),
+      };
       const { state, problems } = nextFlagState(this.state(s.name), load);
       this.states.set(s.name, state);
       if (state.routing !== undefined || state.cutover !== undefined) this.loaded.add(s.name);

@@ -32,7 +32,13 @@ export class JwtVerifier {
 
   /** Fetches the key sets once at start, so that the first requests do not wait for them. */
   async warm(urls: readonly string[]): Promise<void> {
-    await Promise.all(urls.map((url) => this.keySet(url).reload().catch(() => undefined)));
+    await Promise.all(
+      urls.map((url) =>
+        this.keySet(url)
+          .reload()
+          .catch(() => undefined),
+      ),
+    );
   }
 
   /** The verified claim of `token` as a user id, or undefined. Never rejects. */

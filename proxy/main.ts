@@ -4,11 +4,9 @@
  * is at phase 1 or later: at phase 0 there is no SSM client at all), listens, and drains on SIGTERM.
  */
 import { readFileSync } from 'node:fs';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { readChecked } from '../lib/flags/ssm-store';
 import { PROXY_CONFIG_VARIABLE, parseProxyConfig } from '../lib/proxy/contract';
 import { FlagRefresher, type FlagSource, NO_FLAGS } from './flags';
-import { JwtVerifier } from './jwt';
+import type { JwtVerifier } from './jwt';
 import { jsonLogger, stdoutSink } from './log';
 import { RoutingProxy } from './server';
 
@@ -41,6 +39,11 @@ async function main(): Promise<void> {
   let flags: FlagSource = NO_FLAGS;
   let refresher: FlagRefresher | undefined;
   if (config.services.length > 0) {
+    // Loaded only when there are flags to read: at phase 0 the SDK is not even in memory (about 20 MB).
+    const [{ SSMClient }, { readChecked }] = await Promise.all([
+      import('@aws-sdk/client-ssm'),
+      import('../lib/flags/ssm-store'),
+    ]);
     // Short timeouts: a refresh runs in the background, and the next one comes soon.
     const ssm = new SSMClient({ requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } });
     refresher = new FlagRefresher(
@@ -55,11 +58,14 @@ async function main(): Promise<void> {
   const jwksUrls = [
     ...new Set(
       config.services.flatMap((s) =>
-        s.routes.flatMap((r) => (r.identity?.source === 'jwt' && r.identity.jwks ? [r.identity.jwks.url] : [])),
+        s.routes.flatMap((r) =>
+          r.identity?.source === 'jwt' && r.identity.jwks ? [r.identity.jwks.url] : [],
+        ),
       ),
     ),
   ];
-  const jwt = jwksUrls.length > 0 ? new JwtVerifier() : undefined;
+  const jwt: JwtVerifier | undefined =
+    jwksUrls.length > 0 ? new (await import('./jwt')).JwtVerifier() : undefined;
 
   const proxy = new RoutingProxy({ config, flags, sink, logger, ...(jwt ? { jwt } : {}) });
   const port = await proxy.listen(config.port);

@@ -4,11 +4,17 @@
  * servicePath, through Service Connect). Bodies stream both ways; a failed service request is a 502 or
  * 504, never retried and never sent to the monolith instead (that would split a user's data).
  */
-import { createServer, type IncomingMessage, type Server, STATUS_CODES, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type Duplex, Readable, Transform } from 'node:stream';
 import { Pool } from 'undici';
-import type { ServiceContext } from '../lib/flags/evaluate';
+import type { Destination, ServiceContext } from '../lib/flags/evaluate';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../lib/proxy/contract';
 import { destinationFor, destinationWithoutUser, serviceContext } from '../lib/proxy/decide';
 import { forwardHeaders, responseHeaders } from '../lib/proxy/headers';
@@ -17,7 +23,7 @@ import { type AccessLogEntry, accessLogLine, NO_SERVICE, type Side } from '../li
 import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
 import type { FlagSource } from './flags';
 import type { JwtVerifier } from './jwt';
-import type { LogSink, Logger } from './log';
+import type { Logger, LogSink } from './log';
 
 export interface ProxyOptions {
   readonly config: ProxyRuntimeConfig;
@@ -70,7 +76,11 @@ function hasBody(req: IncomingMessage): boolean {
 
 function isTimeout(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
-  return code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
+  return (
+    code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT'
+  );
 }
 
 export class RoutingProxy {
@@ -80,6 +90,7 @@ export class RoutingProxy {
   private readonly table: RouteTable<ServiceRuntime>;
   private readonly upgraded = new Set<Socket | Duplex>();
   private readonly now: () => number;
+  private readonly retryAfter: string;
   private draining = false;
   private inflight = 0;
   private onIdle: (() => void) | undefined;
@@ -87,13 +98,16 @@ export class RoutingProxy {
   constructor(private readonly options: ProxyOptions) {
     const { config } = options;
     this.now = options.now ?? Date.now;
+    this.retryAfter = String(Math.max(1, Math.ceil(config.flags.refreshMs / 1000)));
     this.legacy = this.upstream(config.legacy.url);
     this.services = config.services.map((entry) => ({
       entry,
       context: serviceContext(entry),
       upstream: this.upstream(entry.url),
     }));
-    this.table = new RouteTable(this.services.flatMap((s) => s.entry.routes.map((route) => ({ owner: s, route }))));
+    this.table = new RouteTable(
+      this.services.flatMap((s) => s.entry.routes.map((route) => ({ owner: s, route }))),
+    );
     this.server = createServer(
       {
         maxHeaderSize: config.limits.maxHeaderBytes,
@@ -160,7 +174,9 @@ export class RoutingProxy {
     this.server.closeAllConnections();
     for (const socket of this.upgraded) socket.destroy();
     await Promise.all(
-      [this.legacy, ...this.services.map((s) => s.upstream)].map((u) => u.pool.destroy().catch(() => undefined)),
+      [this.legacy, ...this.services.map((s) => s.upstream)].map((u) =>
+        u.pool.destroy().catch(() => undefined),
+      ),
     );
     return drained;
   }
@@ -175,61 +191,130 @@ export class RoutingProxy {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     ex.route = path.length > LOGGED_PATH_CHARS ? path.slice(0, LOGGED_PATH_CHARS) : path;
-    if (url.charCodeAt(0) !== 47 /* / */) return this.answer(res, ex, 400, 'request-target');
+    if (url.charCodeAt(0) !== 47 /* / */) {
+      this.answer(res, ex, 400, 'request-target');
+      return;
+    }
     const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) > this.options.config.limits.maxBodyBytes)
-      return this.answer(res, ex, 413, 'body-too-large');
+    if (length !== undefined && Number(length) > this.options.config.limits.maxBodyBytes) {
+      this.answer(res, ex, 413, 'body-too-large');
+      return;
+    }
     // The ALB health check always reaches the monolith: it never depends on SSM or a service.
-    if (path === this.options.config.legacy.healthCheckPath) return this.forward(req, res, ex, this.legacy, url);
-    const match = this.table.match(method, url);
-    if (!match) return this.forward(req, res, ex, this.legacy, url);
+    const match =
+      path === this.options.config.legacy.healthCheckPath ? undefined : this.table.match(method, url);
+    if (!match) {
+      this.forward(req, res, ex, this.legacy, url);
+      return;
+    }
     ex.service = match.owner.entry.name;
     ex.route = match.route.path;
-    this.routed(req, res, ex, match).catch((err) => {
-      this.options.logger.log('error', 'request failed in the proxy', { error: (err as Error).message });
-      if (!res.headersSent) this.answer(res, ex, 502, 'proxy-error');
-      else res.destroy();
-    });
+    this.routed(req, res, ex, match);
   }
 
-  private async routed(
+  /** A request on a service route: decided at once when it can be, after reading the identity when not. */
+  private routed(
     req: IncomingMessage,
     res: ServerResponse,
     ex: Exchange,
     match: RouteMatch<ServiceRuntime>,
-  ): Promise<void> {
-    const service = match.owner;
-    const route = match.route;
+  ): void {
+    const { owner: service, route } = match;
+    const now = new Date(this.now());
     const state = this.options.flags.state(service.entry.name);
-    let destination = destinationWithoutUser(service.context, state, new Date(this.now()));
-    let body: Buffer | Readable | undefined;
-    if (destination === undefined) {
-      let userId: string | undefined;
-      if (route.identity?.source === 'body') {
-        const read = await readPrefix(req, route.identity.maxBytes, this.options.config.limits.maxBodyBytes);
-        body = read.body;
-        if (read.complete)
-          userId = bodyIdentity(route.identity.field, req.headers['content-type'], read.body as Buffer);
-      } else if (route.identity?.source === 'jwt' && route.identity.jwks && this.options.jwt) {
-        const token = jwtToken(route.identity, headerOf(req));
-        userId = token === undefined ? undefined : await this.options.jwt.claim(route.identity, token);
-      } else if (route.identity) {
-        userId = requestIdentity(route.identity, { params: match.params, header: headerOf(req) } satisfies RequestParts);
-      }
-      ex.identified = userId !== undefined;
-      // Time moves while a body or a key set is read: decide at the moment of the decision.
-      destination = destinationFor(service.context, state, userId, route.anonymous, new Date(this.now()));
+    const fixed = destinationWithoutUser(service.context, state, now);
+    if (fixed !== undefined) {
+      this.send(req, res, ex, match, fixed);
+      return;
     }
+    const identity = route.identity;
+    if (identity?.source === 'body') {
+      const limit = this.options.config.limits.maxBodyBytes;
+      this.later(req, res, ex, match, async () => {
+        const read = await readPrefix(req, identity.maxBytes, limit);
+        const userId = read.complete
+          ? bodyIdentity(identity.field, req.headers['content-type'], read.body as Buffer)
+          : undefined;
+        return { userId, body: read.body };
+      });
+      return;
+    }
+    const jwt = this.options.jwt;
+    if (identity?.source === 'jwt' && identity.jwks && jwt) {
+      const token = jwtToken(identity, headerOf(req));
+      if (token !== undefined) {
+        this.later(req, res, ex, match, async () => ({ userId: await jwt.claim(identity, token) }));
+        return;
+      }
+    }
+    const userId =
+      identity && !(identity.source === 'jwt' && identity.jwks)
+        ? requestIdentity(identity, { params: match.params, header: headerOf(req) } satisfies RequestParts)
+        : undefined;
+    this.decide(req, res, ex, match, userId, now);
+  }
+
+  /** Finds the identity asynchronously (a body, a key set), then decides with the flags of that moment. */
+  private later(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ex: Exchange,
+    match: RouteMatch<ServiceRuntime>,
+    find: () => Promise<{ userId: string | undefined; body?: Buffer | Readable }>,
+  ): void {
+    find().then(
+      ({ userId, body }) => this.decide(req, res, ex, match, userId, new Date(this.now()), body),
+      (err: Error) => {
+        this.options.logger.log('error', 'request failed in the proxy', { error: err.message });
+        if (!res.headersSent) this.answer(res, ex, 502, 'proxy-error');
+        else res.destroy();
+      },
+    );
+  }
+
+  private decide(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ex: Exchange,
+    match: RouteMatch<ServiceRuntime>,
+    userId: string | undefined,
+    now: Date,
+    body?: Buffer | Readable,
+  ): void {
+    const service = match.owner;
+    ex.identified = userId !== undefined;
+    const state = this.options.flags.state(service.entry.name);
+    this.send(
+      req,
+      res,
+      ex,
+      match,
+      destinationFor(service.context, state, userId, match.route.anonymous, now),
+      body,
+    );
+  }
+
+  private send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ex: Exchange,
+    match: RouteMatch<ServiceRuntime>,
+    destination: Destination,
+    body?: Buffer | Readable,
+  ): void {
     switch (destination) {
       case 'service':
         ex.side = 'service';
-        return this.forward(req, res, ex, service.upstream, this.table.rewrite(match), body, true);
+        this.forward(req, res, ex, match.owner.upstream, this.table.rewrite(match), body, true);
+        return;
       case 'legacy':
-        return this.forward(req, res, ex, this.legacy, req.url ?? '/', body);
+        this.forward(req, res, ex, this.legacy, req.url ?? '/', body);
+        return;
       case 'unavailable':
         // Only this service's routes wait: the proxy cannot know yet whether its cutover has passed.
-        res.setHeader('retry-after', String(Math.max(1, Math.ceil(this.options.config.flags.refreshMs / 1000))));
-        return this.answer(res, ex, 503, 'flags-unavailable', route);
+        res.setHeader('retry-after', this.retryAfter);
+        this.answer(res, ex, 503, 'flags-unavailable', match.route);
+        return;
     }
   }
 
@@ -251,10 +336,6 @@ export class RoutingProxy {
       peer: req.socket.remoteAddress,
       ...(toService ? { host: upstream.authority } : {}),
     });
-    const abort = new AbortController();
-    res.once('close', () => {
-      if (!res.writableFinished) abort.abort();
-    });
     const draining = () => this.draining;
     upstream.pool
       .stream(
@@ -263,7 +344,9 @@ export class RoutingProxy {
           method: req.method ?? 'GET',
           headers,
           body: payload,
-          signal: abort.signal,
+          // The response is the abort signal (undici takes an EventEmitter): `finished` emits `abort` on
+          // it when the client goes away first. Cheaper than an AbortController per request.
+          signal: res,
           opaque: res,
         },
         ({ statusCode, headers, opaque }) => {
@@ -279,8 +362,9 @@ export class RoutingProxy {
     if (res.destroyed && !res.writableFinished && !res.headersSent) return; // the client went away
     const code = (err as { code?: string })?.code ?? (err as Error)?.name ?? 'error';
     ex.reason = `upstream-${code}`;
-    if (err instanceof BodyTooLarge || code === 'PROXY_BODY_TOO_LARGE') {
-      if (!res.headersSent) return this.answer(res, ex, 413, 'body-too-large');
+    if ((err instanceof BodyTooLarge || code === 'PROXY_BODY_TOO_LARGE') && !res.headersSent) {
+      this.answer(res, ex, 413, 'body-too-large');
+      return;
     }
     if (!res.headersSent) {
       const status = isTimeout(err) ? 504 : 502;
@@ -290,17 +374,28 @@ export class RoutingProxy {
         error: code,
         status,
       });
-      return this.answer(res, ex, status, ex.reason);
+      this.answer(res, ex, status, ex.reason);
+      return;
     }
     ex.truncated = true;
     res.destroy();
   }
 
   /** A response of the proxy itself (JSON, closing the connection when the request body was not read). */
-  private answer(res: ServerResponse, ex: Exchange, status: number, reason: string, route?: ProxyRoute): void {
+  private answer(
+    res: ServerResponse,
+    ex: Exchange,
+    status: number,
+    reason: string,
+    route?: ProxyRoute,
+  ): void {
     if (status !== 502 && status !== 504) ex.side = 'proxy';
     ex.reason = reason;
-    const body = JSON.stringify({ error: STATUS_CODES[status], reason, ...(route ? { route: route.path } : {}) });
+    const body = JSON.stringify({
+      error: STATUS_CODES[status],
+      reason,
+      ...(route ? { route: route.path } : {}),
+    });
     // A request body left unread (400, 413) must not be taken for the next request: close.
     const close = status === 400 || status === 413 || this.draining;
     res.writeHead(status, {
@@ -312,6 +407,7 @@ export class RoutingProxy {
   }
 
   private finished(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
+    if (!res.writableFinished) res.emit('abort');
     const entry: AccessLogEntry = {
       service: ex.service,
       side: ex.side,
@@ -334,14 +430,25 @@ export class RoutingProxy {
       socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     this.options.sink.line(
       accessLogLine(
-        { service: NO_SERVICE, side: 'proxy', method: '', route: '', status, latencyMs: 0, reason: err.code ?? 'parse-error' },
+        {
+          service: NO_SERVICE,
+          side: 'proxy',
+          method: '',
+          route: '',
+          status,
+          latencyMs: 0,
+          reason: err.code ?? 'parse-error',
+        },
         this.now(),
       ),
     );
-    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+    );
   }
 
   /** WebSocket and other upgrades: a byte tunnel to the monolith, never routed. */
@@ -349,7 +456,10 @@ export class RoutingProxy {
     const started = performance.now();
     const target = netConnect({ host: this.legacy.hostname, port: this.legacy.port });
     let connected = false;
-    const timer = setTimeout(() => target.destroy(new Error('connect timeout')), this.options.config.timeouts.connectMs);
+    const timer = setTimeout(
+      () => target.destroy(new Error('connect timeout')),
+      this.options.config.timeouts.connectMs,
+    );
     this.upgraded.add(socket);
     const log = (status: number, reason?: string) =>
       this.options.sink.line(
@@ -443,5 +553,8 @@ async function readPrefix(
     }
   }
   const stream = Readable.from(rest(), { objectMode: false });
-  return { complete: false, body: req.headers['content-length'] === undefined ? limited(stream, maxBodyBytes) : stream };
+  return {
+    complete: false,
+    body: req.headers['content-length'] === undefined ? limited(stream, maxBodyBytes) : stream,
+  };
 }

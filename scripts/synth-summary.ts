@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type AbsentStack, parseAbsentStackNotice } from '../lib/stack-shape';
 import { table } from '../lib/text/table';
 
 interface Artifact {
@@ -23,6 +24,8 @@ export interface StackSummary {
   readonly stateful: boolean;
   readonly resources: number;
   readonly warnings: string[];
+  /** Stacks of the app this configuration does not have (the app's info annotations). */
+  readonly absent?: AbsentStack[];
 }
 
 function readJson<T>(path: string): T {
@@ -56,12 +59,18 @@ export function summarize(outdir: string): StackSummary[] {
     const warnings = Object.entries(metadata).flatMap(([path, entries]) =>
       entries.filter((e) => e.type === 'aws:cdk:warning').map((e) => `${path}: ${String(e.data)}`),
     );
+    const absent = Object.values(metadata).flatMap((entries) =>
+      entries.flatMap((e) =>
+        e.type === 'aws:cdk:info' ? (parseAbsentStackNotice(String(e.data)) ?? []) : [],
+      ),
+    );
     return {
       name,
       phase: /phase (\d)/.exec(template.Description ?? '')?.[1] ?? '?',
       stateful: artifact.properties?.terminationProtection === true,
       resources: Object.keys(template.Resources ?? {}).length,
       warnings,
+      ...(absent.length > 0 ? { absent } : {}),
     };
   });
 }
@@ -78,7 +87,28 @@ export function formatSummary(summaries: StackSummary[]): string {
   const out = ['Stacks in deploy order:', table(header, rows)];
   const warnings = summaries.flatMap((s) => s.warnings);
   if (warnings.length > 0) out.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));
+  const absent = summaries.flatMap((s) => s.absent ?? []);
+  if (absent.length > 0) out.push('', ...formatAbsent(absent));
   return out.join('\n');
+}
+
+/**
+ * What to do about the stacks that left the app: `cdk deploy --all` never deletes them, so a deployed
+ * one keeps running (and, for a stateful one, keeps its data on purpose). docs/runbook.md has the why.
+ */
+export function formatAbsent(absent: readonly AbsentStack[]): string[] {
+  const out = [
+    'Stacks that leave the app (cdk deploy --all does not delete them; if one is deployed, after the deploy):',
+  ];
+  for (const a of absent) {
+    out.push(`  - ${a.stackName}: ${a.reason}`);
+    if (a.stateful)
+      out.push(
+        '      keep it (stateful); see docs/runbook.md "Changing the shape: stacks that leave the app"',
+      );
+    else out.push(...a.commands.map((c) => `      ${c}`));
+  }
+  return out;
 }
 
 if (require.main === module) {

@@ -12,5 +12,7 @@ import './stacks/native-rewrite.cases';
 import './stacks/snapshots.cases';
 import './stacks/stateful-guard.cases';
 import './stacks/nag.cases';
+import './stacks/proxy.cases';
 import './integration/flag-parameters.cases';
-import './integration/traffic-switch.cases';
+import './stacks/deploy-proof.cases';
+import './integration/traffic-switch-discovery.cases';

@@ -1,19 +1,23 @@
 /**
- * traffic-switch: when the flag guard labels a version of a service's gateway document `last-good`
- * (the commit point of a validated write), apply it at the ALB and record what was applied in the
- * runtime parameters that the listener rules read at deploy time, so a later deploy keeps it:
- * - `weighted` (KrakenD): the weights of the service's rules (legacy vs gateway target group);
- * - `pin` (native ALB rewrite): whether the service's pin rule sends its routes to the monolith.
- * Every change is checked with DescribeRules before it is recorded.
+ * traffic-switch: applies a service's checked gateway document (`<name>:last-good`) at the ALB and
+ * records what was applied in the runtime parameters that the listener rules read at deploy time, so a
+ * later deploy keeps it:
+ * - `krakend` mode: the weights of the service's rules (legacy vs gateway target group);
+ * - `alb` mode: whether the service's pin rule sends its routes to the monolith.
+ * It runs when the flag guard labels a gateway document last-good (that service), after a stack of the
+ * app settles (every service: a deploy resolves the live weights when its change set is made, so a deploy
+ * in flight during an automatic rollback writes the old weights back), and on a schedule (every
+ * service: missed events, hand edits). The rules are found on the listener by their priorities; every
+ * change is checked with DescribeRules before it is recorded.
  */
 import {
+  DescribeListenersCommand,
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
   ModifyRuleCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import type { EventBridgeEvent } from 'aws-lambda';
 import { parseFlag } from '../../lib/flags/documents';
 import {
   flagParameterNames,
@@ -21,15 +25,21 @@ import {
   liveWeightParameterNames,
 } from '../../lib/flags/parameters';
 import { readChecked } from '../../lib/flags/ssm-store';
-import { PIN_PINNED, PIN_RELEASED, pinRegex } from '../../lib/gateway/alb-rules';
 import {
-  type PinSwitch,
   SWITCH_ENV_VARIABLE,
   type SwitchEnvironment,
-  type WeightedSwitch,
+  type SwitchedService,
 } from '../../lib/hooks/switch-contract';
 import { jsonLogger, type Logger } from '../shared/log';
-import { type ObservedRule, rulesToModify, type Weights, weightsFor } from './decide';
+import {
+  type ObservedRule,
+  pinPlan,
+  rulesOfService,
+  rulesToModify,
+  type Weights,
+  weightedRules,
+  weightsFor,
+} from './decide';
 
 export interface SwitchDependencies {
   readonly env: SwitchEnvironment;
@@ -38,33 +48,99 @@ export interface SwitchDependencies {
   readonly logger: Logger;
 }
 
+/** The events the hook is a target of: a labelled parameter, a settled stack, the schedule. */
+export interface SwitchEvent {
+  readonly source?: string;
+  readonly 'detail-type'?: string;
+  readonly detail?: { readonly name?: unknown; readonly 'stack-id'?: unknown };
+}
+
+export type ServiceResult =
+  | {
+      readonly service: string;
+      readonly status: 'applied';
+      readonly weights: Weights;
+      readonly modified: readonly string[];
+    }
+  | { readonly service: string; readonly status: 'failed'; readonly error: string };
+
 export type SwitchResult =
   | { readonly status: 'ignored'; readonly reason: string }
-  | { readonly status: 'applied'; readonly weights: Weights; readonly modified: readonly string[] };
+  | {
+      readonly status: 'applied';
+      /** Why it ran: `parameter` (one service), `stack` or `schedule` (every service). */
+      readonly trigger: 'parameter' | 'stack' | 'schedule';
+      readonly results: readonly ServiceResult[];
+    };
 
-export async function switchTraffic(
-  event: EventBridgeEvent<string, { name?: string }>,
-  deps: SwitchDependencies,
-): Promise<SwitchResult> {
-  const name = event?.detail?.name;
-  if (typeof name !== 'string') {
-    deps.logger.log('error', 'malformed event: no detail.name', { event });
-    return { status: 'ignored', reason: 'malformed event: no detail.name' };
-  }
+export async function switchTraffic(event: SwitchEvent, deps: SwitchDependencies): Promise<SwitchResult> {
   const prefix = deps.env.parameterPrefix;
-  const target = deps.env.services.find((s) => flagParameterNames(prefix, s.service).gateway === name);
-  if (!target) return { status: 'ignored', reason: `${name} is not a gateway document of this app` };
+  let trigger: 'parameter' | 'stack' | 'schedule';
+  let targets: readonly SwitchedService[];
+  if (event?.source === 'aws.cloudformation') {
+    trigger = 'stack';
+    targets = deps.env.services;
+  } else if (event?.source === 'aws.events' || event?.['detail-type'] === 'Scheduled Event') {
+    trigger = 'schedule';
+    targets = deps.env.services;
+  } else {
+    const name = event?.detail?.name;
+    if (typeof name !== 'string') {
+      deps.logger.log('error', 'malformed event: no detail.name', { event });
+      return { status: 'ignored', reason: 'malformed event: no detail.name' };
+    }
+    const target = deps.env.services.find((s) => flagParameterNames(prefix, s.service).gateway === name);
+    if (!target) return { status: 'ignored', reason: `${name} is not a gateway document of this app` };
+    trigger = 'parameter';
+    targets = [target];
+  }
 
+  const listener = await observeListener(deps);
+  const results: ServiceResult[] = [];
+  for (const target of targets) {
+    try {
+      results.push(await applyService(target, listener, deps));
+    } catch (error) {
+      deps.logger.log('error', 'gateway document not applied', {
+        service: target.service,
+        error: String(error),
+      });
+      results.push({ service: target.service, status: 'failed', error: (error as Error).message });
+    }
+  }
+  const failed = results.filter((r) => r.status === 'failed');
+  // A failure leaves the system as it was for that service; throwing makes EventBridge retry, then dead-letter.
+  if (failed.length > 0)
+    throw new Error(
+      `traffic switch (${trigger}) failed for ${failed.map((f) => `${f.service}: ${f.status === 'failed' ? f.error : ''}`).join('; ')}`,
+    );
+  return { status: 'applied', trigger, results };
+}
+
+interface ObservedListener {
+  readonly rules: readonly ObservedRule[];
+  /** The listener's default forward: the monolith. */
+  readonly legacyTargetGroupArn: string;
+}
+
+async function applyService(
+  target: SwitchedService,
+  listener: ObservedListener,
+  deps: SwitchDependencies,
+): Promise<ServiceResult> {
+  const prefix = deps.env.parameterPrefix;
+  const name = flagParameterNames(prefix, target.service).gateway;
   // Only what the guard validated is applied: the last-good version, never an unchecked write.
   const checked = (await readChecked(deps.ssm, [name])).get(name);
   if (checked?.status !== 'ok') throw new Error(`${name}:last-good could not be read (${checked?.status})`);
   const parsed = parseFlag('gateway', checked.text);
   if (!parsed.ok) throw new Error(`${name}:last-good does not parse: ${parsed.errors.join('; ')}`);
   const wanted = weightsFor(parsed.value.weight);
+  const rules = rulesOfService(listener.rules, target.mode, target.block);
   const modified =
-    target.mode === 'weighted'
-      ? await applyWeights(target, wanted, liveWeightParameterNames(prefix, target.service), deps)
-      : await applyPin(target, wanted, livePinParameterName(prefix, target.service), deps);
+    target.mode === 'krakend'
+      ? await applyWeights(target, rules, listener.legacyTargetGroupArn, wanted, deps)
+      : await applyPin(target, rules, wanted, deps);
   deps.logger.log('info', 'gateway weight applied', {
     service: target.service,
     mode: target.mode,
@@ -72,16 +148,19 @@ export async function switchTraffic(
     modified,
   });
   deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service });
-  return { status: 'applied', weights: wanted, modified };
+  return { service: target.service, status: 'applied', weights: wanted, modified };
 }
 
 async function applyWeights(
-  target: WeightedSwitch,
+  target: SwitchedService,
+  rules: readonly ObservedRule[],
+  legacyTargetGroupArn: string,
   wanted: Weights,
-  live: { readonly legacy: string; readonly gateway: string },
   deps: SwitchDependencies,
 ): Promise<string[]> {
-  const modify = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
+  const weighted = weightedRules(target.service, rules, legacyTargetGroupArn);
+  if ('problem' in weighted) throw new Error(weighted.problem);
+  const modify = rulesToModify(rules, weighted, wanted);
   for (const ruleArn of modify) {
     await deps.elb.send(
       new ModifyRuleCommand({
@@ -91,8 +170,8 @@ async function applyWeights(
             Type: 'forward',
             ForwardConfig: {
               TargetGroups: [
-                { TargetGroupArn: target.legacyTargetGroupArn, Weight: wanted.legacy },
-                { TargetGroupArn: target.newTargetGroupArn, Weight: wanted.gateway },
+                { TargetGroupArn: weighted.legacyTargetGroupArn, Weight: wanted.legacy },
+                { TargetGroupArn: weighted.gatewayTargetGroupArn, Weight: wanted.gateway },
               ],
             },
           },
@@ -100,41 +179,38 @@ async function applyWeights(
       }),
     );
   }
-  const after = rulesToModify(observe(await describe(deps.elb, target.ruleArns)), target, wanted);
+  const after = rulesToModify(observe(await describe(deps.elb, weighted.ruleArns)), weighted, wanted);
   if (after.length > 0)
     throw new Error(`rules still not at ${JSON.stringify(wanted)} after ModifyRule: ${after.join(', ')}`);
+  const live = liveWeightParameterNames(deps.env.parameterPrefix, target.service);
   await record(deps.ssm, live.legacy, String(wanted.legacy));
   await record(deps.ssm, live.gateway, String(wanted.gateway));
   return modify;
 }
 
-/** Native rewrite: weight 0 pins the routes to the monolith, 100 releases them (the guard allows only those). */
 async function applyPin(
-  target: PinSwitch,
+  target: SwitchedService,
+  rules: readonly ObservedRule[],
   wanted: Weights,
-  livePin: string,
   deps: SwitchDependencies,
 ): Promise<string[]> {
-  const pin = wanted.gateway === 0 ? PIN_PINNED : PIN_RELEASED;
-  const regex = pinRegex(pin, target.pinRegexBody);
-  const current = async () =>
-    (await describe(deps.elb, [target.pinRuleArn]))[0]?.Conditions?.find((c) => c.Field === 'path-pattern')
-      ?.PathPatternConfig?.RegexValues;
-  const modified: string[] = [];
-  if (JSON.stringify(await current()) !== JSON.stringify([regex])) {
+  const plan = pinPlan(target.service, rules, target.block, wanted);
+  if ('problem' in plan) throw new Error(plan.problem);
+  if (plan.change) {
     await deps.elb.send(
       new ModifyRuleCommand({
-        RuleArn: target.pinRuleArn,
-        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { RegexValues: [regex] } }],
+        RuleArn: plan.ruleArn,
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { RegexValues: [plan.regex] } }],
       }),
     );
-    modified.push(target.pinRuleArn);
   }
-  const after = await current();
-  if (JSON.stringify(after) !== JSON.stringify([regex]))
-    throw new Error(`pin rule still at ${JSON.stringify(after)} after ModifyRule, wanted ${regex}`);
-  await record(deps.ssm, livePin, pin);
-  return modified;
+  const [after] = observe(await describe(deps.elb, [plan.ruleArn]));
+  if (JSON.stringify(after?.pathRegexes) !== JSON.stringify([plan.regex]))
+    throw new Error(
+      `pin rule still at ${JSON.stringify(after?.pathRegexes)} after ModifyRule, wanted ${plan.regex}`,
+    );
+  await record(deps.ssm, livePinParameterName(deps.env.parameterPrefix, target.service), plan.pin);
+  return plan.change ? [plan.ruleArn] : [];
 }
 
 async function record(ssm: SSMClient, name: string, value: string): Promise<void> {
@@ -145,9 +221,31 @@ async function describe(elb: ElasticLoadBalancingV2Client, ruleArns: readonly st
   return (await elb.send(new DescribeRulesCommand({ RuleArns: [...ruleArns] }))).Rules ?? [];
 }
 
+/** Every rule of the listener (all pages) and the target group of its default action. */
+async function observeListener(deps: SwitchDependencies): Promise<ObservedListener> {
+  const listenerArn = deps.env.listenerArn;
+  const rules: Rule[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await deps.elb.send(
+      new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }),
+    );
+    rules.push(...(page.Rules ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  const [listener] =
+    (await deps.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners ?? [];
+  const forward = listener?.DefaultActions?.find((a) => a.Type === 'forward');
+  const legacy = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+  if (!legacy)
+    throw new Error(`listener ${listenerArn} has no default forward to the monolith's target group`);
+  return { rules: observe(rules), legacyTargetGroupArn: legacy };
+}
+
 function observe(rules: readonly Rule[]): ObservedRule[] {
   return rules.map((rule) => ({
     ruleArn: rule.RuleArn ?? '',
+    priority: rule.IsDefault || !/^\d+$/.test(rule.Priority ?? '') ? undefined : Number(rule.Priority),
     targets: (rule.Actions ?? [])
       .filter((a) => a.Type === 'forward')
       .flatMap(
@@ -156,12 +254,14 @@ function observe(rules: readonly Rule[]): ObservedRule[] {
           (a.TargetGroupArn ? [{ TargetGroupArn: a.TargetGroupArn, Weight: 1 }] : []),
       )
       .map((t) => ({ targetGroupArn: t.TargetGroupArn ?? '', weight: t.Weight ?? 1 })),
+    pathRegexes:
+      rule.Conditions?.find((c) => c.Field === 'path-pattern')?.PathPatternConfig?.RegexValues ?? [],
   }));
 }
 
 let dependencies: SwitchDependencies | undefined;
 
-export async function handler(event: EventBridgeEvent<string, { name?: string }>): Promise<SwitchResult> {
+export async function handler(event: SwitchEvent): Promise<SwitchResult> {
   dependencies ??= (() => {
     const raw = process.env[SWITCH_ENV_VARIABLE];
     if (!raw)

@@ -263,7 +263,8 @@ function readRetention(r: Reader, path: string, value: unknown, fallback: number
 
 function readAlb(r: Reader, value: unknown): AlbConfig {
   const v =
-    r.object('alb', value, ['certificateArn', 'accessLogRetentionDays', 'ruleQuota', 'ruleBlocks'], true) ?? {};
+    r.object('alb', value, ['certificateArn', 'accessLogRetentionDays', 'ruleQuota', 'ruleBlocks'], true) ??
+    {};
   return {
     certificateArn: r.optionalString('alb.certificateArn', v.certificateArn, {
       pattern: CERT_ARN,
@@ -386,8 +387,7 @@ function readContainer(
     }
   }
   for (const key of Object.keys(environment)) {
-    if (key in secrets)
-      r.problem(join(p('environment'), key), 'is also in secrets; keep one of the two');
+    if (key in secrets) r.problem(join(p('environment'), key), 'is also in secrets; keep one of the two');
   }
   return {
     image,
@@ -643,7 +643,9 @@ function readIdentity(
   methods: readonly HttpMethod[],
 ): RouteIdentity | undefined {
   const raw = (value ?? {}) as Record<string, unknown>;
+  const known = IDENTITY_SOURCES.includes(raw.source as never);
   const source = r.oneOf(join(path, 'source'), raw.source, IDENTITY_SOURCES);
+  if (!known) return undefined; // one problem: the source; its keys would only repeat it
   const p = (key: string) => join(path, key);
   switch (source) {
     case 'path': {
@@ -974,11 +976,7 @@ export function hasPinnedTag(image: string): boolean {
   return colon > 0 && colon < last.length - 1 && last.slice(colon + 1) !== 'latest';
 }
 
-function checkServicesTogether(
-  r: Reader,
-  services: readonly ExtractedServiceConfig[],
-  alb: AlbConfig,
-): void {
+function checkServicesTogether(r: Reader, services: readonly ExtractedServiceConfig[], alb: AlbConfig): void {
   const names = new Map<string, number>();
   services.forEach((s, i) => {
     const first = names.get(s.name);
@@ -1032,14 +1030,20 @@ function checkRouteOwners(r: Reader, services: readonly ExtractedServiceConfig[]
         const shared = `${methods[0]} ${sharedExample(route.path, other.config.path)}`;
         r.problem(
           `services[${i}].routes[${j}]`,
-          route.path === other.config.path
-            ? `${methods.join(', ')} ${route.path} is also claimed by ${owner}; each endpoint belongs to one service`
+          sameShape(route.path, other.config.path)
+            ? `${methods.join(', ')} ${route.path} is also claimed by services[${other.service}].routes[${other.route}]; each endpoint belongs to one service`
             : `${methods.join(', ')} ${route.path} overlaps ${other.config.path} of ${owner}: a request such as ${shared} matches both; each endpoint belongs to one service: move the route to that service, or use a path its placeholders cannot match`,
         );
       }
       seen.push({ service: i, route: j, config: route });
     });
   });
+}
+
+/** Paths that differ only in their placeholders' names are one endpoint. */
+function sameShape(a: string, b: string): boolean {
+  const shape = (p: string) => p.replace(/\{[^}]+\}/g, '{}');
+  return shape(a) === shape(b);
 }
 
 /** Every service's listener-rule block is its own; alb.ruleBlocks names only services of the config. */

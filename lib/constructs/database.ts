@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import type { CreatedDatabaseConfig, DatabaseEngine } from '../config/types';
 
 /**
@@ -37,6 +37,12 @@ export interface DatabaseProps {
  * deletion protection, a final snapshot on removal, TLS enforced, logs exported with retention,
  * and a security group with no rules: consumers add their own ingress.
  *
+ * A failed first create must roll back cleanly, or the stack ends in ROLLBACK_FAILED and the retry fails
+ * on leftovers (docs/decisions/0008): the log groups (fixed names) and the secret are retained on update
+ * and delete but removed when the stack's creation rolls back (RETAIN_ON_UPDATE_OR_DELETE), and the
+ * instance, whose deletion protection no rollback can pass, is created after everything else of its
+ * stack (`createAfter`), so that only a failure after it needs the documented recovery.
+ *
  * Construct IDs below are pinned by tests: renaming one replaces the database.
  */
 export class Database extends Construct {
@@ -63,14 +69,14 @@ export class Database extends Construct {
         new logs.LogGroup(this, `Logs${type[0].toUpperCase()}${type.slice(1)}`, {
           logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
           retention: logs.RetentionDays.THREE_MONTHS,
-          removalPolicy: RemovalPolicy.RETAIN,
+          removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
         }),
     );
 
     // Created here rather than by the instance so that its removal policy is ours to set: the secret
     // outlives the stack like the data it opens (a snapshot without its credentials is of little use).
     const secret = new rds.DatabaseSecret(this, 'Secret', { username: 'dbadmin' });
-    secret.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    secret.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
 
     this.instance = new rds.DatabaseInstance(this, 'Resource', {
       engine,
@@ -142,6 +148,16 @@ export class Database extends Construct {
       securityGroupId: this.securityGroup.securityGroupId,
       secretArn: secret.secretArn,
     };
+  }
+
+  /**
+   * Creates the instance after these constructs of its stack (every resource of theirs): a failure of
+   * any of them during the stack's first create then rolls back before a protected instance exists.
+   * Inside this construct the instance already comes after its log groups, secret, security group,
+   * subnet and parameter groups; only the secret attachment (and the rotation) come after it.
+   */
+  createAfter(...constructs: IConstruct[]): void {
+    for (const c of constructs) this.instance.node.addDependency(c);
   }
 }
 

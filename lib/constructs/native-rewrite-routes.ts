@@ -3,13 +3,13 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
-import { type PlannedRule, PRIORITY_BLOCK, pinRegexBody, ruleConditions } from '../gateway/alb-rules';
+import { pinRegexBody, ruleConditions, type ServiceRulePlan } from '../gateway/alb-rules';
 import { allowLoadBalancerTo } from './public-load-balancer';
 
 export interface NativeRewriteRoutesProps {
   readonly service: ExtractedServiceConfig;
-  /** The service's rules from the planner (each with its rewrite). */
-  readonly rules: readonly PlannedRule[];
+  /** The service's rules from the planner, in `alb` mode (each with its rewrite, and the pin's priority). */
+  readonly plan: ServiceRulePlan;
   readonly listener: elbv2.IApplicationListener;
   readonly loadBalancerSecurityGroupId: string;
   readonly legacyTargetGroupArn: string;
@@ -36,7 +36,11 @@ export class NativeRewriteRoutes extends Construct {
 
   constructor(scope: Construct, id: string, props: NativeRewriteRoutesProps) {
     super(scope, id);
-    const first = Math.min(...props.rules.map((r) => r.priority));
+    const { plan } = props;
+    if (plan.mode !== 'alb' || plan.pinPriority === undefined)
+      throw new Error(
+        `${props.service.name}: its rules are planned in ${plan.mode} mode; plan them in alb mode`,
+      );
     this.pinRegexBody = pinRegexBody(props.service.routes);
     const pin = Token.asString(
       new CfnDynamicReference(CfnDynamicReferenceService.SSM, props.livePinParameter),
@@ -44,15 +48,17 @@ export class NativeRewriteRoutes extends Construct {
 
     this.pinRule = new elbv2.CfnListenerRule(this, 'Pin', {
       listenerArn: props.listener.listenerArn,
-      // The first priority of the service's block: above its rewrite rules.
-      priority: first - (first % PRIORITY_BLOCK),
+      // The first priority of the service's alb block: above its rewrite rules.
+      priority: plan.pinPriority,
       conditions: [
         { field: 'path-pattern', pathPatternConfig: { regexValues: [`^${pin}${this.pinRegexBody}$`] } },
       ],
       actions: [{ type: 'forward', targetGroupArn: props.legacyTargetGroupArn }],
     });
 
-    this.routeRules = props.rules.map((rule) => {
+    // Construct ids carry the priority, never the listener: a new listener (a certificate added) moves
+    // the rules without renaming them, and a changed route keeps its rule in place.
+    this.routeRules = plan.rules.map((rule) => {
       if (!rule.rewrite)
         throw new Error(`${props.service.name}: rule ${rule.priority} has no rewrite; plan it in alb mode`);
       return new elbv2.CfnListenerRule(this, `Route${rule.priority}`, {

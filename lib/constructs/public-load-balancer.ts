@@ -1,10 +1,10 @@
-import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Aws, CfnCondition, Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { FactName } from 'aws-cdk-lib/region-info';
+import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlbConfig } from '../config/types';
 
@@ -15,10 +15,27 @@ export interface PublicLoadBalancerProps {
   readonly defaultTargetGroup: elbv2.IApplicationTargetGroup;
 }
 
+/** The egress rule CDK uses to close a security group: it matches no traffic (ICMP type 252, code 86). */
+export const NO_TRAFFIC_EGRESS = {
+  cidrIp: '255.255.255.255/32',
+  description: 'Disallow all traffic',
+  ipProtocol: 'icmp',
+  fromPort: 252,
+  toPort: 86,
+} as const;
+
+/** The service principal that delivers ALB access logs in the regions that have no ELB account. */
+export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaws.com';
+
 /**
  * The internet-facing ALB the clients call. With a certificate: HTTPS on 443 (TLS 1.2+) and a permanent
  * redirect on 80. Without: plain HTTP on 80, acknowledged for demo environments. Access logs go to an
  * encrypted, private bucket with a lifecycle expiry.
+ *
+ * The port-80 listener has the construct id `Http` in both cases, so that adding a certificate to a
+ * running environment turns the same listener into the redirect (an update) instead of creating a second
+ * port-80 listener next to the old one (DuplicateListener). The rules go with `listener`, whose ids do
+ * not name it (docs/decisions/0007).
  */
 export class PublicLoadBalancer extends Construct {
   readonly loadBalancer: elbv2.ApplicationLoadBalancer;
@@ -51,6 +68,18 @@ export class PublicLoadBalancer extends Construct {
       description: 'Public ALB: HTTP(S) from the internet, egress only to its targets',
       allowAllOutbound: false,
     });
+    // The egress rules to the targets are separate resources (in the stacks of the targets). A group
+    // created without inline egress keeps EC2's default allow-all egress; an inline rule that matches
+    // nothing replaces it, so the separate rules are the only egress.
+    (securityGroup.node.defaultChild as ec2.CfnSecurityGroup).addPropertyOverride('SecurityGroupEgress', [
+      {
+        CidrIp: NO_TRAFFIC_EGRESS.cidrIp,
+        Description: NO_TRAFFIC_EGRESS.description,
+        IpProtocol: NO_TRAFFIC_EGRESS.ipProtocol,
+        FromPort: NO_TRAFFIC_EGRESS.fromPort,
+        ToPort: NO_TRAFFIC_EGRESS.toPort,
+      },
+    ]);
     this.securityGroup = securityGroup;
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
@@ -73,7 +102,13 @@ export class PublicLoadBalancer extends Construct {
         defaultTargetGroups: [props.defaultTargetGroup],
         open: true,
       });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      // The same construct id as the HTTP-only listener: the same resource, now redirecting.
+      this.loadBalancer.addListener('Http', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+        open: true,
+      });
       Validations.of(securityGroup).acknowledge({
         id: 'AwsSolutions-EC23',
         reason:
@@ -94,22 +129,20 @@ export class PublicLoadBalancer extends Construct {
   }
 
   /**
-   * ALB access logging that also works in an environment-agnostic stack (the built-in `logAccessLogs`
-   * needs a concrete region). Regions older than August 2022 deliver as a regional ELB account (looked
-   * up in a region map at deploy time); newer ones as the log delivery service principal.
+   * ALB access logging that works in every region, also in an environment-agnostic stack (the built-in
+   * `logAccessLogs` needs a concrete region). Regions older than August 2022 deliver as a regional ELB
+   * account; newer ones as the log delivery service principal, which is always granted. The ELB account
+   * is chosen by literal per-region conditions, not a region map: `Fn::FindInMap` fails the deploy in a
+   * region the map does not list.
    */
   private enableAccessLogs(prefix: string): void {
-    const stack = Stack.of(this);
     const objects = this.accessLogs.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
-    const elbAccount = stack.regionalFact(FactName.ELBV2_ACCOUNT, Aws.ACCOUNT_ID);
+    const elbAccount = this.elbAccountPrincipal();
     this.accessLogs.addToResourcePolicy(
       new iam.PolicyStatement({
         actions: ['s3:PutObject'],
         resources: [objects],
-        principals: [
-          new iam.ArnPrincipal(`arn:${Aws.PARTITION}:iam::${elbAccount}:root`),
-          new iam.ServicePrincipal('logdelivery.elasticloadbalancing.amazonaws.com'),
-        ],
+        principals: [...(elbAccount ? [elbAccount] : []), new iam.ServicePrincipal(LOG_DELIVERY_PRINCIPAL)],
       }),
     );
     this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
@@ -118,6 +151,35 @@ export class PublicLoadBalancer extends Construct {
     // ELB checks that it can write when the attribute is set: the policy must exist first.
     const policy = this.accessLogs.policy;
     if (policy) this.loadBalancer.node.addDependency(policy);
+  }
+
+  /**
+   * The regional ELB account as a principal: a literal for a known region (none for a region without
+   * one), else a chain of `Fn::If` over per-region conditions that yields no principal in any region
+   * it does not list.
+   */
+  private elbAccountPrincipal(): iam.IPrincipal | undefined {
+    const region = Stack.of(this).region;
+    const root = (account: string) => `arn:${Aws.PARTITION}:iam::${account}:root`;
+    if (!Token.isUnresolved(region)) {
+      const account = RegionInfo.get(region).elbv2Account;
+      return account ? new iam.ArnPrincipal(root(account)) : undefined;
+    }
+    const accounts = Object.entries(RegionInfo.regionMap(FactName.ELBV2_ACCOUNT)).sort(([a], [b]) =>
+      a.localeCompare(b),
+    );
+    let chain: string = Aws.NO_VALUE;
+    for (const [r, account] of [...accounts].reverse()) {
+      const condition = new CfnCondition(
+        this,
+        `ElbAccountRegion${r.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}`,
+        {
+          expression: Fn.conditionEquals(Aws.REGION, r),
+        },
+      );
+      chain = Token.asString(Fn.conditionIf(condition.logicalId, root(account), chain));
+    }
+    return new iam.ArnPrincipal(chain);
   }
 }
 

@@ -12,6 +12,19 @@ import { acknowledgeOnDefaultPolicy } from './nag';
 /** The name of the container port mapping; Service Connect refers to it. */
 export const PORT_MAPPING_NAME = 'http';
 
+/** A container in front of the app in the same task: the target group sends it the traffic. */
+export interface FrontProxyProps {
+  readonly image: ecs.ContainerImage;
+  /** Port it listens on (the target group's traffic port for this task). */
+  readonly port: number;
+  /** Its environment (never secrets). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Hard memory limit of the container, taken from the task's memory. */
+  readonly memoryLimitMiB: number;
+  /** How long ECS waits after SIGTERM before it kills the container (its drain time). */
+  readonly stopTimeout: Duration;
+}
+
 export interface WebServiceProps {
   readonly cluster: ecs.ICluster;
   /** Image, size, scaling, health check, logs, environment and secrets from the configuration. */
@@ -35,6 +48,12 @@ export interface WebServiceProps {
    * @default false
    */
   readonly loadBalanced?: boolean;
+  /**
+   * A proxy container in front of the app (the routing proxy): it starts after the app and stops before
+   * it, and the target group registers it instead of the app, which it reaches over localhost.
+   * @default - none: the target group registers the app container
+   */
+  readonly frontProxy?: FrontProxyProps;
 }
 
 /**
@@ -47,6 +66,8 @@ export class WebService extends Construct {
   readonly service: ecs.FargateService;
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly container: ecs.ContainerDefinition;
+  /** The front proxy's container, when there is one. */
+  readonly proxyContainer?: ecs.ContainerDefinition;
   readonly logGroup: logs.LogGroup;
   private readonly _targetGroup?: elbv2.ApplicationTargetGroup;
 
@@ -82,7 +103,27 @@ export class WebService extends Construct {
       readonlyRootFilesystem: false,
     });
 
-    if (props.image || ECR_IMAGE.test(config.image)) {
+    const front = props.frontProxy;
+    if (front) {
+      this.proxyContainer = this.taskDefinition.addContainer('Proxy', {
+        image: front.image,
+        essential: true,
+        portMappings: [{ name: 'proxy', containerPort: front.port, appProtocol: ecs.AppProtocol.http }],
+        environment: { ...front.environment },
+        memoryLimitMiB: front.memoryLimitMiB,
+        stopTimeout: front.stopTimeout,
+        logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'proxy' }),
+        readonlyRootFilesystem: true,
+      });
+      // Started after the app, stopped before it (ECS reverses dependencies on stop): the proxy drains
+      // its in-flight requests while the app still answers them.
+      this.proxyContainer.addContainerDependencies({
+        container: this.container,
+        condition: ecs.ContainerDependencyCondition.START,
+      });
+    }
+
+    if (props.image || front || ECR_IMAGE.test(config.image)) {
       // Reached after the container is added: the execution role's pull grants exist now.
       acknowledgeOnDefaultPolicy(this.taskDefinition.executionRole, {
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -134,7 +175,13 @@ export class WebService extends Construct {
         port: config.port,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        targets: [this.service],
+        // The target group's own port stays the app's (changing it would replace the group); ECS
+        // registers each task at the port of the container it names.
+        targets: [
+          front
+            ? this.service.loadBalancerTarget({ containerName: 'Proxy', containerPort: front.port })
+            : this.service,
+        ],
         deregistrationDelay: Duration.seconds(30),
         healthCheck: {
           path: config.healthCheckPath,
@@ -147,7 +194,10 @@ export class WebService extends Construct {
       });
     }
 
-    if (Object.keys(config.environment).length + Object.keys(props.extraEnvironment ?? {}).length > 0) {
+    if (
+      Object.keys(config.environment).length + Object.keys(props.extraEnvironment ?? {}).length > 0 ||
+      front
+    ) {
       Validations.of(this.taskDefinition).acknowledge({
         id: 'AwsSolutions-ECS2',
         reason:

@@ -4,6 +4,7 @@
  * Pure TypeScript: the CDK app bakes the result into the gateway image; tests read it directly.
  */
 import type { HttpMethod } from '../config/types';
+import { UNROUTED_METHODS } from './routes';
 
 /** One gateway route: the old public path to a service's new path. */
 export interface GatewayRoute {
@@ -58,6 +59,11 @@ export function validateGateway(model: GatewayModel): string[] {
   const seen = new Map<string, GatewayRoute>();
   for (const route of model.routes) {
     const where = `${route.service}: ${route.method} ${route.path}`;
+    if (UNROUTED_METHODS.includes(route.method)) {
+      problems.push(
+        `${where}: KrakenD CE registers no ${route.method} endpoint; leave ${UNROUTED_METHODS.join(' and ')} to the monolith`,
+      );
+    }
     if (/[*]/.test(route.path) || segments(route.path).some((s) => s.startsWith(':'))) {
       problems.push(`${where}: wildcard and catch-all endpoints need KrakenD Enterprise; declare every path`);
     }

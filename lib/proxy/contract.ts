@@ -5,8 +5,8 @@
  * other's internals. Pure: no SDK, no env.
  */
 import {
-  DEFAULT_ANONYMOUS,
   type AnonymousPolicy,
+  DEFAULT_ANONYMOUS,
   type ExtractedServiceConfig,
   type HttpMethod,
   type MigrationConfig,
@@ -153,8 +153,9 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
       'version',
       `${describe(v.version)} is not ${PROXY_CONFIG_VERSION}; deploy the proxy image built with this configuration`,
     );
-  const int = (path: string, value: unknown, min: number, max: number) => r.integer(path, value, { min, max });
-  const port = int('port', v.port, 1, 65535);
+  const int = (path: string, value: unknown, min: number, max: number) =>
+    r.integer(path, value, { min, max });
+  const port = int('port', v.port, 0, 65535); // 0: any free port (tests, local runs)
   const legacy = r.object('legacy', v.legacy, ['url', 'healthCheckPath']) ?? {};
   const flags = r.object('flags', v.flags, ['refreshMs', 'jitterPercent']) ?? {};
   const timeouts = r.object('timeouts', v.timeouts, ['connectMs', 'headersMs', 'idleMs', 'drainMs']) ?? {};
@@ -198,7 +199,10 @@ function readService(r: Reader, path: string, value: unknown): ProxyService {
   const v = r.object(path, value, ['name', 'phase', 'cutoverRecorded', 'url', 'parameters', 'routes']) ?? {};
   const params = r.object(p('parameters'), v.parameters, ['routing', 'cutover', 'override']) ?? {};
   const param = (kind: string) =>
-    r.string(join(p('parameters'), kind), params[kind], { pattern: PARAMETER, fix: 'use an SSM parameter path' });
+    r.string(join(p('parameters'), kind), params[kind], {
+      pattern: PARAMETER,
+      fix: 'use an SSM parameter path',
+    });
   return {
     name: r.string(p('name'), v.name, { pattern: SERVICE, fix: 'use the service name of the config' }),
     phase: r.oneOf(p('phase'), v.phase, [1, 2, 3] as const),
@@ -256,7 +260,9 @@ function readIdentity(r: Reader, path: string, value: unknown, names: ReadonlySe
           ? {
               jwks: {
                 url: r.string(join(p('jwks'), 'url'), jwks.url, { pattern: /^https?:\/\/\S+$/ }),
-                ...(jwks.issuer !== undefined ? { issuer: r.string(join(p('jwks'), 'issuer'), jwks.issuer) } : {}),
+                ...(jwks.issuer !== undefined
+                  ? { issuer: r.string(join(p('jwks'), 'issuer'), jwks.issuer) }
+                  : {}),
                 ...(jwks.audience !== undefined
                   ? { audience: r.string(join(p('jwks'), 'audience'), jwks.audience) }
                   : {}),
@@ -269,7 +275,9 @@ function readIdentity(r: Reader, path: string, value: unknown, names: ReadonlySe
       const v = r.object(path, value, ['source', 'field', 'maxBytes']) ?? {};
       return {
         source,
-        field: r.string(p('field'), v.field, { pattern: /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,4}$/ }),
+        field: r.string(p('field'), v.field, {
+          pattern: /^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,64}){0,4}$/,
+        }),
         maxBytes: r.integer(p('maxBytes'), v.maxBytes, { min: 1, max: 1_048_576 }),
       };
     }

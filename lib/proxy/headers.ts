@@ -61,7 +61,8 @@ export function forwardHeaders(raw: readonly string[], options: ForwardOptions):
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if ((HOP_BY_HOP.has(lower) && !(options.upgrade && UPGRADE_KEEP.has(lower))) || listed?.has(lower)) continue;
+    if ((HOP_BY_HOP.has(lower) && !(options.upgrade && UPGRADE_KEEP.has(lower))) || listed?.has(lower))
+      continue;
     const value = raw[i + 1];
     switch (lower) {
       case 'x-forwarded-for':
@@ -80,7 +81,8 @@ export function forwardHeaders(raw: readonly string[], options: ForwardOptions):
     }
     out.push(name, value);
   }
-  const forwardedFor = options.peer === undefined ? xff : xff === undefined ? options.peer : `${xff}, ${options.peer}`;
+  const forwardedFor =
+    options.peer === undefined ? xff : xff === undefined ? options.peer : `${xff}, ${options.peer}`;
   if (forwardedFor !== undefined) out.push('x-forwarded-for', forwardedFor);
   if (!proto) out.push('x-forwarded-proto', 'http');
   if (!forwardedHost && host !== undefined) out.push('x-forwarded-host', host);
@@ -99,7 +101,9 @@ export function responseHeaders(
     connection === undefined
       ? undefined
       : new Set(
-          (Array.isArray(connection) ? connection.join(',') : connection).split(',').map((t) => t.trim().toLowerCase()),
+          (Array.isArray(connection) ? connection.join(',') : connection)
+            .split(',')
+            .map((t) => t.trim().toLowerCase()),
         );
   for (const name in headers) {
     const value = headers[name];

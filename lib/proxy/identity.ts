@@ -102,7 +102,11 @@ export function requestIdentity(identity: RouteIdentity, request: RequestParts):
  * The user id in a complete request body: a field (dotted path) of a JSON object, or of a form
  * (`application/x-www-form-urlencoded`, the field name as written). Anything else: undefined.
  */
-export function bodyIdentity(field: string, contentType: string | undefined, body: Buffer): string | undefined {
+export function bodyIdentity(
+  field: string,
+  contentType: string | undefined,
+  body: Buffer,
+): string | undefined {
   const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/x-www-form-urlencoded') {
     return validUserId(new URLSearchParams(body.toString('utf8')).get(field) ?? undefined);

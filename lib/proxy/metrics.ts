@@ -62,14 +62,21 @@ export function isServerError(entry: Pick<AccessLogEntry, 'status' | 'truncated'
   return entry.status >= 500 || entry.truncated === true;
 }
 
-/** The access log line (EMF) of one request; `at` is when it ended, epoch milliseconds. */
+/** Text that needs no JSON escaping (service names, route templates, methods are all of this kind). */
+const PLAIN = /^[A-Za-z0-9_.:/{}@~!$&'()*+,;=%-]*$/;
+const quoted = (text: string) => (PLAIN.test(text) ? `"${text}"` : JSON.stringify(text));
+
+/**
+ * The access log line (EMF) of one request; `at` is when it ended, epoch milliseconds (the `_aws`
+ * Timestamp; CloudWatch Logs stamps the event itself too). Built as text: it runs once per request.
+ */
 export function accessLogLine(entry: AccessLogEntry, at: number): string {
   const latency = Math.round(entry.latencyMs * 100) / 100;
   return (
     `{"_aws":{"Timestamp":${at},"CloudWatchMetrics":${METRICS_DIRECTIVE}},` +
-    `"level":"info","msg":"request","time":"${new Date(at).toISOString()}",` +
-    `"Service":${JSON.stringify(entry.service)},"Side":"${entry.side}",` +
-    `"method":${JSON.stringify(entry.method)},"route":${JSON.stringify(entry.route)},` +
+    `"level":"info","msg":"request",` +
+    `"Service":${quoted(entry.service)},"Side":"${entry.side}",` +
+    `"method":${quoted(entry.method)},"route":${quoted(entry.route)},` +
     `"status":${entry.status},"latencyMs":${latency}` +
     (entry.identified !== undefined ? `,"identified":${entry.identified}` : '') +
     (entry.reason !== undefined ? `,"reason":${JSON.stringify(entry.reason)}` : '') +

@@ -1,6 +1,4 @@
 import { join } from 'node:path';
-import { CfnDynamicReference, CfnDynamicReferenceService, Token } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -8,45 +6,34 @@ import type { Construct } from 'constructs';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
 import { allowLoadBalancerTo } from '../constructs/public-load-balancer';
 import { WebService } from '../constructs/web-service';
-import { type FlagParameterNames, liveWeightParameterNames } from '../flags/parameters';
-import { type PlannedRule, ruleConditions } from '../gateway/alb-rules';
+import { GATEWAY_ANCHOR_PRIORITY, PIN_RELEASED } from '../gateway/alb-rules';
 import { KRAKEND_HEALTH_PATH, KRAKEND_IMAGE, krakendConfig } from '../gateway/krakend';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 /** The port KrakenD listens on inside its task. */
 export const GATEWAY_PORT = 8080;
 
-/** A service routed through the gateway at phase 3. */
-export interface GatewayRoutedService {
-  readonly config: ExtractedServiceConfig;
-  readonly flagNames: FlagParameterNames;
-  /** The service's task security group: the gateway is admitted on the service port. */
-  readonly securityGroupId: string;
-}
-
 export interface GatewayStackProps extends MigrationStackProps {
   readonly cluster: ecs.ICluster;
-  /** The listener the rules are added to, and its load balancer's security group. */
+  /** The listener the gateway's anchor rule is added to, and its load balancer's security group. */
   readonly listener: elbv2.IApplicationListener;
   readonly loadBalancerSecurityGroupId: string;
-  /** The monolith's target group: the other side of every weighted rule. */
-  readonly legacyTargetGroupArn: string;
-  readonly services: readonly GatewayRoutedService[];
-  /** The planned listener rules of these services (lib/gateway/alb-rules.ts, planned with all phase-3 services). */
-  readonly rules: readonly PlannedRule[];
+  /** The services routed through the gateway at phase 3 (their routes generate its configuration). */
+  readonly services: readonly ExtractedServiceConfig[];
 }
 
 /**
  * Phase 3: the shared KrakenD gateway (Community Edition, pinned, its configuration generated from the
- * services' route tables and checked when the image is built) and the ALB rules that send each service's
- * routes to it with weights. The rules read their weights from the live-weight parameters at deploy
- * time, which the traffic-switch hook (operations stack) writes: a deploy never resets a live weight.
+ * services' route tables and checked when the image is built), deployed before the service stacks that
+ * route to it. The weighted ALB rules live in each service's stack (GatewayRoutes): this stack holds only
+ * an anchor rule that never matches, which attaches the gateway's target group to the listener so that
+ * ECS can register the gateway's tasks before any service routes to it, and so that a gateway stack left
+ * behind (no service in krakend mode any more) routes nothing.
  */
 export class GatewayStack extends MigrationStack {
   readonly gateway: WebService;
-  readonly rules: readonly elbv2.CfnListenerRule[];
-  /** The weighted rules of each service, for the traffic-switch hook (operations stack). */
-  readonly ruleArnsByService: ReadonlyMap<string, readonly string[]>;
+  /** Never matches a request: attaches the target group (GATEWAY_ANCHOR_PRIORITY). */
+  readonly anchorRule: elbv2.CfnListenerRule;
   /** The generated KrakenD configuration (also baked into the image). */
   readonly krakendConfig: Record<string, unknown>;
 
@@ -54,7 +41,7 @@ export class GatewayStack extends MigrationStack {
     super(scope, id, props, {
       phase: 3,
       stateful: false,
-      summary: 'KrakenD gateway and the weighted ALB rules to it',
+      summary: 'KrakenD gateway (the weighted ALB rules to it are in the service stacks)',
     });
     const { config } = props;
 
@@ -63,12 +50,12 @@ export class GatewayStack extends MigrationStack {
       port: GATEWAY_PORT,
       timeoutMs: config.gateway.timeoutMs,
       routes: props.services.flatMap((s) =>
-        s.config.routes.flatMap((route) =>
+        s.routes.flatMap((route) =>
           route.methods.map((method) => ({
-            service: s.config.name,
+            service: s.name,
             path: route.path,
             method,
-            host: `http://${s.config.name}:${s.config.port}`,
+            host: `http://${s.name}:${s.port}`,
             servicePath: route.servicePath,
           })),
         ),
@@ -96,58 +83,22 @@ export class GatewayStack extends MigrationStack {
       }),
     });
 
-    // Security groups: ALB -> gateway port; gateway -> each service port. Rules live here, groups are imported by id.
+    // ALB -> gateway port. The gateway -> service rules live in the service stacks (GatewayRoutes).
     allowLoadBalancerTo(this, 'LoadBalancerToGateway', {
       loadBalancerSecurityGroupId: props.loadBalancerSecurityGroupId,
       target: this.gateway.securityGroup,
       port: GATEWAY_PORT,
       description: 'load balancer to the gateway',
     });
-    for (const s of props.services) {
-      ec2.SecurityGroup.fromSecurityGroupId(
-        this,
-        `${pascal(s.config.name)}SecurityGroup`,
-        s.securityGroupId,
-      ).addIngressRule(
-        this.gateway.securityGroup,
-        ec2.Port.tcp(s.config.port),
-        `gateway to the ${s.config.name} service`,
-      );
-    }
 
-    const rulesByService = new Map<string, elbv2.CfnListenerRule[]>();
-    for (const planned of props.rules) {
-      const live = liveWeightParameterNames(config.flags.parameterPrefix, planned.service);
-      const weight = (name: string) =>
-        Token.asNumber(new CfnDynamicReference(CfnDynamicReferenceService.SSM, name));
-      const rule = new elbv2.CfnListenerRule(this, `${pascal(planned.service)}Rule${planned.priority}`, {
-        listenerArn: props.listener.listenerArn,
-        priority: planned.priority,
-        conditions: ruleConditions(planned),
-        actions: [
-          {
-            type: 'forward',
-            forwardConfig: {
-              targetGroups: [
-                { targetGroupArn: props.legacyTargetGroupArn, weight: weight(live.legacy) },
-                { targetGroupArn: this.gateway.targetGroup.targetGroupArn, weight: weight(live.gateway) },
-              ],
-            },
-          },
-        ],
-      });
-      rulesByService.set(planned.service, [...(rulesByService.get(planned.service) ?? []), rule]);
-    }
-    this.rules = [...rulesByService.values()].flat();
+    this.anchorRule = new elbv2.CfnListenerRule(this, 'AnchorRule', {
+      listenerArn: props.listener.listenerArn,
+      priority: GATEWAY_ANCHOR_PRIORITY,
+      // No request path starts with '#' (the fragment never reaches the ALB): this rule never matches.
+      conditions: [{ field: 'path-pattern', pathPatternConfig: { regexValues: [`^${PIN_RELEASED}$`] } }],
+      actions: [{ type: 'forward', targetGroupArn: this.gateway.targetGroup.targetGroupArn }],
+    });
     // ECS registers tasks only in a target group that a load balancer already uses.
-    for (const rule of this.rules) this.gateway.service.node.addDependency(rule);
-
-    this.ruleArnsByService = new Map(
-      [...rulesByService].map(([service, rules]) => [service, rules.map((r) => r.attrRuleArn)]),
-    );
+    this.gateway.service.node.addDependency(this.anchorRule);
   }
-}
-
-function pascal(name: string): string {
-  return name[0].toUpperCase() + name.slice(1);
 }

@@ -9,7 +9,11 @@ export interface LegacyDataStackProps extends MigrationStackProps {
   readonly database: CreatedDatabaseConfig;
 }
 
-/** Stateful: the monolith's database when this app creates it. Never renamed, never replaced. */
+/**
+ * Stateful: the monolith's database when this app creates it. Never renamed, never replaced. The
+ * database is the stack's last resource (its secret and log groups, removed if the first create rolls
+ * back, come before it), so a failed first create rolls back cleanly (docs/decisions/0008).
+ */
 export class LegacyDataStack extends MigrationStack {
   readonly endpoint: DatabaseEndpoint;
 

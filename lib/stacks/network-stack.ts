@@ -17,7 +17,8 @@ export class NetworkStack extends MigrationStack {
     }
     const flowLogs = new logs.LogGroup(this, 'FlowLogs', {
       retention: vpc.flowLogRetentionDays as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.RETAIN,
+      // Kept when the stack is updated or deleted; removed if its first create rolls back (nothing to keep).
+      removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
     });
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(vpc.cidr),

@@ -10,6 +10,7 @@ import { AlertTopic } from '../constructs/alert-topic';
 import type { BulkMigrationTask } from '../constructs/bulk-migration';
 import { CutoverStateMachine } from '../constructs/cutover-state-machine';
 import { parameterArn } from '../constructs/flag-parameters';
+import { HookAlarms } from '../constructs/hook-alarms';
 import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
 import { MigrationDashboards } from '../constructs/migration-dashboards';
 import {
@@ -19,15 +20,15 @@ import {
 } from '../constructs/nag';
 import { OperatorPolicies } from '../constructs/operator-policies';
 import { ServiceAlarms } from '../constructs/service-alarms';
-import {
-  type FlagParameterNames,
-  guardRecordNames,
-  livePinParameterName,
-  liveWeightParameterNames,
-  overrideParameterName,
-} from '../flags/parameters';
+import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
 import { HOOK_ENV_VARIABLE, type HookEnvironment, LOCK_TABLE_VARIABLE } from '../hooks/contract';
-import { SWITCH_ENV_VARIABLE, type SwitchEnvironment, type SwitchedService } from '../hooks/switch-contract';
+import {
+  SETTLED_STACK_STATUSES,
+  SWITCH_ENV_VARIABLE,
+  SWITCH_RECONCILE_MINUTES,
+  type SwitchEnvironment,
+  type SwitchedService,
+} from '../hooks/switch-contract';
 import { cutoverStateMachineName, flagGuardFunctionName, serviceAlarmNames } from '../naming';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -45,20 +46,23 @@ export interface OperatedService {
   readonly switch?: SwitchTarget;
 }
 
-/** The ALB rules of a phase-3 service: weighted (through KrakenD) or pinned (native rewrite). */
-export type SwitchTarget =
-  | {
-      readonly mode: 'weighted';
-      readonly ruleArns: readonly string[];
-      readonly legacyTargetGroupArn: string;
-      readonly newTargetGroupArn: string;
-    }
-  | { readonly mode: 'pin'; readonly pinRuleArn: string; readonly pinRegexBody: string };
+/**
+ * The ALB rules of a phase-3 service, as the traffic-switch hook finds them on the listener: its mode
+ * (weighted through KrakenD, or the pin of the native rewrite), its listener-rule block, and the stack
+ * that holds them (the hook re-applies the checked weights after that stack settles).
+ */
+export interface SwitchTarget {
+  readonly mode: SwitchedService['mode'];
+  readonly block: number;
+  readonly stackName: string;
+}
 
 export interface OperationsStackProps extends MigrationStackProps {
   readonly services: readonly OperatedService[];
   /** The monolith's load balancer and target group full names, for the legacy side of the dashboards. */
   readonly legacy: { readonly loadBalancerFullName: string; readonly targetGroupFullName: string };
+  /** The application listener holding the phase-3 services' rules (for the traffic-switch hook). */
+  readonly applicationListenerArn?: string;
 }
 
 /**
@@ -79,6 +83,10 @@ export class OperationsStack extends MigrationStack {
   readonly policies: OperatorPolicies;
   /** From phase 3 of any service: applies the gateway document at the ALB. */
   readonly trafficSwitch?: HookFunction;
+  /** From phase 2 of any service: the lock and checks of the cutover runs. */
+  readonly cutoverSteps?: HookFunction;
+  /** A human hears of every hook failure. */
+  readonly hookAlarms: HookAlarms;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
@@ -192,7 +200,7 @@ export class OperationsStack extends MigrationStack {
       targets: [this.autoRollback.eventTarget(this.deadLetters)],
     });
 
-    this.cutovers = this.addCutovers(phase2, environment);
+    ({ cutovers: this.cutovers, steps: this.cutoverSteps } = this.addCutovers(phase2, environment));
 
     this.dashboards = new MigrationDashboards(this, 'Dashboards', {
       envName: config.name,
@@ -217,7 +225,28 @@ export class OperationsStack extends MigrationStack {
       })),
     });
 
-    this.trafficSwitch = this.addTrafficSwitch(prefix, props.services);
+    this.trafficSwitch = this.addTrafficSwitch(
+      prefix,
+      props.services,
+      props.legacy.loadBalancerFullName,
+      props.applicationListenerArn,
+    );
+
+    this.hookAlarms = new HookAlarms(this, 'HookAlarms', {
+      envName: config.name,
+      deadLetters: this.deadLetters,
+      topic: this.alerts.topic,
+      hooks: [
+        { name: 'flag-guard', hook: this.flagGuard, publishesMalformed: true },
+        { name: 'auto-rollback', hook: this.autoRollback, publishesMalformed: true },
+        ...(this.cutoverSteps
+          ? [{ name: 'cutover-steps', hook: this.cutoverSteps, publishesMalformed: false }]
+          : []),
+        ...(this.trafficSwitch
+          ? [{ name: 'traffic-switch', hook: this.trafficSwitch, publishesMalformed: false }]
+          : []),
+      ],
+    });
   }
 
   /**
@@ -227,8 +256,8 @@ export class OperationsStack extends MigrationStack {
   private addCutovers(
     services: readonly OperatedService[],
     environment: Record<string, string>,
-  ): CutoverStateMachine[] {
-    if (services.length === 0) return [];
+  ): { cutovers: CutoverStateMachine[]; steps?: HookFunction } {
+    if (services.length === 0) return { cutovers: [] };
     const config = this.config;
     const locks = new dynamodb.TableV2(this, 'CutoverLocks', {
       partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
@@ -268,7 +297,7 @@ export class OperationsStack extends MigrationStack {
     );
     // Whether the holder of a lock still runs.
     this.grantOnCutoverRuns(steps, ['states:DescribeExecution'], services);
-    return services.map(
+    const cutovers = services.map(
       (s) =>
         new CutoverStateMachine(this, `${pascal(s.config.name)}Cutover`, {
           envName: config.name,
@@ -282,53 +311,93 @@ export class OperationsStack extends MigrationStack {
           guard: this.flagGuard.function,
         }),
     );
+    return { cutovers, steps };
   }
 
   /**
-   * The traffic-switch hook of the phase-3 services: reacts to the guard labelling a gateway document
-   * last-good and applies it to the service's ALB rules (weights, or the pin of a native-rewrite service).
+   * The traffic-switch hook of the phase-3 services: applies a service's checked gateway document to its
+   * ALB rules (weights, or the pin of a native-rewrite service) when the guard labels it last-good, after
+   * every settled deploy of a stack holding rules (a deploy in flight resolves the live weights when its
+   * change set is made, and would otherwise overwrite an automatic rollback), and on a schedule. Its
+   * environment and its policy have a constant size per service: the rules are found at run time.
    */
-  private addTrafficSwitch(prefix: string, services: readonly OperatedService[]) {
-    const switched: SwitchedService[] = services.flatMap((s): SwitchedService[] =>
-      s.switch ? [{ ...s.switch, service: s.config.name }] : [],
-    );
-    if (switched.length === 0) return undefined;
-    const switchedConfig = services.filter((s) => s.switch);
+  private addTrafficSwitch(
+    prefix: string,
+    services: readonly OperatedService[],
+    loadBalancerFullName: string,
+    listenerArn?: string,
+  ) {
+    const switchedConfig = services.flatMap((s) => (s.switch ? [{ ...s, switch: s.switch }] : []));
+    if (switchedConfig.length === 0) return undefined;
+    if (!listenerArn)
+      throw new Error('the traffic switch needs the application listener (applicationListenerArn)');
+    const environment: SwitchEnvironment = {
+      parameterPrefix: prefix,
+      listenerArn,
+      services: switchedConfig.map(
+        (s): SwitchedService => ({ service: s.config.name, mode: s.switch.mode, block: s.switch.block }),
+      ),
+    };
     const hook = new HookFunction(this, 'TrafficSwitch', {
       hook: 'traffic-switch',
-      description: 'Applies a validated gateway document to the ALB rules and records it for later deploys',
-      environment: {
-        [SWITCH_ENV_VARIABLE]: this.toJsonString({
-          parameterPrefix: prefix,
-          services: switched,
-        } satisfies SwitchEnvironment),
-      },
+      description:
+        'Applies the validated gateway documents to the ALB rules and records them for later deploys',
+      environment: { [SWITCH_ENV_VARIABLE]: this.toJsonString(environment) },
+      timeout: Duration.seconds(60),
     });
-    const ruleArns = switched.flatMap((s) => (s.mode === 'weighted' ? s.ruleArns : [s.pinRuleArn]));
+    // listener-rule/app/<lb>/<id>/*: the rules of the app's load balancer (its redirect listener has none).
+    const listenerRules = this.formatArn({
+      service: 'elasticloadbalancing',
+      resource: 'listener-rule',
+      resourceName: `${loadBalancerFullName}/*`,
+    });
     hook.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule'], resources: ruleArns }),
+      new iam.PolicyStatement({ actions: ['elasticloadbalancing:ModifyRule'], resources: [listenerRules] }),
     );
     hook.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeRules'], resources: ['*'] }),
+      new iam.PolicyStatement({
+        actions: ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeListeners'],
+        resources: ['*'],
+      }),
     );
-    this.grantSsm(
-      hook,
-      ['ssm:GetParameters'],
-      switchedConfig.map((s) => s.flagNames.gateway),
+    // Shared statements over the environment's prefix, so that the policy does not grow with services.
+    const gatewayDocuments = parameterArn(this, `${prefix}/*/gateway`);
+    const liveParameters = parameterArn(this, `${prefix}/*/live/*`);
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:GetParameters'], resources: [gatewayDocuments] }),
     );
-    this.grantSsm(
-      hook,
-      ['ssm:PutParameter'],
-      switchedConfig.flatMap((s) =>
-        s.switch?.mode === 'weighted'
-          ? Object.values(liveWeightParameterNames(prefix, s.config.name))
-          : [livePinParameterName(prefix, s.config.name)],
-      ),
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ssm:PutParameter'], resources: [liveParameters] }),
     );
-    acknowledgeOnDefaultPolicy(hook.role, {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'elasticloadbalancing:DescribeRules supports no resource-level permission; ModifyRule is limited to the migration rules.',
+    acknowledgeOnDefaultPolicy(
+      hook.role,
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'elasticloadbalancing:DescribeRules and DescribeListeners support no resource-level permission; ModifyRule is limited to the rules of the application listener.',
+      },
+      {
+        id: wildcardResourceFinding(this, gatewayDocuments),
+        reason:
+          "Reads (never writes) the gateway documents of this environment's services; one statement for all of them keeps the policy's size independent of the number of services.",
+      },
+      {
+        id: wildcardResourceFinding(this, liveParameters),
+        reason:
+          "Writes only the live/ records of this environment's services (what it applied at the ALB, which the rules read at deploy time); one statement keeps the policy's size independent of the number of services.",
+      },
+    );
+    // The listener ARN is a cross-stack reference: cdk-nag names the finding by its resolved form, which
+    // exists only once the app has resolved its references (before validation).
+    this.node.addValidation({
+      validate: () => {
+        acknowledgeOnDefaultPolicy(hook.role, {
+          id: wildcardResourceFinding(this, listenerRules),
+          reason:
+            "The rules of the app's load balancer: the hook finds a service's rules there by their priorities, so their ids are not known at deploy time.",
+        });
+        return [];
+      },
     });
     this.onParameterChange(
       'GatewayDocumentValidated',
@@ -337,6 +406,26 @@ export class OperationsStack extends MigrationStack {
       ['LabelParameterVersion'],
       hook,
     );
+    new events.Rule(this, 'RulesStackSettled', {
+      description:
+        'A stack holding the ALB rules of a phase-3 service finished a deploy: re-apply the checked weights',
+      eventPattern: {
+        source: ['aws.cloudformation'],
+        detailType: ['CloudFormation Stack Status Change'],
+        detail: {
+          'stack-id': [...new Set(switchedConfig.map((s) => s.switch.stackName))].map((name) => ({
+            prefix: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stack/${name}/`,
+          })),
+          'status-details': { status: [...SETTLED_STACK_STATUSES] },
+        },
+      },
+      targets: [hook.eventTarget(this.deadLetters)],
+    });
+    new events.Rule(this, 'TrafficReconcile', {
+      description: 'Re-applies every checked gateway document (missed events, hand edits of a rule)',
+      schedule: events.Schedule.rate(Duration.minutes(SWITCH_RECONCILE_MINUTES)),
+      targets: [hook.eventTarget(this.deadLetters)],
+    });
     return hook;
   }
 

@@ -1,3 +1,4 @@
+import { Aws, Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,15 +8,21 @@ import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
-import { WebService } from '../constructs/web-service';
-import type { LegacyMigrationWiring } from '../flags/legacy-wiring';
+import { RoutingProxyImage } from '../constructs/routing-proxy';
+import { type FrontProxyProps, WebService } from '../constructs/web-service';
+import { proxyNodeOptions } from '../proxy/bundle';
+import { PROXY_CONFIG_VARIABLE } from '../proxy/contract';
+import type { RoutingWiring } from '../proxy/wiring';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface PlatformStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
   readonly legacyDatabase: DatabaseEndpoint;
-  /** What the monolith's proxy needs to know about the extracted services (environment, flag reads). */
-  readonly migration: LegacyMigrationWiring;
+  /**
+   * Where routing happens and what it needs to know about the extracted services: the routing proxy's
+   * configuration, or the monolith's own environment (in-app), and the flag parameters each may read.
+   */
+  readonly migration: RoutingWiring;
 }
 
 /** The ECS cluster, the public ALB, and the monolith behind it (the listener's default action). */
@@ -42,6 +49,7 @@ export class PlatformStack extends MigrationStack {
       },
     });
 
+    const { migration } = props;
     const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'LegacyDatabaseSecret', db.secretArn);
     this.legacy = new WebService(this, 'Legacy', {
       cluster: this.cluster,
@@ -51,19 +59,25 @@ export class PlatformStack extends MigrationStack {
         DB_HOST: db.hostname,
         DB_PORT: String(db.port),
         DB_NAME: db.databaseName,
-        ...props.migration.environment,
+        ...(migration.mode === 'in-app' ? migration.inApp.environment : {}),
       },
       extraSecrets: {
         DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
         DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
       },
+      ...(migration.mode === 'proxy' ? { frontProxy: this.routingProxy(migration) } : {}),
     });
 
-    if (props.migration.readableParameters.length > 0) {
+    // Exactly the flag parameters the reader reads; the proxy reads them in batches (GetParameters).
+    const readable =
+      migration.mode === 'proxy'
+        ? { actions: ['ssm:GetParameters', 'ssm:GetParameter'], names: migration.readableParameters }
+        : { actions: ['ssm:GetParameter'], names: migration.inApp.readableParameters };
+    if (readable.names.length > 0) {
       this.legacy.taskDefinition.taskRole.addToPrincipalPolicy(
         new iam.PolicyStatement({
-          actions: ['ssm:GetParameter'],
-          resources: props.migration.readableParameters.map((name) => parameterArn(this, name)),
+          actions: readable.actions,
+          resources: readable.names.map((name) => parameterArn(this, name)),
         }),
       );
     }
@@ -85,6 +99,23 @@ export class PlatformStack extends MigrationStack {
       config: config.alb,
       defaultTargetGroup: this.legacy.targetGroup,
     });
+  }
+
+  /** The routing proxy container (docs/routing-proxy.md): its image, configuration and drain time. */
+  private routingProxy(wiring: Extract<RoutingWiring, { mode: 'proxy' }>): FrontProxyProps {
+    const drainSeconds = Math.ceil(wiring.proxy.timeouts.drainMs / 1000);
+    return {
+      image: new RoutingProxyImage(this, 'RoutingProxyImage').image,
+      port: wiring.proxy.port,
+      memoryLimitMiB: wiring.memoryMiB,
+      // The drain, plus time to flush the logs and exit.
+      stopTimeout: Duration.seconds(drainSeconds + 5),
+      environment: {
+        [PROXY_CONFIG_VARIABLE]: JSON.stringify(wiring.proxy),
+        AWS_REGION: Aws.REGION,
+        NODE_OPTIONS: proxyNodeOptions(wiring.memoryMiB),
+      },
+    };
   }
 }
 

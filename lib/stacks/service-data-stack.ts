@@ -13,7 +13,8 @@ export interface ServiceDataStackProps extends MigrationStackProps {
 
 /**
  * Stateful, per extracted service from phase 1: its own database and secret, and its flag parameters
- * (runtime-owned: created once, never reset by a deploy). Never renamed, never replaced.
+ * (runtime-owned: created once, never reset by a deploy). Never renamed, never replaced. The database
+ * is created last, so that a failed first create rolls back cleanly (docs/decisions/0008).
  */
 export class ServiceDataStack extends MigrationStack {
   readonly endpoint: DatabaseEndpoint;
@@ -41,5 +42,8 @@ export class ServiceDataStack extends MigrationStack {
       adoptExisting: config.flags.adoptExisting,
       tags: config.tags,
     });
+    // The flags are the likeliest failure of a first create (an environment's leftover parameters are
+    // refused unless adopted): they come first, so that a rollback meets no protected database.
+    database.createAfter(this.flags);
   }
 }

@@ -8,10 +8,11 @@ import type { ExtractedServiceConfig } from '../config/types';
 import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
+import { GatewayRoutes } from '../constructs/gateway-routes';
 import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
-import { type FlagParameterNames, livePinParameterName } from '../flags/parameters';
-import type { PlannedRule } from '../gateway/alb-rules';
+import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
+import type { ServiceRulePlan } from '../gateway/alb-rules';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceStackProps extends MigrationStackProps {
@@ -26,13 +27,23 @@ export interface ServiceStackProps extends MigrationStackProps {
   readonly flagNames: FlagParameterNames;
   /** Security groups of the callers (the monolith's proxy, later the gateway), admitted on the service port. */
   readonly callerSecurityGroupIds: readonly string[];
-  /** At phase 3 in `alb` mode: the ALB routes the service's paths straight to it, rewritten. */
-  readonly nativeRewrite?: {
-    readonly rules: readonly PlannedRule[];
-    readonly listener: elbv2.IApplicationListener;
-    readonly loadBalancerSecurityGroupId: string;
-    readonly legacyTargetGroupArn: string;
+  /**
+   * At phase 3: the service's ALB rules, in the service's own stack in both modes. `alb`: the ALB routes
+   * the service's paths straight to it, rewritten; `krakend`: weighted between the monolith and the
+   * gateway (whose target and security groups come from the gateway stack).
+   */
+  readonly nativeRewrite?: ServiceAlbRouting & { readonly loadBalancerSecurityGroupId: string };
+  readonly gatewayRoutes?: ServiceAlbRouting & {
+    readonly gatewayTargetGroupArn: string;
+    readonly gatewaySecurityGroupId: string;
   };
+}
+
+/** What both routing modes of a phase-3 service need: its planned rules and the listener. */
+export interface ServiceAlbRouting {
+  readonly plan: ServiceRulePlan;
+  readonly listener: elbv2.IApplicationListener;
+  readonly legacyTargetGroupArn: string;
 }
 
 /**
@@ -46,6 +57,8 @@ export class ServiceStack extends MigrationStack {
   readonly bulkMigration?: BulkMigrationTask;
   /** At phase 3 in `alb` mode: the pin rule and the rewriting rules. */
   readonly nativeRewrite?: NativeRewriteRoutes;
+  /** At phase 3 in `krakend` mode: the weighted rules to the gateway. */
+  readonly gatewayRoutes?: GatewayRoutes;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -99,6 +112,14 @@ export class ServiceStack extends MigrationStack {
       });
       // ECS registers tasks only in a target group that a load balancer already uses.
       for (const rule of this.nativeRewrite.routeRules) this.web.service.node.addDependency(rule);
+    }
+    if (props.gatewayRoutes) {
+      this.gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
+        ...props.gatewayRoutes,
+        service,
+        serviceSecurityGroup: this.web.securityGroup,
+        liveWeights: liveWeightParameterNames(config.flags.parameterPrefix, service.name),
+      });
     }
     if (service.phase >= 2) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });

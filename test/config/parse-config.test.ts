@@ -31,6 +31,7 @@ describe('the embedded demo config', () => {
       parameterPrefix: '/demo/migration',
       cacheTtlSeconds: 15,
       tier: 'standard',
+      adoptExisting: false,
     });
     expect(config.legacy.cpuTargetPercent).toBe(60);
     expect(config.legacy.logRetentionDays).toBe(30);
@@ -136,7 +137,7 @@ describe('bad configurations', () => {
     [
       'reserved environment variable',
       (c) => (c.legacy.environment = { DB_HOST: 'x' }),
-      /^legacy\.DB_HOST: names starting with DB_ are set by this app; rename the variable$/,
+      /^legacy\.environment\.DB_HOST: names starting with DB_ are set by this app; rename the variable$/,
     ],
     [
       'lowercase environment variable',
@@ -338,5 +339,45 @@ describe('envs/example.json', () => {
     const example = loadConfigFile(join(__dirname, '..', '..', 'envs', 'example.json'));
     expect(example).toMatchObject({ name: 'shop-prod', account: '123456789012', region: 'eu-west-1' });
     expect(example.legacy.database.mode).toBe('import');
+  });
+});
+
+describe('the deploy-time marker of a recorded cutover', () => {
+  const marker = { runId: 'users-cutover-20261126T100000', completedAt: '2026-11-26T10:00:00.123Z' };
+  const problems = (mutate: (i: ReturnType<typeof demoInput>) => void) => {
+    const input = demoInput();
+    mutate(input);
+    const result = parseConfig(input);
+    return result.ok ? [] : result.problems.map((p) => `${p.path}: ${p.message}`);
+  };
+
+  it('is accepted from phase 2, as the CLI prints it', () => {
+    expect(problems((i) => (i.services[0].cutoverRecorded = marker))).toEqual([]);
+  });
+
+  it('keeps the service at phase 2 or later', () => {
+    expect(
+      problems((i) => {
+        i.services[0].cutoverRecorded = marker;
+        i.services[0].phase = 1;
+      }),
+    ).toEqual([
+      expect.stringMatching(/^services\[0\]\.phase: is 1, but the cutover of this service is recorded/),
+    ]);
+  });
+
+  it('names a bad run id or time with the fix', () => {
+    expect(
+      problems(
+        (i) => (i.services[0].cutoverRecorded = { runId: 'run.1', completedAt: '2026-02-30T10:00:00Z' }),
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^services\[0\]\.cutoverRecorded\.runId: "run\.1" is not valid; use the run id of the cutover/,
+      ),
+      expect.stringMatching(
+        /^services\[0\]\.cutoverRecorded\.completedAt: "2026-02-30T10:00:00Z" is not a UTC time/,
+      ),
+    ]);
   });
 });

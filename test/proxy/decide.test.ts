@@ -32,13 +32,25 @@ describe('the proxy decision', () => {
   it('is the contract evaluator on every published decision vector', () => {
     const mismatches = decisions.filter((d) => {
       const context = { service: d.service, phase: d.phase, cutoverRecorded: d.cutoverRecorded };
-      return destinationFor(context, stateOf(d), d.userId ?? undefined, d.anonymous, new Date(d.now)) !== d.expected;
+      return (
+        destinationFor(context, stateOf(d), d.userId ?? undefined, d.anonymous, new Date(d.now)) !==
+        d.expected
+      );
     });
     expect(mismatches).toEqual([]);
   });
 
   it('skips finding the user only when no user could change the decision', () => {
-    const users = [undefined, '1', '42', '7', 'alice', 'bob', 'u-99', ...Array.from({ length: 50 }, (_, i) => `p${i}`)];
+    const users = [
+      undefined,
+      '1',
+      '42',
+      '7',
+      'alice',
+      'bob',
+      'u-99',
+      ...Array.from({ length: 50 }, (_, i) => `p${i}`),
+    ];
     let skipped = 0;
     let needed = 0;
     for (const d of decisions) {
@@ -52,7 +64,9 @@ describe('the proxy decision', () => {
       skipped++;
       for (const userId of users)
         for (const anonymous of ['legacy', 'service'] as const)
-          expect(destinationOf(context, stateOf(d), userId ? { userId, anonymous } : { anonymous }, now)).toBe(fixed);
+          expect(
+            destinationOf(context, stateOf(d), userId ? { userId, anonymous } : { anonymous }, now),
+          ).toBe(fixed);
     }
     expect(skipped).toBeGreaterThan(0);
     expect(needed).toBeGreaterThan(0);
@@ -68,8 +82,12 @@ describe('the proxy decision', () => {
       routes: [],
     });
     const now = new Date();
-    expect(destinationWithoutUser(context, { routing: { mode: 'users', users: ['42'], percent: 0 } }, now)).toBeUndefined();
-    expect(destinationWithoutUser(context, { routing: { mode: 'off', users: ['42'], percent: 0 } }, now)).toBe('legacy');
+    expect(
+      destinationWithoutUser(context, { routing: { mode: 'users', users: ['42'], percent: 0 } }, now),
+    ).toBeUndefined();
+    expect(
+      destinationWithoutUser(context, { routing: { mode: 'off', users: ['42'], percent: 0 } }, now),
+    ).toBe('legacy');
     expect(destinationWithoutUser(context, {}, now)).toBe('legacy');
     expect(destinationWithoutUser({ ...context, phase: 2 }, {}, now)).toBe('unavailable');
     expect(destinationWithoutUser({ ...context, cutoverRecorded: true }, {}, now)).toBe('service');

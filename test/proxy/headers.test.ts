@@ -8,20 +8,34 @@ const pairs = (flat: string[]) => {
 
 describe('forwarded request headers', () => {
   const raw = [
-    'Host', 'shop.example.com',
-    'Connection', 'keep-alive, X-Secret-Hop',
-    'X-Secret-Hop', 'drop me',
-    'Keep-Alive', 'timeout=5',
-    'Transfer-Encoding', 'chunked',
-    'TE', 'trailers',
-    'Upgrade', 'h2c',
-    'Expect', '100-continue',
-    'Proxy-Authorization', 'Basic abc',
-    'X-Forwarded-For', '203.0.113.7',
-    'X-Forwarded-Proto', 'https',
-    'Cookie', 'a=1',
-    'Cookie', 'b=2',
-    'Authorization', 'Bearer t',
+    'Host',
+    'shop.example.com',
+    'Connection',
+    'keep-alive, X-Secret-Hop',
+    'X-Secret-Hop',
+    'drop me',
+    'Keep-Alive',
+    'timeout=5',
+    'Transfer-Encoding',
+    'chunked',
+    'TE',
+    'trailers',
+    'Upgrade',
+    'h2c',
+    'Expect',
+    '100-continue',
+    'Proxy-Authorization',
+    'Basic abc',
+    'X-Forwarded-For',
+    '203.0.113.7',
+    'X-Forwarded-Proto',
+    'https',
+    'Cookie',
+    'a=1',
+    'Cookie',
+    'b=2',
+    'Authorization',
+    'Bearer t',
   ];
 
   it('drops hop-by-hop headers (and those Connection lists), keeps the rest as sent, appends the peer', () => {
@@ -48,7 +62,10 @@ describe('forwarded request headers', () => {
 
   it('keeps Connection and Upgrade for an upgrade handshake', () => {
     const out = pairs(
-      forwardHeaders(['Host', 'h', 'Connection', 'Upgrade', 'Upgrade', 'websocket'], { peer: '1.1.1.1', upgrade: true }),
+      forwardHeaders(['Host', 'h', 'Connection', 'Upgrade', 'Upgrade', 'websocket'], {
+        peer: '1.1.1.1',
+        upgrade: true,
+      }),
     );
     expect(out.slice(0, 3)).toEqual([
       ['Host', 'h'],
@@ -81,6 +98,9 @@ describe('response headers', () => {
   });
 
   it('closes the connection while the proxy drains', () => {
-    expect(responseHeaders({ 'content-length': '0' }, true)).toEqual({ 'content-length': '0', connection: 'close' });
+    expect(responseHeaders({ 'content-length': '0' }, true)).toEqual({
+      'content-length': '0',
+      connection: 'close',
+    });
   });
 });

@@ -9,7 +9,7 @@ import {
 } from '../../lib/proxy/identity';
 
 const jwt = (payload: unknown, header: unknown = { alg: 'none' }) =>
-  [header, payload].map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')).join('.') + '.sig';
+  `${[header, payload].map((p) => Buffer.from(JSON.stringify(p)).toString('base64url')).join('.')}.sig`;
 
 const parts = (headers: Record<string, string>, params: Record<string, string> = {}) => ({
   params,
@@ -51,11 +51,18 @@ describe('identity sources', () => {
 
   it('reads a claim of an unverified bearer token or a token cookie', () => {
     const token = jwt({ sub: 'u-1', uid: 99 });
-    expect(requestIdentity({ source: 'jwt', claim: 'sub' }, parts({ authorization: `Bearer ${token}` }))).toBe('u-1');
-    expect(requestIdentity({ source: 'jwt', claim: 'uid' }, parts({ authorization: `bearer ${token}` }))).toBe('99');
-    expect(requestIdentity({ source: 'jwt', claim: 'sub', cookie: 'session' }, parts({ cookie: `session=${token}` }))).toBe(
-      'u-1',
-    );
+    expect(
+      requestIdentity({ source: 'jwt', claim: 'sub' }, parts({ authorization: `Bearer ${token}` })),
+    ).toBe('u-1');
+    expect(
+      requestIdentity({ source: 'jwt', claim: 'uid' }, parts({ authorization: `bearer ${token}` })),
+    ).toBe('99');
+    expect(
+      requestIdentity(
+        { source: 'jwt', claim: 'sub', cookie: 'session' },
+        parts({ cookie: `session=${token}` }),
+      ),
+    ).toBe('u-1');
   });
 
   it('gives no identity for a bad token: never an error', () => {
@@ -88,9 +95,9 @@ describe('identity sources', () => {
   });
 
   it('reads a field of a form body', () => {
-    expect(bodyIdentity('username', 'application/x-www-form-urlencoded', Buffer.from('username=bob&password=x'))).toBe(
-      'bob',
-    );
+    expect(
+      bodyIdentity('username', 'application/x-www-form-urlencoded', Buffer.from('username=bob&password=x')),
+    ).toBe('bob');
   });
 
   it('gives no identity for another or a broken body', () => {

@@ -19,7 +19,12 @@ const table = new RouteTable([
 describe('the route matcher', () => {
   it('matches a placeholder route with its raw and decoded values and the query', () => {
     const m = table.match('GET', '/api/users/42?expand=roles');
-    expect(m).toMatchObject({ owner: 'users', raw: { id: '42' }, params: { id: '42' }, query: '?expand=roles' });
+    expect(m).toMatchObject({
+      owner: 'users',
+      raw: { id: '42' },
+      params: { id: '42' },
+      query: '?expand=roles',
+    });
     expect(m?.route.path).toBe('/api/users/{id}');
   });
 
@@ -35,7 +40,14 @@ describe('the route matcher', () => {
   });
 
   it('matches whole segments only: no prefix, no trailing slash, no empty segment', () => {
-    for (const url of ['/api/users', '/api/users/', '/api/users/42/', '//api/users/42', '/api/users//', '/API/users/42'])
+    for (const url of [
+      '/api/users',
+      '/api/users/',
+      '/api/users/42/',
+      '//api/users/42',
+      '/api/users//',
+      '/API/users/42',
+    ])
       expect(table.match('GET', url)).toBeUndefined();
   });
 

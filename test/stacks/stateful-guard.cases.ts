@@ -86,12 +86,12 @@ describe('the stateful-change guard', () => {
       synth((i) => (i.flags = { parameterPrefix: '/demo/flags' })),
     );
     expect(changes.map((c) => [c.logicalId, c.change, c.cause])).toEqual([
-      ['FlagsRoutingABD38FBB', 'replace', 'changed Create.parameters.Name'],
-      ['FlagsCutover793392A4', 'replace', 'changed Create.parameters.Name'],
-      ['FlagsGateway3D54E0E5', 'replace', 'changed Create.parameters.Name'],
-      [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', 'changed Create.parameters.Name'],
-      [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', 'changed Create.parameters.Name'],
-      [expect.stringMatching(/^FlagsLiveAlbPin/), 'replace', 'changed Create.parameters.Name'],
+      ['FlagsRoutingABD38FBB', 'replace', 'changed Name'],
+      ['FlagsCutover793392A4', 'replace', 'changed Name'],
+      ['FlagsGateway3D54E0E5', 'replace', 'changed Name'],
+      [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', 'changed Name'],
+      [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', 'changed Name'],
+      [expect.stringMatching(/^FlagsLiveAlbPin/), 'replace', 'changed Name'],
     ]);
   });
 

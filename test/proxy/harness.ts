@@ -1,0 +1,340 @@
+/**
+ * Runs the bundled routing proxy (bundled once by jest's global setup) as a child process between
+ * stand-in upstream servers on loopback, with moto_server for SSM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../../lib/proxy/contract';
+
+// Not test/helpers/moto: it loads the CDK test app (aws-cdk-lib), which these tests do not need.
+const REGION = 'eu-west-1';
+function motoEndpoint(): string {
+  const url = process.env.MOTO_ENDPOINT;
+  if (!url)
+    throw new Error('MOTO_ENDPOINT is not set: run the tests through jest (global setup starts moto_server)');
+  return url;
+}
+
+/** An SSM client bound to the emulator (maxAttempts 1: a retried error would hide the real one). */
+export function motoSsm(): SSMClient {
+  return new SSMClient({
+    region: REGION,
+    endpoint: motoEndpoint(),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+}
+
+/** What a stand-in saw of one request. */
+export interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface StandIn {
+  readonly name: string;
+  readonly url: string;
+  readonly port: number;
+  readonly seen: Seen[];
+  /** Delay before answering, in ms. */
+  delayMs: number;
+  /** `reset`: destroy the connection instead of answering. */
+  fail?: 'reset';
+  close(): Promise<void>;
+}
+
+/** An HTTP server that answers every request with JSON describing it (and `/download/<n>` with n bytes). */
+export async function standIn(name: string): Promise<StandIn> {
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const state: { delayMs: number; fail?: 'reset' } = { delayMs: 0 };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      hash.update(chunk);
+    });
+    req.on('end', () => {
+      const entry = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        bytes,
+        sha256: hash.digest('hex'),
+      };
+      seen.push(entry);
+      if (state.fail === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      setTimeout(() => {
+        const download = /^\/download\/(\d+)$/.exec(req.url ?? '');
+        if (download) {
+          const total = Number(download[1]);
+          res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': total });
+          const chunk = Buffer.alloc(65536, 7);
+          let sent = 0;
+          const pump = () => {
+            while (sent < total) {
+              const part = chunk.subarray(0, Math.min(chunk.length, total - sent));
+              sent += part.length;
+              if (!res.write(part)) {
+                res.once('drain', pump);
+                return;
+              }
+            }
+            res.end();
+          };
+          pump();
+          return;
+        }
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-upstream': name,
+          'set-cookie': ['a=1', 'b=2'],
+        });
+        res.end(JSON.stringify({ upstream: name, ...entry }));
+      }, state.delayMs);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('upgrade', (req, socket, head: Buffer) => {
+    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bytes: 0, sha256: '' });
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+    if (head.length > 0) socket.write(head);
+    socket.on('data', (d) => socket.write(d));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return Object.assign(state, {
+    name,
+    url: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+/** A TCP relay to moto that can be cut (SSM "goes down" while the proxy runs). */
+export async function ssmRelay(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+  const target = new URL(motoEndpoint());
+  const open = new Set<Socket>();
+  let down = false;
+  const server = createTcpServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(Number(target.port), target.hostname);
+    open.add(client);
+    open.add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut() {
+      down = true;
+      for (const s of open) s.destroy();
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A loopback port nothing listens on. */
+export async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export interface ProxyProcess {
+  readonly port: number;
+  readonly url: string;
+  readonly proc: ChildProcess;
+  /** Every line the proxy wrote, parsed. */
+  readonly lines: Record<string, unknown>[];
+  /** Access log lines (one per request). */
+  requests(): Record<string, unknown>[];
+  /** Sends a signal and waits for the exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the bundled proxy with a configuration and waits until it listens. */
+export async function startProxy(
+  config: ProxyRuntimeConfig,
+  ssmEndpoint = motoEndpoint(),
+): Promise<ProxyProcess> {
+  const bundle = process.env.ROUTING_PROXY_BUNDLE;
+  if (!bundle)
+    throw new Error('ROUTING_PROXY_BUNDLE is not set: run the tests through jest (global setup bundles it)');
+  const proc = spawn(process.execPath, [bundle], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      PATH: process.env.PATH,
+      ROUTING_PROXY_CONFIG: JSON.stringify(config),
+      AWS_ENDPOINT_URL: ssmEndpoint,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_MAX_ATTEMPTS: '1',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  let buffer = '';
+  proc.stderr?.on('data', (d) => (stderr += d));
+  const listening = new Promise<number>((resolve, reject) => {
+    proc.stdout?.on('data', (d: Buffer) => {
+      buffer += d.toString('utf8');
+      let nl = buffer.indexOf('\n');
+      while (nl !== -1) {
+        const line = JSON.parse(buffer.slice(0, nl)) as Record<string, unknown>;
+        lines.push(line);
+        if (line.msg === 'listening') resolve(line.port as number);
+        buffer = buffer.slice(nl + 1);
+        nl = buffer.indexOf('\n');
+      }
+    });
+    proc.once('exit', (code) =>
+      reject(new Error(`proxy exited with ${code}: ${JSON.stringify(lines)} ${stderr}`)),
+    );
+  });
+  const port = await listening;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    lines,
+    requests: () => lines.filter((l) => l.msg === 'request'),
+    stop: (signal = 'SIGTERM') => {
+      if (proc.exitCode === null) proc.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** A flag prefix of its own: the emulator is shared by every test file. */
+export function isolatedPrefix(): string {
+  return `/px${randomBytes(4).toString('hex')}/migration`;
+}
+
+export function serviceEntry(
+  prefix: string,
+  upstream: StandIn,
+  routes: readonly ProxyRoute[],
+  extra: Partial<ProxyService> = {},
+): ProxyService {
+  return {
+    name: 'users',
+    phase: 1,
+    cutoverRecorded: false,
+    url: upstream.url,
+    parameters: {
+      routing: `${prefix}/users/routing`,
+      cutover: `${prefix}/users/cutover`,
+      override: `${prefix}/users/override`,
+    },
+    routes,
+    ...extra,
+  };
+}
+
+export function proxyConfig(
+  legacy: StandIn,
+  services: readonly ProxyService[],
+  overrides: {
+    timeouts?: Partial<ProxyRuntimeConfig['timeouts']>;
+    limits?: Partial<ProxyRuntimeConfig['limits']>;
+  } = {},
+): ProxyRuntimeConfig {
+  return {
+    version: 1,
+    port: 0,
+    legacy: { url: legacy.url, healthCheckPath: '/health' },
+    flags: { refreshMs: 150, jitterPercent: 20 },
+    timeouts: { connectMs: 1000, headersMs: 2000, idleMs: 2000, drainMs: 3000, ...overrides.timeouts },
+    limits: { maxHeaderBytes: 16384, maxBodyBytes: 32 * 1024 * 1024, ...overrides.limits },
+    services,
+  };
+}
+
+/** Writes a flag version and moves `last-good` to it (what the flag guard does after checking it). */
+export async function putFlag(ssm: SSMClient, name: string, value: unknown): Promise<void> {
+  const out = await ssm.send(
+    new PutParameterCommand({ Name: name, Value: JSON.stringify(value), Type: 'String', Overwrite: true }),
+  );
+  await ssm.send(
+    new LabelParameterVersionCommand({ Name: name, ParameterVersion: out.Version, Labels: ['last-good'] }),
+  );
+}
+
+/** Writes a flag version without moving `last-good` (an unchecked write: readers must not see it). */
+export async function putUnchecked(ssm: SSMClient, name: string, value: unknown): Promise<void> {
+  await ssm.send(
+    new PutParameterCommand({ Name: name, Value: JSON.stringify(value), Type: 'String', Overwrite: true }),
+  );
+}
+
+/** Polls `check` until it returns true (the proxy refreshes in the background). */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 4000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not reached within ${timeoutMs} ms`);
+}
+
+/** Sends raw bytes and returns everything the server answered before closing (or `waitMs`). */
+export function rawRequest(
+  port: number,
+  bytes: string,
+  waitMs = 1000,
+  until: (data: string) => boolean = () => false,
+): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+    const done = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(data);
+    };
+    const timer = setTimeout(done, waitMs);
+    socket.on('data', (d) => {
+      data += d.toString('latin1');
+      if (until(data)) done();
+    });
+    socket.on('close', done);
+    socket.on('error', done);
+  });
+}

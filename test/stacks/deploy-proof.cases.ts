@@ -1,0 +1,469 @@
+/**
+ * The changes a real account would reject or silently mis-run (issue: deploy-proof), synthesized as
+ * transitions of the demo: rule priorities, replacements, weak references and limits.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { addNagChecks, buildMigrationApp } from '../../lib/app';
+import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
+import { buildStacks, config, demoInput, testApp } from '../helpers/test-app';
+
+type Input = ReturnType<typeof demoInput>;
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+type Cfn = Record<string, any>;
+
+const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f';
+const orders = (gateway: 'krakend' | 'alb') => ({
+  name: 'orders',
+  phase: 3,
+  gateway,
+  image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+  port: 80,
+  healthCheckPath: '/',
+  routes: [
+    { path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' },
+    { path: '/api/orders', methods: ['GET', 'POST'], servicePath: '/v2/orders' },
+  ],
+  bulkMigration: { command: ['/app/orders', 'migrate'] },
+});
+
+/** Every template of the app built from a variant of the demo input, by stack name. */
+function synth(mutate: (input: Input) => void = () => {}): Record<string, Cfn> {
+  const input = demoInput();
+  mutate(input);
+  const built = buildStacks(config(input));
+  // One synthesis of the app for all its stacks (Template.fromStack would synthesize it once per stack).
+  const assembly = built.app.synth();
+  return Object.fromEntries(
+    built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
+  );
+}
+
+const shapes: Record<string, Record<string, Cfn>> = {
+  'users at phase 2': synth((i) => (i.services[0].phase = 2)),
+  'users at phase 3, krakend': synth(),
+  'users at phase 3, alb': synth((i) => (i.services[0].gateway = 'alb')),
+  'users krakend, orders alb': synth((i) => i.services.push(orders('alb'))),
+  'orders alb, users krakend (reordered)': synth((i) => i.services.unshift(orders('alb'))),
+  'users and orders krakend': synth((i) => i.services.push(orders('krakend'))),
+  'users alb, orders krakend': synth((i) => {
+    i.services[0].gateway = 'alb';
+    i.services.push(orders('krakend'));
+  }),
+  'orders alone (users removed)': synth((i) => (i.services = [orders('alb')])),
+};
+
+interface Rule {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly listener: string;
+  readonly priority: number;
+}
+
+function rulesOf(templates: Record<string, Cfn>): Rule[] {
+  return Object.entries(templates).flatMap(([stack, t]) =>
+    Object.entries<Cfn>(t.Resources ?? {})
+      .filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule')
+      .map(([logicalId, r]) => ({
+        stack,
+        logicalId,
+        listener: JSON.stringify(r.Properties.ListenerArn),
+        priority: r.Properties.Priority,
+      })),
+  );
+}
+
+/**
+ * Rules of two shapes that could meet on one listener at one priority: CloudFormation creates a new rule
+ * before it deletes the old one, and `cdk deploy --all` never deletes a stack that left the app, so any
+ * two rules at one priority must be the same resource (same stack and logical id).
+ */
+function collisions(a: Record<string, Cfn>, b: Record<string, Cfn>): string[] {
+  const out: string[] = [];
+  for (const r of rulesOf(b))
+    for (const q of rulesOf(a))
+      if (
+        q.listener === r.listener &&
+        q.priority === r.priority &&
+        (q.stack !== r.stack || q.logicalId !== r.logicalId)
+      )
+        out.push(`${r.priority}: ${q.stack}/${q.logicalId} and ${r.stack}/${r.logicalId}`);
+  return out;
+}
+
+describe('deploy-proof: listener-rule priorities across every transition', () => {
+  const names = Object.keys(shapes);
+  const pairs = names.flatMap((a) => names.map((b) => [a, b] as const));
+
+  it.each(names)('from %s to every other shape (and back), no two rules meet at one priority', (a) => {
+    expect(pairs.filter(([x]) => x === a).flatMap(([x, y]) => collisions(shapes[x], shapes[y]))).toEqual([]);
+  });
+
+  it('the check can fail: the old layout (one block for both modes, by position) collides', () => {
+    const rule = (stack: string, logicalId: string) => ({
+      Resources: {
+        [logicalId]: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: { ListenerArn: 'l', Priority: 100 },
+        },
+      },
+      stack,
+    });
+    const krakend = { 'demo-50-gateway': rule('g', 'UsersRule100') };
+    const alb = {
+      'demo-50-gateway': krakend['demo-50-gateway'],
+      'demo-40-users-service': rule('s', 'NativeRewritePin'),
+    };
+    expect(collisions(krakend, alb)).toEqual([
+      '100: demo-50-gateway/UsersRule100 and demo-40-users-service/NativeRewritePin',
+    ]);
+  });
+
+  it('keep each rule of a service where it is when other services are added, removed or reordered', () => {
+    const users = (shape: string) =>
+      rulesOf(shapes[shape])
+        .filter((r) => r.stack === 'demo-40-users-service')
+        .map((r) => `${r.logicalId}@${r.priority}`);
+    expect(users('users krakend, orders alb')).toEqual(users('users at phase 3, krakend'));
+    expect(users('orders alb, users krakend (reordered)')).toEqual(users('users at phase 3, krakend'));
+    const ordersRules = (shape: string) =>
+      rulesOf(shapes[shape])
+        .filter((r) => r.stack === 'demo-40-orders-service')
+        .map((r) => `${r.logicalId}@${r.priority}`);
+    expect(ordersRules('orders alone (users removed)')).toEqual(ordersRules('users krakend, orders alb'));
+  });
+
+  it('put the weighted rules in the service stack; the gateway keeps only its never-matching anchor', () => {
+    const demo = shapes['users at phase 3, krakend'];
+    const gateway = rulesOf({ 'demo-35-gateway': demo['demo-35-gateway'] });
+    expect(gateway.map((r) => r.priority)).toEqual([GATEWAY_ANCHOR_PRIORITY]);
+    const [anchorId] = gateway.map((r) => r.logicalId);
+    expect(demo['demo-35-gateway'].Resources[anchorId].Properties.Conditions).toEqual([
+      { Field: 'path-pattern', PathPatternConfig: { RegexValues: ['^#$'] } },
+    ]);
+    const [service] = Object.values<Cfn>(demo['demo-35-gateway'].Resources).filter(
+      (r) => r.Type === 'AWS::ECS::Service',
+    );
+    expect(service.DependsOn).toContain(anchorId);
+    expect(rulesOf({ s: demo['demo-40-users-service'] })).toHaveLength(3);
+    expect(JSON.stringify(demo['demo-40-users-service'])).toContain('gateway to the users service');
+    // Back at phase 2 the service stack has no rule left: nothing routes through a gateway left behind.
+    expect(rulesOf(shapes['users at phase 2'])).toEqual([]);
+  });
+});
+
+describe('deploy-proof: adding a certificate to a running environment', () => {
+  const before = shapes['users at phase 3, krakend'];
+  const after = synth((i) => (i.alb = { certificateArn: CERT }));
+
+  it('turns the port-80 listener into the redirect in place: no second listener on 80, nothing removed', () => {
+    const listeners = (t: Cfn) =>
+      Object.entries<Cfn>(t.Resources).filter(([, r]) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener');
+    const [[httpId]] = listeners(before['demo-30-platform']);
+    const port80 = listeners(after['demo-30-platform']).filter(([, r]) => r.Properties.Port === 80);
+    expect(port80.map(([id]) => id)).toEqual([httpId]);
+    expect(port80[0][1].Properties.DefaultActions[0]).toMatchObject({
+      Type: 'redirect',
+      RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+    });
+    const diff = fullDiff(before['demo-30-platform'] as never, after['demo-30-platform'] as never);
+    const http = diff.resources.get(httpId);
+    expect(http.isRemoval).toBe(false);
+    expect(http.changeImpact).not.toBe(ResourceImpact.WILL_REPLACE);
+  });
+
+  it('keeps the logical ids of every rule (they move to the HTTPS listener under the same names)', () => {
+    const ids = (t: Record<string, Cfn>) =>
+      rulesOf(t)
+        .map((r) => `${r.stack}/${r.logicalId}@${r.priority}`)
+        .sort();
+    expect(ids(after)).toEqual(ids(before));
+    const listenersOf = new Set(rulesOf(after).map((r) => r.listener));
+    expect([...listenersOf]).toEqual([expect.stringMatching(/LoadBalancerHttps/)]);
+  });
+});
+
+/** The value a template expression takes in a region (enough of CloudFormation for bucket policies). */
+function evaluate(t: Cfn, value: unknown, region: string): unknown {
+  const NO_VALUE = Symbol('NoValue');
+  const condition = (name: string): boolean => {
+    const [ref, literal] = t.Conditions[name]['Fn::Equals'];
+    expect(ref).toEqual({ Ref: 'AWS::Region' });
+    return literal === region;
+  };
+  const go = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(go).filter((x) => x !== NO_VALUE);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Cfn;
+    if ('Fn::If' in o) return go(condition(o['Fn::If'][0]) ? o['Fn::If'][1] : o['Fn::If'][2]);
+    if ('Fn::Join' in o) return (go(o['Fn::Join'][1]) as string[]).join(o['Fn::Join'][0]);
+    if ('Ref' in o)
+      return o.Ref === 'AWS::NoValue' ? NO_VALUE : o.Ref === 'AWS::Partition' ? 'aws' : `<${o.Ref}>`;
+    return Object.fromEntries(
+      Object.entries(o)
+        .map(([k, x]) => [k, go(x)])
+        .filter(([, x]) => x !== NO_VALUE),
+    );
+  };
+  return go(value);
+}
+
+describe('deploy-proof: ALB access logs in every region', () => {
+  const platform = shapes['users at phase 3, krakend']['demo-30-platform'];
+  const logDelivery = (t: Cfn) =>
+    Object.values<Cfn>(t.Resources)
+      .filter((r) => r.Type === 'AWS::S3::BucketPolicy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement)
+      .find((s: Cfn) => s.Action === 's3:PutObject');
+
+  it('uses no region map anywhere (Fn::FindInMap fails the deploy in a region the map lacks)', () => {
+    for (const [name, t] of Object.entries(shapes['users at phase 3, krakend']))
+      expect([name, JSON.stringify(t).includes('Fn::FindInMap')]).toEqual([name, false]);
+  });
+
+  it.each([
+    [
+      'eu-west-1',
+      { AWS: 'arn:aws:iam::156460612806:root', Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+    ],
+    [
+      'us-east-1',
+      { AWS: 'arn:aws:iam::127311923021:root', Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
+    ],
+    ['mx-central-1', { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }],
+    ['ap-southeast-7', { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }],
+  ])('an environment-agnostic deploy to %s grants the right log delivery principals', (region, principal) => {
+    expect(evaluate(platform, logDelivery(platform).Principal, region)).toEqual(principal);
+  });
+
+  it('a concrete environment in a region without an ELB account grants the service principal only', () => {
+    const input = demoInput();
+    Object.assign(input, { account: '123456789012', region: 'mx-central-1' });
+    const t = Template.fromStack(buildStacks(config(input)).platform).toJSON();
+    expect(logDelivery(t).Principal).toEqual({ Service: 'logdelivery.elasticloadbalancing.amazonaws.com' });
+    expect(t.Conditions ?? {}).toEqual({});
+  });
+});
+
+describe('deploy-proof: security groups', () => {
+  const templates = shapes['users krakend, orders alb'];
+  const groups = Object.entries(templates).flatMap(([stack, t]) =>
+    Object.entries<Cfn>(t.Resources)
+      .filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')
+      .map(([id, r]) => ({ stack, id, egress: r.Properties.SecurityGroupEgress })),
+  );
+
+  it('every group states its egress inline (a group without keeps the default allow-all)', () => {
+    expect(groups.filter((g) => g.egress === undefined).map((g) => `${g.stack}/${g.id}`)).toEqual([]);
+  });
+
+  it('the ALB group allows no egress but its separate rules, each to a target group', () => {
+    const alb = groups.find((g) => g.id.startsWith('LoadBalancerSecurityGroup'));
+    expect(alb?.egress).toEqual([
+      {
+        CidrIp: '255.255.255.255/32',
+        Description: 'Disallow all traffic',
+        IpProtocol: 'icmp',
+        FromPort: 252,
+        ToPort: 86,
+      },
+    ]);
+    const rules = Object.values(templates).flatMap((t) =>
+      Object.values<Cfn>(t.Resources).filter(
+        (r) =>
+          r.Type === 'AWS::EC2::SecurityGroupEgress' &&
+          JSON.stringify(r.Properties.GroupId).includes('LoadBalancerSecurityGroup'),
+      ),
+    );
+    expect(
+      rules.map((r) => [
+        r.Properties.FromPort,
+        'DestinationSecurityGroupId' in r.Properties,
+        'CidrIp' in r.Properties,
+      ]),
+    ).toEqual(
+      expect.arrayContaining([
+        [80, true, false],
+        [8080, true, false],
+      ]),
+    );
+    expect(rules.every((r) => r.Properties.DestinationSecurityGroupId && !r.Properties.CidrIp)).toBe(true);
+  });
+});
+
+/** Resource types whose reference changes on a producer deploy (or replacement) while the consumer's template does not. */
+const PER_DEPLOY_TYPES = [
+  'AWS::ECS::TaskDefinition',
+  'AWS::Lambda::Version',
+  'AWS::ElasticLoadBalancingV2::ListenerRule',
+  'AWS::StepFunctions::Activity',
+];
+
+function weakReferences(templates: Record<string, Cfn>) {
+  const out: { consumer: string; producer: string; output: string; type: string }[] = [];
+  const walk = (consumer: string, v: unknown) => {
+    if (Array.isArray(v)) for (const x of v) walk(consumer, x);
+    else if (v && typeof v === 'object') {
+      const o = v as Cfn;
+      if ('Fn::GetStackOutput' in o) {
+        const { StackName, OutputName } = o['Fn::GetStackOutput'];
+        const producer = templates[StackName];
+        const value = producer?.Outputs?.[OutputName]?.Value;
+        const target = value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+        out.push({
+          consumer,
+          producer: StackName,
+          output: OutputName,
+          type: producer?.Resources?.[target]?.Type ?? '?',
+        });
+      }
+      for (const x of Object.values(o)) walk(consumer, x);
+    }
+  };
+  for (const [name, t] of Object.entries(templates)) walk(name, t);
+  return out;
+}
+
+describe('deploy-proof: weak cross-stack references', () => {
+  it.each(Object.keys(shapes))('%s: no consumer pins a value that changes on a producer deploy', (shape) => {
+    const refs = weakReferences(shapes[shape]);
+    expect(refs.length).toBeGreaterThan(0);
+    expect(refs.filter((r) => r.type === '?' || PER_DEPLOY_TYPES.includes(r.type))).toEqual([]);
+  });
+
+  it('the check can fail: it finds a task definition ARN passed to another stack', () => {
+    const templates: Record<string, Cfn> = {
+      p: {
+        Resources: { Td: { Type: 'AWS::ECS::TaskDefinition' } },
+        Outputs: { O: { Value: { Ref: 'Td' } } },
+      },
+      c: {
+        Resources: {
+          X: { Properties: { A: { 'Fn::GetStackOutput': { StackName: 'p', OutputName: 'O' } } } },
+        },
+      },
+    };
+    expect(weakReferences(templates)).toEqual([
+      { consumer: 'c', producer: 'p', output: 'O', type: 'AWS::ECS::TaskDefinition' },
+    ]);
+  });
+});
+
+describe('deploy-proof: a failed first create of a data stack rolls back cleanly', () => {
+  const demo = shapes['users at phase 3, krakend'];
+  const of = (stack: string, type: string) =>
+    Object.entries<Cfn>(demo[stack].Resources).filter(([, r]) => r.Type === type);
+
+  it.each(['demo-20-users-data', 'demo-20-legacy-data'])(
+    '%s: log groups and secret are retained on update and delete, removed when the first create rolls back',
+    (stack) => {
+      // The database's: its log groups have fixed names, so a retained one blocks the retry of the create.
+      const kept = [...of(stack, 'AWS::Logs::LogGroup'), ...of(stack, 'AWS::SecretsManager::Secret')].filter(
+        ([id]) => /^(Legacy)?Database/.test(id),
+      );
+      expect(kept.length).toBeGreaterThanOrEqual(3);
+      for (const [id, r] of kept)
+        expect([id, r.DeletionPolicy, r.UpdateReplacePolicy]).toEqual([id, 'RetainExceptOnCreate', 'Retain']);
+      const [[, db]] = of(stack, 'AWS::RDS::DBInstance');
+      expect([db.DeletionPolicy, db.Properties.DeletionProtection]).toEqual(['Snapshot', true]);
+    },
+  );
+
+  it('creates the protected database after every flag parameter (the likeliest failure of a first create)', () => {
+    const [[, db]] = of('demo-20-users-data', 'AWS::RDS::DBInstance');
+    const flags = Object.entries<Cfn>(demo['demo-20-users-data'].Resources)
+      .filter(([, r]) => r.Type === 'Custom::MigrationFlagParameter')
+      .map(([id]) => id);
+    expect(flags.length).toBeGreaterThan(0);
+    expect(db.DependsOn).toEqual(expect.arrayContaining(flags));
+  });
+
+  it('the flow logs of the network stack follow the same rule', () => {
+    for (const [, r] of of('demo-10-network', 'AWS::Logs::LogGroup'))
+      expect(r.DeletionPolicy).toBe('RetainExceptOnCreate');
+  });
+});
+
+describe('deploy-proof: the traffic switch', () => {
+  const ops = shapes['users krakend, orders alb']['demo-60-operations'];
+  const [fn] = Object.entries<Cfn>(ops.Resources).filter(
+    ([id, r]) => id.startsWith('TrafficSwitch') && r.Type === 'AWS::Lambda::Function',
+  );
+
+  it('holds no rule or target group ARN in its environment: it finds the rules on the listener', () => {
+    const env = JSON.stringify(fn[1].Properties.Environment.Variables.MIGRATION_SWITCH_CONFIG);
+    expect(env).toContain('\\"service\\":\\"users\\",\\"mode\\":\\"krakend\\",\\"block\\":');
+    expect(env).toContain('\\"service\\":\\"orders\\",\\"mode\\":\\"alb\\",\\"block\\":');
+    expect(env).not.toMatch(/RuleArn|TargetGroup/);
+  });
+
+  it('re-applies the checked documents after a deploy of a stack holding rules, and every 5 minutes', () => {
+    const rules = Object.values<Cfn>(ops.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const settled = rules.find((r) => r.Properties.EventPattern?.source?.[0] === 'aws.cloudformation');
+    expect(settled?.Properties.EventPattern['detail-type']).toEqual(['CloudFormation Stack Status Change']);
+    expect(JSON.stringify(settled?.Properties.EventPattern.detail['stack-id'])).toMatch(
+      /stack\/demo-40-users-service\/.*stack\/demo-40-orders-service\//,
+    );
+    expect(settled?.Properties.EventPattern.detail['status-details'].status).toEqual(
+      expect.arrayContaining(['UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE']),
+    );
+    expect(rules.map((r) => r.Properties.ScheduleExpression)).toContain('rate(5 minutes)');
+  });
+});
+
+describe('deploy-proof: limits as services grow', () => {
+  it('synthesizes 16 services at phase 3 with cdk-nag and the limit checks, split policies included', () => {
+    const input = demoInput();
+    const base = input.services[0];
+    input.services = Array.from({ length: 16 }, (_, i) => ({
+      ...JSON.parse(JSON.stringify(base)),
+      name: i === 0 ? 'users' : `svc${i}`,
+      gateway: i % 4 === 3 ? 'alb' : 'krakend',
+      routes: [
+        { path: `/api/s${i}/login`, methods: ['POST'], servicePath: `/v1/s${i}/login` },
+        { path: `/api/s${i}`, methods: ['POST'], servicePath: `/v1/s${i}` },
+        { path: `/api/s${i}/{id}`, methods: ['GET', 'PUT', 'DELETE'], servicePath: `/v1/s${i}/{id}` },
+      ],
+    }));
+    input.alb = {
+      ruleBlocks: Object.fromEntries(input.services.map((s: { name: string }, i: number) => [s.name, i + 1])),
+    };
+    const outdir = mkdtempSync(join(tmpdir(), 'large-'));
+    const app = testApp({ outdir });
+    const stacks = buildMigrationApp(app, config(input));
+    addNagChecks(app);
+    expect(() => app.synth()).not.toThrow();
+    const ops = JSON.parse(readFileSync(join(outdir, 'demo-60-operations.template.json'), 'utf8'));
+    // CDK split large role policies: the acknowledgements went with them.
+    expect(Object.keys(ops.Resources).filter((id) => id.includes('OverflowPolicy')).length).toBeGreaterThan(
+      0,
+    );
+    expect(stacks.all).toHaveLength(4 + 2 * 16 + 1);
+  }, 240_000);
+
+  it('fails the synth naming the limit when a template breaks one', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'limit-'));
+    const app = testApp({ outdir });
+    buildMigrationApp(app, config());
+    // CDK itself refuses 501 resources; it only warns about the size and knows nothing of dynamic references.
+    const big = new Stack(app, 'demo-99-big');
+    new CfnWaitConditionHandle(big, 'Handle').cfnOptions.metadata = {
+      references: Array.from({ length: 61 }, (_, i) => `{{resolve:ssm:/demo/p${i}}}`),
+      padding: 'x'.repeat(1_000_000),
+    };
+    addNagChecks(app);
+    expect(() => app.synth()).toThrow(
+      /the template has 61 dynamic references .*CloudFormation resolves 60 per template/,
+    );
+    const report = readFileSync(join(outdir, 'validation-report.json'), 'utf8');
+    expect(report).toContain('migration-limits/dynamic-references');
+    expect(report).toContain(
+      'demo-99-big: the template has 61 dynamic references ({{resolve:...}}); CloudFormation resolves 60 per template',
+    );
+    expect(report).toContain('migration-limits/template-size');
+  }, 120_000);
+});
