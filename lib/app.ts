@@ -147,6 +147,15 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
             targetGroupFullName: platform.legacy.targetGroup.targetGroupFullName,
           },
           applicationListenerArn: plans.size > 0 ? listener.listenerArn : undefined,
+          gateway: gateway
+            ? {
+                ecsServiceName: gateway.gateway.service.serviceName,
+                targetGroup: {
+                  loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
+                  targetGroupFullName: gateway.gateway.targetGroup.targetGroupFullName,
+                },
+              }
+            : undefined,
           services: deployed.map((s) => ({
             config: s.config,
             flagNames: s.data.flags.names,
@@ -155,6 +164,12 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
             securityGroupId: s.service.web.securityGroup.securityGroupId,
             bulkMigration: s.service.bulkMigration,
             switch: switchTarget(s.config, s.service),
+            targetGroup: s.service.nativeRewrite
+              ? {
+                  loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
+                  targetGroupFullName: s.service.web.targetGroup.targetGroupFullName,
+                }
+              : undefined,
           })),
         })
       : undefined;

@@ -9,6 +9,10 @@ export function serviceAlarmNames(envName: string, service: string) {
     errorRate: `${envName}-${service}-5xx-rate`,
     latency: `${envName}-${service}-p99-latency`,
     unhealthy: `${envName}-${service}-unhealthy-tasks`,
+    /** At phase 3 in `alb` mode: the service's own target group. */
+    albErrorRate: `${envName}-${service}-alb-5xx-rate`,
+    albLatency: `${envName}-${service}-alb-p99-latency`,
+    albUnhealthy: `${envName}-${service}-alb-unhealthy-hosts`,
   } as const;
 }
 
@@ -35,3 +39,13 @@ export function operatorPolicyNames(envName: string) {
  * readers route the service to the new service on it alone, so the stateful guard reports its removal.
  */
 export const CUTOVER_MARKER_METADATA = 'MigrationCutoverRecorded';
+
+/** The KrakenD gateway's alarms; every `krakend`-mode service's automatic rollback reacts to them. */
+export function gatewayAlarmNames(envName: string) {
+  return {
+    errorRate: `${envName}-gateway-5xx-rate`,
+    latency: `${envName}-gateway-p99-latency`,
+    unhealthy: `${envName}-gateway-unhealthy-hosts`,
+    tasks: `${envName}-gateway-unhealthy-tasks`,
+  } as const;
+}

@@ -13,6 +13,8 @@ export interface RollbackInput {
   readonly service: string;
   readonly phase: number;
   readonly alarmName: string;
+  /** An alarm of the gateway itself: only the gateway weight moves (the service behind it is fine). */
+  readonly gatewayOnly?: boolean;
   readonly flags: FlagSet;
 }
 
@@ -31,7 +33,7 @@ export function planRollback(input: RollbackInput): RollbackPlan {
   const atAlb = capabilitiesOf(input).atAlb;
   const gateway = atAlb && flags.gateway.weight > 0 ? { weight: 0, reason } : undefined;
   const routing =
-    !flags.cutover.completed && flags.routing.mode !== 'off'
+    !input.gatewayOnly && !flags.cutover.completed && flags.routing.mode !== 'off'
       ? { ...flags.routing, mode: 'off' as const, reason }
       : undefined;
 

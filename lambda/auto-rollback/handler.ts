@@ -4,6 +4,7 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import { FlagStore } from '../../lib/flags/ssm-store';
+import type { HookService } from '../../lib/hooks/contract';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
 import { planRollback } from './decide';
 
@@ -32,12 +33,29 @@ export async function rollback(
     return { status: 'ignored', reason: 'malformed event' };
   }
   if (state !== 'ALARM') return { status: 'ignored', reason: `${alarmName} is ${state}, not ALARM` };
-  const service = deps.services.find((s) => s.alarmNames.includes(alarmName));
-  if (!service) {
+  // A gateway alarm belongs to every service routed through the gateway.
+  const services = deps.services.filter((s) => s.alarmNames.includes(alarmName));
+  if (services.length === 0) {
     logger.log('warn', 'alarm of no migrating service', { alarmName });
     return { status: 'ignored', reason: `${alarmName} belongs to no migrating service` };
   }
+  const summaries: string[] = [];
+  const wrote: string[] = [];
+  for (const service of services) {
+    const done = await rollbackService(service, alarmName, event.detail.state?.reason, deps);
+    summaries.push(done.summary);
+    wrote.push(...done.wrote);
+  }
+  return { status: 'done', summary: summaries.join('; '), wrote };
+}
 
+async function rollbackService(
+  service: HookService,
+  alarmName: string,
+  alarmReason: string | undefined,
+  deps: RollbackDependencies,
+): Promise<{ summary: string; wrote: string[] }> {
+  const { logger } = deps;
   const store = new FlagStore(service.names, deps.ssm, {
     tier: service.tier,
     overrideName: service.overrideName,
@@ -47,6 +65,7 @@ export async function rollback(
     service: service.service,
     phase: service.phase,
     alarmName,
+    gatewayOnly: service.gatewayAlarmNames.includes(alarmName),
     flags: (await store.checkedSet()).flags,
   });
   const wrote: string[] = [];
@@ -58,21 +77,16 @@ export async function rollback(
     service: service.service,
     alarmName,
     wrote,
-    reason: event.detail.state?.reason,
+    reason: alarmReason,
   });
   logger.metric(wrote.length > 0 ? 'AutoRollback' : 'AutoRollbackNotPossible', 1, {
     Service: service.service,
   });
   await deps.alerts.publish(
     `Migration ${wrote.length > 0 ? 'rolled back' : 'alarm, no rollback possible'}: ${service.service}`,
-    {
-      alarmName,
-      alarmReason: event.detail.state?.reason,
-      summary: plan.summary,
-      wrote,
-    },
+    { alarmName, alarmReason, summary: plan.summary, wrote },
   );
-  return { status: 'done', summary: plan.summary, wrote };
+  return { summary: plan.summary, wrote };
 }
 
 let dependencies: RollbackDependencies | undefined;

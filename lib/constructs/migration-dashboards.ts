@@ -1,8 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE } from '../hooks/contract';
 import type { ExtractedServiceConfig } from '../config/types';
+import { METRIC_NAMESPACE } from '../hooks/contract';
+import { runningTasks, serviceConnectMetrics, targetGroupMetrics } from './migration-metrics';
 import type { ServiceAlarms } from './service-alarms';
 
 /** One migrating service as the dashboards see it. */
@@ -37,23 +38,16 @@ export class MigrationDashboards extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationDashboardsProps) {
     super(scope, id);
-    const elb = (metricName: string, statistic: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/ApplicationELB',
-        metricName,
-        dimensionsMap: {
-          LoadBalancer: props.legacy.loadBalancerFullName,
-          TargetGroup: props.legacy.targetGroupFullName,
-        },
-        statistic,
-        period: PERIOD,
-        label,
-      });
+    // The same metric definitions as the alarms (migration-metrics.ts).
+    const legacyGroup = targetGroupMetrics(
+      props.legacy.loadBalancerFullName,
+      props.legacy.targetGroupFullName,
+    );
     const legacy = {
-      requestCount: () => elb('RequestCount', 'Sum', 'legacy'),
-      errors: () => elb('HTTPCode_Target_5XX_Count', 'Sum', 'legacy'),
-      latency: (stat: string) => elb('TargetResponseTime', stat, `legacy ${stat}`),
-      healthyHosts: () => elb('HealthyHostCount', 'Minimum', 'legacy healthy hosts'),
+      requestCount: () => legacyGroup.requests().with({ label: 'legacy' }),
+      errors: () => legacyGroup.errors().with({ label: 'legacy' }),
+      latency: (stat: string) => legacyGroup.latency(stat).with({ label: `legacy ${stat}` }),
+      healthyHosts: () => legacyGroup.healthyHosts().with({ label: 'legacy healthy hosts' }),
     };
     const legacyLatency = (stat: string) =>
       new cloudwatch.MathExpression({
@@ -65,19 +59,7 @@ export class MigrationDashboards extends Construct {
 
     this.perService = props.services.map((s) => {
       const name = s.config.name;
-      const sc = (
-        metricName: string,
-        statistic: string,
-        dimension: 'DiscoveryName' | 'TargetDiscoveryName' = 'TargetDiscoveryName',
-      ) =>
-        new cloudwatch.Metric({
-          namespace: 'AWS/ECS',
-          metricName,
-          dimensionsMap: { [dimension]: name },
-          statistic,
-          period: PERIOD,
-          label: `${name} ${statistic}`,
-        });
+      const sc = serviceConnectMetrics(name);
       const own = (metricName: string, statistic = 'Sum') =>
         new cloudwatch.Metric({
           namespace: METRIC_NAMESPACE,
@@ -87,12 +69,7 @@ export class MigrationDashboards extends Construct {
           period: PERIOD,
           label: metricName,
         });
-      const running = new cloudwatch.Metric({
-        namespace: 'ECS/ContainerInsights',
-        metricName: 'RunningTaskCount',
-        dimensionsMap: { ClusterName: s.clusterName, ServiceName: s.ecsServiceName },
-        statistic: 'Minimum',
-        period: PERIOD,
+      const running = runningTasks(s.clusterName, s.ecsServiceName).with({
         label: `${name} running tasks`,
       });
       const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
@@ -112,19 +89,19 @@ export class MigrationDashboards extends Construct {
           [
             graph(`Requests per minute: legacy vs ${name}`, [
               legacy.requestCount(),
-              sc('RequestCount', 'Sum', 'DiscoveryName'),
+              sc.requests().with({ label: `${name} Sum` }),
             ]),
             graph(`5xx per minute: legacy vs ${name}`, [
               legacy.errors(),
-              sc('HTTPCode_Target_5XX_Count', 'Sum'),
+              sc.errors().with({ label: `${name} Sum` }),
             ]),
           ],
           [
             graph(`Latency p50 and p99 (ms): legacy vs ${name}`, [
               legacyLatency('p50'),
               legacyLatency('p99'),
-              sc('TargetResponseTime', 'p50'),
-              sc('TargetResponseTime', 'p99'),
+              sc.latency('p50').with({ label: `${name} p50` }),
+              sc.latency('p99').with({ label: `${name} p99` }),
             ]),
             graph(`Healthy legacy hosts vs running ${name} tasks`, [legacy.healthyHosts(), running]),
           ],

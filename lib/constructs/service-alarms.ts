@@ -1,10 +1,16 @@
-import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import type { ExtractedServiceConfig } from '../config/types';
-import { serviceAlarmNames } from '../naming';
+import type { AlarmThresholdsConfig, ExtractedServiceConfig } from '../config/types';
+import { gatewayAlarmNames, serviceAlarmNames } from '../naming';
+import { PERIOD, runningTasks, serviceConnectMetrics, targetGroupMetrics } from './migration-metrics';
+
+/** A target group behind the ALB, by the full names its metrics carry. */
+export interface TargetGroupNames {
+  readonly loadBalancerFullName: string;
+  readonly targetGroupFullName: string;
+}
 
 export interface ServiceAlarmsProps {
   readonly envName: string;
@@ -12,101 +18,239 @@ export interface ServiceAlarmsProps {
   readonly clusterName: string;
   /** The ECS service name (generated), for Container Insights metrics. */
   readonly ecsServiceName: string;
+  /**
+   * At phase 3 in `alb` mode: the service's own target group, which the ALB sends its routes to without a
+   * Service Connect client in between (so the Service Connect metrics no longer see that traffic).
+   */
+  readonly targetGroup?: TargetGroupNames;
   readonly topic: sns.ITopic;
 }
 
 /**
- * The alarms that roll a service back: its 5xx rate and p99 response time as seen by Service Connect
- * (metrics published per target discovery name), and its running tasks below the configured minimum
- * (Container Insights). Each notifies the alert topic; the auto-rollback hook reacts to their ALARM state.
+ * The alarms that roll a service back. Which alarm watches what, by phase:
+ * - 5xx rate and p99 latency, as the service's Service Connect clients see it (the routing proxy in the
+ *   legacy task from phase 1, the KrakenD gateway at phase 3): published only while a client calls it,
+ *   so no data means no traffic, not breaching;
+ * - running tasks below the configured minimum (Container Insights), every phase: no data means no task
+ *   reports, as bad as none running;
+ * - at phase 3 in `alb` mode, the same three on the service's own target group (the ALB calls it
+ *   directly): 5xx rate and p99 latency not breaching without data, unhealthy hosts the same (the ALB
+ *   publishes it every minute while the group is in use).
+ * Each notifies the alert topic on ALARM and OK; the auto-rollback reacts to their ALARM state.
  */
 export class ServiceAlarms extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
-  readonly names: ReturnType<typeof serviceAlarmNames>;
+  /** The names of the alarms that exist (they are a contract: the hooks match them). */
+  readonly names: readonly string[];
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
     const { service } = props;
-    const thresholds = service.alarms;
-    const period = Duration.minutes(1);
-    this.names = serviceAlarmNames(props.envName, service.name);
-    const target = { TargetDiscoveryName: service.name };
-
-    const errors = new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName: 'HTTPCode_Target_5XX_Count',
-      dimensionsMap: target,
-      statistic: 'Sum',
-      period,
-    });
-    const requests = new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName: 'RequestCount',
-      dimensionsMap: { DiscoveryName: service.name },
-      statistic: 'Sum',
-      period,
-    });
-    const errorRate = new cloudwatch.MathExpression({
-      expression: 'IF(requests > 0, 100 * errors / requests, 0)',
-      usingMetrics: { errors, requests },
-      label: `${service.name} 5xx %`,
-      period,
-    });
-    const latency = new cloudwatch.Metric({
-      namespace: 'AWS/ECS',
-      metricName: 'TargetResponseTime',
-      dimensionsMap: target,
-      statistic: 'p99',
-      period,
-    });
-    const running = new cloudwatch.Metric({
-      namespace: 'ECS/ContainerInsights',
-      metricName: 'RunningTaskCount',
-      dimensionsMap: { ClusterName: props.clusterName, ServiceName: props.ecsServiceName },
-      statistic: 'Minimum',
-      period,
-    });
-    const missing = new cloudwatch.MathExpression({
-      expression: `${service.minCount} - running`,
-      usingMetrics: { running },
-      label: `${service.name} tasks missing below minCount`,
-      period,
-    });
-
-    const common = {
-      evaluationPeriods: thresholds.evaluationMinutes,
-      datapointsToAlarm: thresholds.evaluationMinutes,
-    };
-    this.alarms = [
-      errorRate.createAlarm(this, 'ErrorRate', {
-        ...common,
-        alarmName: this.names.errorRate,
-        alarmDescription: `${service.name}: 5xx above ${thresholds.errorRatePercent}% of requests. Triggers the automatic rollback.`,
-        threshold: thresholds.errorRatePercent,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      latency.createAlarm(this, 'Latency', {
-        ...common,
-        alarmName: this.names.latency,
-        alarmDescription: `${service.name}: p99 response time above ${thresholds.p99LatencyMs} ms. Triggers the automatic rollback.`,
-        threshold: thresholds.p99LatencyMs,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      missing.createAlarm(this, 'Unhealthy', {
-        ...common,
-        alarmName: this.names.unhealthy,
-        alarmDescription: `${service.name}: ${thresholds.unhealthyHosts} or more tasks below minCount (${service.minCount}). Triggers the automatic rollback.`,
-        threshold: thresholds.unhealthyHosts,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        // No data means no task reports: as bad as none running.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
+    const t = service.alarms;
+    const names = serviceAlarmNames(props.envName, service.name);
+    const sc = serviceConnectMetrics(service.name);
+    const alarms = [
+      errorRateAlarm(this, 'ErrorRate', names.errorRate, sc.errors(), sc.requests(), service.name, t),
+      latencyAlarm(this, 'Latency', names.latency, sc.latency('p99'), service.name, t, 1),
+      missingTasksAlarm(
+        this,
+        'Unhealthy',
+        names.unhealthy,
+        props.clusterName,
+        props.ecsServiceName,
+        service,
+        t,
+      ),
     ];
-    for (const alarm of this.alarms) {
-      alarm.addAlarmAction(new actions.SnsAction(props.topic));
-      alarm.addOkAction(new actions.SnsAction(props.topic));
+    if (props.targetGroup) {
+      const tg = targetGroupMetrics(
+        props.targetGroup.loadBalancerFullName,
+        props.targetGroup.targetGroupFullName,
+      );
+      alarms.push(
+        errorRateAlarm(
+          this,
+          'AlbErrorRate',
+          names.albErrorRate,
+          tg.errors(),
+          tg.requests(),
+          `${service.name} at the ALB`,
+          t,
+        ),
+        latencyAlarm(
+          this,
+          'AlbLatency',
+          names.albLatency,
+          tg.latency('p99'),
+          `${service.name} at the ALB`,
+          t,
+          1000,
+        ),
+        unhealthyHostsAlarm(
+          this,
+          'AlbUnhealthy',
+          names.albUnhealthy,
+          tg.unhealthyHosts(),
+          `${service.name} at the ALB`,
+          t,
+        ),
+      );
     }
+    notify(alarms, props.topic);
+    this.alarms = alarms;
+    this.names = [
+      names.errorRate,
+      names.latency,
+      names.unhealthy,
+      ...(props.targetGroup ? [names.albErrorRate, names.albLatency, names.albUnhealthy] : []),
+    ];
+  }
+}
+
+export interface GatewayAlarmsProps {
+  readonly envName: string;
+  readonly clusterName: string;
+  readonly ecsServiceName: string;
+  readonly minCount: number;
+  readonly targetGroup: TargetGroupNames;
+  /** Thresholds: the strictest of the services routed through the gateway. */
+  readonly thresholds: AlarmThresholdsConfig;
+  readonly topic: sns.ITopic;
+}
+
+/**
+ * The KrakenD gateway's own alarms at phase 3 (KrakenD CE publishes nothing to CloudWatch): its target
+ * group's 5xx rate, p99 latency and unhealthy hosts, and its running tasks. Every `krakend`-mode
+ * service's automatic rollback reacts to them (the gateway weight back to 0).
+ */
+export class GatewayAlarms extends Construct {
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly names: readonly string[];
+
+  constructor(scope: Construct, id: string, props: GatewayAlarmsProps) {
+    super(scope, id);
+    const names = gatewayAlarmNames(props.envName);
+    const tg = targetGroupMetrics(
+      props.targetGroup.loadBalancerFullName,
+      props.targetGroup.targetGroupFullName,
+    );
+    const t = props.thresholds;
+    const alarms = [
+      errorRateAlarm(this, 'ErrorRate', names.errorRate, tg.errors(), tg.requests(), 'the gateway', t),
+      latencyAlarm(this, 'Latency', names.latency, tg.latency('p99'), 'the gateway', t, 1000),
+      unhealthyHostsAlarm(this, 'Unhealthy', names.unhealthy, tg.unhealthyHosts(), 'the gateway', t),
+      missingTasksAlarm(
+        this,
+        'Tasks',
+        names.tasks,
+        props.clusterName,
+        props.ecsServiceName,
+        { name: 'gateway', minCount: props.minCount },
+        t,
+      ),
+    ];
+    notify(alarms, props.topic);
+    this.alarms = alarms;
+    this.names = Object.values(names);
+  }
+}
+
+const common = (t: AlarmThresholdsConfig) => ({
+  evaluationPeriods: t.evaluationMinutes,
+  datapointsToAlarm: t.evaluationMinutes,
+});
+
+function errorRateAlarm(
+  scope: Construct,
+  id: string,
+  alarmName: string,
+  errors: cloudwatch.IMetric,
+  requests: cloudwatch.IMetric,
+  what: string,
+  t: AlarmThresholdsConfig,
+): cloudwatch.Alarm {
+  return new cloudwatch.MathExpression({
+    expression: 'IF(requests > 0, 100 * errors / requests, 0)',
+    usingMetrics: { errors, requests },
+    label: `${what} 5xx %`,
+    period: PERIOD,
+  }).createAlarm(scope, id, {
+    ...common(t),
+    alarmName,
+    alarmDescription: `${what}: 5xx above ${t.errorRatePercent}% of requests. Triggers the automatic rollback. No data: no traffic.`,
+    threshold: t.errorRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** `toMs` converts the metric's unit: 1 for Service Connect (ms), 1000 for the ALB (seconds). */
+function latencyAlarm(
+  scope: Construct,
+  id: string,
+  alarmName: string,
+  p99: cloudwatch.Metric,
+  what: string,
+  t: AlarmThresholdsConfig,
+  toMs: number,
+): cloudwatch.Alarm {
+  return p99.createAlarm(scope, id, {
+    ...common(t),
+    alarmName,
+    alarmDescription: `${what}: p99 response time above ${t.p99LatencyMs} ms. Triggers the automatic rollback. No data: no traffic.`,
+    threshold: t.p99LatencyMs / toMs,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+function unhealthyHostsAlarm(
+  scope: Construct,
+  id: string,
+  alarmName: string,
+  unhealthy: cloudwatch.Metric,
+  what: string,
+  t: AlarmThresholdsConfig,
+): cloudwatch.Alarm {
+  return unhealthy.createAlarm(scope, id, {
+    ...common(t),
+    alarmName,
+    alarmDescription: `${what}: ${t.unhealthyHosts} or more unhealthy targets. Triggers the automatic rollback.`,
+    threshold: t.unhealthyHosts,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    // The ALB reports the count every minute while the group is attached; a gap is not a failure.
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+function missingTasksAlarm(
+  scope: Construct,
+  id: string,
+  alarmName: string,
+  clusterName: string,
+  ecsServiceName: string,
+  service: { readonly name: string; readonly minCount: number },
+  t: AlarmThresholdsConfig,
+): cloudwatch.Alarm {
+  return new cloudwatch.MathExpression({
+    expression: `${service.minCount} - running`,
+    usingMetrics: { running: runningTasks(clusterName, ecsServiceName) },
+    label: `${service.name} tasks missing below minCount`,
+    period: PERIOD,
+  }).createAlarm(scope, id, {
+    ...common(t),
+    alarmName,
+    alarmDescription: `${service.name}: ${t.unhealthyHosts} or more tasks below minCount (${service.minCount}). Triggers the automatic rollback.`,
+    threshold: t.unhealthyHosts,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    // No data means no task reports: as bad as none running.
+    treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+  });
+}
+
+function notify(alarms: readonly cloudwatch.Alarm[], topic: sns.ITopic): void {
+  for (const alarm of alarms) {
+    alarm.addAlarmAction(new actions.SnsAction(topic));
+    alarm.addOkAction(new actions.SnsAction(topic));
   }
 }

@@ -7,7 +7,8 @@
 import type { CutoverMarker } from '../config/types';
 import type { FlagParameterNames } from '../flags/parameters';
 import { flagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
-import { cutoverStateMachineName, serviceAlarmNames } from '../naming';
+import { cutoverStateMachineName, gatewayAlarmNames, serviceAlarmNames } from '../naming';
+import { capabilitiesOf } from '../phases';
 
 /** The namespace of every metric the hooks and the routing proxy publish (embedded metric format). */
 export const METRIC_NAMESPACE = 'StranglerMigration';
@@ -48,6 +49,8 @@ export interface HookService {
   readonly gatewayMode: 'krakend' | 'alb';
   /** Alarm names that trigger the service's automatic rollback. */
   readonly alarmNames: readonly string[];
+  /** Those of them that are the gateway's own (only the gateway weight moves). */
+  readonly gatewayAlarmNames: readonly string[];
   readonly cutoverRecorded?: CutoverMarker;
   /** The cutover state machine (it exists from phase 2). */
   readonly cutoverStateMachineArn: string;
@@ -62,7 +65,12 @@ export function hookServices(env: HookEnvironment): HookService[] {
     recordNames: guardRecordNames(env.parameterPrefix, s.name),
     tier: env.tier,
     gatewayMode: s.gateway,
-    alarmNames: Object.values(serviceAlarmNames(env.envName, s.name)),
+    // Its own alarms (those of a mode it is not in do not exist and never match), and the gateway's.
+    alarmNames: [
+      ...Object.values(serviceAlarmNames(env.envName, s.name)),
+      ...(capabilitiesOf(s).throughGateway ? Object.values(gatewayAlarmNames(env.envName)) : []),
+    ],
+    gatewayAlarmNames: capabilitiesOf(s).throughGateway ? Object.values(gatewayAlarmNames(env.envName)) : [],
     ...(s.cutoverRecorded ? { cutoverRecorded: s.cutoverRecorded } : {}),
     cutoverStateMachineArn: `${env.statesArnPrefix}stateMachine:${cutoverStateMachineName(env.envName, s.name)}`,
   }));

@@ -5,7 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import type { ExtractedServiceConfig } from '../config/types';
+import type { AlarmThresholdsConfig, ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
 import type { BulkMigrationTask } from '../constructs/bulk-migration';
 import { CutoverStateMachine } from '../constructs/cutover-state-machine';
@@ -19,7 +19,7 @@ import {
   wildcardResourceFinding,
 } from '../constructs/nag';
 import { OperatorPolicies } from '../constructs/operator-policies';
-import { ServiceAlarms } from '../constructs/service-alarms';
+import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../constructs/service-alarms';
 import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
 import { HOOK_ENV_VARIABLE, type HookEnvironment, LOCK_TABLE_VARIABLE } from '../hooks/contract';
 import {
@@ -30,6 +30,7 @@ import {
   type SwitchedService,
 } from '../hooks/switch-contract';
 import { cutoverStateMachineName, flagGuardFunctionName, serviceAlarmNames } from '../naming';
+import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 /** What the operations stack needs to know about one migrating service. */
@@ -44,6 +45,8 @@ export interface OperatedService {
   readonly bulkMigration?: BulkMigrationTask;
   /** At phase 3: the ALB rules the traffic-switch hook operates. */
   readonly switch?: SwitchTarget;
+  /** At phase 3 in `alb` mode: the service's own target group, which the ALB calls directly. */
+  readonly targetGroup?: TargetGroupNames;
 }
 
 /**
@@ -61,6 +64,8 @@ export interface OperationsStackProps extends MigrationStackProps {
   readonly services: readonly OperatedService[];
   /** The monolith's load balancer and target group full names, for the legacy side of the dashboards. */
   readonly legacy: { readonly loadBalancerFullName: string; readonly targetGroupFullName: string };
+  /** At phase 3 through KrakenD: the gateway's target group and ECS service, for its alarms. */
+  readonly gateway?: { readonly targetGroup: TargetGroupNames; readonly ecsServiceName: string };
   /** The application listener holding the phase-3 services' rules (for the traffic-switch hook). */
   readonly applicationListenerArn?: string;
 }
@@ -87,6 +92,8 @@ export class OperationsStack extends MigrationStack {
   readonly cutoverSteps?: HookFunction;
   /** A human hears of every hook failure. */
   readonly hookAlarms: HookAlarms;
+  /** At phase 3 through KrakenD: the gateway's own alarms. */
+  readonly gatewayAlarms?: GatewayAlarms;
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
@@ -105,9 +112,23 @@ export class OperationsStack extends MigrationStack {
           service: s.config,
           clusterName: s.cluster.clusterName,
           ecsServiceName: s.ecsServiceName,
+          targetGroup: s.targetGroup,
           topic: this.alerts.topic,
         }),
     );
+    const throughGateway = props.services.filter((s) => capabilitiesOf(s.config).throughGateway);
+    this.gatewayAlarms =
+      props.gateway && throughGateway.length > 0
+        ? new GatewayAlarms(this, 'GatewayAlarms', {
+            envName: config.name,
+            clusterName: throughGateway[0].cluster.clusterName,
+            ecsServiceName: props.gateway.ecsServiceName,
+            minCount: config.gateway.minCount,
+            targetGroup: props.gateway.targetGroup,
+            thresholds: strictest(throughGateway.map((s) => s.config.alarms)),
+            topic: this.alerts.topic,
+          })
+        : undefined;
 
     const hookEnvironment: HookEnvironment = {
       envName: config.name,
@@ -193,7 +214,7 @@ export class OperationsStack extends MigrationStack {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
         detail: {
-          alarmName: this.alarms.flatMap((a) => Object.values(a.names)),
+          alarmName: [...this.alarms.flatMap((a) => a.names), ...(this.gatewayAlarms?.names ?? [])],
           state: { value: ['ALARM'] },
         },
       },
@@ -486,6 +507,16 @@ export class OperationsStack extends MigrationStack {
       new iam.PolicyStatement({ actions, resources: names.map((n) => parameterArn(this, n)) }),
     );
   }
+}
+
+/** The strictest of several services' thresholds (the gateway serves them all). */
+function strictest(all: readonly AlarmThresholdsConfig[]): AlarmThresholdsConfig {
+  return {
+    errorRatePercent: Math.min(...all.map((t) => t.errorRatePercent)),
+    p99LatencyMs: Math.min(...all.map((t) => t.p99LatencyMs)),
+    unhealthyHosts: Math.min(...all.map((t) => t.unhealthyHosts)),
+    evaluationMinutes: Math.min(...all.map((t) => t.evaluationMinutes)),
+  };
 }
 
 function pascal(name: string): string {

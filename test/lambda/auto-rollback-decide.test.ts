@@ -62,3 +62,21 @@ describe('auto-rollback plans', () => {
     });
   });
 });
+
+describe('an alarm of the gateway itself', () => {
+  it('moves only the gateway weight: the service behind it is fine', () => {
+    const plan = planRollback({
+      service: 'users',
+      phase: 3,
+      alarmName: 'demo-gateway-5xx-rate',
+      gatewayOnly: true,
+      flags: {
+        routing: { mode: 'all', users: [], percent: 0 },
+        cutover: { completed: false },
+        gateway: { weight: 60 },
+      },
+    });
+    expect(plan.routing).toBeUndefined();
+    expect(plan.gateway).toEqual({ weight: 0, reason: 'auto-rollback: demo-gateway-5xx-rate' });
+  });
+});

@@ -1,19 +1,30 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { GATEWAY_ANCHOR_PRIORITY, priorityRange, ruleBlockOf } from '../../lib/gateway/alb-rules';
 import { demoStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const gateway = Template.fromStack(stacks.gateway as never);
+const usersStack = stacks.services[0].service;
+const users = Template.fromStack(usersStack as never);
+/** The `krakend` block of the demo's users service: its weighted rules' priorities start there. */
+const { first, last } = priorityRange('krakend', ruleBlockOf(stacks.platform.config.alb, 'users'));
 
-function rules() {
-  return Object.values(gateway.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map(
-    (r) => r.Properties,
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+type Cfn = Record<string, any>;
+
+function rulesOf(template: Template): [string, Cfn][] {
+  return Object.entries(template.findResources('AWS::ElasticLoadBalancingV2::ListenerRule')).map(
+    ([id, r]) => [id, r.Properties],
   );
 }
+const rules = () => rulesOf(users).map(([, r]) => r);
 
 describe('phase 3: the KrakenD gateway', () => {
   it('runs KrakenD on Fargate in private subnets, health-checked on /__health, with autoscaling and logs', () => {
+    // Decision 0007: the gateway deploys after the platform and before the service stacks (was 50).
+    expect(stacks.gateway?.stackName).toBe('demo-35-gateway');
     gateway.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: '/__health',
       Port: 8080,
@@ -65,27 +76,42 @@ describe('phase 3: the KrakenD gateway', () => {
   });
 
   it('admits only the ALB on the gateway port and lets the gateway call the service', () => {
+    // The gateway stack admits the ALB and nothing else; it no longer touches the service's group.
     const ingress = Object.values(gateway.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => [
       r.Properties.Description,
       r.Properties.FromPort,
     ]);
-    expect(ingress).toEqual(
-      expect.arrayContaining([
-        ['load balancer to the gateway', 8080],
-        ['gateway to the users service', 80],
-      ]),
-    );
-    expect(ingress).toHaveLength(2);
+    expect(ingress).toEqual([['load balancer to the gateway', 8080]]);
+    for (const group of Object.values(gateway.findResources('AWS::EC2::SecurityGroup')))
+      expect(group.Properties.SecurityGroupIngress).toBeUndefined();
     gateway.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
       FromPort: 8080,
       ToPort: 8080,
       Description: 'load balancer to the gateway',
     });
+    // The gateway -> service rule moved with the weighted rules into the service's stack (GatewayRoutes).
+    users.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.arrayWith([
+        {
+          Description: 'gateway to the users service',
+          FromPort: 80,
+          ToPort: 80,
+          IpProtocol: 'tcp',
+          SourceSecurityGroupId: {
+            'Fn::GetStackOutput': Match.objectLike({
+              StackName: 'demo-35-gateway',
+              OutputName: Match.stringLikeRegexp('GatewayServiceSecurityGroup'),
+            }),
+          },
+        },
+      ]),
+    });
   });
 });
 
-describe('phase 3: ALB rules', () => {
-  it('match the service routes by anchored regex and method, within five condition values', () => {
+describe('phase 3: ALB rules (in the service stack)', () => {
+  it('match the service routes by anchored regex and method, within five condition values, in its block', () => {
+    // Priorities come from the service's krakend block (decision 0007), no longer 100, 101, 102.
     expect(
       rules().map((r) => [
         r.Priority,
@@ -93,13 +119,22 @@ describe('phase 3: ALB rules', () => {
         r.Conditions[1].HttpRequestMethodConfig.Values,
       ]),
     ).toEqual([
-      [100, ['^/api/login$', '^/api/logout$', '^/api/users$'], ['POST']],
-      [101, ['^/api/users/[^/]+$'], ['DELETE', 'GET', 'PUT']],
-      [102, ['^/api/users/[^/]+/password$'], ['PUT']],
+      [first, ['^/api/login$', '^/api/logout$', '^/api/users$'], ['POST']],
+      [first + 1, ['^/api/users/[^/]+$'], ['DELETE', 'GET', 'PUT']],
+      [first + 2, ['^/api/users/[^/]+/password$'], ['PUT']],
+    ]);
+    expect(first).toBeGreaterThanOrEqual(25000);
+    expect(first + 2).toBeLessThanOrEqual(last);
+    // Construct ids carry the priority, never the listener.
+    expect(rulesOf(users).map(([id]) => id)).toEqual([
+      expect.stringMatching(new RegExp(`^GatewayRoutesRule${first}`)),
+      expect.stringMatching(new RegExp(`^GatewayRoutesRule${first + 1}`)),
+      expect.stringMatching(new RegExp(`^GatewayRoutesRule${first + 2}`)),
     ]);
   });
 
   it('forward with weights read from the live-weight parameters, so a later deploy keeps the live weights', () => {
+    expect(rules()).toHaveLength(3);
     for (const rule of rules()) {
       expect(rule.Actions).toEqual([
         {
@@ -113,7 +148,13 @@ describe('phase 3: ALB rules', () => {
                 Weight: '{{resolve:ssm:/demo/migration/users/live/legacy-weight}}',
               },
               {
-                TargetGroupArn: { Ref: expect.stringMatching(/^GatewayTargetGroup/) },
+                // In the gateway stack now, so no longer a Ref.
+                TargetGroupArn: {
+                  'Fn::GetStackOutput': expect.objectContaining({
+                    StackName: 'demo-35-gateway',
+                    OutputName: expect.stringMatching(/GatewayTargetGroup/),
+                  }),
+                },
                 Weight: '{{resolve:ssm:/demo/migration/users/live/gateway-weight}}',
               },
             ],
@@ -123,14 +164,23 @@ describe('phase 3: ALB rules', () => {
     }
   });
 
-  it('register the gateway tasks only after the rules attach its target group to the load balancer', () => {
+  // Rewritten: the gateway's tasks used to wait for the weighted rules, which are now in the service
+  // stacks; they wait for the gateway stack's own anchor rule, which attaches the target group and never
+  // matches a request, and the service stack (its rules forward to that target group) deploys after.
+  it('register the gateway tasks only after a rule attaches its target group to the load balancer', () => {
+    const [[anchorId, anchor], ...others] = rulesOf(gateway);
+    expect(others).toEqual([]);
+    expect(anchor).toMatchObject({
+      Priority: GATEWAY_ANCHOR_PRIORITY,
+      Actions: [{ Type: 'forward', TargetGroupArn: { Ref: expect.stringMatching(/^GatewayTargetGroup/) } }],
+    });
+    // A request path starts with '/': the anchor's regex can never match one.
+    const [regex] = anchor.Conditions[0].PathPatternConfig.RegexValues;
+    for (const path of ['/', '/api/login', '/api/users/1', '/#'])
+      expect([path, new RegExp(regex).test(path)]).toEqual([path, false]);
     const [service] = Object.values(gateway.findResources('AWS::ECS::Service'));
-    expect(service.DependsOn).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^UsersRule100/),
-        expect.stringMatching(/^UsersRule102/),
-      ]),
-    );
+    expect(service.DependsOn).toContain(anchorId);
+    expect(usersStack?.dependencies.map((s) => s.stackName)).toContain('demo-35-gateway');
   });
 });
 
@@ -146,6 +196,7 @@ describe('phase 3: the traffic-switch hook (operations stack)', () => {
       },
       Targets: [
         Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrafficSwitch'), 'Arn'] },
           RetryPolicy: { MaximumRetryAttempts: 4, MaximumEventAgeInSeconds: 7200 },
           DeadLetterConfig: Match.anyValue(),
         }),
@@ -153,20 +204,86 @@ describe('phase 3: the traffic-switch hook (operations stack)', () => {
     });
   });
 
-  it('may modify exactly the gateway rules and write exactly the live weights', () => {
+  it("finds its rules at run time: the listener and the service's block in its environment, no rule ARN", () => {
+    const [fn] = Object.entries(ops.findResources('AWS::Lambda::Function')).filter(([id]) =>
+      id.startsWith('TrafficSwitch'),
+    );
+    const [separator, parts] = fn[1].Properties.Environment.Variables.MIGRATION_SWITCH_CONFIG['Fn::Join'];
+    expect(separator).toBe('');
+    // The one token of the environment is the listener, from the platform stack.
+    const tokens = parts.filter((p: unknown) => typeof p !== 'string');
+    expect(tokens).toEqual([
+      { 'Fn::GetStackOutput': expect.objectContaining({ StackName: 'demo-30-platform' }) },
+    ]);
+    const env = JSON.parse(parts.map((p: unknown) => (typeof p === 'string' ? p : 'LISTENER')).join(''));
+    expect(env).toEqual({
+      parameterPrefix: '/demo/migration',
+      listenerArn: 'LISTENER',
+      services: [
+        { service: 'users', mode: 'krakend', block: ruleBlockOf(stacks.platform.config.alb, 'users') },
+      ],
+    });
+  });
+
+  /** Whether an IAM resource pattern (the literal tail of an ARN) covers a `:parameter<name>` tail. */
+  const matches = (pattern: string, resource: string) =>
+    new RegExp(
+      `^${pattern
+        .split('*')
+        .map((s) => s.replace(/[.?+^$()[\]{}|\\]/g, '\\$&'))
+        .join('.*')}$`,
+    ).test(resource);
+
+  // Rewritten: the policy no longer lists each rule ARN (from the gateway stack) and each live-weight
+  // parameter; it has a constant size: the rules of the app's load balancer, and the live/ records.
+  it("may modify only the rules of the app's load balancer and write only the live records", () => {
     const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
       id.startsWith('TrafficSwitch'),
     );
-    const statements: { Action: string; Resource: unknown }[] = policy[1].Properties.PolicyDocument.Statement;
-    const of = (action: string) => JSON.stringify(statements.find((s) => s.Action === action)?.Resource);
-    const modify = JSON.parse(of('elasticloadbalancing:ModifyRule'));
-    expect(modify).toHaveLength(3);
-    for (const arn of modify)
-      expect(arn).toEqual({
-        'Fn::GetStackOutput': expect.objectContaining({ StackName: 'demo-50-gateway' }),
-      });
-    expect(of('elasticloadbalancing:DescribeRules')).toBe('"*"');
-    expect(of('ssm:PutParameter')).toMatch(/live\/gateway-weight.*live\/legacy-weight/);
-    expect(of('ssm:PutParameter')).not.toMatch(/users\/(routing|cutover|gateway)"/);
+    const statements: Cfn[] = policy[1].Properties.PolicyDocument.Statement;
+    const of = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+    const tail = (resource: Cfn): string => {
+      expect(resource['Fn::Join'][0]).toBe('');
+      return resource['Fn::Join'][1].at(-1);
+    };
+
+    const [modify, ...moreModify] = of('elasticloadbalancing:ModifyRule');
+    expect(moreModify).toEqual([]);
+    const modifyParts = (modify.Resource as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+    expect(modifyParts).toEqual([
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      ':elasticloadbalancing:',
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      ':listener-rule/',
+      {
+        'Fn::GetStackOutput': expect.objectContaining({
+          StackName: 'demo-30-platform',
+          OutputName: expect.stringMatching(/LoadBalancerFullName/),
+        }),
+      },
+      '/*',
+    ]);
+    expect(JSON.stringify(statements)).not.toMatch(/demo-35-gateway|demo-40-users-service/);
+
+    for (const action of ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeListeners'])
+      expect(of(action).map((s) => s.Resource)).toEqual(['*']);
+
+    const [read, ...moreRead] = of('ssm:GetParameters');
+    const [write, ...moreWrite] = of('ssm:PutParameter');
+    expect([moreRead, moreWrite]).toEqual([[], []]);
+    expect([tail(read.Resource), tail(write.Resource)]).toEqual([
+      ':parameter/demo/migration/*/gateway',
+      ':parameter/demo/migration/*/live/*',
+    ]);
+    const writable = (name: string) => matches(tail(write.Resource), `:parameter${name}`);
+    expect(writable('/demo/migration/users/live/legacy-weight')).toBe(true);
+    expect(writable('/demo/migration/users/live/gateway-weight')).toBe(true);
+    for (const kind of ['routing', 'cutover', 'gateway', 'override', 'guard/gateway'])
+      expect([kind, writable(`/demo/migration/users/${kind}`)]).toEqual([kind, false]);
+    expect(matches(tail(read.Resource), ':parameter/demo/migration/users/gateway')).toBe(true);
+    expect(matches(tail(read.Resource), ':parameter/demo/migration/users/routing')).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PUBLISHED_METRICS } from '../../lib/constructs/migration-metrics';
 import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
@@ -175,7 +176,15 @@ describe('event rules', () => {
         source: ['aws.cloudwatch'],
         'detail-type': ['CloudWatch Alarm State Change'],
         detail: {
-          alarmName: ['demo-users-5xx-rate', 'demo-users-p99-latency', 'demo-users-unhealthy-tasks'],
+          alarmName: [
+            'demo-users-5xx-rate',
+            'demo-users-p99-latency',
+            'demo-users-unhealthy-tasks',
+            'demo-gateway-5xx-rate',
+            'demo-gateway-p99-latency',
+            'demo-gateway-unhealthy-hosts',
+            'demo-gateway-unhealthy-tasks',
+          ],
           state: { value: ['ALARM'] },
         },
       },
@@ -437,5 +446,94 @@ describe('dashboards', () => {
     expect(overview).toContain('All rollback alarms');
     expect(overview).toContain('**users**: phase 3');
     expect(overview).toContain('UsersAlarmsUnhealthy');
+  });
+});
+
+describe('every alarm watches a metric its publisher emits, with exactly those dimensions', () => {
+  /** Namespace, metric and dimension names of every metric an alarm reads (single or in its math). */
+  function watched(template: Template) {
+    return Object.values(template.findResources('AWS::CloudWatch::Alarm')).flatMap((a) => {
+      const p = a.Properties;
+      const metrics: { Namespace: string; MetricName: string; Dimensions?: { Name: string }[] }[] =
+        p.MetricName
+          ? [p]
+          : (p.Metrics ?? []).flatMap((m: { MetricStat?: { Metric: unknown } }) =>
+              m.MetricStat ? [m.MetricStat.Metric] : [],
+            );
+      return metrics.map((m) => ({
+        alarm: p.AlarmName as string,
+        namespace: m.Namespace,
+        metric: m.MetricName,
+        dimensions: (m.Dimensions ?? []).map((d) => d.Name).sort(),
+      }));
+    });
+  }
+  const published = (w: ReturnType<typeof watched>[number]) =>
+    PUBLISHED_METRICS.some(
+      (p) =>
+        p.namespace === w.namespace &&
+        p.metric === w.metric &&
+        p.dimensionSets.some((set) => JSON.stringify([...set].sort()) === JSON.stringify(w.dimensions)),
+    );
+
+  it.each([
+    ['the demo (krakend at phase 3)', () => ops],
+    [
+      'a service in alb mode and one at phase 2',
+      () => {
+        const input = demoInput();
+        input.services[0].gateway = 'alb';
+        input.services.push({
+          ...demoInput().services[0],
+          name: 'orders',
+          phase: 2,
+          routes: [{ path: '/api/orders', methods: ['GET'], servicePath: '/v1/orders' }],
+          bulkMigration: { command: ['/app/orders', 'migrate'] },
+        });
+        return Template.fromStack(buildStacks(config(input)).operations as never);
+      },
+    ],
+  ])('%s', (_name, template) => {
+    const all = watched(template());
+    expect(all.length).toBeGreaterThan(10);
+    expect(all.filter((w) => !published(w))).toEqual([]);
+  });
+
+  it('alarms at the ALB on an alb-mode service, and on the gateway in krakend mode', () => {
+    const names = (t: Template) =>
+      Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties.AlarmName);
+    expect(names(ops)).toEqual(
+      expect.arrayContaining([
+        'demo-gateway-5xx-rate',
+        'demo-gateway-p99-latency',
+        'demo-gateway-unhealthy-hosts',
+        'demo-gateway-unhealthy-tasks',
+      ]),
+    );
+    expect(names(ops)).not.toContain('demo-users-alb-5xx-rate');
+    const input = demoInput();
+    input.services[0].gateway = 'alb';
+    const alb = Template.fromStack(buildStacks(config(input)).operations as never);
+    expect(names(alb)).toEqual(
+      expect.arrayContaining([
+        'demo-users-alb-5xx-rate',
+        'demo-users-alb-p99-latency',
+        'demo-users-alb-unhealthy-hosts',
+      ]),
+    );
+    expect(names(alb)).not.toContain('demo-gateway-5xx-rate');
+    // The ALB reports seconds: 1500 ms is 1.5.
+    alb.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-alb-p99-latency',
+      Threshold: 1.5,
+    });
+  });
+
+  it('sends the gateway alarms to the automatic rollback too', () => {
+    ops.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        detail: { alarmName: Match.arrayWith(['demo-gateway-5xx-rate']), state: { value: ['ALARM'] } },
+      }),
+    });
   });
 });
