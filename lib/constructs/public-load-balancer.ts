@@ -137,12 +137,11 @@ export class PublicLoadBalancer extends Construct {
    */
   private enableAccessLogs(prefix: string): void {
     const objects = this.accessLogs.arnForObjects(`${prefix}/AWSLogs/${Aws.ACCOUNT_ID}/*`);
-    const elbAccount = this.elbAccountPrincipal();
     this.accessLogs.addToResourcePolicy(
       new iam.PolicyStatement({
         actions: ['s3:PutObject'],
         resources: [objects],
-        principals: [...(elbAccount ? [elbAccount] : []), new iam.ServicePrincipal(LOG_DELIVERY_PRINCIPAL)],
+        principals: [...this.elbAccountPrincipals(), new iam.ServicePrincipal(LOG_DELIVERY_PRINCIPAL)],
       }),
     );
     this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
@@ -155,31 +154,34 @@ export class PublicLoadBalancer extends Construct {
 
   /**
    * The regional ELB account as a principal: a literal for a known region (none for a region without
-   * one), else a chain of `Fn::If` over per-region conditions that yields no principal in any region
-   * it does not list.
+   * one). In an environment-agnostic stack, a flat list with one `Fn::If` per region that has an ELB
+   * account (`AWS::NoValue` elsewhere, which removes the element), headed by this account's own root so
+   * that the list is never empty (it grants nothing IAM does not already decide). A flat list, not a
+   * nested chain: aws-cdk-lib's template checks visit nested intrinsics exponentially.
    */
-  private elbAccountPrincipal(): iam.IPrincipal | undefined {
+  private elbAccountPrincipals(): iam.IPrincipal[] {
     const region = Stack.of(this).region;
     const root = (account: string) => `arn:${Aws.PARTITION}:iam::${account}:root`;
     if (!Token.isUnresolved(region)) {
       const account = RegionInfo.get(region).elbv2Account;
-      return account ? new iam.ArnPrincipal(root(account)) : undefined;
+      return account ? [new iam.ArnPrincipal(root(account))] : [];
     }
     const accounts = Object.entries(RegionInfo.regionMap(FactName.ELBV2_ACCOUNT)).sort(([a], [b]) =>
       a.localeCompare(b),
     );
-    let chain: string = Aws.NO_VALUE;
-    for (const [r, account] of [...accounts].reverse()) {
-      const condition = new CfnCondition(
-        this,
-        `ElbAccountRegion${r.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}`,
-        {
-          expression: Fn.conditionEquals(Aws.REGION, r),
-        },
-      );
-      chain = Token.asString(Fn.conditionIf(condition.logicalId, root(account), chain));
-    }
-    return new iam.ArnPrincipal(chain);
+    return [
+      new iam.ArnPrincipal(root(Aws.ACCOUNT_ID)),
+      ...accounts.map(([r, account]) => {
+        const condition = new CfnCondition(
+          this,
+          `ElbAccountRegion${r.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())}`,
+          { expression: Fn.conditionEquals(Aws.REGION, r) },
+        );
+        return new iam.ArnPrincipal(
+          Token.asString(Fn.conditionIf(condition.logicalId, root(account), Aws.NO_VALUE)),
+        );
+      }),
+    ];
   }
 }
 
