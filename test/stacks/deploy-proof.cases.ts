@@ -225,17 +225,14 @@ describe('deploy-proof: ALB access logs in every region', () => {
       expect([name, JSON.stringify(t).includes('Fn::FindInMap')]).toEqual([name, false]);
   });
 
+  // This account's own root heads the list so that it is never empty; it grants nothing IAM does not.
+  const own = 'arn:aws:iam::<AWS::AccountId>:root';
+  const service = 'logdelivery.elasticloadbalancing.amazonaws.com';
   it.each([
-    [
-      'eu-west-1',
-      { AWS: 'arn:aws:iam::156460612806:root', Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
-    ],
-    [
-      'us-east-1',
-      { AWS: 'arn:aws:iam::127311923021:root', Service: 'logdelivery.elasticloadbalancing.amazonaws.com' },
-    ],
-    ['mx-central-1', { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }],
-    ['ap-southeast-7', { Service: 'logdelivery.elasticloadbalancing.amazonaws.com' }],
+    ['eu-west-1', { AWS: ['arn:aws:iam::156460612806:root', own], Service: service }],
+    ['us-east-1', { AWS: ['arn:aws:iam::127311923021:root', own], Service: service }],
+    ['mx-central-1', { AWS: [own], Service: service }],
+    ['ap-southeast-7', { AWS: [own], Service: service }],
   ])('an environment-agnostic deploy to %s grants the right log delivery principals', (region, principal) => {
     expect(evaluate(platform, logDelivery(platform).Principal, region)).toEqual(principal);
   });
