@@ -43,12 +43,34 @@ export const DEMO_CONFIG_INPUT = {
       minCount: 2,
       maxCount: 4,
       database: { engine: 'postgres', engineVersion: '17.9', instanceClass: 't4g.medium', multiAz: true },
+      // How the routing proxy recognises the user of each route (docs/routing-proxy.md).
       routes: [
-        { path: '/api/login', methods: ['POST'], servicePath: '/v1/auth/login' },
-        { path: '/api/logout', methods: ['POST'], servicePath: '/v1/auth/logout' },
+        {
+          path: '/api/login',
+          methods: ['POST'],
+          servicePath: '/v1/auth/login',
+          identity: { source: 'body', field: 'username' },
+        },
+        {
+          path: '/api/logout',
+          methods: ['POST'],
+          servicePath: '/v1/auth/logout',
+          identity: { source: 'jwt', claim: 'sub' },
+        },
+        // A sign-up has no user yet: it stays on the monolith until routing is "all".
         { path: '/api/users', methods: ['POST'], servicePath: '/v1/users' },
-        { path: '/api/users/{id}', methods: ['GET', 'PUT', 'DELETE'], servicePath: '/v1/users/{id}' },
-        { path: '/api/users/{id}/password', methods: ['PUT'], servicePath: '/v1/users/{id}/password' },
+        {
+          path: '/api/users/{id}',
+          methods: ['GET', 'PUT', 'DELETE'],
+          servicePath: '/v1/users/{id}',
+          identity: { source: 'path', name: 'id' },
+        },
+        {
+          path: '/api/users/{id}/password',
+          methods: ['PUT'],
+          servicePath: '/v1/users/{id}/password',
+          identity: { source: 'path', name: 'id' },
+        },
       ],
       bulkMigration: { command: ['/app/users-service', 'migrate', '--bulk'], timeoutMinutes: 120 },
     },

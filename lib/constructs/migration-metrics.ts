@@ -36,6 +36,20 @@ export function serviceConnectMetrics(service: string) {
   };
 }
 
+/**
+ * A service as the routing proxy in the legacy task sees it (docs/routing-proxy.md, "Metrics"): what
+ * users get from the service, the proxy's own 502/504 included.
+ */
+export function proxyMetrics(service: string) {
+  const dims = { Service: service, Side: 'service' };
+  return {
+    errors: () => metric(METRIC_NAMESPACE, 'Proxy5xx', dims, 'Sum'),
+    requests: () => metric(METRIC_NAMESPACE, 'ProxyRequests', dims, 'Sum'),
+    /** Milliseconds. */
+    latency: (statistic: string) => metric(METRIC_NAMESPACE, 'ProxyLatency', dims, statistic),
+  };
+}
+
 /** A target group behind the ALB (the monolith, the gateway, an `alb`-mode service). */
 export function targetGroupMetrics(loadBalancerFullName: string, targetGroupFullName: string) {
   const dims = { LoadBalancer: loadBalancerFullName, TargetGroup: targetGroupFullName };
@@ -126,6 +140,13 @@ export const PUBLISHED_METRICS: readonly PublishedMetric[] = [
     dimensionSets: [['QueueName']],
     source: 'Amazon SQS ("Available CloudWatch metrics for Amazon SQS")',
   },
+  ...['ProxyRequests', 'Proxy5xx', 'ProxyLatency'].map((m) => ({
+    namespace: METRIC_NAMESPACE,
+    metric: m,
+    dimensionSets: [['Service', 'Side']],
+    source:
+      'the routing proxy (proxy/log.ts: every access log line is an EMF record; docs/routing-proxy.md, "Metrics")',
+  })),
   {
     namespace: METRIC_NAMESPACE,
     metric: 'MalformedEvent',

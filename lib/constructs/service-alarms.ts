@@ -4,7 +4,14 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AlarmThresholdsConfig, ExtractedServiceConfig } from '../config/types';
 import { gatewayAlarmNames, serviceAlarmNames } from '../naming';
-import { PERIOD, runningTasks, serviceConnectMetrics, targetGroupMetrics } from './migration-metrics';
+import { capabilitiesOf } from '../phases';
+import {
+  PERIOD,
+  proxyMetrics,
+  runningTasks,
+  serviceConnectMetrics,
+  targetGroupMetrics,
+} from './migration-metrics';
 
 /** A target group behind the ALB, by the full names its metrics carry. */
 export interface TargetGroupNames {
@@ -23,14 +30,20 @@ export interface ServiceAlarmsProps {
    * Service Connect client in between (so the Service Connect metrics no longer see that traffic).
    */
   readonly targetGroup?: TargetGroupNames;
+  /**
+   * Where phases 1-2 route: through the routing proxy, whose metrics show what users get (its own
+   * 502/504 included); or in the monolith, where the Service Connect metrics are all there is.
+   */
+  readonly routing: 'proxy' | 'in-app';
   readonly topic: sns.ITopic;
 }
 
 /**
  * The alarms that roll a service back. Which alarm watches what, by phase:
- * - 5xx rate and p99 latency, as the service's Service Connect clients see it (the routing proxy in the
- *   legacy task from phase 1, the KrakenD gateway at phase 3): published only while a client calls it,
- *   so no data means no traffic, not breaching;
+ * - 5xx rate and p99 latency: in phases 1-2 with the routing proxy, as the proxy sees the service
+ *   (StranglerMigration Proxy5xx/ProxyRequests/ProxyLatency by Service, Side); otherwise (a monolith that
+ *   routes itself, or phase 3) as its Service Connect clients see it (the monolith, the KrakenD gateway):
+ *   published only while requests flow, so no data means no traffic, not breaching;
  * - running tasks below the configured minimum (Container Insights), every phase: no data means no task
  *   reports, as bad as none running;
  * - at phase 3 in `alb` mode, the same three on the service's own target group (the ALB calls it
@@ -48,7 +61,10 @@ export class ServiceAlarms extends Construct {
     const { service } = props;
     const t = service.alarms;
     const names = serviceAlarmNames(props.envName, service.name);
-    const sc = serviceConnectMetrics(service.name);
+    const sc =
+      props.routing === 'proxy' && !capabilitiesOf(service).atAlb
+        ? proxyMetrics(service.name)
+        : serviceConnectMetrics(service.name);
     const alarms = [
       errorRateAlarm(this, 'ErrorRate', names.errorRate, sc.errors(), sc.requests(), service.name, t),
       latencyAlarm(this, 'Latency', names.latency, sc.latency('p99'), service.name, t, 1),

@@ -113,6 +113,7 @@ export class OperationsStack extends MigrationStack {
           clusterName: s.cluster.clusterName,
           ecsServiceName: s.ecsServiceName,
           targetGroup: s.targetGroup,
+          routing: config.routing.mode,
           topic: this.alerts.topic,
         }),
     );
