@@ -68,11 +68,11 @@ export class PlatformStack extends MigrationStack {
       ...(migration.mode === 'proxy' ? { frontProxy: this.routingProxy(migration) } : {}),
     });
 
-    // Exactly the flag parameters the reader reads; the proxy reads them in batches (GetParameters).
-    const readable =
-      migration.mode === 'proxy'
-        ? { actions: ['ssm:GetParameters', 'ssm:GetParameter'], names: migration.readableParameters }
-        : { actions: ['ssm:GetParameter'], names: migration.inApp.readableParameters };
+    // Exactly the flag parameters the reader reads, singly or in batches (docs/flag-contract.md).
+    const readable = {
+      actions: ['ssm:GetParameters', 'ssm:GetParameter'],
+      names: migration.mode === 'proxy' ? migration.readableParameters : migration.inApp.readableParameters,
+    };
     if (readable.names.length > 0) {
       this.legacy.taskDefinition.taskRole.addToPrincipalPolicy(
         new iam.PolicyStatement({

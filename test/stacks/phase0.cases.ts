@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfigFile } from '../../lib/config/load';
+import { parseProxyConfig } from '../../lib/proxy/contract';
 import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
+
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+type Json = any;
 
 /** The demo with every service still at phase 0: only the baseline stacks. */
 function phase0Input() {
@@ -14,6 +18,54 @@ const stacks = buildStacks(config(phase0Input()));
 const network = templateOf(stacks, '10-network');
 const data = templateOf(stacks, '20-legacy-data');
 const platform = templateOf(stacks, '30-platform');
+
+/** The containers of the legacy task definition, by name. */
+function legacyContainers(t: Template): Record<string, Json> {
+  const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
+  return Object.fromEntries(task.Properties.ContainerDefinitions.map((c: Json) => [c.Name, c]));
+}
+
+function propertiesOf(t: Template, type: string): Json[] {
+  return Object.values(t.findResources(type)).map((r) => r.Properties);
+}
+
+/**
+ * Where each resource of a template stands relative to one of them: `before` are the resources it
+ * depends on (DependsOn, Ref, Fn::GetAtt, transitively), `after` those that depend on it, `unordered`
+ * the rest (CloudFormation may create them in any order, even after it).
+ */
+function orderAround(t: Template, id: string) {
+  const resources: Record<string, Json> = t.toJSON().Resources;
+  const direct = (r: Json): string[] => {
+    const out = new Set<string>(r.DependsOn ?? []);
+    const walk = (v: Json): void => {
+      if (Array.isArray(v)) for (const x of v) walk(x);
+      else if (v && typeof v === 'object') {
+        if (typeof v.Ref === 'string' && v.Ref in resources) out.add(v.Ref);
+        if (Array.isArray(v['Fn::GetAtt'])) out.add(v['Fn::GetAtt'][0]);
+        for (const x of Object.values(v)) walk(x);
+      }
+    };
+    walk(r.Properties);
+    return [...out];
+  };
+  const closure = (from: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (x: string): void => {
+      for (const d of direct(resources[x]))
+        if (!seen.has(d)) {
+          seen.add(d);
+          visit(d);
+        }
+    };
+    visit(from);
+    return seen;
+  };
+  const before = closure(id);
+  const others = Object.keys(resources).filter((x) => x !== id && !before.has(x));
+  const after = others.filter((x) => closure(x).has(id));
+  return { before: [...before], after, unordered: others.filter((x) => !after.includes(x)) };
+}
 
 describe('deploy order and stack roles', () => {
   it('names show the deploy order and only data stacks are termination-protected', () => {
@@ -41,14 +93,14 @@ describe('network stack', () => {
     }
   });
 
-  it('logs all traffic to a retained log group with the configured retention', () => {
+  it('logs all traffic to a log group with the configured retention, retained except on a failed first create', () => {
     network.hasResourceProperties('AWS::EC2::FlowLog', {
       TrafficType: 'ALL',
       LogDestinationType: 'cloud-watch-logs',
     });
     network.hasResource('AWS::Logs::LogGroup', {
       Properties: { RetentionInDays: 90 },
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
     });
   });
@@ -74,10 +126,10 @@ describe('legacy data stack', () => {
     expect(Object.keys(groups)).toHaveLength(1);
   });
 
-  it('snapshots the database and retains its secret on removal or replacement', () => {
+  it('snapshots the database and retains its secret on removal or replacement, not on a failed first create', () => {
     data.hasResource('AWS::RDS::DBInstance', { DeletionPolicy: 'Snapshot', UpdateReplacePolicy: 'Snapshot' });
     data.hasResource('AWS::SecretsManager::Secret', {
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
     });
   });
@@ -92,13 +144,24 @@ describe('legacy data stack', () => {
     for (const type of ['error', 'slowquery']) {
       data.hasResource('AWS::Logs::LogGroup', {
         Properties: { LogGroupName: `/aws/rds/instance/demo-legacy/${type}`, RetentionInDays: 90 },
-        DeletionPolicy: 'Retain',
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
       });
     }
     const [instance] = Object.values(data.findResources('AWS::RDS::DBInstance'));
     expect(instance.DependsOn).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^LegacyDatabaseLogsError/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^LegacyDatabaseLogsError/),
+        expect.stringMatching(/^LegacyDatabaseLogsSlowquery/),
+      ]),
     );
+  });
+
+  it('creates the protected instance last: only its secret attachment comes after it (decision 0008)', () => {
+    const order = orderAround(data, 'LegacyDatabase4439AD9C');
+    expect(order.after).toEqual([expect.stringMatching(/^LegacyDatabaseSecretAttachment/)]);
+    expect(order.unordered).toEqual([]);
+    expect(order.before).toEqual(expect.arrayContaining(['LegacyDatabaseSecret64097DCB']));
   });
 
   it('pins the logical IDs of stateful resources (renaming one would replace the database)', () => {
@@ -201,13 +264,14 @@ describe('platform stack', () => {
     });
   });
 
-  it('gives the legacy task its own role and the database credentials as secrets', () => {
+  it('gives the legacy task its own role and the database credentials as secrets, to the monolith only', () => {
     platform.hasResourceProperties('AWS::ECS::TaskDefinition', {
       Cpu: '512',
       Memory: '1024',
       TaskRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LegacyTaskTaskRole'), 'Arn'] },
       ContainerDefinitions: [
         Match.objectLike({
+          Name: 'App',
           Image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
           Environment: Match.arrayWith([
             { Name: 'APP_ENV', Value: 'demo' },
@@ -217,20 +281,28 @@ describe('platform stack', () => {
             { Name: 'DB_PASSWORD', ValueFrom: Match.objectLike({ 'Fn::Join': Match.anyValue() }) },
           ]),
         }),
+        // The routing proxy (routing.mode "proxy", the default) is told its configuration and nothing
+        // else: no secret, no database setting, none of the monolith's environment.
+        Match.objectLike({ Name: 'Proxy', Secrets: Match.absent() }),
       ],
     });
+    const proxy = legacyContainers(platform).Proxy;
+    expect(proxy.Environment.map((e: Json) => e.Name).sort()).toEqual([
+      'AWS_REGION',
+      'NODE_OPTIONS',
+      'ROUTING_PROXY_CONFIG',
+    ]);
   });
 
-  it('allows only ALB -> legacy port and legacy -> database port', () => {
-    const ingress = Object.values(platform.findResources('AWS::EC2::SecurityGroupIngress')).map(
-      (r) => r.Properties,
-    );
+  it('allows only ALB -> routing proxy port and legacy task -> database port', () => {
+    const ingress = propertiesOf(platform, 'AWS::EC2::SecurityGroupIngress');
     expect(ingress).toHaveLength(2);
     expect(ingress).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
-          FromPort: 80,
-          ToPort: 80,
+          FromPort: 8800,
+          ToPort: 8800,
+          GroupId: { 'Fn::GetAtt': [expect.stringMatching(/^LegacyServiceSecurityGroup/), 'GroupId'] },
           SourceSecurityGroupId: {
             'Fn::GetAtt': [expect.stringMatching(/^LoadBalancerSecurityGroup/), 'GroupId'],
           },
@@ -250,12 +322,18 @@ describe('platform stack', () => {
         }),
       ]),
     );
-    // The ALB accepts the listener port from anywhere and sends only to the legacy port.
+    // The ALB accepts the listener port from anywhere and sends only to the proxy port of the legacy tasks.
     platform.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('Public ALB'),
       SecurityGroupIngress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 80, ToPort: 80 })],
     });
-    platform.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 80, ToPort: 80 });
+    expect(
+      propertiesOf(platform, 'AWS::EC2::SecurityGroupEgress').map((e) => [
+        e.FromPort,
+        e.ToPort,
+        e.DestinationSecurityGroupId?.['Fn::GetAtt']?.[0],
+      ]),
+    ).toEqual([[8800, 8800, expect.stringMatching(/^LegacyServiceSecurityGroup/)]]);
   });
 });
 
@@ -280,6 +358,32 @@ describe('configuration variants', () => {
         },
       ],
     });
+  });
+
+  it('routing.mode "in-app" keeps the monolith alone in the task, behind the ALB on its own port', () => {
+    const input = phase0Input();
+    input.routing = { mode: 'in-app' };
+    const t = Template.fromStack(buildStacks(config(input)).platform);
+    const containers = legacyContainers(t);
+    expect(Object.keys(containers)).toEqual(['App']);
+    // No service has reached phase 1: nothing to wire, nothing to read in SSM.
+    expect(containers.App.Environment.map((e: Json) => e.Name)).toEqual([
+      'APP_ENV',
+      'DB_HOST',
+      'DB_PORT',
+      'DB_NAME',
+    ]);
+    expect(JSON.stringify(propertiesOf(t, 'AWS::IAM::Policy'))).not.toContain('ssm:');
+    t.hasResourceProperties('AWS::ECS::Service', {
+      LoadBalancers: [Match.objectLike({ ContainerName: 'App', ContainerPort: 80 })],
+    });
+    const fromAlb = propertiesOf(t, 'AWS::EC2::SecurityGroupIngress').filter((i) =>
+      JSON.stringify(i.SourceSecurityGroupId).includes('LoadBalancerSecurityGroup'),
+    );
+    expect(fromAlb.map((i) => [i.FromPort, i.ToPort])).toEqual([[80, 80]]);
+    expect(propertiesOf(t, 'AWS::EC2::SecurityGroupEgress').map((e) => [e.FromPort, e.ToPort])).toEqual([
+      [80, 80],
+    ]);
   });
 
   it('connects to an imported legacy database without creating a data stack', () => {
@@ -328,17 +432,28 @@ describe('envs/example.json', () => {
     expect(built.platform.region).toBe('eu-west-1');
     const t = Template.fromStack(built.platform);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', { Port: 443, Protocol: 'HTTPS' });
-    // An ECR image is pulled with a grant on exactly its repository.
+    // Each ECR image is pulled with a grant on exactly its repository: the monolith's, and the CDK asset
+    // repository of the account and region that the routing proxy's image is published to.
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-            Resource: 'arn:aws:ecr:eu-west-1:123456789012:repository/shop-monolith',
+            Resource: [
+              'arn:aws:ecr:eu-west-1:123456789012:repository/cdk-hnb659fds-container-assets-123456789012-eu-west-1',
+              'arn:aws:ecr:eu-west-1:123456789012:repository/shop-monolith',
+            ],
           }),
         ]),
       },
     });
+    // The proxy reaches the monolith on its configured port and health path; users is still at phase 0.
+    const parsed = parseProxyConfig(
+      legacyContainers(t).Proxy.Environment.find((e: Json) => e.Name === 'ROUTING_PROXY_CONFIG').Value,
+    );
+    if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+    expect(parsed.config.legacy).toEqual({ url: 'http://127.0.0.1:8080', healthCheckPath: '/health' });
+    expect(parsed.config.services).toEqual([]);
     // In a concrete region the ELB log-delivery account is a literal, not a region map lookup.
     t.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {

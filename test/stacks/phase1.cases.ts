@@ -1,41 +1,149 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { type ProxyRuntimeConfig, parseProxyConfig } from '../../lib/proxy/contract';
 import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
 
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+type Json = any;
+
+/** The demo: users at phase 3, through the KrakenD gateway, routed by the routing proxy (the defaults). */
 const stacks = demoStacks();
 const users = stacks.services[0];
 const data = Template.fromStack(users.data as never);
 const service = Template.fromStack(users.service as never);
-const platform = Template.fromStack(stacks.platform);
 
-/** The custom resources that create the flag parameters, with their SDK calls decoded. */
-/** The runtime-owned parameters (custom resources) of a data stack, with their SDK calls decoded. */
-function runtimeParameters(t: Template) {
+/** The demo with users at phase 1: no gateway yet. */
+const atPhase1 = (() => {
+  const input = demoInput();
+  for (const s of input.services) s.phase = 1;
+  return buildStacks(config(input));
+})();
+
+/** The runtime-owned parameters (Custom::MigrationFlagParameter) of a data stack, with their properties. */
+function runtimeParameters(t: Template): { id: string; properties: Json }[] {
   return Object.entries(t.findResources('Custom::MigrationFlagParameter')).map(([id, r]) => ({
     id,
-    create: JSON.parse(r.Properties.Create),
-    update: JSON.parse(r.Properties.Update),
-    delete: r.Properties.Delete,
+    properties: r.Properties,
   }));
 }
 
-/** The three flag documents among them (not the live ALB weights). */
+/** The three flag documents among them (not the live ALB values). */
 function flagResources(t: Template) {
   return runtimeParameters(t).filter((p) => !p.id.startsWith('FlagsLive'));
 }
 
-describe('deploy order with a service at phase 1', () => {
+/** The logical id of the only resource of that type whose id starts with `prefix`. */
+function onlyId(t: Template, type: string, prefix: string): string {
+  const ids = Object.keys(t.findResources(type)).filter((id) => id.startsWith(prefix));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+}
+
+function legacyContainer(t: Template, name: string): Json {
+  const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
+  return task.Properties.ContainerDefinitions.find((c: Json) => c.Name === name);
+}
+
+function envOf(container: Json): Record<string, Json> {
+  return Object.fromEntries((container.Environment ?? []).map((e: Json) => [e.Name, e.Value]));
+}
+
+/** The routing proxy's runtime document, read as the proxy reads it (validated). */
+function proxyConfigOf(t: Template): ProxyRuntimeConfig {
+  const parsed = parseProxyConfig(envOf(legacyContainer(t, 'Proxy')).ROUTING_PROXY_CONFIG);
+  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
+  return parsed.config;
+}
+
+function ssmStatements(t: Template): Json[] {
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((s) => JSON.stringify(s.Action).includes('ssm:'));
+}
+
+/** The parameter names an agnostic statement's resources name, sorted. */
+function parameterNamesOf(statement: Json): string[] {
+  return (statement.Resource as Json[])
+    .map((r) => String(r['Fn::Join'][1].at(-1)).replace(/^:parameter/, ''))
+    .sort();
+}
+
+/** The security group rules admitting callers to a service's tasks: who (stack and output) on which port. */
+function callersOf(t: Template) {
+  const [group] = Object.values(t.findResources('AWS::EC2::SecurityGroup'));
+  return (group.Properties.SecurityGroupIngress as Json[]).map((i) => ({
+    description: i.Description,
+    ports: [i.FromPort, i.ToPort],
+    stack: i.SourceSecurityGroupId['Fn::GetStackOutput'].StackName,
+    output: i.SourceSecurityGroupId['Fn::GetStackOutput'].OutputName,
+  }));
+}
+
+/**
+ * Where each resource of a template stands relative to one of them: `before` are the resources it
+ * depends on (DependsOn, Ref, Fn::GetAtt, transitively), `after` those that depend on it, `unordered`
+ * the rest (CloudFormation may create them in any order, even after it).
+ */
+function orderAround(t: Template, id: string) {
+  const resources: Record<string, Json> = t.toJSON().Resources;
+  const direct = (r: Json): string[] => {
+    const out = new Set<string>(r.DependsOn ?? []);
+    const walk = (v: Json): void => {
+      if (Array.isArray(v)) for (const x of v) walk(x);
+      else if (v && typeof v === 'object') {
+        if (typeof v.Ref === 'string' && v.Ref in resources) out.add(v.Ref);
+        if (Array.isArray(v['Fn::GetAtt'])) out.add(v['Fn::GetAtt'][0]);
+        for (const x of Object.values(v)) walk(x);
+      }
+    };
+    walk(r.Properties);
+    return [...out];
+  };
+  const closure = (from: string): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (x: string): void => {
+      for (const d of direct(resources[x]))
+        if (!seen.has(d)) {
+          seen.add(d);
+          visit(d);
+        }
+    };
+    visit(from);
+    return seen;
+  };
+  const before = closure(id);
+  const others = Object.keys(resources).filter((x) => x !== id && !before.has(x));
+  const after = others.filter((x) => closure(x).has(id));
+  return { before: [...before], after, unordered: others.filter((x) => !after.includes(x)) };
+}
+
+describe('deploy order with a migrating service', () => {
   it('adds the service data stack before the platform and the service stack after it', () => {
-    expect(stacks.all.map((s) => s.stackName)).toEqual([
+    expect(atPhase1.all.map((s) => s.stackName)).toEqual([
       'demo-10-network',
       'demo-20-legacy-data',
       'demo-20-users-data',
       'demo-30-platform',
       'demo-40-users-service',
-      'demo-50-gateway',
       'demo-60-operations',
     ]);
     expect(users.data?.terminationProtection).toBe(true);
     expect(stacks.platform.dependencies.map((s) => s.stackName)).toContain('demo-20-users-data');
+  });
+
+  it('at phase 3 through KrakenD, deploys the gateway stack (35) after the platform and before the service stacks', () => {
+    expect(stacks.all.map((s) => s.stackName)).toEqual([
+      'demo-10-network',
+      'demo-20-legacy-data',
+      'demo-20-users-data',
+      'demo-30-platform',
+      'demo-35-gateway',
+      'demo-40-users-service',
+      'demo-60-operations',
+    ]);
+    // The order CloudFormation deploys in comes from the dependencies, not from the names.
+    expect(stacks.gateway?.dependencies.map((s) => s.stackName)).toContain('demo-30-platform');
+    expect(users.service?.dependencies.map((s) => s.stackName)).toContain('demo-35-gateway');
+    expect(stacks.gateway?.dependencies.map((s) => s.stackName)).not.toContain('demo-40-users-service');
   });
 });
 
@@ -55,8 +163,33 @@ describe('service data stack', () => {
       DeletionPolicy: 'Snapshot',
       UpdateReplacePolicy: 'Snapshot',
     });
-    data.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    // Retained on update and delete, removed if the stack's first create rolls back (decision 0008).
+    data.hasResource('AWS::SecretsManager::Secret', {
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
+    });
+    for (const type of ['postgresql', 'upgrade']) {
+      data.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: `/aws/rds/instance/demo-users/${type}`, RetentionInDays: 90 },
+        DeletionPolicy: 'RetainExceptOnCreate',
+        UpdateReplacePolicy: 'Retain',
+      });
+    }
     data.hasResourceProperties('AWS::RDS::DBParameterGroup', { Parameters: { 'rds.force_ssl': '1' } });
+  });
+
+  it('creates the protected database last: only its secret attachment comes after it (decision 0008)', () => {
+    const order = orderAround(data, 'DatabaseF44359DD');
+    expect(order.after).toEqual([expect.stringMatching(/^DatabaseSecretAttachment/)]);
+    expect(order.unordered).toEqual([]);
+    // In particular the flag parameters and their provider: the likeliest failures of a first create.
+    expect(order.before).toEqual(
+      expect.arrayContaining([
+        ...runtimeParameters(data).map((p) => p.id),
+        onlyId(data, 'AWS::Lambda::Function', 'FlagsProvider'),
+        'DatabaseSecret3B817195',
+      ]),
+    );
   });
 
   it('pins the logical IDs of its stateful resources', () => {
@@ -64,89 +197,128 @@ describe('service data stack', () => {
     expect(Object.keys(data.findResources('AWS::SecretsManager::Secret'))).toEqual([
       'DatabaseSecret3B817195',
     ]);
-    expect(flagResources(data).map((f) => f.id)).toEqual([
+    expect(runtimeParameters(data).map((f) => f.id)).toEqual([
       'FlagsRoutingABD38FBB',
       'FlagsCutover793392A4',
       'FlagsGateway3D54E0E5',
+      'FlagsLiveLegacyWeight1F848924',
+      'FlagsLiveGatewayWeightBE786B31',
+      'FlagsLiveAlbPin27F9D403',
     ]);
   });
 
-  it('creates the three flag parameters with the safe initial documents, never overwriting', () => {
-    expect(flagResources(data).map((f) => f.create.parameters)).toEqual([
-      expect.objectContaining({
-        Name: '/demo/migration/users/routing',
-        Value: '{"mode":"off","users":[],"percent":0}',
-        Overwrite: false,
-        Tier: 'Standard',
-        Type: 'String',
-      }),
-      expect.objectContaining({
-        Name: '/demo/migration/users/cutover',
-        Value: '{"completed":false}',
-        Overwrite: false,
-      }),
-      expect.objectContaining({
-        Name: '/demo/migration/users/gateway',
-        Value: '{"weight":0}',
-        Overwrite: false,
-      }),
-    ]);
-    for (const f of flagResources(data)) {
-      expect(f.create).toMatchObject({
-        action: 'putParameter',
-        ignoreErrorCodesMatching: 'ParameterAlreadyExists',
-      });
-    }
+  it("serves every runtime-owned parameter by the app's own provider function, no AwsCustomResource", () => {
+    const provider = onlyId(data, 'AWS::Lambda::Function', 'FlagsProvider');
+    // The only function of the stack: no AwsCustomResource singleton is left behind.
+    expect(Object.keys(data.findResources('AWS::Lambda::Function'))).toEqual([provider]);
+    for (const p of runtimeParameters(data))
+      expect([p.id, p.properties.ServiceToken]).toEqual([p.id, { 'Fn::GetAtt': [provider, 'Arn'] }]);
+    data.hasResourceProperties('AWS::IAM::Role', {
+      Description: Match.stringLikeRegexp('^flag-parameter hook'),
+    });
   });
 
-  it('creates the live ALB state the same way: all on the monolith, pinned there', () => {
+  it('creates the three flag parameters with the safe initial documents, labelled for readers, tagged with the stack', () => {
+    const flag = (kind: string, value: string) => ({
+      ServiceToken: expect.anything(),
+      Name: `/demo/migration/users/${kind}`,
+      Value: value,
+      Tier: 'Standard',
+      Description: expect.stringContaining(`users migration flag: ${kind}`),
+      Tags: [
+        { Key: 'migration:service', Value: 'users' },
+        { Key: 'migration:flag', Value: kind },
+      ],
+      // Readers read `:last-good`: the created version carries the label at once.
+      Label: 'true',
+      // Which build of the environment created it: a rebuilt one must not inherit its values.
+      Identity: { Ref: 'AWS::StackId' },
+      AdoptExisting: 'false',
+    });
+    expect(flagResources(data).map((f) => f.properties)).toEqual([
+      flag('routing', '{"mode":"off","users":[],"percent":0}'),
+      flag('cutover', '{"completed":false}'),
+      flag('gateway', '{"weight":0}'),
+    ]);
+  });
+
+  it('creates the live ALB state the same way: all on the monolith, pinned there, never labelled', () => {
     const live = runtimeParameters(data).filter((p) => p.id.startsWith('FlagsLive'));
-    expect(live.map((p) => [p.create.parameters.Name, p.create.parameters.Value])).toEqual([
-      ['/demo/migration/users/live/legacy-weight', '100'],
-      ['/demo/migration/users/live/gateway-weight', '0'],
-      ['/demo/migration/users/live/alb-pin', '/?'],
+    expect(
+      live.map(({ properties: p }) => [p.Name, p.Value, p.Tier, p.Label, p.Identity, p.AdoptExisting]),
+    ).toEqual([
+      [
+        '/demo/migration/users/live/legacy-weight',
+        '100',
+        'Standard',
+        'false',
+        { Ref: 'AWS::StackId' },
+        'false',
+      ],
+      [
+        '/demo/migration/users/live/gateway-weight',
+        '0',
+        'Standard',
+        'false',
+        { Ref: 'AWS::StackId' },
+        'false',
+      ],
+      ['/demo/migration/users/live/alb-pin', '/?', 'Standard', 'false', { Ref: 'AWS::StackId' }, 'false'],
+    ]);
+    expect(live.map((p) => p.properties.Tags.at(-1))).toEqual([
+      { Key: 'migration:flag', Value: 'live-legacy-weight' },
+      { Key: 'migration:flag', Value: 'live-gateway-weight' },
+      { Key: 'migration:flag', Value: 'live-alb-pin' },
     ]);
   });
 
-  it('never lets CloudFormation own a flag value: no SSM parameter resource, updates only tag, deletes nothing', () => {
+  it('never lets CloudFormation own a flag value: no SSM parameter resource in any stack', () => {
     for (const stack of stacks.all)
       expect(Template.fromStack(stack).findResources('AWS::SSM::Parameter')).toEqual({});
-    for (const f of flagResources(data)) {
-      expect(f.update.action).toBe('addTagsToResource');
-      expect(Object.keys(f.update.parameters).sort()).toEqual(['ResourceId', 'ResourceType', 'Tags']);
-      expect(f.delete).toBeUndefined();
-    }
+    for (const stack of atPhase1.all)
+      expect(Template.fromStack(stack).findResources('AWS::SSM::Parameter')).toEqual({});
   });
 
-  it('grants the parameter provider exactly PutParameter and AddTagsToResource on the three parameters', () => {
+  it('lets the parameter provider write its logs and exactly the six parameters, nothing else', () => {
     const statements = Object.values(data.findResources('AWS::IAM::Policy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement,
     );
-    expect(statements).toHaveLength(6);
-    for (const [i, kind] of [
-      'routing',
-      'cutover',
-      'gateway',
-      'live/legacy-weight',
-      'live/gateway-weight',
-      'live/alb-pin',
-    ].entries()) {
-      expect(statements[i]).toEqual({
-        Action: ['ssm:AddTagsToResource', 'ssm:PutParameter'],
+    expect(statements).toEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Effect: 'Allow',
-        Resource: demoParameterArn(kind),
-      });
-    }
+        Resource: { 'Fn::GetAtt': [onlyId(data, 'AWS::Logs::LogGroup', 'FlagsProviderLogs'), 'Arn'] },
+      },
+      {
+        Action: [
+          'ssm:AddTagsToResource',
+          'ssm:GetParameterHistory',
+          'ssm:LabelParameterVersion',
+          'ssm:ListTagsForResource',
+          'ssm:PutParameter',
+        ],
+        Effect: 'Allow',
+        // The three flags and the three live values (sorted by the policy's normalization).
+        Resource: [
+          'cutover',
+          'gateway',
+          'live/alb-pin',
+          'live/gateway-weight',
+          'live/legacy-weight',
+          'routing',
+        ].map(demoParameterArn),
+      },
+    ]);
   });
 
-  it('uses the advanced tier for the routing parameter when configured', () => {
+  it('uses the advanced tier for the routing parameter, adoption and tags as configured', () => {
     const input = demoInput();
-    input.flags = { tier: 'advanced' };
+    input.flags = { tier: 'advanced', adoptExisting: true };
+    input.tags = { 'cost-center': 'migration' };
     const t = Template.fromStack(buildStacks(config(input)).services[0].data as never);
-    expect(flagResources(t).map((f) => f.create.parameters.Tier)).toEqual([
-      'Advanced',
-      'Standard',
-      'Standard',
+    expect(runtimeParameters(t).map(({ properties: p }) => [p.Tier, p.AdoptExisting, p.Tags[0]])).toEqual([
+      ['Advanced', 'true', { Key: 'cost-center', Value: 'migration' }],
+      ...Array.from({ length: 5 }, () => ['Standard', 'true', { Key: 'cost-center', Value: 'migration' }]),
     ]);
   });
 });
@@ -199,7 +371,7 @@ describe('service stack', () => {
     ]);
   });
 
-  it('may reach its database and the legacy database on their ports, and is reachable from the monolith only', () => {
+  it('may reach its database and the legacy database on their ports', () => {
     const ingress = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress')).map(
       (r) => r.Properties,
     );
@@ -209,16 +381,34 @@ describe('service stack', () => {
         ['users service to the legacy database (organic import)', 3306],
       ]),
     );
-    service.hasResourceProperties('AWS::EC2::SecurityGroup', {
-      SecurityGroupIngress: [
-        Match.objectLike({
-          FromPort: 80,
-          ToPort: 80,
-          Description: 'caller 1 to the users service (Service Connect)',
-        }),
-      ],
-    });
     expect(ingress).toHaveLength(2);
+  });
+
+  const monolith = {
+    description: 'caller 1 to the users service (Service Connect)',
+    ports: [80, 80],
+    stack: 'demo-30-platform',
+    output: expect.stringMatching(/LegacyServiceSecurityGroup/),
+  };
+
+  it('is reachable from the monolith only (through its task security group) before phase 3', () => {
+    expect(callersOf(Template.fromStack(atPhase1.services[0].service as never))).toEqual([monolith]);
+  });
+
+  it('is reachable from the monolith and, at phase 3, the gateway, on the service port only', () => {
+    const callers = callersOf(service);
+    expect(callers).toHaveLength(2);
+    expect(callers).toEqual(
+      expect.arrayContaining([
+        monolith,
+        {
+          description: 'gateway to the users service',
+          ports: [80, 80],
+          stack: 'demo-35-gateway',
+          output: expect.stringMatching(/GatewayServiceSecurityGroup/),
+        },
+      ]),
+    );
   });
 
   it('reads the legacy database with the master secret by default and warns about it', () => {
@@ -260,37 +450,80 @@ describe('service stack', () => {
   });
 });
 
-describe('legacy wiring', () => {
-  it('tells the monolith the service URL, flag parameter names, routes and cache TTL', () => {
-    const [task] = Object.values(platform.findResources('AWS::ECS::TaskDefinition'));
-    const env = Object.fromEntries(
-      task.Properties.ContainerDefinitions[0].Environment.map((e: { Name: string; Value: unknown }) => [
-        e.Name,
-        e.Value,
-      ]),
-    );
+describe('legacy wiring, routing.mode "in-app": the monolith routes itself', () => {
+  const input = demoInput();
+  input.routing = { mode: 'in-app' };
+  const platform = Template.fromStack(buildStacks(config(input)).platform);
+
+  it('tells the monolith the service URL, phase, flag and override parameter names, label, routes and cache TTL', () => {
+    const env = envOf(legacyContainer(platform, 'App'));
     expect(env).toMatchObject({
       MIGRATION_SERVICES: 'users',
       MIGRATION_FLAG_CACHE_TTL_SECONDS: '15',
+      MIGRATION_FLAG_LABEL: 'last-good',
       MIGRATION_USERS_URL: 'http://users:80',
       MIGRATION_USERS_ROUTING_PARAMETER: '/demo/migration/users/routing',
       MIGRATION_USERS_CUTOVER_PARAMETER: '/demo/migration/users/cutover',
+      MIGRATION_USERS_OVERRIDE_PARAMETER: '/demo/migration/users/override',
+      MIGRATION_USERS_PHASE: '3',
+      // Empty until the cutover is recorded in the environment file.
+      MIGRATION_USERS_CUTOVER_RECORDED: '',
     });
     expect(JSON.parse(env.MIGRATION_USERS_ROUTES)[3]).toEqual({
       path: '/api/users/{id}',
       methods: ['GET', 'PUT', 'DELETE'],
       servicePath: '/v1/users/{id}',
+      identity: { source: 'path', name: 'id' },
     });
   });
 
-  it('lets the monolith read exactly those two parameters and nothing else in SSM', () => {
-    const statements = Object.values(platform.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((s) => JSON.stringify(s.Action).includes('ssm:'));
+  it('lets the monolith read exactly routing, cutover and override, singly or in batches, and nothing else in SSM', () => {
     const param = demoParameterArn;
-    expect(statements).toEqual([
-      { Action: 'ssm:GetParameter', Effect: 'Allow', Resource: [param('cutover'), param('routing')] },
+    expect(ssmStatements(platform)).toEqual([
+      {
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        Effect: 'Allow',
+        Resource: [param('cutover'), param('override'), param('routing')],
+      },
     ]);
+  });
+});
+
+describe('legacy wiring, routing.mode "proxy" (the default), users at phase 1', () => {
+  const platform = Template.fromStack(atPhase1.platform);
+
+  it('tells the routing proxy the service URL, phase, flag and override parameter names, routes and refresh', () => {
+    const runtime = proxyConfigOf(platform);
+    expect(runtime.flags).toEqual({ refreshMs: 15000, jitterPercent: 20 });
+    expect(runtime.services).toEqual([
+      {
+        name: 'users',
+        phase: 1,
+        cutoverRecorded: false,
+        url: 'http://users:80',
+        parameters: {
+          routing: '/demo/migration/users/routing',
+          cutover: '/demo/migration/users/cutover',
+          override: '/demo/migration/users/override',
+        },
+        routes: expect.any(Array),
+      },
+    ]);
+    const [{ routes }] = runtime.services;
+    expect(routes.map((r) => r.path)).toEqual([
+      '/api/login',
+      '/api/logout',
+      '/api/users',
+      '/api/users/{id}',
+      '/api/users/{id}/password',
+    ]);
+    expect(routes[3]).toEqual({
+      path: '/api/users/{id}',
+      methods: ['GET', 'PUT', 'DELETE'],
+      servicePath: '/v1/users/{id}',
+      identity: { source: 'path', name: 'id' },
+      anonymous: 'legacy',
+    });
   });
 });
 
@@ -311,6 +544,10 @@ describe('two services at different phases', () => {
     routes: [{ path: '/api/invoices/{id}', methods: ['GET'], servicePath: '/invoices/{id}' }],
   });
   const built = buildStacks(config(input));
+  const inAppInput = JSON.parse(JSON.stringify(input));
+  inAppInput.routing = { mode: 'in-app' };
+  inAppInput.services[0].cutoverRecorded = { runId: 'run-1', completedAt: '2026-11-20T10:00:00Z' };
+  const builtInApp = buildStacks(config(inAppInput));
 
   it('creates stacks only for the services at phase 1 or later', () => {
     expect(built.all.map((s) => s.stackName)).toEqual([
@@ -319,9 +556,9 @@ describe('two services at different phases', () => {
       'demo-20-users-data',
       'demo-20-billing-data',
       'demo-30-platform',
+      'demo-35-gateway',
       'demo-40-users-service',
       'demo-40-billing-service',
-      'demo-50-gateway',
       'demo-60-operations',
     ]);
     expect(built.services.map((s) => [s.config.name, Boolean(s.data), Boolean(s.service)])).toEqual([
@@ -331,18 +568,41 @@ describe('two services at different phases', () => {
     ]);
   });
 
-  it('wires the monolith to both migrating services', () => {
+  it('wires the routing proxy to both migrating services, not to the one at phase 0', () => {
     const t = Template.fromStack(built.platform);
-    t.hasResourceProperties('AWS::ECS::TaskDefinition', {
-      ContainerDefinitions: [
-        Match.objectLike({
-          Environment: Match.arrayWith([
-            { Name: 'MIGRATION_SERVICES', Value: 'users,billing' },
-            { Name: 'MIGRATION_BILLING_URL', Value: 'http://billing:9000' },
-          ]),
-        }),
-      ],
+    expect(proxyConfigOf(t).services.map((s) => [s.name, s.phase, s.url, s.parameters.routing])).toEqual([
+      ['users', 3, 'http://users:80', '/demo/migration/users/routing'],
+      ['billing', 1, 'http://billing:9000', '/demo/migration/billing/routing'],
+    ]);
+    const statements = ssmStatements(t);
+    expect(statements).toHaveLength(1);
+    expect(parameterNamesOf(statements[0])).toEqual(
+      ['billing', 'users'].flatMap((s) =>
+        ['cutover', 'override', 'routing'].map((k) => `/demo/migration/${s}/${k}`),
+      ),
+    );
+  });
+
+  it('in-app, wires the monolith to both migrating services with their own phase and cutover marker', () => {
+    const t = Template.fromStack(builtInApp.platform);
+    const env = envOf(legacyContainer(t, 'App'));
+    expect(env).toMatchObject({
+      MIGRATION_SERVICES: 'users,billing',
+      MIGRATION_BILLING_URL: 'http://billing:9000',
+      MIGRATION_USERS_PHASE: '3',
+      MIGRATION_BILLING_PHASE: '1',
+      MIGRATION_USERS_CUTOVER_RECORDED: 'run-1',
+      MIGRATION_BILLING_CUTOVER_RECORDED: '',
+      MIGRATION_BILLING_OVERRIDE_PARAMETER: '/demo/migration/billing/override',
     });
+    expect(Object.keys(env).filter((k) => k.startsWith('MIGRATION_ORDERS'))).toEqual([]);
+    const statements = ssmStatements(t);
+    expect(statements).toHaveLength(1);
+    expect(parameterNamesOf(statements[0])).toEqual(
+      ['billing', 'users'].flatMap((s) =>
+        ['cutover', 'override', 'routing'].map((k) => `/demo/migration/${s}/${k}`),
+      ),
+    );
   });
 
   it('gives each service its own database and flags', () => {
@@ -352,7 +612,7 @@ describe('two services at different phases', () => {
       DBInstanceIdentifier: 'demo-billing',
       MultiAZ: false,
     });
-    expect(flagResources(billing).map((f) => f.create.parameters.Name)).toEqual([
+    expect(flagResources(billing).map((f) => f.properties.Name)).toEqual([
       '/demo/migration/billing/routing',
       '/demo/migration/billing/cutover',
       '/demo/migration/billing/gateway',

@@ -195,7 +195,7 @@ describe('routing.mode "in-app": the monolith routes itself', () => {
     if (wiring.mode !== 'in-app') throw new Error('in-app expected');
     const [statement, ...others] = ssmStatements(platform);
     expect(others).toEqual([]);
-    expect(statement.Action).toBe('ssm:GetParameter');
+    expect(statement.Action).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
     const arns = (statement.Resource as Json[]).map((r) => r['Fn::Join'][1].at(-1));
     expect(arns.sort()).toEqual(wiring.inApp.readableParameters.map((n) => `:parameter${n}`).sort());
   });
