@@ -44,7 +44,9 @@ function flags(routing: string, cutover: string, override?: string) {
   ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => {
     const names = Names.map((n) => n.replace(/:last-good$/, ''));
     return {
-      Parameters: names.filter((n) => docs[n] !== undefined).map((n) => ({ Name: n, Version: 1, Value: docs[n] })),
+      Parameters: names
+        .filter((n) => docs[n] !== undefined)
+        .map((n) => ({ Name: n, Version: 1, Value: docs[n] })),
       InvalidParameters: Names.filter((_n, i) => docs[names[i]] === undefined),
     };
   });
@@ -115,7 +117,9 @@ describe('cutover', () => {
     });
     expect(out.slice(-3)).toEqual([
       "users-cutover-20261126T120000 SUCCEEDED: the cutover is recorded; users's database is now the only truth.",
-      expect.stringMatching(/^Now record it in the environment file \(lib\/config\/demo.ts\), in the entry of users under "services", and deploy/),
+      expect.stringMatching(
+        /^Now record it in the environment file \(lib\/config\/demo.ts\), in the entry of users under "services", and deploy/,
+      ),
       '  "cutoverRecorded": {"runId":"users-cutover-1","completedAt":"2026-11-26T10:00:00Z"}',
     ]);
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);

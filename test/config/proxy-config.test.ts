@@ -56,10 +56,11 @@ describe('routing configuration', () => {
   });
 
   it('keeps routes without identity exactly as written (the in-app route document does not change)', () => {
-    expect(config().services[0].routes[3]).toEqual({
-      path: '/api/users/{id}',
-      methods: ['GET', 'PUT', 'DELETE'],
-      servicePath: '/v1/users/{id}',
+    // The demo's sign-up route has no identity (no user exists yet).
+    expect(config().services[0].routes[2]).toEqual({
+      path: '/api/users',
+      methods: ['POST'],
+      servicePath: '/v1/users',
     });
   });
 

@@ -1,5 +1,5 @@
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
   GetParameterCommand,
   GetParameterHistoryCommand,
@@ -144,7 +144,10 @@ describe('flag guard handler', () => {
       Overwrite: true,
     });
     // Its own restore is checked at once: labelled, so readers never see a gap.
-    expect(ssmMock).toHaveReceivedCommandWith(LabelParameterVersionCommand, { Name: names.routing, ParameterVersion: 3 });
+    expect(ssmMock).toHaveReceivedCommandWith(LabelParameterVersionCommand, {
+      Name: names.routing,
+      ParameterVersion: 3,
+    });
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
       TopicArn: topicArn,
       Subject: `Migration flag restored: ${names.routing}`,
@@ -164,7 +167,10 @@ describe('flag guard handler', () => {
       [records.routing]: [{ version: 1, value: '{"mode":"all"}' }],
     });
     const { deps: d } = deps();
-    await expect(guard(changeEvent(names.routing), d)).resolves.toMatchObject({ status: 'unchanged', version: 2 });
+    await expect(guard(changeEvent(names.routing), d)).resolves.toMatchObject({
+      status: 'unchanged',
+      version: 2,
+    });
     expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
     expect(ssmMock).not.toHaveReceivedCommand(LabelParameterVersionCommand);
   });
