@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { HOOK_BUNDLE_TARGET, HOOK_MAIN_FIELDS, UNUSED_CREDENTIAL_PROVIDERS } from './hook-bundling';
+import { cachedBuild } from '../bundling/cached-build';
+import { HOOK_BUNDLE_FILE, HOOK_NODE_OPTIONS, hookBuildOptions } from './hook-bundling';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -39,12 +39,32 @@ export interface HookFunctionProps {
 }
 
 /**
- * The house Lambda: Node.js 24 on ARM64, an ESM bundle with the AWS SDK, minified with source maps by
- * the local esbuild (never Docker), an explicit log group with retention, and its own role that may write only that log
- * group. Grants for the function's work are added by the caller.
+ * A hook's code: its bundle, built by the app at synth with the local esbuild (never Docker) and taken
+ * from the bundle cache when its inputs have not changed (lib/bundling/cached-build.ts). The asset hash
+ * is the bundle's, so a source change that leaves the bundle identical deploys nothing.
+ */
+function hookCode(hook: string): lambda.Code {
+  return lambda.Code.fromAsset(join(ROOT, 'lambda', hook), {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // Never pulled: the local bundling below either succeeds or throws.
+      image: DockerImage.fromRegistry('scratch'),
+      local: {
+        tryBundle(outputDir: string): boolean {
+          cachedBuild(`hook-${hook}`, hookBuildOptions(hook, join(outputDir, HOOK_BUNDLE_FILE)), outputDir);
+          return true;
+        },
+      },
+    },
+  });
+}
+
+/**
+ * The house Lambda: Node.js 24 on ARM64, an ESM bundle with the AWS SDK (hookCode), an explicit log
+ * group with retention, and its own role that may write only that log group. Grants for the function's work are added by the caller.
  */
 export class HookFunction extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly logGroup: logs.LogGroup;
   readonly role: iam.Role;
 
@@ -60,9 +80,9 @@ export class HookFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new nodejs.NodejsFunction(this, 'Resource', {
-      entry: join(ROOT, 'lambda', props.hook, 'handler.ts'),
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Resource', {
+      code: hookCode(props.hook),
+      handler: 'index.handler',
       functionName: props.functionName,
       description: props.description,
       runtime: HOOK_RUNTIME,
@@ -73,18 +93,9 @@ export class HookFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
-      projectRoot: ROOT,
-      depsLockFilePath: join(ROOT, 'package-lock.json'),
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: HOOK_BUNDLE_TARGET,
-        minify: true,
-        sourceMap: true,
-        mainFields: [...HOOK_MAIN_FIELDS],
-        // The SDK is bundled (lib/constructs/hook-bundling.ts): loading it from the runtime is slower.
-        externalModules: [...UNUSED_CREDENTIAL_PROVIDERS],
-        forceDockerBundling: false,
+      environment: {
+        ...(HOOK_NODE_OPTIONS ? { NODE_OPTIONS: HOOK_NODE_OPTIONS } : {}),
+        ...props.environment,
       },
     });
   }

@@ -6,45 +6,35 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { cachedBuild } from '../../lib/bundling/cached-build';
 import {
+  HOOK_BUNDLE_FILE,
   HOOK_BUNDLE_MAX_BYTES,
-  HOOK_BUNDLE_TARGET,
-  HOOK_MAIN_FIELDS,
-  UNUSED_CREDENTIAL_PROVIDERS,
+  hookBuildOptions,
 } from '../../lib/constructs/hook-bundling';
 
 const ROOT = join(__dirname, '..', '..');
 const hooks = readdirSync(join(ROOT, 'lambda')).filter((d) => d !== 'shared');
 const out = mkdtempSync(join(tmpdir(), 'hooks-'));
 
+const bundleOf = (hook: string) => join(out, hook, HOOK_BUNDLE_FILE);
+
 beforeAll(() => {
-  buildSync({
-    entryPoints: Object.fromEntries(hooks.map((h) => [h, join(ROOT, 'lambda', h, 'handler.ts')])),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: HOOK_BUNDLE_TARGET,
-    minify: true,
-    mainFields: [...HOOK_MAIN_FIELDS],
-    external: [...UNUSED_CREDENTIAL_PROVIDERS],
-    outdir: out,
-    outExtension: { '.js': '.mjs' },
-    logLevel: 'error',
-  });
+  for (const hook of hooks)
+    cachedBuild(`hook-${hook}`, hookBuildOptions(hook, bundleOf(hook)), join(out, hook));
 });
 
 describe('the hook bundles', () => {
   it.each(hooks)('%s stays under 400 KB with the AWS SDK inside', (hook) => {
     expect(hooks.length).toBeGreaterThanOrEqual(5);
-    expect(statSync(join(out, `${hook}.mjs`)).size).toBeLessThan(HOOK_BUNDLE_MAX_BYTES);
+    expect(statSync(bundleOf(hook)).size).toBeLessThan(HOOK_BUNDLE_MAX_BYTES);
   });
 
   it('runs with environment credentials, and needs the left-out providers only without them', () => {
     const script = join(out, 'run.mjs');
     writeFileSync(
       script,
-      `const { handler } = await import(${JSON.stringify(join(out, 'flag-guard.mjs'))});
+      `const { handler } = await import(${JSON.stringify(bundleOf('flag-guard'))});
 try { await handler({ detail: { name: '/demo/migration/users/routing' } }); } catch (e) { console.log(e.message); }`,
     );
     const env = {

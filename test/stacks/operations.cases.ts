@@ -38,10 +38,10 @@ describe('hook functions', () => {
           LogFormat: 'JSON',
           LogGroup: { Ref: expect.stringMatching(new RegExp(`^${name}Logs`)) },
         },
-        Environment: {
-          Variables: { NODE_OPTIONS: '--enable-source-maps', MIGRATION_HOOK_CONFIG: expect.anything() },
-        },
+        Environment: { Variables: { MIGRATION_HOOK_CONFIG: expect.anything() } },
       });
+      // No source maps at run time (docs/decisions/0009): nothing slows the cold start.
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('NODE_OPTIONS');
       ops.hasResource('AWS::Logs::LogGroup', {
         Properties: { RetentionInDays: 365 },
         DeletionPolicy: 'Retain',
