@@ -1,5 +1,5 @@
 /**
- * Prints what `cdk synth` wrote: every stack in deploy order with its phase, whether it is stateful,
+ * Prints what `cdk synth` wrote: every stack in deploy order with the phase it starts at, whether it is stateful,
  * its resource count, and the warnings the app raised. Reads only cdk.out, so it describes exactly the
  * templates that would be deployed.
  *
@@ -20,7 +20,8 @@ interface Artifact {
 
 export interface StackSummary {
   readonly name: string;
-  readonly phase: string;
+  /** The phase from which the stack exists (its description's "phase n"). */
+  readonly fromPhase: string;
   readonly stateful: boolean;
   readonly resources: number;
   readonly warnings: string[];
@@ -66,7 +67,7 @@ export function summarize(outdir: string): StackSummary[] {
     );
     return {
       name,
-      phase: /phase (\d)/.exec(template.Description ?? '')?.[1] ?? '?',
+      fromPhase: /phase (\d)/.exec(template.Description ?? '')?.[1] ?? '?',
       stateful: artifact.properties?.terminationProtection === true,
       resources: Object.keys(template.Resources ?? {}).length,
       warnings,
@@ -79,11 +80,11 @@ export function formatSummary(summaries: StackSummary[]): string {
   const rows = summaries.map((s, i) => [
     String(i + 1),
     s.name,
-    s.phase,
+    s.fromPhase,
     s.stateful ? 'stateful (termination protection)' : 'stateless',
     String(s.resources),
   ]);
-  const header = ['#', 'stack', 'phase', 'kind', 'resources'];
+  const header = ['#', 'stack', 'from phase', 'kind', 'resources'];
   const out = ['Stacks in deploy order:', table(header, rows)];
   const warnings = summaries.flatMap((s) => s.warnings);
   if (warnings.length > 0) out.push('', 'Warnings:', ...warnings.map((w) => `  - ${w}`));

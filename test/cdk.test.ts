@@ -3,6 +3,7 @@
  * up its first synthesis costs seconds per test file, so these cases share one file and one demo build.
  * The cases live next to what they test; the integration cases use moto_server (see helpers/global-setup).
  */
+import './helpers/quiet-reports';
 import './stacks/phase0.cases';
 import './stacks/phase1.cases';
 import './stacks/phase2.cases';
@@ -13,6 +14,7 @@ import './stacks/snapshots.cases';
 import './stacks/stateful-guard.cases';
 import './stacks/nag.cases';
 import './stacks/proxy.cases';
+import './stacks/validation.cases';
 import './integration/flag-parameters.cases';
 import './stacks/deploy-proof.cases';
 import './integration/traffic-switch-discovery.cases';

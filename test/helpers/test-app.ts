@@ -11,13 +11,25 @@ const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json')
   context: Record<string, unknown>;
 };
 
+export interface TestAppOptions {
+  readonly bundle?: boolean;
+  readonly outdir?: string;
+  /**
+   * Run CDK's built-in CloudFormation Validate at synth, as `cdk synth` does. It more than doubles a
+   * synthesis, so only the apps of test/stacks/validation.cases.ts (the demo in every phase and mode)
+   * and the shared demo run it; the variants built for one property each do not.
+   */
+  readonly validate?: boolean;
+}
+
 /**
  * Every test app is built here: it loads cdk.json's context (feature flags), as `cdk synth` does, and
  * skips Lambda bundling so tests stay fast. A bare `new App()` silently differs from the real synth.
  */
-export function testApp(options: { bundle?: boolean; outdir?: string } = {}): App {
+export function testApp(options: TestAppOptions = {}): App {
   return new App({
     outdir: options.outdir,
+    builtinCloudFormationValidation: options.validate ?? false,
     context: {
       ...CDK_JSON.context,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
@@ -40,16 +52,22 @@ export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
 }
 
 /** Builds every stack of a configuration in a fresh test app. */
-export function buildStacks(cfg: MigrationConfig = config()): MigrationStacks & { app: App } {
-  const app = testApp();
+export function buildStacks(
+  cfg: MigrationConfig = config(),
+  options: TestAppOptions = {},
+): MigrationStacks & { app: App } {
+  const app = testApp(options);
   return { app, ...buildMigrationApp(app, cfg) };
 }
 
 let demo: (MigrationStacks & { app: App }) | undefined;
 
-/** The stacks of the embedded demo, built once per test module registry and shared (read-only). */
+/**
+ * The stacks of the embedded demo, built once per test module registry and shared (read-only), and
+ * validated like `cdk synth` validates them.
+ */
 export function demoStacks(): MigrationStacks & { app: App } {
-  demo ??= buildStacks();
+  demo ??= buildStacks(config(), { validate: true });
   return demo;
 }
 

@@ -43,13 +43,13 @@ function assembly(): string {
 }
 
 describe('the synth summary', () => {
-  it('lists the stacks in deploy order with their phase, kind, resources and warnings', () => {
+  it('lists the stacks in deploy order with the phase each starts at, kind, resources and warnings', () => {
     expect(formatSummary(summarize(assembly()))).toBe(
       [
         'Stacks in deploy order:',
-        '#  stack           phase  kind                               resources',
-        '1  demo-z-data     1      stateful (termination protection)  2',
-        '2  demo-a-service  1      stateless                          2',
+        '#  stack           from phase  kind                               resources',
+        '1  demo-z-data     1           stateful (termination protection)  2',
+        '2  demo-a-service  1           stateless                          2',
         '',
         'Warnings:',
         '  - /demo-a-service: reads with the master secret',

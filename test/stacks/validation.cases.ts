@@ -1,0 +1,43 @@
+/**
+ * CDK's built-in CloudFormation Validate (schema, linting, misconfigurations), with its findings as
+ * errors (cdk.json: `@aws-cdk/core:validateAgainstDefaultRules`), over the demo in every phase and
+ * routing mode: the apps the other cases build for one property each skip it (test/helpers/test-app.ts).
+ * `npm run synth` runs it over the demo as configured, and CI lints those templates with cfn-lint too.
+ */
+import { CfnResource, type Stack } from 'aws-cdk-lib';
+import { addNagChecks } from '../../lib/app';
+import { buildStacks, config, demoInput } from '../helpers/test-app';
+
+type Input = ReturnType<typeof demoInput>;
+
+const variants: Record<string, (input: Input) => void> = {
+  'phase 0': (i) => {
+    for (const s of i.services) s.phase = 0;
+  },
+  'phase 1': (i) => (i.services[0].phase = 1),
+  'phase 2': (i) => (i.services[0].phase = 2),
+  'phase 3, krakend': () => {},
+  'phase 3, alb': (i) => (i.services[0].gateway = 'alb'),
+  'phase 1, in-app routing': (i) => {
+    i.services[0].phase = 1;
+    i.routing = { mode: 'in-app' };
+  },
+};
+
+describe('CloudFormation Validate', () => {
+  it.each(Object.keys(variants))('passes over every template of the demo at %s', (name) => {
+    const input = demoInput();
+    variants[name](input);
+    const built = buildStacks(config(input), { validate: true });
+    addNagChecks(built.app);
+    expect(() => built.app.synth()).not.toThrow();
+  });
+
+  it('fails the synthesis on a finding (the check is on)', () => {
+    const built = buildStacks(config(), { validate: true });
+    const stack = built.all[0] as Stack;
+    // A resource type CloudFormation does not have.
+    new CfnResource(stack, 'NoSuchThing', { type: 'AWS::NoSuch::Thing', properties: { Size: 'big' } });
+    expect(() => built.app.synth()).toThrow(/NoSuch|validation/i);
+  });
+});
