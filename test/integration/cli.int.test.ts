@@ -175,7 +175,7 @@ describe('bad input changes nothing', () => {
       'negative percent',
       ['route', 'users', 'percent', '-5'],
       2,
-      /unknown option -5|percent "-5" is not a whole number/,
+      /-5 is negative; percent and weight are whole numbers from 0 to 100/,
     ],
     [
       'fractional percent',
