@@ -1,11 +1,11 @@
 /**
  * The operator CLI's entry: parse, load the environment config, build the SSM client, run, and turn
- * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other).
+ * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other;
+ * see failures.ts).
  */
 import { selectConfig } from '../config/load';
-import { ConfigError } from '../config/parse-config';
 import { flagGuardFunctionName } from '../naming';
-import { RefusedError, RunFailedError, UsageError } from './errors';
+import { describeFailure, type FailureContext } from './failures';
 import { parseArgs, USAGE } from './parse-args';
 import type { CliDependencies, GuardVerdict } from './run';
 
@@ -80,6 +80,7 @@ async function connect(
 }
 
 export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  let context: FailureContext = { env: io.env };
   try {
     const { command, options } = parseArgs(argv);
     if (command.name === 'help') {
@@ -87,9 +88,22 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       return 0;
     }
     const configPath = options.config ?? (io.env[CONFIG_VARIABLE] || undefined);
-    const config = selectConfig(configPath);
+    const config = selectConfig(configPath, {
+      where:
+        options.config === undefined
+          ? `in ${CONFIG_VARIABLE} (used when --config <path> is not given)`
+          : 'given with --config <path>',
+      example: '--config envs/prod.json',
+    });
     // Like the AWS CLI: --region, then AWS_REGION, then AWS_DEFAULT_REGION; then the environment file's.
     const region = options.region ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || config.region);
+    const profile =
+      options.profile !== undefined
+        ? ({ name: options.profile, from: '--profile' } as const)
+        : io.env.AWS_PROFILE
+          ? ({ name: io.env.AWS_PROFILE, from: 'AWS_PROFILE' } as const)
+          : undefined;
+    context = { ...context, region, profile };
     const connection = io.connect
       ? io.connect(region)
       : await connect(region, options.profile, config.name, io.env);
@@ -109,52 +123,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     );
     return 0;
   } catch (e) {
-    const { code, message } = describeFailure(e);
+    const { code, message } = describeFailure(e, context);
     io.err(message);
     return code;
-  }
-}
-
-export function describeFailure(e: unknown): { code: number; message: string } {
-  if (e instanceof UsageError) return { code: 2, message: `error: ${e.message}` };
-  if (e instanceof ConfigError) return { code: 2, message: `error: ${e.message}` };
-  if (e instanceof RefusedError)
-    return { code: 3, message: `${e.message.startsWith('refused') ? '' : 'refused: '}${e.message}` };
-  if (e instanceof RunFailedError) return { code: 1, message: `failed: ${e.message}` };
-  const err = e as { name?: string; message?: string };
-  switch (err.name) {
-    case 'CredentialsProviderError':
-      return {
-        code: 1,
-        message: 'error: no AWS credentials found; set AWS_PROFILE or pass --profile (or run aws sso login)',
-      };
-    case 'AccessDeniedException':
-    case 'AccessDenied':
-      return {
-        code: 1,
-        message: `error: access denied: ${err.message}. The caller needs ssm:GetParameter* and ssm:PutParameter on the flag parameters`,
-      };
-    case 'ParameterNotFound':
-      return {
-        code: 1,
-        message: `error: a flag parameter does not exist (${err.message}); deploy the service's data stack (phase 1), or check --config and --region`,
-      };
-    case 'ThrottlingException':
-      return {
-        code: 1,
-        message: `error: SSM kept throttling after retries (${err.message}); try again in a minute`,
-      };
-    default:
-      if (/Region is missing/i.test(err.message ?? '')) {
-        return {
-          code: 1,
-          message:
-            'error: no AWS region; pass --region, set AWS_REGION, or set region in the environment file',
-        };
-      }
-      return {
-        code: 1,
-        message: `error: ${err.name && err.name !== 'Error' ? `${err.name}: ` : ''}${err.message ?? String(e)}`,
-      };
   }
 }

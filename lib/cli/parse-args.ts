@@ -1,8 +1,11 @@
 /**
- * Parses the operator CLI's arguments into a command. Pure: it checks the shape of what was typed
- * (names, numbers, user ids); what is allowed for the live flags is checked later against SSM.
+ * Parses the operator CLI's arguments into a command, with `node:util` `parseArgs` (strict, one option
+ * set per command). Pure: it checks the shape of what was typed (names, numbers, user ids); what is
+ * allowed for the live flags is checked later against SSM.
  */
+import { type ParseArgsConfig, parseArgs as parseArgv } from 'node:util';
 import { FLAG_KINDS, type FlagKind, USER_ID } from '../flags/documents';
+import { UsageError } from './errors';
 
 export interface GlobalOptions {
   readonly dryRun: boolean;
@@ -36,10 +39,6 @@ export interface Invocation {
   readonly options: GlobalOptions;
 }
 
-import { UsageError } from './errors';
-
-export { UsageError };
-
 export const USAGE = `Usage: npx migrate <command> [options]     (or: npm run migrate -- <command> [options])
 
 Commands:
@@ -56,9 +55,9 @@ Commands:
   cutover <service> --confirm <service>    run the bulk migration, then record the point of no return (phase 2)
 
 Options:
-  --config <file>     environment file (default: $MIGRATE_CONFIG, else the embedded demo)
+  --config <path>     environment file (default: $MIGRATE_CONFIG, else the embedded demo)
   --region <region>   AWS region (default: $AWS_REGION, $AWS_DEFAULT_REGION, else the file's region)
-  --profile <name>    AWS profile
+  --profile <name>    AWS profile, as defined in ~/.aws/config (default: $AWS_PROFILE)
   --reason <text>     why, stored in the document for the audit trail
   --dry-run           show what would be written, write nothing
   --accept-data-loss <why>
@@ -66,139 +65,157 @@ Options:
                       emergency override parameter (the second key; see docs/runbook.md)
   --help
 
+--dry-run and --help are switches: give them alone (--dry-run, not --dry-run=true). A value follows its
+option (--reason "ramp up") or is joined with = (--reason=-1 for a value starting with -).
+
 After a write the CLI has the flag guard check it and says when it is live; it waits up to
 $MIGRATE_CONFIRM_TIMEOUT_SECONDS (60) for the guard's check when it cannot invoke the guard itself.`;
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+type CommandName = Exclude<Command['name'], 'help'>;
+type Values = Partial<Record<'config' | 'region' | 'profile' | 'reason' | 'flag' | 'confirm', string>> & {
+  readonly 'accept-data-loss'?: string;
+  readonly 'dry-run'?: boolean;
+  readonly help?: boolean;
+};
+
+const GLOBAL_OPTIONS = {
+  config: { type: 'string' },
+  region: { type: 'string' },
+  profile: { type: 'string' },
+  reason: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const satisfies Options;
+/** Each command's own options, besides GLOBAL_OPTIONS; strict parsing refuses the others. */
+const COMMAND_OPTIONS: Record<CommandName, Options> = {
+  status: {},
+  history: { flag: { type: 'string' } },
+  route: { 'accept-data-loss': { type: 'string' } },
+  gateway: {},
+  rollback: { flag: { type: 'string' } },
+  cutover: { confirm: { type: 'string' } },
+};
+const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS));
+
 const SERVICE = /^[a-z][a-z0-9]{1,15}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
-const VALUE_OPTIONS = [
-  '--config',
-  '--region',
-  '--profile',
-  '--reason',
-  '--flag',
-  '--confirm',
-  '--accept-data-loss',
-] as const;
-const FLAG_OPTIONS = ['--dry-run', '--help'] as const;
+
+const isCommand = (name: string | undefined): name is CommandName =>
+  name !== undefined && Object.hasOwn(COMMAND_OPTIONS, name);
 
 export function parseArgs(argv: readonly string[]): Invocation {
-  const positional: string[] = [];
-  const values: Partial<Record<(typeof VALUE_OPTIONS)[number], string>> = {};
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg.startsWith('--')) {
-      const [key, inline] = arg.split(/=(.*)/s, 2);
-      if ((VALUE_OPTIONS as readonly string[]).includes(key)) {
-        const value = inline ?? argv[++i];
-        if (value === undefined || value.startsWith('--')) throw new UsageError(`${key} needs a value`);
-        values[key as (typeof VALUE_OPTIONS)[number]] = value;
-      } else if ((FLAG_OPTIONS as readonly string[]).includes(key) && inline === undefined) {
-        flags.add(key);
-      } else {
-        throw new UsageError(`unknown option ${key}; see --help`);
-      }
-    } else {
-      positional.push(arg);
-    }
+  // A lenient pass finds the command (options may come before it); its tokens explain a strict refusal.
+  const lenient = { args: [...argv], options: ALL_OPTIONS, allowPositionals: true, tokens: true } as const;
+  const { positionals, tokens } = parseArgv({ ...lenient, strict: false });
+  const name = positionals[0];
+  const command = isCommand(name) ? name : undefined;
+  const allowed = command ? { ...GLOBAL_OPTIONS, ...COMMAND_OPTIONS[command] } : ALL_OPTIONS;
+  let values: Values;
+  let words: string[];
+  try {
+    const parsed = parseArgv({ args: [...argv], options: allowed, strict: true, allowPositionals: true });
+    values = parsed.values as Values;
+    words = parsed.positionals.slice(1);
+  } catch (e) {
+    if (!String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw e;
+    throw new UsageError(refusal(argv, tokens, allowed, command) ?? `${(e as Error).message}; see --help`);
   }
-
-  if (values['--region'] !== undefined && !REGION.test(values['--region'])) {
+  const options = globalOptions(values);
+  if (values.help || name === undefined) return { command: { name: 'help' }, options };
+  if (command === undefined)
     throw new UsageError(
-      `--region ${JSON.stringify(values['--region'])} is not a region code such as eu-west-1`,
+      `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback or cutover`,
     );
-  }
-  if (values['--reason'] !== undefined && values['--reason'].length > 200) {
-    throw new UsageError(`--reason is ${values['--reason'].length} characters; keep it under 200`);
-  }
-  const options: GlobalOptions = {
-    dryRun: flags.has('--dry-run'),
-    region: values['--region'],
-    profile: values['--profile'],
-    config: values['--config'],
-    reason: values['--reason'],
-    acceptDataLoss: values['--accept-data-loss'],
-  };
-  if (options.acceptDataLoss !== undefined && !/^.{10,150}$/s.test(options.acceptDataLoss)) {
-    throw new UsageError('--accept-data-loss needs the reason for the emergency, 10-150 characters');
-  }
-  if (flags.has('--help') || positional.length === 0) return { command: { name: 'help' }, options };
+  return { command: build(command, words, values), options };
+}
 
-  const [name, ...rest] = positional;
-  const allowed = (...keys: string[]) => {
-    for (const key of ['--flag', '--confirm', '--accept-data-loss'] as const) {
-      if (values[key] !== undefined && !keys.includes(key))
-        throw new UsageError(`${key} does not apply to ${name}`);
+type Token = NonNullable<ReturnType<typeof parseArgv>['tokens']>[number];
+
+/** What to do about the first option the strict pass refused (Node's own messages do not say). */
+function refusal(
+  argv: readonly string[],
+  tokens: readonly Token[],
+  allowed: Options,
+  command?: CommandName,
+): string | undefined {
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const type = allowed[t.name]?.type;
+    if (type === undefined && /^-\d/.test(t.rawName))
+      return `${argv[t.index]} is negative; percent and weight are whole numbers from 0 to 100`;
+    if (type === undefined && command && Object.hasOwn(ALL_OPTIONS, t.name)) {
+      const takers = Object.keys(COMMAND_OPTIONS).filter((c) => t.name in COMMAND_OPTIONS[c as CommandName]);
+      return `${t.rawName} does not apply to ${command}; only ${takers.join(' and ')} ${takers.length > 1 ? 'take' : 'takes'} it`;
     }
+    if (type === undefined) return `unknown option ${t.rawName}; see --help`;
+    if (type === 'boolean' && t.value !== undefined)
+      return `${t.rawName} is a switch and takes no value: write ${t.rawName} alone (not ${t.rawName}=${t.value}), or leave it out`;
+    if (type === 'string' && (t.value === undefined || (!t.inlineValue && t.value.startsWith('-'))))
+      return `${t.rawName} needs a value (see --help); write ${t.rawName}=<value> for one that starts with -`;
+  }
+  return undefined;
+}
+
+function globalOptions(v: Values): GlobalOptions {
+  if (v.config === '')
+    throw new UsageError(
+      '--config needs the path of an environment file, such as --config envs/prod.json; leave it out for $MIGRATE_CONFIG or the embedded demo',
+    );
+  if (v.region !== undefined && !REGION.test(v.region))
+    throw new UsageError(`--region ${JSON.stringify(v.region)} is not a region code such as eu-west-1`);
+  if (v.reason !== undefined && v.reason.length > 200)
+    throw new UsageError(`--reason is ${v.reason.length} characters; keep it under 200`);
+  if (v['accept-data-loss'] !== undefined && !/^.{10,150}$/s.test(v['accept-data-loss']))
+    throw new UsageError('--accept-data-loss needs the reason for the emergency, 10-150 characters');
+  return {
+    dryRun: v['dry-run'] ?? false,
+    region: v.region,
+    profile: v.profile,
+    config: v.config,
+    reason: v.reason,
+    acceptDataLoss: v['accept-data-loss'],
   };
-  const service = () => {
-    const s = rest[0];
+}
+
+function build(name: CommandName, words: readonly string[], v: Values): Command {
+  /** The first word, a service name, of a command that takes `maxWords` words in all. */
+  const service = (maxWords = Number.POSITIVE_INFINITY) => {
+    const s = words[0];
     if (s === undefined) throw new UsageError(`${name} needs a service name; see --help`);
     if (!SERVICE.test(s))
       throw new UsageError(`${JSON.stringify(s)} is not a service name (2-16 lowercase letters or digits)`);
+    if (words.length > maxWords)
+      throw new UsageError(`unexpected argument ${JSON.stringify(words[maxWords])} for ${name}`);
     return s;
   };
-  const noMore = (count: number) => {
-    if (rest.length > count)
-      throw new UsageError(`unexpected argument ${JSON.stringify(rest[count])} for ${name}`);
-  };
-
   switch (name) {
     case 'status':
-      allowed();
-      noMore(1);
-      return { command: rest.length ? { name, service: service() } : { name }, options };
-    case 'history': {
-      allowed('--flag');
-      const s = service();
-      noMore(1);
-      return {
-        command: { name, service: s, flag: flagKind(values['--flag'] ?? 'routing', FLAG_KINDS) },
-        options,
-      };
-    }
+      return words.length ? { name, service: service(1) } : { name };
+    case 'history':
+      return { name, service: service(1), flag: flagKind(v.flag ?? 'routing', FLAG_KINDS) };
     case 'route':
-      allowed('--accept-data-loss');
-      return { command: parseRoute(service(), rest.slice(1)), options };
-    case 'gateway': {
-      allowed();
-      const s = service();
-      noMore(2);
-      return { command: { name, service: s, weight: wholeNumber('weight', rest[1], 0, 100) }, options };
-    }
-    case 'rollback': {
-      allowed('--flag');
-      const s = service();
-      noMore(1);
+      return parseRoute(service(), words.slice(1));
+    case 'gateway':
+      return { name, service: service(2), weight: wholeNumber('weight', words[1], 0, 100) };
+    case 'rollback':
       return {
-        command: {
-          name,
-          service: s,
-          flag: flagKind(values['--flag'] ?? 'routing', ['routing', 'gateway'] as const),
-        },
-        options,
+        name,
+        service: service(1),
+        flag: flagKind(v.flag ?? 'routing', ['routing', 'gateway'] as const),
       };
-    }
     case 'cutover': {
-      allowed('--confirm');
-      const s = service();
-      noMore(1);
-      const confirm = values['--confirm'];
-      if (confirm === undefined)
+      const s = service(1);
+      if (v.confirm === undefined)
         throw new UsageError(
           `cutover is the point of no return: repeat the service name with --confirm ${s}`,
         );
-      if (confirm !== s)
+      if (v.confirm !== s)
         throw new UsageError(
-          `--confirm ${JSON.stringify(confirm)} does not match the service ${JSON.stringify(s)}`,
+          `--confirm ${JSON.stringify(v.confirm)} does not match the service ${JSON.stringify(s)}`,
         );
-      return { command: { name, service: s }, options };
+      return { name, service: s };
     }
-    default:
-      throw new UsageError(
-        `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback or cutover`,
-      );
   }
 }
 

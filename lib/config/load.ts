@@ -9,10 +9,26 @@ export function demoConfig(): MigrationConfig {
 }
 
 /**
+ * How the user gave the file's path, so that a message names what to change: the CDK app's context
+ * value by default; the operator CLI passes its own (`--config <path>`, `MIGRATE_CONFIG`).
+ */
+export interface ConfigPathSource {
+  /** Completes "check the path ...", e.g. `given with -c config=<path> to cdk`. */
+  readonly where: string;
+  /** A correct way to give a path, e.g. `-c config=envs/prod.json`. */
+  readonly example: string;
+}
+
+export const CDK_CONFIG_SOURCE: ConfigPathSource = {
+  where: 'given with -c config=<path> to cdk',
+  example: '-c config=envs/prod.json',
+};
+
+/**
  * Loads and validates a JSON environment file. Throws a `ConfigError` listing every problem,
  * or naming the file when it cannot be read or is not JSON.
  */
-export function loadConfigFile(path: string): MigrationConfig {
+export function loadConfigFile(path: string, source = CDK_CONFIG_SOURCE): MigrationConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -20,7 +36,7 @@ export function loadConfigFile(path: string): MigrationConfig {
     throw new ConfigError(path, [
       {
         path: '(file)',
-        message: `cannot read it (${(e as Error).message}); check the path (given with --config or MIGRATE_CONFIG to the CLI, or -c config=<path> to cdk)`,
+        message: `cannot read it (${(e as Error).message}); check the path ${source.where}`,
       },
     ]);
   }
@@ -34,12 +50,10 @@ export function loadConfigFile(path: string): MigrationConfig {
 }
 
 /** The configuration chosen by the `config` context value: a file path, or the embedded demo when absent. */
-export function selectConfig(configContext: unknown): MigrationConfig {
+export function selectConfig(configContext: unknown, source = CDK_CONFIG_SOURCE): MigrationConfig {
   if (configContext === undefined || configContext === 'demo') return demoConfig();
   if (typeof configContext !== 'string' || configContext === '') {
-    throw new ConfigError('(context)', [
-      { path: 'config', message: 'pass a file path: -c config=envs/prod.json' },
-    ]);
+    throw new ConfigError('(context)', [{ path: 'config', message: `pass a file path: ${source.example}` }]);
   }
-  return loadConfigFile(configContext);
+  return loadConfigFile(configContext, source);
 }

@@ -324,7 +324,7 @@ describe('loading a file', () => {
     writeFileSync(path, '{ "name": ');
     expect(() => loadConfigFile(path)).toThrow(/\(file\): is not valid JSON/);
     expect(() => loadConfigFile(join(dir, 'nope.json'))).toThrow(
-      /\(file\): cannot read it .*check the path \(given with --config or MIGRATE_CONFIG to the CLI, or -c config=<path> to cdk\)/,
+      /\(file\): cannot read it .*check the path given with -c config=<path> to cdk$/,
     );
   });
 

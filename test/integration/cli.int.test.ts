@@ -4,6 +4,7 @@
  * bundled CLI as a child process (`runCli`) for what only a real process shows: exit codes, stderr,
  * credentials from the environment.
  */
+import { createServer } from 'node:net';
 import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
@@ -175,7 +176,7 @@ describe('bad input changes nothing', () => {
       'negative percent',
       ['route', 'users', 'percent', '-5'],
       2,
-      /unknown option -5|percent "-5" is not a whole number/,
+      /-5 is negative; percent and weight are whole numbers from 0 to 100/,
     ],
     [
       'fractional percent',
@@ -301,6 +302,17 @@ describe('bad input changes nothing', () => {
     });
     expect(noCreds.code).toBe(1);
     expect(noCreds.stderr).toMatch(/no AWS credentials found; set AWS_PROFILE or pass --profile/);
+    // The SDK says "Could not load credentials from any providers" for an unknown profile too.
+    const unknownProfile = runCli(['route', 'users', 'off', '--profile', 'nosuch'], {
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_CONFIG_FILE: '/nonexistent',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    });
+    expect(unknownProfile.code).toBe(1);
+    expect(unknownProfile.stderr).toMatch(
+      /^error: the AWS profile "nosuch" \(from --profile\) is not defined: no \[profile nosuch\] in \/nonexistent \(AWS_CONFIG_FILE\)/,
+    );
   });
 });
 
@@ -407,6 +419,21 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
 });
 
 describe('the bundled CLI as a process', () => {
+  it('names the endpoint it cannot reach and what to check', async () => {
+    const closedPort = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    const result = runCli(['status'], { AWS_ENDPOINT_URL: `http://127.0.0.1:${closedPort}` });
+    expect(result).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `error: cannot reach 127.0.0.1:${closedPort} (ECONNREFUSED, connection refused) for region eu-west-1; check the region (--region, AWS_REGION), AWS_ENDPOINT_URL (http://127.0.0.1:${closedPort}), and the network (VPN, proxy, firewall)\n`,
+    });
+  });
+
   it('takes the file from MIGRATE_CONFIG and the region from AWS_DEFAULT_REGION, and says when no guard confirmed a write', async () => {
     const { env, names } = await deployed();
     const result = runCli(['route', 'users', 'all'], {
