@@ -96,3 +96,35 @@ export function demoParameterArn(kind: string) {
     ],
   };
 }
+
+/** A value built on first use and then kept: test data that only the tests needing it build. */
+export function once<T>(build: () => T): () => T {
+  let value: { v: T } | undefined;
+  return () => {
+    value ??= { v: build() };
+    return value.v;
+  };
+}
+
+/**
+ * A record whose values are built on first access (and kept), for tables of variants: a variant that
+ * fails to build fails the tests that read it, not the whole suite at import.
+ */
+export function lazyRecord<T>(builders: Record<string, () => T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [key, build] of Object.entries(builders))
+    Object.defineProperty(out, key, { enumerable: true, get: once(build) });
+  return out;
+}
+
+/** Every template of the app built from a variant of the demo input, by stack name (one synthesis). */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+export function templatesOf(mutate: (input: any) => void = () => {}): Record<string, any> {
+  const input = demoInput();
+  mutate(input);
+  const built = buildStacks(config(input));
+  const assembly = built.app.synth();
+  return Object.fromEntries(
+    built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
+  );
+}

@@ -10,7 +10,7 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
-import { buildStacks, config, demoInput, testApp } from '../helpers/test-app';
+import { buildStacks, config, demoInput, lazyRecord, templatesOf, testApp } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
@@ -31,31 +31,23 @@ const orders = (gateway: 'krakend' | 'alb') => ({
   bulkMigration: { command: ['/app/orders', 'migrate'] },
 });
 
-/** Every template of the app built from a variant of the demo input, by stack name. */
-function synth(mutate: (input: Input) => void = () => {}): Record<string, Cfn> {
-  const input = demoInput();
-  mutate(input);
-  const built = buildStacks(config(input));
-  // One synthesis of the app for all its stacks (Template.fromStack would synthesize it once per stack).
-  const assembly = built.app.synth();
-  return Object.fromEntries(
-    built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
-  );
-}
+const synth = (mutate?: (input: Input) => void): Record<string, Cfn> => templatesOf(mutate);
 
-const shapes: Record<string, Record<string, Cfn>> = {
-  'users at phase 2': synth((i) => (i.services[0].phase = 2)),
-  'users at phase 3, krakend': synth(),
-  'users at phase 3, alb': synth((i) => (i.services[0].gateway = 'alb')),
-  'users krakend, orders alb': synth((i) => i.services.push(orders('alb'))),
-  'orders alb, users krakend (reordered)': synth((i) => i.services.unshift(orders('alb'))),
-  'users and orders krakend': synth((i) => i.services.push(orders('krakend'))),
-  'users alb, orders krakend': synth((i) => {
-    i.services[0].gateway = 'alb';
-    i.services.push(orders('krakend'));
-  }),
-  'orders alone (users removed)': synth((i) => (i.services = [orders('alb')])),
-};
+/** The shapes of the app the transitions go between, each built when a test first reads it. */
+const shapes = lazyRecord<Record<string, Cfn>>({
+  'users at phase 2': () => synth((i) => (i.services[0].phase = 2)),
+  'users at phase 3, krakend': () => synth(),
+  'users at phase 3, alb': () => synth((i) => (i.services[0].gateway = 'alb')),
+  'users krakend, orders alb': () => synth((i) => i.services.push(orders('alb'))),
+  'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(orders('alb'))),
+  'users and orders krakend': () => synth((i) => i.services.push(orders('krakend'))),
+  'users alb, orders krakend': () =>
+    synth((i) => {
+      i.services[0].gateway = 'alb';
+      i.services.push(orders('krakend'));
+    }),
+  'orders alone (users removed)': () => synth((i) => (i.services = [orders('alb')])),
+});
 
 interface Rule {
   readonly stack: string;

@@ -1,30 +1,25 @@
-import { Template } from 'aws-cdk-lib/assertions';
 import { type Template as Cfn, formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
-import { buildStacks, config, demoInput } from '../helpers/test-app';
+import { type demoInput, once, templatesOf } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
-/** Every template of the app built from a variant of the demo input, keyed by stack name. */
-function synth(mutate: (input: Input) => void = () => {}): Record<string, Cfn> {
-  const input = demoInput();
-  mutate(input);
-  const built = buildStacks(config(input));
-  return Object.fromEntries(built.all.map((s) => [s.stackName, Template.fromStack(s).toJSON() as Cfn]));
-}
+const synth = (mutate?: (input: Input) => void) => templatesOf(mutate) as Record<string, Cfn>;
 
 const atPhase = (phase: number) => (input: Input) => {
   input.services[0].phase = phase;
 };
 
 describe('the stateful-change guard', () => {
-  const phase2 = synth(atPhase(2));
+  // Built when a test first needs them, so that a failing build fails only the tests that use it.
+  const at = [0, 1, 2, 3].map((phase) => once(() => synth(atPhase(phase))));
+  const phase2 = () => at[2]();
 
   it.each([
-    ['phase 0 -> 1', synth(atPhase(0)), synth(atPhase(1))],
-    ['phase 1 -> 2', synth(atPhase(1)), phase2],
-    ['phase 2 -> 3', phase2, synth(atPhase(3))],
+    ['phase 0 -> 1', 0, 1],
+    ['phase 1 -> 2', 1, 2],
+    ['phase 2 -> 3', 2, 3],
   ])('finds nothing stateful replaced or deleted in %s', (_name, before, after) => {
-    expect(formatChanges(statefulChanges(before, after))).toBe('');
+    expect(formatChanges(statefulChanges(at[before](), at[after]()))).toBe('');
   });
 
   it.each<[string, (input: Input) => void]>([
@@ -61,12 +56,12 @@ describe('the stateful-change guard', () => {
         }),
     ],
   ])('finds nothing stateful replaced or deleted with %s', (_name, mutate) => {
-    expect(formatChanges(statefulChanges(phase2, synth(mutate)))).toBe('');
+    expect(formatChanges(statefulChanges(phase2(), synth(mutate)))).toBe('');
   });
 
   it('catches a deliberate replacement of the users database and names the property', () => {
     const changes = statefulChanges(
-      phase2,
+      phase2(),
       synth((i) => (i.services[0].database.databaseName = 'accounts')),
     );
     expect(changes).toEqual([
@@ -82,7 +77,7 @@ describe('the stateful-change guard', () => {
 
   it('catches a renamed flag parameter (a new prefix leaves the live flags behind)', () => {
     const changes = statefulChanges(
-      phase2,
+      phase2(),
       synth((i) => (i.flags = { parameterPrefix: '/demo/flags' })),
     );
     expect(changes.map((c) => [c.logicalId, c.change, c.cause])).toEqual([
@@ -96,7 +91,7 @@ describe('the stateful-change guard', () => {
   });
 
   it('catches a stateful stack that disappears (a service moved back to phase 0)', () => {
-    const changes = statefulChanges(phase2, synth(atPhase(0)));
+    const changes = statefulChanges(phase2(), at[0]());
     expect(changes.map((c) => `${c.stack}/${c.type}`)).toEqual(
       expect.arrayContaining([
         'demo-20-users-data/AWS::RDS::DBInstance',
