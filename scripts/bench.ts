@@ -9,16 +9,18 @@
  *   NODE_OPTIONS, the handler's first call: client construction and a first signed request) against
  *   `node -e 0`; and its bundle size;
  * - the flag evaluator at a small and at a full (4 KB and 8 KB) allowlist;
+ * - synth time, template sizes and dynamic references with 1 to 16 services, unless `--skip-scaling`;
  * - the routing proxy against nginx (scripts/bench-proxy.ts), unless `--skip-proxy`;
  * - `npm test` wall time, unless `--skip-tests`.
  * `--pairs N` sets the number of pairs (default 5).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildSync } from 'esbuild';
+import { DEMO_CONFIG_INPUT } from '../lib/config/demo';
 import { HOOK_BUNDLE_MAX_BYTES, HOOK_NODE_OPTIONS, hookBuildOptions } from '../lib/constructs/hook-bundling';
 import { parseFlag } from '../lib/flags/documents';
 import { routesToService } from '../lib/flags/evaluate';
@@ -216,6 +218,50 @@ if (!args.includes('--skip-proxy') && existsSync(join(ROOT, 'scripts', 'bench-pr
   for (const line of proxy.stdout.split('\n').filter((l) => l.startsWith('[')))
     rows.push(JSON.parse(line) as Row);
   if (proxy.status !== 0) row('routing proxy benchmark', `failed (exit ${proxy.status})`, '', false);
+}
+
+// --- scaling: synth time and template sizes as services are added (all at phase 3) ---
+if (!args.includes('--skip-scaling')) {
+  const base = DEMO_CONFIG_INPUT.services[0];
+  for (const n of [1, 2, 4, 8, 16]) {
+    const services = Array.from({ length: n }, (_, i) => ({
+      ...JSON.parse(JSON.stringify(base)),
+      name: i === 0 ? 'users' : `svc${i}`,
+      gateway: i % 4 === 3 ? 'alb' : 'krakend',
+      routes: [
+        { path: `/api/s${i}/login`, methods: ['POST'], servicePath: `/v1/s${i}/login` },
+        { path: `/api/s${i}/{id}`, methods: ['GET', 'PUT'], servicePath: `/v1/s${i}/{id}` },
+      ],
+    }));
+    const file = join(work, `services-${n}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        ...DEMO_CONFIG_INPUT,
+        services,
+        alb: { ruleBlocks: Object.fromEntries(services.map((sv, i) => [sv.name, i + 1])) },
+      }),
+    );
+    const out = mkdtempSync(join(work, `scale-${n}-`));
+    const ms = run(TSX, ['bin/app.ts'], {
+      CDK_OUTDIR: out,
+      CDK_CONTEXT_JSON: JSON.stringify({ ...JSON.parse(context), config: file }),
+    });
+    const sizes = readdirSync(out)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => {
+        const text = readFileSync(join(out, f), 'utf8');
+        return { f, kb: Buffer.byteLength(text) / 1024, refs: (text.match(/\{\{resolve:/g) ?? []).length };
+      })
+      .sort((a, b) => b.kb - a.kb);
+    const largest = sizes[0];
+    row(
+      `synth with ${n} service${n === 1 ? '' : 's'} at phase 3`,
+      `${(ms / 1000).toFixed(1)} s, ${sizes.length} stacks, largest ${largest.f.replace('.template.json', '')} ${largest.kb.toFixed(0)} KB, most dynamic references ${Math.max(...sizes.map((x) => x.refs))}`,
+      '1 MB, 60 references a template',
+      largest.kb <= 1024 && sizes.every((x) => x.refs <= 60),
+    );
+  }
 }
 
 // --- the test suite ---

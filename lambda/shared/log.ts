@@ -1,6 +1,12 @@
 /**
  * Structured JSON logs, one object per line, and CloudWatch metrics in Embedded Metric Format (a log
  * line CloudWatch turns into a metric: no API call, no extra permission).
+ *
+ * The hooks run with Lambda's JSON log format, whose runtime wraps everything written through `console`
+ * in its own JSON object (`{"timestamp","level","requestId","message":"..."}`): CloudWatch would no
+ * longer see an EMF document, and every hook metric (and the alarms on it) would stay empty. So log
+ * lines go through `console` at their level (Lambda adds the request id and filters by the function's
+ * log level), and EMF lines are written to stdout directly, unwrapped, as the EMF libraries do.
  */
 import { METRIC_NAMESPACE } from '../../lib/hooks/contract';
 
@@ -11,16 +17,31 @@ export interface Logger {
   metric(name: string, value: number, dimensions: Record<string, string>): void;
 }
 
-export function jsonLogger(
-  hook: string,
-  write: (line: string) => void = (line) => console.log(line),
-): Logger {
+const CONSOLE: Record<Level, (line: string) => void> = {
+  debug: (line) => console.debug(line),
+  info: (line) => console.info(line),
+  warn: (line) => console.warn(line),
+  error: (line) => console.error(line),
+};
+
+/** An EMF line, past the runtime's console: one write of the whole line. */
+export const rawStdout = (line: string) => {
+  process.stdout.write(`${line}\n`);
+};
+
+/** `write`, when given, receives every line (tests); by default see the file's comment. */
+export function jsonLogger(hook: string, write?: (line: string) => void): Logger {
+  const logLine = (level: Level, line: string) => (write ?? CONSOLE[level])(line);
+  const metricLine = write ?? rawStdout;
   return {
     log(level, message, fields = {}) {
-      write(JSON.stringify({ level, hook, message, ...fields, timestamp: new Date().toISOString() }));
+      logLine(
+        level,
+        JSON.stringify({ level, hook, message, ...fields, timestamp: new Date().toISOString() }),
+      );
     },
     metric(name, value, dimensions) {
-      write(
+      metricLine(
         JSON.stringify({
           _aws: {
             Timestamp: Date.now(),
