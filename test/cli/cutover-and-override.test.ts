@@ -16,7 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { RefusedError } from '../../lib/cli/errors';
-import { describeFailure } from '../../lib/cli/main';
+import { describeFailure } from '../../lib/cli/failures';
 import { parseArgs } from '../../lib/cli/parse-args';
 import { runCommand } from '../../lib/cli/run';
 import { config, demoInput } from '../helpers/test-app';
