@@ -16,6 +16,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { RefusedError } from '../../lib/cli/errors';
+import { describeFailure } from '../../lib/cli/failures';
 import { parseArgs } from '../../lib/cli/parse-args';
 import { runCommand } from '../../lib/cli/run';
 import { config, demoInput } from '../helpers/test-app';
@@ -133,6 +134,17 @@ describe('cutover', () => {
     await expect(run(['cutover', 'users', '--confirm', 'users'])).rejects.toThrow(
       'users-cutover-20261126T120000 FAILED: MigrationFailed: exit 1. See "When a cutover run fails" in docs/runbook.md.',
     );
+  });
+
+  it('reports a run stopped by hand in one line, as the runbook shows it', async () => {
+    flags('{"mode":"all"}', '{"completed":false}');
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'ABORTED' } as never);
+    const failure = await run(['cutover', 'users', '--confirm', 'users']).catch((e: unknown) => e);
+    expect(describeFailure(failure)).toEqual({
+      code: 1,
+      message:
+        'failed: users-cutover-20261126T120000 ABORTED: it was stopped before it finished. See "When a cutover run fails" in docs/runbook.md.',
+    });
   });
 
   it('refuses a second run while one is running', async () => {
