@@ -88,6 +88,18 @@ function notStartingWith(prefixes: readonly string[]): RegExp {
   return new RegExp(`^(?!${prefixes.map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`);
 }
 
+/**
+ * A regex refusing each of `words` in any letter case. JSON Schema patterns take no flags, so each letter
+ * is a class (`[cC][oO]...`).
+ */
+function noneOfCaseless(words: readonly string[]): RegExp {
+  const caseless = (w: string) =>
+    [...w]
+      .map((ch) => (/[a-z]/.test(ch) ? `[${ch}${ch.toUpperCase()}]` : ch)) // header names: letters, digits and -
+      .join('');
+  return new RegExp(`^(?!(${words.map(caseless).join('|')})$)`);
+}
+
 /** Placeholder names of a route path, in order. */
 export function placeholders(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
@@ -555,7 +567,7 @@ const identity = union('source', [
   strict({
     source: z.literal('header'),
     name: str({ pattern: HEADER_NAME, fix: 'use a header name such as "X-User-Id"' })
-      .refine((name) => !NOT_IDENTITY_HEADERS.includes(name.toLowerCase()), {
+      .regex(noneOfCaseless(NOT_IDENTITY_HEADERS), {
         error: (iss) =>
           `${JSON.stringify(iss.input)} cannot carry the user id; use source "jwt" for tokens, "cookie" for cookies, or another header`,
       })
