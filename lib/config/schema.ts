@@ -928,7 +928,7 @@ const routing = union('mode', [
 type Ctx = z.core.$RefinementCtx;
 
 const environment = strict({
-  $schema: z.string().optional().meta({ description: 'The JSON Schema of this file, for editors.' }),
+  $schema: str().optional().meta({ description: 'The JSON Schema of this file, for editors.' }),
   name: str({
     pattern: NAME,
     fix: 'use 3-22 lowercase letters, digits or hyphens, starting with a letter, e.g. "demo" or "shop-prod"',
