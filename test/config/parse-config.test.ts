@@ -281,6 +281,40 @@ describe('bad configurations', () => {
     });
   });
 
+  it('offers only the keys it accepts: desiredCount is refused with its reason, not listed', () => {
+    const [unknown] = problemsOf((c) => (c.legacy.memory = 1024));
+    expect(unknown).toMatch(
+      /^legacy\.memory: unknown key; expected one of image, port, healthCheckPath, cpu,/,
+    );
+    expect(unknown).not.toContain('desiredCount');
+  });
+
+  it('runs a rule across fields whenever the fields it reads are valid, whatever else is wrong', () => {
+    const problems = problemsOf((c: Loose) => {
+      c.legacy.cpu = 300;
+      c.services[0].image = 'nginx';
+      c.services.push({
+        name: 'accounts',
+        image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+        memoryMiB: 3,
+        routes: [{ path: '/api/users/{userId}', methods: ['GET'], servicePath: '/x/{userId}' }],
+      });
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^legacy\.cpu: 300 is not allowed/),
+      expect.stringMatching(/^services\[0\]\.image: "nginx" has no pinned tag/),
+      expect.stringMatching(/^services\[1\]\.memoryMiB: 3 is out of range/),
+      'services[1].routes[0]: GET /api/users/{userId} is also claimed by services[0].routes[3]; each endpoint belongs to one service',
+    ]);
+  });
+
+  it('accepts and drops the $schema key editors read', () => {
+    const withSchema = parseConfig({ ...demoInput(), $schema: '../schema/environment.schema.json' });
+    expect(withSchema).toEqual(parseConfig(demoInput()));
+    expect(withSchema.ok && '$schema' in withSchema.config).toBe(false);
+    expect(problemsOf((c) => (c.$schema = 42))).toEqual(['$schema: expected a string, got 42']);
+  });
+
   it('rejects the same endpoint claimed by two services', () => {
     const problems = problemsOf((c: Loose) =>
       c.services.push({
