@@ -3,7 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { METRIC_NAMESPACE } from '../hooks/contract';
-import { runningTasks, serviceConnectMetrics, targetGroupMetrics } from './migration-metrics';
+import { runningTasks, targetGroupMetrics } from './migration-metrics';
 import type { ServiceAlarms } from './service-alarms';
 
 /** One migrating service as the dashboards see it. */
@@ -59,7 +59,8 @@ export class MigrationDashboards extends Construct {
 
     this.perService = props.services.map((s) => {
       const name = s.config.name;
-      const sc = serviceConnectMetrics(name);
+      // What the service's alarms watch: the routing proxy's view in phases 1-2, Service Connect's after.
+      const sc = s.alarms.traffic;
       const own = (metricName: string, statistic = 'Sum') =>
         new cloudwatch.Metric({
           namespace: METRIC_NAMESPACE,
@@ -138,17 +139,7 @@ export class MigrationDashboards extends Construct {
             title: 'Requests per minute by service',
             left: [
               legacy.requestCount(),
-              ...props.services.map(
-                (s) =>
-                  new cloudwatch.Metric({
-                    namespace: 'AWS/ECS',
-                    metricName: 'RequestCount',
-                    dimensionsMap: { DiscoveryName: s.config.name },
-                    statistic: 'Sum',
-                    period: PERIOD,
-                    label: s.config.name,
-                  }),
-              ),
+              ...props.services.map((s) => s.alarms.traffic.requests().with({ label: s.config.name })),
             ],
             width: 12,
             height: 6,

@@ -22,11 +22,19 @@ const metric = (
   statistic: string,
 ) => new cloudwatch.Metric({ namespace, metricName, dimensionsMap, statistic, period: PERIOD });
 
+/** A service's traffic as one publisher sees it: the alarms and the dashboards read the same one. */
+export interface TrafficMetrics {
+  readonly errors: () => cloudwatch.Metric;
+  readonly requests: () => cloudwatch.Metric;
+  /** Milliseconds. */
+  readonly latency: (statistic: string) => cloudwatch.Metric;
+}
+
 /**
  * A service as its Service Connect clients see it (the routing proxy in the legacy task, the KrakenD
  * gateway): 5xx and response time by the target's discovery name; requests by the service's own.
  */
-export function serviceConnectMetrics(service: string) {
+export function serviceConnectMetrics(service: string): TrafficMetrics {
   return {
     errors: () => metric('AWS/ECS', 'HTTPCode_Target_5XX_Count', { TargetDiscoveryName: service }, 'Sum'),
     requests: () => metric('AWS/ECS', 'RequestCount', { DiscoveryName: service }, 'Sum'),
@@ -40,7 +48,7 @@ export function serviceConnectMetrics(service: string) {
  * A service as the routing proxy in the legacy task sees it (docs/routing-proxy.md, "Metrics"): what
  * users get from the service, the proxy's own 502/504 included.
  */
-export function proxyMetrics(service: string) {
+export function proxyMetrics(service: string): TrafficMetrics {
   const dims = { Service: service, Side: 'service' };
   return {
     errors: () => metric(METRIC_NAMESPACE, 'Proxy5xx', dims, 'Sum'),

@@ -10,6 +10,7 @@ import {
   proxyMetrics,
   runningTasks,
   serviceConnectMetrics,
+  type TrafficMetrics,
   targetGroupMetrics,
 } from './migration-metrics';
 
@@ -55,6 +56,8 @@ export class ServiceAlarms extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** The names of the alarms that exist (they are a contract: the hooks match them). */
   readonly names: readonly string[];
+  /** The traffic metrics the 5xx-rate and latency alarms watch (the dashboards show the same). */
+  readonly traffic: TrafficMetrics;
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
     super(scope, id);
@@ -65,6 +68,7 @@ export class ServiceAlarms extends Construct {
       props.routing === 'proxy' && !capabilitiesOf(service).atAlb
         ? proxyMetrics(service.name)
         : serviceConnectMetrics(service.name);
+    this.traffic = sc;
     const alarms = [
       errorRateAlarm(this, 'ErrorRate', names.errorRate, sc.errors(), sc.requests(), service.name, t),
       latencyAlarm(this, 'Latency', names.latency, sc.latency('p99'), service.name, t, 1),

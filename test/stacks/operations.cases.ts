@@ -441,6 +441,29 @@ describe('dashboards', () => {
     }
   });
 
+  it.each([
+    ['proxy', 'StranglerMigration', 'Proxy5xx'],
+    ['in-app', 'AWS/ECS', 'HTTPCode_Target_5XX_Count'],
+  ])('shows at phase 1 with %s routing the traffic metrics the alarms watch', (mode, namespace, errors) => {
+    const input = demoInput();
+    input.services[0].phase = 1;
+    input.routing = { mode };
+    const template = Template.fromStack(buildStacks(config(input)).operations as never);
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
+      (a) => a.Properties.AlarmName === 'demo-users-5xx-rate',
+    );
+    const alarmMetrics = (alarm?.Properties.Metrics ?? [])
+      .filter((m: { MetricStat?: unknown }) => m.MetricStat)
+      .map((m: { MetricStat: { Metric: { Namespace: string; MetricName: string } } }) => m.MetricStat.Metric);
+    expect(alarmMetrics.map((m: { Namespace: string }) => m.Namespace)).toContain(namespace);
+    const dashboard = Object.values(template.findResources('AWS::CloudWatch::Dashboard')).find(
+      (d) => d.Properties.DashboardName === 'demo-users-migration',
+    );
+    const users = JSON.stringify(dashboard?.Properties.DashboardBody);
+    for (const m of alarmMetrics) expect(users).toContain(`\\"${m.Namespace}\\",\\"${m.MetricName}\\"`);
+    expect(users).toContain(`\\"${namespace}\\",\\"${errors}\\"`);
+  });
+
   it('has one overview of the whole migration with every rollback alarm', () => {
     const overview = body('demo-migration');
     expect(overview).toContain('All rollback alarms');
