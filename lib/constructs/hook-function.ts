@@ -93,6 +93,10 @@ export class HookFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
+      // Stated, not left to defaults: lines below INFO are dropped by Lambda (lambda/shared/log.ts writes
+      // each at its level); set DEBUG on the function to see them while investigating.
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.INFO,
       environment: {
         ...(HOOK_NODE_OPTIONS ? { NODE_OPTIONS: HOOK_NODE_OPTIONS } : {}),
         ...props.environment,
