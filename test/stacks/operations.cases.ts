@@ -36,6 +36,9 @@ describe('hook functions', () => {
         Timeout: 30,
         LoggingConfig: {
           LogFormat: 'JSON',
+          // Lines below INFO dropped by Lambda (decision 0011).
+          ApplicationLogLevel: 'INFO',
+          SystemLogLevel: 'INFO',
           LogGroup: { Ref: expect.stringMatching(new RegExp(`^${name}Logs`)) },
         },
         Environment: { Variables: { MIGRATION_HOOK_CONFIG: expect.anything() } },
