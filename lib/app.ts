@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
 import { planListenerRules } from './gateway/alb-rules';
+import { capabilitiesOf } from './phases';
 import { routingWiring } from './proxy/wiring';
 import { DeployLimitsCheck } from './safety/deploy-limits';
 import { acknowledgeOverflowPolicies } from './safety/overflow-policies';
@@ -55,7 +56,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       : undefined;
   const legacyEndpoint = legacyData?.endpoint ?? importedEndpoint(legacyDb as ImportedDatabaseConfig);
 
-  const migrating = config.services.filter((s) => s.phase >= 1);
+  const migrating = config.services.filter((s) => capabilitiesOf(s).migrating);
   const dataStacks = new Map(
     migrating.map((s) => [
       s.name,
@@ -75,14 +76,14 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
 
   // The listener rules of every phase-3 service, planned together: stable priorities per service and
   // mode (decision 0007) and the ALB's limits (the config check reports the same problems first).
-  const atPhase3 = migrating.filter((s) => s.phase >= 3);
+  const atPhase3 = migrating.filter((s) => capabilitiesOf(s).atAlb);
   const plans = new Map(planListenerRules(atPhase3, config.alb).map((p) => [p.service, p]));
   const listener = platform.loadBalancer.listener;
   const legacyTargetGroupArn = platform.legacy.targetGroup.targetGroupArn;
   const loadBalancerSecurityGroupId = platform.loadBalancer.securityGroup.securityGroupId;
 
   // The gateway comes before the service stacks: their weighted rules forward to its target group.
-  const throughGateway = atPhase3.filter((s) => s.gateway === 'krakend');
+  const throughGateway = atPhase3.filter((s) => capabilitiesOf(s).throughGateway);
   const gateway =
     throughGateway.length > 0
       ? new GatewayStack(app, stackId(config, GATEWAY_STACK_ORDER, 'gateway'), {

@@ -5,6 +5,7 @@
  * Pure.
  */
 import type { MigrationConfig } from './config/types';
+import { capabilitiesOf } from './phases';
 import { stackId } from './stacks/migration-stack';
 
 /** The order number of the gateway stack: after the platform, before the service stacks that route to it. */
@@ -28,7 +29,7 @@ export function absentStacks(config: MigrationConfig): AbsentStack[] {
     `aws cloudformation wait stack-delete-complete --stack-name ${stackName}${region}`,
   ];
   const out: AbsentStack[] = [];
-  const krakend = config.services.some((s) => s.phase >= 3 && s.gateway === 'krakend');
+  const krakend = config.services.some((s) => capabilitiesOf(s).throughGateway);
   if (!krakend) {
     const stackName = stackId(config, GATEWAY_STACK_ORDER, 'gateway');
     out.push({
@@ -39,7 +40,7 @@ export function absentStacks(config: MigrationConfig): AbsentStack[] {
       commands: destroy(stackName),
     });
   }
-  for (const s of config.services.filter((x) => x.phase === 0)) {
+  for (const s of config.services.filter((x) => !capabilitiesOf(x).migrating)) {
     const service = stackId(config, 40, `${s.name}-service`);
     out.push({
       stackName: service,
@@ -54,7 +55,7 @@ export function absentStacks(config: MigrationConfig): AbsentStack[] {
       commands: [],
     });
   }
-  if (!config.services.some((s) => s.phase >= 1)) {
+  if (!config.services.some((s) => capabilitiesOf(s).migrating)) {
     const stackName = stackId(config, 60, 'operations');
     out.push({
       stackName,

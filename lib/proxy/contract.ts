@@ -15,6 +15,7 @@ import {
   type RoutingProxyConfig,
 } from '../config/types';
 import { flagParameterNames, overrideParameterName } from '../flags/parameters';
+import { capabilitiesOf } from '../phases';
 import { describe, join, Reader } from '../validation/reader';
 
 /** The environment variable that carries the document. */
@@ -93,7 +94,7 @@ export function proxyRuntimeConfig(
     },
     limits: { maxHeaderBytes: proxy.maxHeaderBytes, maxBodyBytes: proxy.maxBodyBytes },
     services: services
-      .filter((s) => s.phase >= 1)
+      .filter((s) => capabilitiesOf(s).migrating)
       .map((s) => {
         const names = flagParameterNames(config.flags.parameterPrefix, s.name);
         return {

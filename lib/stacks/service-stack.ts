@@ -13,6 +13,7 @@ import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
 import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
 import type { ServiceRulePlan } from '../gateway/alb-rules';
+import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceStackProps extends MigrationStackProps {
@@ -65,7 +66,7 @@ export class ServiceStack extends MigrationStack {
     super(scope, id, props, {
       phase: 1,
       stateful: false,
-      summary: `${service.name} service (Fargate, Service Connect)${service.phase >= 2 ? ', bulk migration task' : ''}`,
+      summary: `${service.name} service (Fargate, Service Connect)${capabilitiesOf(service).cutover ? ', bulk migration task' : ''}`,
     });
 
     const ownSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', db.secretArn);
@@ -121,7 +122,7 @@ export class ServiceStack extends MigrationStack {
         liveWeights: liveWeightParameterNames(config.flags.parameterPrefix, service.name),
       });
     }
-    if (service.phase >= 2) {
+    if (capabilitiesOf(service).cutover) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });
     }
 
