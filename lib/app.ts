@@ -78,9 +78,9 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   // mode (decision 0007) and the ALB's limits (the config check reports the same problems first).
   const atPhase3 = migrating.filter((s) => capabilitiesOf(s).atAlb);
   const plans = new Map(planListenerRules(atPhase3, config.alb).map((p) => [p.service, p]));
-  const listener = platform.loadBalancer.listener;
-  const legacyTargetGroupArn = platform.legacy.targetGroup.targetGroupArn;
-  const loadBalancerSecurityGroupId = platform.loadBalancer.securityGroup.securityGroupId;
+  const listener = platform.listener;
+  const legacyTargetGroupArn = platform.legacyTargetGroup.arn;
+  const loadBalancerSecurityGroupId = platform.loadBalancerSecurityGroupId;
 
   // The gateway comes before the service stacks: their weighted rules forward to its target group.
   const throughGateway = atPhase3.filter((s) => capabilitiesOf(s).throughGateway);
@@ -108,15 +108,15 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyDatabase: legacyEndpoint,
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
-      callerSecurityGroupIds: [platform.legacy.securityGroup.securityGroupId],
+      callerSecurityGroupIds: [platform.legacySecurityGroupId],
       nativeRewrite:
         routing && plan?.mode === 'alb' ? { ...routing, loadBalancerSecurityGroupId } : undefined,
       gatewayRoutes:
         routing && plan?.mode === 'krakend' && gateway
           ? {
               ...routing,
-              gatewayTargetGroupArn: gateway.gateway.targetGroup.targetGroupArn,
-              gatewaySecurityGroupId: gateway.gateway.securityGroup.securityGroupId,
+              gatewayTargetGroupArn: gateway.routesTarget.targetGroupArn,
+              gatewaySecurityGroupId: gateway.routesTarget.securityGroupId,
             }
           : undefined,
     });
@@ -144,16 +144,16 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       ? new OperationsStack(app, stackId(config, 60, 'operations'), {
           config,
           legacy: {
-            loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
-            targetGroupFullName: platform.legacy.targetGroup.targetGroupFullName,
+            loadBalancerFullName: platform.loadBalancerFullName,
+            targetGroupFullName: platform.legacyTargetGroup.fullName,
           },
           applicationListenerArn: plans.size > 0 ? listener.listenerArn : undefined,
           gateway: gateway
             ? {
-                ecsServiceName: gateway.gateway.service.serviceName,
+                ecsServiceName: gateway.monitored.ecsServiceName,
                 targetGroup: {
-                  loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
-                  targetGroupFullName: gateway.gateway.targetGroup.targetGroupFullName,
+                  loadBalancerFullName: platform.loadBalancerFullName,
+                  targetGroupFullName: gateway.monitored.targetGroupFullName,
                 },
               }
             : undefined,
@@ -161,14 +161,14 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
             config: s.config,
             flagNames: s.data.flags.names,
             cluster: platform.cluster,
-            ecsServiceName: s.service.web.service.serviceName,
-            securityGroupId: s.service.web.securityGroup.securityGroupId,
+            ecsServiceName: s.service.monitored.ecsServiceName,
+            securityGroupId: s.service.monitored.securityGroupId,
             bulkMigration: s.service.bulkMigration,
             switch: switchTarget(s.config, s.service),
-            targetGroup: s.service.nativeRewrite
+            targetGroup: s.service.monitored.targetGroupFullName
               ? {
-                  loadBalancerFullName: platform.loadBalancer.loadBalancer.loadBalancerFullName,
-                  targetGroupFullName: s.service.web.targetGroup.targetGroupFullName,
+                  loadBalancerFullName: platform.loadBalancerFullName,
+                  targetGroupFullName: s.service.monitored.targetGroupFullName,
                 }
               : undefined,
           })),

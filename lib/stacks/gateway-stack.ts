@@ -32,6 +32,10 @@ export interface GatewayStackProps extends MigrationStackProps {
  */
 export class GatewayStack extends MigrationStack {
   readonly gateway: WebService;
+  /** What the service stacks' weighted rules forward to and admit. */
+  readonly routesTarget: { readonly targetGroupArn: string; readonly securityGroupId: string };
+  /** What the operations stack's gateway alarms watch. */
+  readonly monitored: { readonly ecsServiceName: string; readonly targetGroupFullName: string };
   /** Never matches a request: attaches the target group (GATEWAY_ANCHOR_PRIORITY). */
   readonly anchorRule: elbv2.CfnListenerRule;
   /** The generated KrakenD configuration (also baked into the image). */
@@ -82,6 +86,15 @@ export class GatewayStack extends MigrationStack {
         },
       }),
     });
+
+    this.routesTarget = {
+      targetGroupArn: this.gateway.targetGroup.targetGroupArn,
+      securityGroupId: this.gateway.securityGroup.securityGroupId,
+    };
+    this.monitored = {
+      ecsServiceName: this.gateway.service.serviceName,
+      targetGroupFullName: this.gateway.targetGroup.targetGroupFullName,
+    };
 
     // ALB -> gateway port. The gateway -> service rules live in the service stacks (GatewayRoutes).
     allowLoadBalancerTo(this, 'LoadBalancerToGateway', {

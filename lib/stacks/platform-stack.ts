@@ -1,6 +1,7 @@
 import { Aws, Duration, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
@@ -30,6 +31,14 @@ export class PlatformStack extends MigrationStack {
   readonly cluster: ecs.Cluster;
   readonly legacy: WebService;
   readonly loadBalancer: PublicLoadBalancer;
+  /** The load balancer's full name: the dimension of every target group metric. */
+  readonly loadBalancerFullName: string;
+  /** The listener that serves the application: the service stacks add their rules to it. */
+  readonly listener: elbv2.IApplicationListener;
+  readonly loadBalancerSecurityGroupId: string;
+  /** The monolith's target group (the listener's default) and its tasks' security group. */
+  readonly legacyTargetGroup: { readonly arn: string; readonly fullName: string };
+  readonly legacySecurityGroupId: string;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props, {
@@ -104,6 +113,14 @@ export class PlatformStack extends MigrationStack {
       config: config.alb,
       defaultTargetGroup: this.legacy.targetGroup,
     });
+    this.loadBalancerFullName = this.loadBalancer.loadBalancer.loadBalancerFullName;
+    this.listener = this.loadBalancer.listener;
+    this.loadBalancerSecurityGroupId = this.loadBalancer.securityGroup.securityGroupId;
+    this.legacyTargetGroup = {
+      arn: this.legacy.targetGroup.targetGroupArn,
+      fullName: this.legacy.targetGroup.targetGroupFullName,
+    };
+    this.legacySecurityGroupId = this.legacy.securityGroup.securityGroupId;
   }
 
   /** The routing proxy container (docs/routing-proxy.md): its image, configuration and drain time. */

@@ -54,6 +54,13 @@ export interface ServiceAlbRouting {
  */
 export class ServiceStack extends MigrationStack {
   readonly web: WebService;
+  /** What the operations stack's alarms and cutover need of the service. */
+  readonly monitored: {
+    readonly ecsServiceName: string;
+    readonly securityGroupId: string;
+    /** In `alb` mode at phase 3: the target group the ALB sends the routes to. */
+    readonly targetGroupFullName?: string;
+  };
   /** From phase 2: the task that copies the remaining records; run by the cutover state machine. */
   readonly bulkMigration?: BulkMigrationTask;
   /** At phase 3 in `alb` mode: the pin rule and the rewriting rules. */
@@ -125,6 +132,11 @@ export class ServiceStack extends MigrationStack {
     if (capabilitiesOf(service).cutover) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });
     }
+    this.monitored = {
+      ecsServiceName: this.web.service.serviceName,
+      securityGroupId: this.web.securityGroup.securityGroupId,
+      targetGroupFullName: this.nativeRewrite ? this.web.targetGroup.targetGroupFullName : undefined,
+    };
 
     // The service reads the cutover document: after the point of no return it stops importing from legacy.
     this.web.taskDefinition.taskRole.addToPrincipalPolicy(
