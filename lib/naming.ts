@@ -3,6 +3,14 @@
  * (the CLI, the hooks, the rules). Pure: imported by CDK code and by the CLI alike.
  */
 
+/** A service's name (2-16 lowercase letters or digits): config, CLI and names use this one pattern. */
+export const SERVICE_NAME = /^[a-z][a-z0-9]{1,15}$/;
+
+/** A construct id from a lowercase name (`users` -> `Users`). */
+export function idOf(name: string): string {
+  return name[0].toUpperCase() + name.slice(1);
+}
+
 /** The alarms that trigger a service's automatic rollback. */
 export function serviceAlarmNames(envName: string, service: string) {
   return {

@@ -5,6 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs as parseArgv } from 'node:util';
 import { FLAG_KINDS, type FlagKind, USER_ID } from '../flags/documents';
+import { SERVICE_NAME } from '../naming';
 import { UsageError } from './errors';
 
 export interface GlobalOptions {
@@ -98,7 +99,6 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
 };
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS));
 
-const SERVICE = /^[a-z][a-z0-9]{1,15}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 const isCommand = (name: string | undefined): name is CommandName =>
@@ -183,7 +183,7 @@ function build(name: CommandName, words: readonly string[], v: Values): Command 
   const service = (maxWords = Number.POSITIVE_INFINITY) => {
     const s = words[0];
     if (s === undefined) throw new UsageError(`${name} needs a service name; see --help`);
-    if (!SERVICE.test(s))
+    if (!SERVICE_NAME.test(s))
       throw new UsageError(`${JSON.stringify(s)} is not a service name (2-16 lowercase letters or digits)`);
     if (words.length > maxWords)
       throw new UsageError(`unexpected argument ${JSON.stringify(words[maxWords])} for ${name}`);

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { isContractTime, RUN_ID } from '../flags/documents';
 import { DEFAULT_RULE_QUOTA, planProblems, RULE_BLOCKS, ruleBlockOf } from '../gateway/alb-rules';
 import { overlappingMethods, sharedExample } from '../gateway/routes';
+import { SERVICE_NAME } from '../naming';
 import { listOr } from '../validation/reader';
 import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
 import {
@@ -30,7 +31,6 @@ import {
 } from './schema-kit';
 
 const NAME = /^[a-z][a-z0-9-]{1,20}[a-z0-9]$/;
-const SERVICE_NAME = /^[a-z][a-z0-9]{1,15}$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;

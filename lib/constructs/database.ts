@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct, type IConstruct } from 'constructs';
 import type { CreatedDatabaseConfig, DatabaseEngine } from '../config/types';
+import { idOf } from '../naming';
 
 /**
  * How a consumer reaches a database. Plain values (tokens when the database is created by another
@@ -66,7 +67,7 @@ export class Database extends Construct {
     const logTypes = config.engine === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery'];
     const logGroups = logTypes.map(
       (type) =>
-        new logs.LogGroup(this, `Logs${type[0].toUpperCase()}${type.slice(1)}`, {
+        new logs.LogGroup(this, `Logs${idOf(type)}`, {
           logGroupName: `/aws/rds/instance/${props.instanceIdentifier}/${type}`,
           retention: logs.RetentionDays.THREE_MONTHS,
           removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,

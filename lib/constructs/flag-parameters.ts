@@ -9,6 +9,7 @@ import {
   liveWeightParameterNames,
 } from '../flags/parameters';
 import { PIN_PINNED } from '../gateway/alb-rules';
+import { idOf } from '../naming';
 import { HookFunction } from './hook-function';
 
 export interface FlagParametersProps {
@@ -76,17 +77,12 @@ export class FlagParameters extends Construct {
     );
 
     for (const kind of FLAG_KINDS) {
-      this.runtimeParameter(
-        kind[0].toUpperCase() + kind.slice(1),
-        this.names[kind],
-        serializeFlag(kind, INITIAL_DOCUMENTS[kind]),
-        {
-          kind,
-          label: true,
-          tier: kind === 'routing' ? props.routingTier : 'standard',
-          description: `${props.serviceName} migration flag: ${kind} (docs/flag-contract.md). Written by operators and hooks, never by deploys.`,
-        },
-      );
+      this.runtimeParameter(idOf(kind), this.names[kind], serializeFlag(kind, INITIAL_DOCUMENTS[kind]), {
+        kind,
+        label: true,
+        tier: kind === 'routing' ? props.routingTier : 'standard',
+        description: `${props.serviceName} migration flag: ${kind} (docs/flag-contract.md). Written by operators and hooks, never by deploys.`,
+      });
     }
     this.runtimeParameter('LiveLegacyWeight', this.liveWeights.legacy, '100', {
       kind: 'live-legacy-weight',

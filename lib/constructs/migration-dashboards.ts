@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { METRIC_NAMESPACE } from '../hooks/contract';
+import { idOf } from '../naming';
 import { runningTasks, targetGroupMetrics } from './migration-metrics';
 import type { ServiceAlarms } from './service-alarms';
 
@@ -76,7 +77,7 @@ export class MigrationDashboards extends Construct {
       const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
         new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
 
-      return new cloudwatch.Dashboard(this, `${name[0].toUpperCase()}${name.slice(1)}`, {
+      return new cloudwatch.Dashboard(this, idOf(name), {
         dashboardName: `${props.envName}-${name}-migration`,
         defaultInterval: Duration.hours(3),
         widgets: [

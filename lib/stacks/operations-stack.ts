@@ -29,7 +29,7 @@ import {
   type SwitchEnvironment,
   type SwitchedService,
 } from '../hooks/switch-contract';
-import { cutoverStateMachineName, flagGuardFunctionName, serviceAlarmNames } from '../naming';
+import { cutoverStateMachineName, flagGuardFunctionName, idOf, serviceAlarmNames } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -107,7 +107,7 @@ export class OperationsStack extends MigrationStack {
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.notifications.emails });
     this.alarms = props.services.map(
       (s) =>
-        new ServiceAlarms(this, `${pascal(s.config.name)}Alarms`, {
+        new ServiceAlarms(this, `${idOf(s.config.name)}Alarms`, {
           envName: config.name,
           service: s.config,
           clusterName: s.cluster.clusterName,
@@ -321,7 +321,7 @@ export class OperationsStack extends MigrationStack {
     this.grantOnCutoverRuns(steps, ['states:DescribeExecution'], services);
     const cutovers = services.map(
       (s) =>
-        new CutoverStateMachine(this, `${pascal(s.config.name)}Cutover`, {
+        new CutoverStateMachine(this, `${idOf(s.config.name)}Cutover`, {
           envName: config.name,
           service: s.config,
           cluster: s.cluster,
@@ -518,8 +518,4 @@ function strictest(all: readonly AlarmThresholdsConfig[]): AlarmThresholdsConfig
     unhealthyHosts: Math.min(...all.map((t) => t.unhealthyHosts)),
     evaluationMinutes: Math.min(...all.map((t) => t.evaluationMinutes)),
   };
-}
-
-function pascal(name: string): string {
-  return name[0].toUpperCase() + name.slice(1);
 }
