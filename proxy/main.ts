@@ -86,7 +86,8 @@ async function main(): Promise<void> {
     refresher?.stop();
     const drained = await proxy.shutdown(config.timeouts.drainMs);
     logger.log(drained ? 'info' : 'warn', 'stopped', { drained });
-    sink.flushSync();
+    // The last lines, unless stdout is stuck: the container's stop timeout is drainSeconds + 5.
+    await Promise.race([sink.flush(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -4,16 +4,10 @@
  * servicePath, through Service Connect). Bodies stream both ways; a failed service request is a 502 or
  * 504, never retried and never sent to the monolith instead (that would split a user's data).
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http';
+import { createServer, IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
 import { connect as netConnect, type Socket } from 'node:net';
 import { type Duplex, Readable, Transform } from 'node:stream';
-import { Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Destination, ServiceContext } from '../lib/flags/evaluate';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../lib/proxy/contract';
 import { destinationFor, destinationWithoutUser, serviceContext } from '../lib/proxy/decide';
@@ -24,6 +18,7 @@ import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
 import type { FlagSource } from './flags';
 import type { JwtVerifier } from './jwt';
 import type { Logger, LogSink } from './log';
+import { Pool } from './pool';
 
 export interface ProxyOptions {
   readonly config: ProxyRuntimeConfig;
@@ -50,20 +45,99 @@ interface ServiceRuntime {
   readonly upstream: Upstream;
 }
 
-/** What the access log line of a request says, filled in as it is handled. */
-interface Exchange {
-  service: string;
-  side: Side;
-  route: string;
-  identified?: boolean;
-  reason?: string;
-  truncated?: boolean;
-  /** Set once the proxy has answered itself (the status is then the response's). */
-  readonly started: number;
-}
-
 class BodyTooLarge extends Error {
   readonly code = 'PROXY_BODY_TOO_LARGE';
+}
+
+class ClientGone extends Error {
+  readonly code = 'PROXY_CLIENT_GONE';
+}
+
+/**
+ * One request, from its arrival to its access log line (what the line says is filled in as it is
+ * handled). While the request is forwarded it is also the undici dispatch handler of the upstream
+ * request: the response streams straight into the client's response, with undici's back-pressure. One
+ * object per request, where `pool.stream` would add a stream handler (an async resource), a promise,
+ * stream-finished listeners and an abort listener.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  service = NO_SERVICE;
+  side: Side = 'legacy';
+  route = '';
+  identified: boolean | undefined = undefined;
+  reason: string | undefined = undefined;
+  truncated = false;
+  readonly started = performance.now();
+  /** Whether the current upstream request goes to a service (for the log of a failure). */
+  toService = false;
+  /** The request body given to undici (destroyed when the upstream request fails). */
+  private body: Buffer | Readable | null = null;
+  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
+  private resumeUpstream: (() => void) | undefined = undefined;
+  /** The client went away before its response ended. */
+  gone = false;
+
+  constructor(
+    private readonly proxy: RoutingProxy,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {}
+
+  /** Sends the request to an upstream (`dispatch` never throws: it reports through `onError`). */
+  dispatch(pool: Pool, options: Dispatcher.DispatchOptions): void {
+    this.body = (options.body as Buffer | Readable | null | undefined) ?? null;
+    pool.dispatch(options, this);
+  }
+
+  /** The client's response closed (ended or not). */
+  closed(): void {
+    if (this.res.writableFinished) return;
+    this.gone = true;
+    this.abortUpstream?.(new ClientGone('the client went away'));
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.gone) abort(new ClientGone('the client went away'));
+    else this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    // 1xx: the proxy's own server has answered `Expect: 100-continue` already.
+    if (statusCode < 200) return true;
+    this.resumeUpstream = resume;
+    this.res.writeHead(statusCode, responseHeaders(rawHeaders, this.proxy.isDraining()));
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.res.write(chunk)) return true;
+    // undici pauses reading the upstream until the client has taken what is buffered.
+    if (this.resumeUpstream) this.res.once('drain', this.resumeUpstream);
+    return false;
+  }
+
+  onComplete(): void {
+    this.abortUpstream = undefined;
+    this.res.end();
+  }
+
+  onError(err: Error): void {
+    this.abortUpstream = undefined;
+    const body = this.body;
+    this.body = null;
+    if (body !== null && !Buffer.isBuffer(body)) destroyBody(body, err);
+    this.proxy.upstreamFailed(err, this);
+  }
+}
+
+/**
+ * Destroys a request body after a failed upstream request, as undici's own handlers do; a client's
+ * IncomingMessage is detached from its socket first, so that the proxy can still answer on it.
+ */
+function destroyBody(body: Readable, err: Error): void {
+  if (body.destroyed) return;
+  if (body instanceof IncomingMessage) (body as { socket: unknown }).socket = null;
+  body.destroy(err);
 }
 
 const LOGGED_PATH_CHARS = 200;
@@ -181,10 +255,15 @@ export class RoutingProxy {
     return drained;
   }
 
+  /** Whether the proxy is draining (every response then closes its connection). */
+  isDraining(): boolean {
+    return this.draining;
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const ex: Exchange = { service: NO_SERVICE, side: 'legacy', route: '', started: performance.now() };
+    const ex = new Exchange(this, req, res);
     this.inflight++;
-    res.once('close', () => this.finished(req, res, ex));
+    res.on('close', () => this.finished(ex));
     if (this.draining) res.setHeader('connection', 'close');
     const url = req.url ?? '';
     const method = req.method ?? 'GET';
@@ -204,7 +283,7 @@ export class RoutingProxy {
     const match =
       path === this.options.config.legacy.healthCheckPath ? undefined : this.table.match(method, url);
     if (!match) {
-      this.forward(req, res, ex, this.legacy, url);
+      this.forward(ex, this.legacy, url);
       return;
     }
     ex.service = match.owner.entry.name;
@@ -305,10 +384,10 @@ export class RoutingProxy {
     switch (destination) {
       case 'service':
         ex.side = 'service';
-        this.forward(req, res, ex, match.owner.upstream, this.table.rewrite(match), body, true);
+        this.forward(ex, match.owner.upstream, this.table.rewrite(match), body, true);
         return;
       case 'legacy':
-        this.forward(req, res, ex, this.legacy, req.url ?? '/', body);
+        this.forward(ex, this.legacy, req.url ?? '/', body);
         return;
       case 'unavailable':
         // Only this service's routes wait: the proxy cannot know yet whether its cutover has passed.
@@ -320,46 +399,32 @@ export class RoutingProxy {
 
   /** Streams the request to an upstream and its response back. */
   private forward(
-    req: IncomingMessage,
-    res: ServerResponse,
     ex: Exchange,
     upstream: Upstream,
     path: string,
     body?: Buffer | Readable,
     toService = false,
   ): void {
-    const limit = this.options.config.limits.maxBodyBytes;
+    const { req } = ex;
     let payload: Buffer | Readable | null = null;
     if (body !== undefined) payload = body;
-    else if (hasBody(req)) payload = req.headers['content-length'] === undefined ? limited(req, limit) : req;
+    else if (hasBody(req))
+      payload =
+        req.headers['content-length'] === undefined
+          ? limited(req, this.options.config.limits.maxBodyBytes)
+          : req;
     const headers = forwardHeaders(req.rawHeaders, {
       peer: req.socket.remoteAddress,
       ...(toService ? { host: upstream.authority } : {}),
     });
-    const draining = () => this.draining;
-    upstream.pool
-      .stream(
-        {
-          path,
-          method: req.method ?? 'GET',
-          headers,
-          body: payload,
-          // The response is the abort signal (undici takes an EventEmitter): `finished` emits `abort` on
-          // it when the client goes away first. Cheaper than an AbortController per request.
-          signal: res,
-          opaque: res,
-        },
-        ({ statusCode, headers, opaque }) => {
-          const out = opaque as ServerResponse;
-          out.writeHead(statusCode, responseHeaders(headers, draining()));
-          return out;
-        },
-      )
-      .catch((err: unknown) => this.upstreamFailed(err, res, ex, toService));
+    ex.toService = toService;
+    ex.dispatch(upstream.pool, { path, method: req.method ?? 'GET', headers, body: payload });
   }
 
-  private upstreamFailed(err: unknown, res: ServerResponse, ex: Exchange, toService: boolean): void {
-    if (res.destroyed && !res.writableFinished && !res.headersSent) return; // the client went away
+  /** A failed upstream request: 413, 502 or 504 when nothing was sent yet, else the response is cut off. */
+  upstreamFailed(err: unknown, ex: Exchange): void {
+    const { res } = ex;
+    if (ex.gone) return; // the client went away first: nobody to answer
     const code = (err as { code?: string })?.code ?? (err as Error)?.name ?? 'error';
     ex.reason = `upstream-${code}`;
     if ((err instanceof BodyTooLarge || code === 'PROXY_BODY_TOO_LARGE') && !res.headersSent) {
@@ -369,7 +434,7 @@ export class RoutingProxy {
     if (!res.headersSent) {
       const status = isTimeout(err) ? 504 : 502;
       this.options.logger.log('warn', 'upstream failed', {
-        side: toService ? 'service' : 'legacy',
+        side: ex.toService ? 'service' : 'legacy',
         service: ex.service,
         error: code,
         status,
@@ -406,8 +471,9 @@ export class RoutingProxy {
     res.end(body);
   }
 
-  private finished(req: IncomingMessage, res: ServerResponse, ex: Exchange): void {
-    if (!res.writableFinished) res.emit('abort');
+  private finished(ex: Exchange): void {
+    ex.closed();
+    const { req, res } = ex;
     const entry: AccessLogEntry = {
       service: ex.service,
       side: ex.side,
@@ -415,9 +481,9 @@ export class RoutingProxy {
       route: ex.route,
       status: res.headersSent ? res.statusCode : 499,
       latencyMs: performance.now() - ex.started,
-      ...(ex.identified !== undefined ? { identified: ex.identified } : {}),
-      ...(ex.reason !== undefined ? { reason: ex.reason } : {}),
-      ...(ex.truncated ? { truncated: true } : {}),
+      identified: ex.identified,
+      reason: ex.reason,
+      truncated: ex.truncated,
     };
     this.options.sink.line(accessLogLine(entry, this.now()));
     this.inflight--;

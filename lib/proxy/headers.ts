@@ -90,26 +90,46 @@ export function forwardHeaders(raw: readonly string[], options: ForwardOptions):
   return out;
 }
 
-/** The response headers to send back: the upstream's, without its hop-by-hop headers. */
-export function responseHeaders(
-  headers: Record<string, string | string[] | undefined>,
-  close: boolean,
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const connection = headers.connection;
-  const listed =
-    connection === undefined
-      ? undefined
-      : new Set(
-          (Array.isArray(connection) ? connection.join(',') : connection)
-            .split(',')
-            .map((t) => t.trim().toLowerCase()),
-        );
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || listed?.has(name)) continue;
-    out[name] = value;
+/** A header name or value as a string (undici hands a response's raw headers over as latin1 bytes). */
+function text(value: Buffer | string): string {
+  return typeof value === 'string' ? value : value.toString('latin1');
+}
+
+/**
+ * The response headers to send back, as a flat [name, value, ...] list for `writeHead`: the upstream's
+ * raw headers (names as sent, repeated ones such as Set-Cookie kept, in order), without its hop-by-hop
+ * headers and those its Connection header lists; `Connection: close` added while the proxy drains.
+ * Built from the raw list in one pass because it runs once per response: no header object in between.
+ */
+export function responseHeaders(raw: readonly (Buffer | string)[], close: boolean): string[] {
+  let out: string[] = [];
+  let listed: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = text(raw[i]);
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'connection') listed = connectionListed(text(raw[i + 1]), listed);
+      continue;
+    }
+    out.push(name, text(raw[i + 1]));
   }
-  if (close) out.connection = 'close';
+  if (listed !== undefined) {
+    const kept: string[] = [];
+    for (let i = 0; i < out.length; i += 2)
+      if (!listed.has(out[i].toLowerCase())) kept.push(out[i], out[i + 1]);
+    out = kept;
+  }
+  if (close) out.push('connection', 'close');
   return out;
+}
+
+/** Adds the header names a Connection value lists (not its options: `keep-alive`, `close`, `upgrade`). */
+function connectionListed(value: string, listed: Set<string> | undefined): Set<string> | undefined {
+  for (const t of value.split(',')) {
+    const name = t.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive' || name === 'upgrade') continue;
+    listed ??= new Set();
+    listed.add(name);
+  }
+  return listed;
 }

@@ -46,6 +46,8 @@ export interface StandIn {
   delayMs: number;
   /** `reset`: destroy the connection instead of answering. */
   fail?: 'reset';
+  /** Responses whose connection closed before they were complete (the proxy gave up on them). */
+  aborted: number;
   close(): Promise<void>;
 }
 
@@ -53,8 +55,11 @@ export interface StandIn {
 export async function standIn(name: string): Promise<StandIn> {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
-  const state: { delayMs: number; fail?: 'reset' } = { delayMs: 0 };
+  const state: { delayMs: number; fail?: 'reset'; aborted: number } = { delayMs: 0, aborted: 0 };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    res.on('close', () => {
+      if (!res.writableFinished && state.fail !== 'reset') state.aborted++;
+    });
     const hash = createHash('sha256');
     let bytes = 0;
     req.on('data', (chunk: Buffer) => {

@@ -81,26 +81,58 @@ describe('forwarded request headers', () => {
 });
 
 describe('response headers', () => {
-  it('drops hop-by-hop headers and keeps repeated ones', () => {
+  const raw = (...list: string[]) => list.map((v) => Buffer.from(v, 'latin1'));
+
+  it('drops hop-by-hop headers (and those Connection lists), keeps the rest as sent and repeated ones', () => {
     expect(
       responseHeaders(
-        {
-          'content-type': 'text/plain',
-          'set-cookie': ['a=1', 'b=2'],
-          connection: 'keep-alive, x-hop',
-          'x-hop': '1',
-          'keep-alive': 'timeout=5',
-          'transfer-encoding': 'chunked',
-        },
+        raw(
+          'Content-Type',
+          'text/plain',
+          'Set-Cookie',
+          'a=1',
+          'Connection',
+          'keep-alive, X-Hop',
+          'x-hop',
+          '1',
+          'Keep-Alive',
+          'timeout=5',
+          'set-cookie',
+          'b=2',
+          'Transfer-Encoding',
+          'chunked',
+          'X-Latin1',
+          'caf\u00e9',
+        ),
         false,
       ),
-    ).toEqual({ 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] });
+    ).toEqual([
+      'Content-Type',
+      'text/plain',
+      'Set-Cookie',
+      'a=1',
+      'set-cookie',
+      'b=2',
+      'X-Latin1',
+      'caf\u00e9',
+    ]);
+  });
+
+  it('takes the names listed by repeated Connection headers too', () => {
+    expect(
+      responseHeaders(
+        raw('connection', 'x-a', 'X-A', '1', 'Connection', 'close, x-b', 'x-b', '2', 'ok', '3'),
+        false,
+      ),
+    ).toEqual(['ok', '3']);
   });
 
   it('closes the connection while the proxy drains', () => {
-    expect(responseHeaders({ 'content-length': '0' }, true)).toEqual({
-      'content-length': '0',
-      connection: 'close',
-    });
+    expect(responseHeaders(raw('content-length', '0'), true)).toEqual([
+      'content-length',
+      '0',
+      'connection',
+      'close',
+    ]);
   });
 });

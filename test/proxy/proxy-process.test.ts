@@ -6,7 +6,7 @@
  */
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import { bucketOf } from '../../lib/flags/evaluate';
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import {
@@ -153,6 +153,30 @@ describe('phase 0: pure pass-through', () => {
     expect(up).toMatchObject({ status: 200, upstream: 'legacy', bytes: body.length, sha256: sha(body) });
     const res = await fetch(`${p.url}/download/${10 * 1024 * 1024}`);
     expect(Buffer.from(await res.arrayBuffer()).length).toBe(10 * 1024 * 1024);
+  });
+
+  it('gives up the upstream request when the client goes away, before the answer or in the middle of it', async () => {
+    const before = legacy.aborted;
+    legacy.delayMs = 1500;
+    const client = connect(p.port, '127.0.0.1', () => client.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n'));
+    client.on('error', () => undefined);
+    await eventually(async () => legacy.seen.some((s) => s.url === '/slow'));
+    client.destroy();
+    legacy.delayMs = 0;
+    const partial = await rawRequest(
+      p.port,
+      `GET /download/${512 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      2000,
+      (data) => data.length > 256 * 1024,
+    );
+    expect(partial).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    await eventually(async () => legacy.aborted - before >= 2);
+    await eventually(async () => p.requests().some((l) => l.route === '/slow'));
+    expect(p.requests().find((l) => l.route === '/slow')).toMatchObject({ status: 499, Proxy5xx: 0 });
+    expect(p.requests().find((l) => String(l.route).startsWith('/download/5'))).toMatchObject({
+      status: 200,
+    });
+    expect((await call(p.url, '/still-alive')).status).toBe(200);
   });
 
   it('passes a WebSocket upgrade through to the monolith as a tunnel', async () => {
