@@ -6,11 +6,18 @@
  *   routing proxy making a per-user decision (percent 50 on `/api/users/{id}`, a random user per request,
  *   flags from moto_server). Both proxies are pinned to core 0; wrk and the upstream (nginx serving a
  *   fixed answer) to core 1, so the ratio measures the proxies, not the load generator.
+ * - The CPU time each proxy spends per request (user + system, all its threads and processes, from /proc):
+ *   on a shared machine other jobs take the proxy's core away at random, which moves requests/s and
+ *   p99 a lot and the CPU time per request little, so this is the steadier comparison.
  * - The proxy's resident memory under that load (sampled from /proc).
  * - The latency a routed request pays on the seed's path (a stand-in monolith that takes 5 ms, then
  *   calls the service) against the proxy's path (straight to the service), at 16 connections.
  *
  * Targets (issue "The routing proxy"): >= 0.5x nginx's requests/s, p99 <= 1.5x nginx's, RSS <= 100 MB.
+ * The comparison is fair in what both get (the same client connections with keep-alive, the same
+ * upstream with keep-alive, the same core) but not in the work: nginx only forwards (and writes a
+ * buffered combined access log), the routing proxy also matches the route, extracts the user, decides
+ * with the flags and writes an EMF line of about 560 bytes per request.
  * `--pairs N` rounds (default 5), `--seconds S` per run (default 5), `--rows` prints one JSON row per
  * line for scripts/bench.ts instead of the table. Needs nginx and wrk (installed with apt-get when
  * missing and running as root), moto_server and taskset. Every server it starts listens on 127.0.0.1
@@ -136,6 +143,7 @@ interface Run {
   rps: number;
   p50: number;
   p99: number;
+  requests: number;
 }
 
 function ms(value: string): number {
@@ -161,11 +169,12 @@ async function wrk(url: string, script: string, connections: number, seconds: nu
   });
   if (out.status !== 0) throw new Error(`wrk failed: ${out.stderr}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out.stdout)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(out.stdout)?.[1]);
   const p50 = ms(/\n\s+50%\s+(\S+)/.exec(out.stdout)?.[1] ?? '');
   const p99 = ms(/\n\s+99%\s+(\S+)/.exec(out.stdout)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out.stdout);
   if (errors) throw new Error(`${url}: ${errors[1]} failed responses\n${out.stdout}`);
-  return { rps, p50, p99 };
+  return { rps, p50, p99, requests };
 }
 
 const min = (v: number[]) => Math.min(...v);
@@ -174,6 +183,22 @@ const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+
+/** Clock ticks of CPU (user + system) of a process, its threads and its child processes. */
+function cpuTicks(pid: number): number {
+  try {
+    // Fields after the command's closing parenthesis: state is the 3rd, utime the 14th, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let ticks = Number(fields[11]) + Number(fields[12]);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children === '' ? [] : children.split(' ')) ticks += cpuTicks(Number(child));
+    return ticks;
+  } catch {
+    return 0;
+  }
+}
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
 function rssMiB(pid: number): number {
   try {
@@ -340,17 +365,25 @@ http.createServer((req, res) => {
   for (const url of Object.values(targets)) await wrk(url, randomUsers, CONNECTIONS, 2);
 
   const results: Record<keyof typeof targets, Run[]> = { direct: [], nginx: [], proxy: [] };
+  /** Microseconds of CPU per request, per round. */
+  const cpu = { nginx: [] as number[], proxy: [] as number[] };
+  const measured = async (pid: number, url: string, into: number[]) => {
+    const before = cpuTicks(pid);
+    const run = await wrk(url, randomUsers, CONNECTIONS, SECONDS);
+    into.push((((cpuTicks(pid) - before) / TICKS_PER_SECOND) * 1e6) / run.requests);
+    return run;
+  };
   let peakRss = 0;
   for (let round = 0; round < PAIRS; round++) {
     results.direct.push(await wrk(targets.direct, randomUsers, CONNECTIONS, SECONDS));
-    results.nginx.push(await wrk(targets.nginx, randomUsers, CONNECTIONS, SECONDS));
+    results.nginx.push(await measured(nginx.pid ?? 0, targets.nginx, cpu.nginx));
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMiB(proxy.pid ?? 0))), 100);
-    results.proxy.push(await wrk(targets.proxy, randomUsers, CONNECTIONS, SECONDS));
+    results.proxy.push(await measured(proxy.pid ?? 0, targets.proxy, cpu.proxy));
     clearInterval(sampler);
     peakRss = Math.max(peakRss, rssMiB(proxy.pid ?? 0));
     const last = (k: keyof typeof targets) => results[k][round];
     say(
-      `round ${round + 1}: direct ${last('direct').rps.toFixed(0)}/s, nginx ${last('nginx').rps.toFixed(0)}/s p99 ${last('nginx').p99.toFixed(2)} ms, proxy ${last('proxy').rps.toFixed(0)}/s p99 ${last('proxy').p99.toFixed(2)} ms, proxy RSS ${rssMiB(proxy.pid ?? 0).toFixed(0)} MiB`,
+      `round ${round + 1}: direct ${last('direct').rps.toFixed(0)}/s, nginx ${last('nginx').rps.toFixed(0)}/s p99 ${last('nginx').p99.toFixed(2)} ms ${cpu.nginx[round].toFixed(1)} us CPU/request, proxy ${last('proxy').rps.toFixed(0)}/s p99 ${last('proxy').p99.toFixed(2)} ms ${cpu.proxy[round].toFixed(1)} us CPU/request, proxy RSS ${rssMiB(proxy.pid ?? 0).toFixed(0)} MiB, load ${loadavg()[0].toFixed(2)}`,
     );
   }
 
@@ -398,6 +431,12 @@ http.createServer((req, res) => {
     `${f(max(p99Ratio), 2)}x max, ${f(median(p99Ratio), 2)}x median`,
     '<= 1.5x',
     max(p99Ratio) <= 1.5,
+  );
+  const cpuRatio = cpu.proxy.map((c, i) => c / cpu.nginx[i]);
+  row(
+    'CPU per request: nginx vs routing proxy (user + system, all threads)',
+    `${f(median(cpu.nginx), 1)} vs ${f(median(cpu.proxy), 1)} us median (${f(min(cpu.nginx), 1)} vs ${f(min(cpu.proxy), 1)} min); requests per CPU-second, proxy / nginx ${f(median(cpuRatio.map((r) => 1 / r)), 2)}x median`,
+    '',
   );
   const peakMB = (peakRss * 1048576) / 1e6;
   row(

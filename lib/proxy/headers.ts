@@ -108,7 +108,11 @@ export function responseHeaders(raw: readonly (Buffer | string)[], close: boolea
     const name = text(raw[i]);
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
-      if (lower === 'connection') listed = connectionListed(text(raw[i + 1]), listed);
+      if (lower === 'connection') {
+        const value = text(raw[i + 1]);
+        // The usual values list no header: no split.
+        if (value !== 'keep-alive' && value !== 'close') listed = connectionListed(value, listed);
+      }
       continue;
     }
     out.push(name, text(raw[i + 1]));
