@@ -58,7 +58,10 @@ class ClientGone extends Error {
  * handled). While the request is forwarded it is also the undici dispatch handler of the upstream
  * request: the response streams straight into the client's response, with undici's back-pressure. One
  * object per request, where `pool.stream` would add a stream handler (an async resource), a promise,
- * stream-finished listeners and an abort listener.
+ * stream-finished listeners and an abort listener. It implements the handler methods undici 7's client
+ * itself calls (`onConnect`, `onHeaders`, ...; typed deprecated in favour of `onRequestStart` and the
+ * like, which undici 7 adapts to these with a wrapper that also parses every response's headers into an
+ * object); undici is pinned, and the tests run this handler through every path (stream, abort, failure).
  */
 class Exchange implements Dispatcher.DispatchHandler {
   service = NO_SERVICE;
