@@ -12,6 +12,7 @@ import { isContractTime, RUN_ID } from '../flags/documents';
 import { DEFAULT_RULE_QUOTA, planProblems, RULE_BLOCKS, ruleBlockOf } from '../gateway/alb-rules';
 import { overlappingMethods, sharedExample } from '../gateway/routes';
 import { SERVICE_NAME } from '../naming';
+import { HOP_BY_HOP_HEADERS } from '../proxy/headers';
 import { listOr } from '../validation/reader';
 import { describeMemoryFor, FARGATE_CPUS, FARGATE_SIZES } from './fargate';
 import {
@@ -540,13 +541,7 @@ const gateway = sizingRules(
 
 /** Headers the proxy rewrites or drops (hop-by-hop and forwarding headers): never an identity. */
 const NOT_IDENTITY_HEADERS = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
+  ...HOP_BY_HOP_HEADERS,
   'host',
   'content-length',
   'cookie',

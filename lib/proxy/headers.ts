@@ -5,7 +5,7 @@
  */
 
 /** Hop-by-hop headers, plus `expect` (the proxy's own server answered it) and h2c's settings. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP_HEADERS: readonly string[] = [
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -17,7 +17,8 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate',
   'expect',
   'http2-settings',
-]);
+];
+const HOP_BY_HOP = new Set(HOP_BY_HOP_HEADERS);
 
 /** For an upgrade tunnel, the handshake needs these two as sent. */
 const UPGRADE_KEEP = new Set(['connection', 'upgrade']);
