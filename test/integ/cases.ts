@@ -3,7 +3,7 @@
  * (with bundling, as `cdk synth` does); test/integ/snapshots.test.ts builds the same cases in jest and
  * compares them with the committed snapshots, offline.
  */
-import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
+import { ExpectedResult, type IApiCall, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
 import type { App } from 'aws-cdk-lib';
 import { INITIAL_DOCUMENTS, serializeFlag } from '../../lib/flags/documents';
 import { flagParameterNames } from '../../lib/flags/parameters';
@@ -43,24 +43,22 @@ export function phase1(app: App): IntegTest {
     .expect(ExpectedResult.objectLike({ FunctionName: guard, State: 'Active' }));
 
   // Phase 1 adds no listener rule: the listener's default action forwards to the monolith.
-  integ.assertions
-    .awsApiCall('ElasticLoadBalancingV2', 'describeListeners', {
-      ListenerArns: [stacks.platform.loadBalancer.listener.listenerArn],
-    })
-    .expect(
-      ExpectedResult.objectLike({
-        Listeners: [
-          {
-            DefaultActions: Match.arrayWith([
-              Match.objectLike({
-                Type: 'forward',
-                TargetGroupArn: stacks.platform.legacy.targetGroup.targetGroupArn,
-              }),
-            ]),
-          },
-        ],
-      }),
-    );
+  elbCall(integ, 'describeListeners', {
+    ListenerArns: [stacks.platform.loadBalancer.listener.listenerArn],
+  }).expect(
+    ExpectedResult.objectLike({
+      Listeners: [
+        {
+          DefaultActions: Match.arrayWith([
+            Match.objectLike({
+              Type: 'forward',
+              TargetGroupArn: stacks.platform.legacy.targetGroup.targetGroupArn,
+            }),
+          ]),
+        },
+      ],
+    }),
+  );
 
   acknowledgeAssertionProvider(stacks.assertions);
   return integ;
@@ -68,7 +66,8 @@ export function phase1(app: App): IntegTest {
 
 /**
  * The demo with `users` at phase 3 in `alb` mode (native rewrite, no gateway): the listener has the pin
- * rule and the service's rules at the priorities the plan gives them (lib/gateway/alb-rules.ts).
+ * rule and the service's rules at the priorities the plan gives them (lib/gateway/alb-rules.ts), each
+ * forwarding where it should.
  */
 export function phase3Alb(app: App): IntegTest {
   const config = demoAt(3, (input) => {
@@ -79,29 +78,59 @@ export function phase3Alb(app: App): IntegTest {
     config.services.filter((s) => s.phase >= 3),
     config.alb,
   );
-  const priorities = plans
-    .flatMap((p) => [
-      ...(p.pinPriority === undefined ? [] : [p.pinPriority]),
-      ...p.rules.map((r) => r.priority),
-    ])
-    .sort((a, b) => a - b);
+  // Where each planned rule forwards: a pin to the monolith (a first deploy pins the routes there, see
+  // lib/gateway/alb-rules.ts), the service's rules to its own target group.
+  const legacy = stacks.platform.legacy.targetGroup.targetGroupArn;
+  const targets = new Map<number, string>();
+  for (const plan of plans) {
+    const service = stacks.services.find((s) => s.config.name === plan.service)?.service;
+    if (!service) throw new Error(`no service stack for ${plan.service}`);
+    if (plan.pinPriority !== undefined) targets.set(plan.pinPriority, legacy);
+    for (const rule of plan.rules) targets.set(rule.priority, service.web.targetGroup.targetGroupArn);
+  }
   const integ = new IntegTest(app, 'Phase3Alb', {
     testCases: [...stacks.all],
     assertionStack: stacks.assertions,
     stackUpdateWorkflow: false,
   });
 
-  // DescribeRules lists the rules by priority, the default rule last.
-  integ.assertions
-    .awsApiCall('ElasticLoadBalancingV2', 'describeRules', {
-      ListenerArn: stacks.platform.loadBalancer.listener.listenerArn,
-    })
-    .expect(
+  // One call per priority: arrayWith matches in order, and DescribeRules does not document its order.
+  const listenerArn = stacks.platform.loadBalancer.listener.listenerArn;
+  for (const [priority, targetGroupArn] of targets) {
+    elbCall(integ, 'describeRules', { ListenerArn: listenerArn }).expect(
       ExpectedResult.objectLike({
-        Rules: Match.arrayWith(priorities.map((p) => Match.objectLike({ Priority: String(p) }))),
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Priority: String(priority),
+            Actions: [Match.objectLike({ Type: 'forward', TargetGroupArn: targetGroupArn })],
+          }),
+        ]),
       }),
     );
+  }
 
   acknowledgeAssertionProvider(stacks.assertions);
   return integ;
 }
+
+/**
+ * An Elastic Load Balancing v2 read. integ-tests derives the IAM action from the SDK service name
+ * (`elasticloadbalancingv2:...`, which does not exist): grant the real one (`elasticloadbalancing:...`).
+ */
+function elbCall(integ: IntegTest, api: string, parameters: Record<string, unknown>): IApiCall {
+  const call = integ.assertions.awsApiCall('ElasticLoadBalancingV2', api, parameters);
+  // The provider's role is shared by the test's calls: one statement per action is enough.
+  const granted = grantedElbActions.get(integ) ?? new Set<string>();
+  grantedElbActions.set(integ, granted);
+  if (!granted.has(api)) {
+    granted.add(api);
+    call.provider.addToRolePolicy({
+      Effect: 'Allow',
+      Action: [`elasticloadbalancing:${api[0].toUpperCase()}${api.slice(1)}`],
+      Resource: ['*'],
+    });
+  }
+  return call;
+}
+
+const grantedElbActions = new WeakMap<IntegTest, Set<string>>();
