@@ -117,14 +117,26 @@ export function lazyRecord<T>(builders: Record<string, () => T>): Record<string,
   return out;
 }
 
-/** Every template of the app built from a variant of the demo input, by stack name (one synthesis). */
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
+const templatesByInput = new Map<string, Record<string, any>>();
+
+/**
+ * Every template of the app built from a variant of the demo input, by stack name (one synthesis).
+ * Built once per distinct input in a module registry: the stateful guard and the deploy-proof matrix
+ * ask for the same phase shapes. Read-only: the same objects go to every caller.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 export function templatesOf(mutate: (input: any) => void = () => {}): Record<string, any> {
   const input = demoInput();
   mutate(input);
+  const key = JSON.stringify(input);
+  const known = templatesByInput.get(key);
+  if (known) return known;
   const built = buildStacks(config(input));
   const assembly = built.app.synth();
-  return Object.fromEntries(
+  const templates = Object.fromEntries(
     built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
   );
+  templatesByInput.set(key, templates);
+  return templates;
 }
