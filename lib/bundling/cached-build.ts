@@ -136,6 +136,7 @@ export function cachedBuild(
   }
 
   const staging = root ? join(root, name, `tmp-${process.pid}-${Date.now()}`) : outDir;
+  // A failing build throws before anything is stored: the manifest keeps naming the last good one.
   const result = buildSync({
     ...options,
     absWorkingDir: projectRoot,
@@ -144,6 +145,8 @@ export function cachedBuild(
   });
   if (!root || !manifestPath) return 'built';
 
+  // Hashed after the build (only the build knows what it read): a file saved during the build itself
+  // could be recorded with its new hash next to the old bundle; the next change to it rebuilds.
   const inputs: Record<string, string> = {};
   for (const input of Object.keys(result.metafile?.inputs ?? {})) {
     if (input.split('/').includes('node_modules')) continue;

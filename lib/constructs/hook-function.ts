@@ -61,7 +61,8 @@ function hookCode(hook: string): lambda.Code {
 
 /**
  * The house Lambda: Node.js 24 on ARM64, an ESM bundle with the AWS SDK (hookCode), an explicit log
- * group with retention, and its own role that may write only that log group. Grants for the function's work are added by the caller.
+ * group with retention, and its own role that may write only that log group. Grants for the function's
+ * work are added by the caller.
  */
 export class HookFunction extends Construct {
   readonly function: lambda.Function;

@@ -83,6 +83,15 @@ describe('cachedBuild', () => {
     expect(build().outcome).toBe('cached');
   });
 
+  it('throws on a build error and stores nothing: the fixed source builds again', () => {
+    build();
+    write('src/a.ts', 'export const a = ;\n');
+    expect(() => build()).toThrow();
+    // The manifest still names the last good build, which no longer matches its input.
+    write('src/a.ts', "export const a = 'fixed';\n");
+    expect(build().text).toContain('fixed');
+  });
+
   it('builds every time when the cache is off', () => {
     const out = join(project, 'off');
     const place = { projectRoot: project, cache: 'off' };
