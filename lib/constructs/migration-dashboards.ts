@@ -39,92 +39,85 @@ export class MigrationDashboards extends Construct {
 
   constructor(scope: Construct, id: string, props: MigrationDashboardsProps) {
     super(scope, id);
-    // The same metric definitions as the alarms (migration-metrics.ts).
-    const legacyGroup = targetGroupMetrics(
-      props.legacy.loadBalancerFullName,
-      props.legacy.targetGroupFullName,
-    );
-    const legacy = {
-      requestCount: () => legacyGroup.requests().with({ label: 'legacy' }),
-      errors: () => legacyGroup.errors().with({ label: 'legacy' }),
-      latency: (stat: string) => legacyGroup.latency(stat).with({ label: `legacy ${stat}` }),
-      healthyHosts: () => legacyGroup.healthyHosts().with({ label: 'legacy healthy hosts' }),
-    };
-    const legacyLatency = (stat: string) =>
-      new cloudwatch.MathExpression({
-        expression: `${stat}Seconds * 1000`,
-        usingMetrics: { [`${stat}Seconds`]: legacy.latency(stat) },
-        label: `legacy ${stat} (ms)`,
+    const legacy = legacyMetrics(props.legacy);
+    this.perService = props.services.map((s) => this.serviceDashboard(props.envName, s, legacy));
+    this.overview = this.overviewDashboard(props, legacy);
+  }
+
+  /** Legacy against the service: traffic, errors, latency, capacity, flag changes and the alarms. */
+  private serviceDashboard(
+    envName: string,
+    s: DashboardService,
+    legacy: LegacyMetrics,
+  ): cloudwatch.Dashboard {
+    const name = s.config.name;
+    // What the service's alarms watch: the routing proxy's view in phases 1-2, Service Connect's after.
+    const sc = s.alarms.traffic;
+    const own = (metricName: string, statistic = 'Sum') =>
+      new cloudwatch.Metric({
+        namespace: METRIC_NAMESPACE,
+        metricName,
+        dimensionsMap: { Service: name },
+        statistic,
         period: PERIOD,
+        label: metricName,
       });
-
-    this.perService = props.services.map((s) => {
-      const name = s.config.name;
-      // What the service's alarms watch: the routing proxy's view in phases 1-2, Service Connect's after.
-      const sc = s.alarms.traffic;
-      const own = (metricName: string, statistic = 'Sum') =>
-        new cloudwatch.Metric({
-          namespace: METRIC_NAMESPACE,
-          metricName,
-          dimensionsMap: { Service: name },
-          statistic,
-          period: PERIOD,
-          label: metricName,
-        });
-      const running = runningTasks(s.clusterName, s.ecsServiceName).with({
-        label: `${name} running tasks`,
-      });
-      const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
-        new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
-
-      return new cloudwatch.Dashboard(this, idOf(name), {
-        dashboardName: `${props.envName}-${name}-migration`,
-        defaultInterval: Duration.hours(3),
-        widgets: [
-          [
-            new cloudwatch.TextWidget({
-              markdown: `# ${name}: legacy vs new service\nPhase ${s.config.phase}. Flags: \`npm run migrate -- status\`. Runbook: docs/runbook.md.`,
-              width: 24,
-              height: 2,
-            }),
-          ],
-          [
-            graph(`Requests per minute: legacy vs ${name}`, [
-              legacy.requestCount(),
-              sc.requests().with({ label: `${name} Sum` }),
-            ]),
-            graph(`5xx per minute: legacy vs ${name}`, [
-              legacy.errors(),
-              sc.errors().with({ label: `${name} Sum` }),
-            ]),
-          ],
-          [
-            graph(`Latency p50 and p99 (ms): legacy vs ${name}`, [
-              legacyLatency('p50'),
-              legacyLatency('p99'),
-              sc.latency('p50').with({ label: `${name} p50` }),
-              sc.latency('p99').with({ label: `${name} p99` }),
-            ]),
-            graph(`Healthy legacy hosts vs running ${name} tasks`, [legacy.healthyHosts(), running]),
-          ],
-          [
-            graph(
-              'Flag restores and automatic rollbacks',
-              [own('FlagRestored'), own('AutoRollback'), own('AutoRollbackNotPossible')],
-              [own('GatewayWeight', 'Maximum')],
-            ),
-            new cloudwatch.AlarmStatusWidget({
-              title: `${name} rollback alarms`,
-              alarms: [...s.alarms.alarms],
-              width: 12,
-              height: 6,
-            }),
-          ],
-        ],
-      });
+    const running = runningTasks(s.clusterName, s.ecsServiceName).with({
+      label: `${name} running tasks`,
     });
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width: 12, height: 6 });
 
-    this.overview = new cloudwatch.Dashboard(this, 'Overview', {
+    return new cloudwatch.Dashboard(this, idOf(name), {
+      dashboardName: `${envName}-${name}-migration`,
+      defaultInterval: Duration.hours(3),
+      widgets: [
+        [
+          new cloudwatch.TextWidget({
+            markdown: `# ${name}: legacy vs new service\nPhase ${s.config.phase}. Flags: \`npm run migrate -- status\`. Runbook: docs/runbook.md.`,
+            width: 24,
+            height: 2,
+          }),
+        ],
+        [
+          graph(`Requests per minute: legacy vs ${name}`, [
+            legacy.requestCount(),
+            sc.requests().with({ label: `${name} Sum` }),
+          ]),
+          graph(`5xx per minute: legacy vs ${name}`, [
+            legacy.errors(),
+            sc.errors().with({ label: `${name} Sum` }),
+          ]),
+        ],
+        [
+          graph(`Latency p50 and p99 (ms): legacy vs ${name}`, [
+            legacy.latencyMs('p50'),
+            legacy.latencyMs('p99'),
+            sc.latency('p50').with({ label: `${name} p50` }),
+            sc.latency('p99').with({ label: `${name} p99` }),
+          ]),
+          graph(`Healthy legacy hosts vs running ${name} tasks`, [legacy.healthyHosts(), running]),
+        ],
+        [
+          graph(
+            'Flag restores and automatic rollbacks',
+            [own('FlagRestored'), own('AutoRollback'), own('AutoRollbackNotPossible')],
+            [own('GatewayWeight', 'Maximum')],
+          ),
+          new cloudwatch.AlarmStatusWidget({
+            title: `${name} rollback alarms`,
+            alarms: [...s.alarms.alarms],
+            width: 12,
+            height: 6,
+          }),
+        ],
+      ],
+    });
+  }
+
+  /** The whole migration: every service's phase and traffic, every rollback alarm. */
+  private overviewDashboard(props: MigrationDashboardsProps, legacy: LegacyMetrics): cloudwatch.Dashboard {
+    return new cloudwatch.Dashboard(this, 'Overview', {
       dashboardName: `${props.envName}-migration`,
       defaultInterval: Duration.hours(3),
       widgets: [
@@ -155,4 +148,25 @@ export class MigrationDashboards extends Construct {
       ],
     });
   }
+}
+
+type LegacyMetrics = ReturnType<typeof legacyMetrics>;
+
+/** The monolith's side of every comparison: its target group, the same definitions as the alarms. */
+function legacyMetrics(names: MigrationDashboardsProps['legacy']) {
+  const legacyGroup = targetGroupMetrics(names.loadBalancerFullName, names.targetGroupFullName);
+  const legacy = {
+    requestCount: () => legacyGroup.requests().with({ label: 'legacy' }),
+    errors: () => legacyGroup.errors().with({ label: 'legacy' }),
+    latency: (stat: string) => legacyGroup.latency(stat).with({ label: `legacy ${stat}` }),
+    healthyHosts: () => legacyGroup.healthyHosts().with({ label: 'legacy healthy hosts' }),
+  };
+  const legacyLatency = (stat: string) =>
+    new cloudwatch.MathExpression({
+      expression: `${stat}Seconds * 1000`,
+      usingMetrics: { [`${stat}Seconds`]: legacy.latency(stat) },
+      label: `legacy ${stat} (ms)`,
+      period: PERIOD,
+    });
+  return { ...legacy, latencyMs: legacyLatency };
 }
