@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfigFile } from '../../lib/config/load';
 import { parseProxyConfig } from '../../lib/proxy/contract';
+import { orderAround } from '../helpers/templates';
 import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
@@ -27,44 +28,6 @@ function legacyContainers(t: Template): Record<string, Json> {
 
 function propertiesOf(t: Template, type: string): Json[] {
   return Object.values(t.findResources(type)).map((r) => r.Properties);
-}
-
-/**
- * Where each resource of a template stands relative to one of them: `before` are the resources it
- * depends on (DependsOn, Ref, Fn::GetAtt, transitively), `after` those that depend on it, `unordered`
- * the rest (CloudFormation may create them in any order, even after it).
- */
-function orderAround(t: Template, id: string) {
-  const resources: Record<string, Json> = t.toJSON().Resources;
-  const direct = (r: Json): string[] => {
-    const out = new Set<string>(r.DependsOn ?? []);
-    const walk = (v: Json): void => {
-      if (Array.isArray(v)) for (const x of v) walk(x);
-      else if (v && typeof v === 'object') {
-        if (typeof v.Ref === 'string' && v.Ref in resources) out.add(v.Ref);
-        if (Array.isArray(v['Fn::GetAtt'])) out.add(v['Fn::GetAtt'][0]);
-        for (const x of Object.values(v)) walk(x);
-      }
-    };
-    walk(r.Properties);
-    return [...out];
-  };
-  const closure = (from: string): Set<string> => {
-    const seen = new Set<string>();
-    const visit = (x: string): void => {
-      for (const d of direct(resources[x]))
-        if (!seen.has(d)) {
-          seen.add(d);
-          visit(d);
-        }
-    };
-    visit(from);
-    return seen;
-  };
-  const before = closure(id);
-  const others = Object.keys(resources).filter((x) => x !== id && !before.has(x));
-  const after = others.filter((x) => closure(x).has(id));
-  return { before: [...before], after, unordered: others.filter((x) => !after.includes(x)) };
 }
 
 describe('deploy order and stack roles', () => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp } from '../../lib/app';
-import { type ProxyRuntimeConfig, parseProxyConfig } from '../../lib/proxy/contract';
 import { routingWiring } from '../../lib/proxy/wiring';
+import { envOf, legacyContainer, legacyTask, proxyConfigOf, ssmStatements } from '../helpers/templates';
 import { buildStacks, config, demoInput, demoParameterArn, demoStacks, testApp } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
@@ -24,36 +24,11 @@ const atPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
 type Json = any;
 
-function legacyTask(t: Template): Json {
-  const [task] = Object.values(t.findResources('AWS::ECS::TaskDefinition'));
-  return task.Properties;
-}
-
-function container(t: Template, name: string): Json {
-  return legacyTask(t).ContainerDefinitions.find((c: Json) => c.Name === name);
-}
-
-function envOf(c: Json): Record<string, Json> {
-  return Object.fromEntries((c.Environment ?? []).map((e: Json) => [e.Name, e.Value]));
-}
-
-function proxyConfigOf(t: Template): ProxyRuntimeConfig {
-  const parsed = parseProxyConfig(envOf(container(t, 'Proxy')).ROUTING_PROXY_CONFIG);
-  if (!parsed.ok) throw new Error(parsed.errors.join('\n'));
-  return parsed.config;
-}
-
-function ssmStatements(t: Template): Json[] {
-  return Object.values(t.findResources('AWS::IAM::Policy'))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement)
-    .filter((s) => JSON.stringify(s.Action).includes('ssm:'));
-}
-
 describe('the routing proxy in the legacy task (routing.mode "proxy", the default)', () => {
   const platform = Template.fromStack(demoStacks().platform);
 
   it('runs the proxy next to the monolith, which starts first and stops last', () => {
-    const proxy = container(platform, 'Proxy');
+    const proxy = legacyContainer(platform, 'Proxy');
     expect(proxy).toMatchObject({
       Essential: true,
       PortMappings: [{ ContainerPort: 8800, Name: 'proxy', AppProtocol: 'http', Protocol: 'tcp' }],
@@ -87,9 +62,9 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
   });
 
   it('tells the monolith nothing about the migration: the proxy routes', () => {
-    expect(Object.keys(envOf(container(platform, 'App'))).filter((k) => k.startsWith('MIGRATION_'))).toEqual(
-      [],
-    );
+    expect(
+      Object.keys(envOf(legacyContainer(platform, 'App'))).filter((k) => k.startsWith('MIGRATION_')),
+    ).toEqual([]);
   });
 
   it('registers the proxy in the legacy target group, whose own port (and so the group) stays', () => {
@@ -161,7 +136,7 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
         };
       }).platform,
     );
-    expect(container(t, 'Proxy')).toMatchObject({
+    expect(legacyContainer(t, 'Proxy')).toMatchObject({
       Memory: 512,
       StopTimeout: 65,
       PortMappings: [{ ContainerPort: 9090 }],
@@ -182,7 +157,7 @@ describe('routing.mode "in-app": the monolith routes itself', () => {
     platform.hasResourceProperties('AWS::ECS::Service', {
       LoadBalancers: [Match.objectLike({ ContainerName: 'App', ContainerPort: 80 })],
     });
-    expect(envOf(container(platform, 'App'))).toMatchObject({
+    expect(envOf(legacyContainer(platform, 'App'))).toMatchObject({
       MIGRATION_SERVICES: 'users',
       MIGRATION_USERS_URL: 'http://users:80',
       MIGRATION_USERS_ROUTING_PARAMETER: '/demo/migration/users/routing',
