@@ -1,3 +1,4 @@
+import type { GuardDependencies } from '../../lambda/flag-guard/handler';
 import { type HookService, hookServices } from '../../lib/hooks/contract';
 
 /** What the operations stack tells the hooks about the `users` service, resolved as the hooks do it. */
@@ -26,4 +27,24 @@ export function hookService(
     ],
   });
   return service;
+}
+
+/**
+ * A Step Functions stand-in for the flag guard's run check: the named run is still running and its bulk
+ * migration exited 0 (what the cutover state machine's history holds when it writes the cutover).
+ */
+export function verifiedRun(): GuardDependencies['sfn'] {
+  return {
+    send: async (command: { constructor: { name: string } }) =>
+      command.constructor.name === 'DescribeExecutionCommand'
+        ? { status: 'RUNNING' }
+        : {
+            events: [
+              {
+                type: 'TaskStateExited',
+                stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
+              },
+            ],
+          },
+  } as unknown as GuardDependencies['sfn'];
 }

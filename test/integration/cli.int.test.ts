@@ -13,7 +13,7 @@ import { jsonLogger } from '../../lambda/shared/log';
 import { main } from '../../lib/cli/main';
 import type { GuardVerdict } from '../../lib/cli/run';
 import type { FlagParameterNames } from '../../lib/flags/parameters';
-import { hookService } from '../helpers/hooks';
+import { hookService, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, runCli, versionsOf } from '../helpers/moto';
 
 const { ssm, sns, sfn } = motoClients();
@@ -334,19 +334,7 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
       names.cutover,
       '{"completed":true,"completedAt":"2026-11-26T10:00:00Z","runId":"users-cutover-1"}',
     );
-    const running = {
-      send: async (c: object) =>
-        c.constructor.name === 'DescribeExecutionCommand'
-          ? { status: 'RUNNING' }
-          : {
-              events: [
-                {
-                  type: 'TaskStateExited',
-                  stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
-                },
-              ],
-            },
-    } as unknown as GuardDependencies['sfn'];
+    const running = verifiedRun();
     await expect(guard(changeEvent(names.cutover), { ...deps, sfn: running })).resolves.toMatchObject({
       status: 'labelled',
     });

@@ -19,7 +19,7 @@ import { destinationOf } from '../../lib/flags/evaluate';
 import { type FlagLoad, nextFlagState } from '../../lib/flags/loaded-flags';
 import { guardRecordNames } from '../../lib/flags/parameters';
 import { readChecked } from '../../lib/flags/ssm-store';
-import { hookService } from '../helpers/hooks';
+import { hookService, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, REGION, versionsOf } from '../helpers/moto';
 
 const { ssm, sns, sfn } = motoClients();
@@ -82,23 +82,6 @@ async function recordCutover(s: Awaited<ReturnType<typeof setup>>) {
   await s.put(s.names.cutover, DONE);
   const verified = { ...s.deps, sfn: verifiedRun() };
   await expect(guard(event(s.names.cutover), verified)).resolves.toMatchObject({ status: 'labelled' });
-}
-
-/** A Step Functions stand-in that says the named run is running and its migration exited 0. */
-function verifiedRun() {
-  return {
-    send: async (command: { constructor: { name: string } }) =>
-      command.constructor.name === 'DescribeExecutionCommand'
-        ? { status: 'RUNNING' }
-        : {
-            events: [
-              {
-                type: 'TaskStateExited',
-                stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
-              },
-            ],
-          },
-  } as unknown as GuardDependencies['sfn'];
 }
 
 describe('flag guard against the SSM emulator', () => {

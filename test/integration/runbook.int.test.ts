@@ -48,6 +48,7 @@ import { flagParameterNames, overrideParameterName } from '../../lib/flags/param
 import { hookServices } from '../../lib/hooks/contract';
 import { flagGuardFunctionName } from '../../lib/naming';
 import { capabilitiesOf } from '../../lib/phases';
+import { verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, motoClients, motoEndpoint, REGION } from '../helpers/moto';
 
 const ROOT = join(__dirname, '..', '..');
@@ -589,19 +590,7 @@ describe('docs/runbook.md against the emulator', () => {
           Overwrite: true,
         }),
       );
-      const runningMigration = {
-        send: async (c: object) =>
-          c.constructor.name === 'DescribeExecutionCommand'
-            ? { status: 'RUNNING' }
-            : {
-                events: [
-                  {
-                    type: 'TaskStateExited',
-                    stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
-                  },
-                ],
-              },
-      } as unknown as GuardDependencies['sfn'];
+      const runningMigration = verifiedRun();
       await expect(
         guard(event(`${P}/cutover`, 'Update'), { ...guardDeps, sfn: runningMigration }),
       ).resolves.toMatchObject({ status: 'labelled' });
