@@ -38,6 +38,26 @@ export function testApp(options: TestAppOptions = {}): App {
 }
 
 /**
+ * A second service for the demo: `orders` at phase 3 (in `alb` mode unless told), two routes, a bulk
+ * migration. The variants that add or reorder services use this one.
+ */
+export function ordersService(gateway: 'krakend' | 'alb' = 'alb') {
+  return {
+    name: 'orders',
+    phase: 3,
+    gateway,
+    image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+    port: 80,
+    healthCheckPath: '/',
+    routes: [
+      { path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' },
+      { path: '/api/orders', methods: ['GET', 'POST'], servicePath: '/v2/orders' },
+    ],
+    bulkMigration: { command: ['/app/orders', 'migrate'] },
+  };
+}
+
+/**
  * A deep copy of the demo config input, to derive variants from in tests. Untyped on purpose: tests
  * write invalid values into it, and `parseConfig` is what checks them.
  */

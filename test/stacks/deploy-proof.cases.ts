@@ -10,26 +10,21 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
-import { buildStacks, config, demoInput, lazyRecord, templatesOf, testApp } from '../helpers/test-app';
+import {
+  buildStacks,
+  config,
+  demoInput,
+  lazyRecord,
+  ordersService,
+  templatesOf,
+  testApp,
+} from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 type Cfn = Record<string, any>;
 
 const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f';
-const orders = (gateway: 'krakend' | 'alb') => ({
-  name: 'orders',
-  phase: 3,
-  gateway,
-  image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
-  port: 80,
-  healthCheckPath: '/',
-  routes: [
-    { path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' },
-    { path: '/api/orders', methods: ['GET', 'POST'], servicePath: '/v2/orders' },
-  ],
-  bulkMigration: { command: ['/app/orders', 'migrate'] },
-});
 
 const synth = (mutate?: (input: Input) => void): Record<string, Cfn> => templatesOf(mutate);
 
@@ -38,15 +33,15 @@ const shapes = lazyRecord<Record<string, Cfn>>({
   'users at phase 2': () => synth((i) => (i.services[0].phase = 2)),
   'users at phase 3, krakend': () => synth(),
   'users at phase 3, alb': () => synth((i) => (i.services[0].gateway = 'alb')),
-  'users krakend, orders alb': () => synth((i) => i.services.push(orders('alb'))),
-  'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(orders('alb'))),
-  'users and orders krakend': () => synth((i) => i.services.push(orders('krakend'))),
+  'users krakend, orders alb': () => synth((i) => i.services.push(ordersService('alb'))),
+  'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(ordersService('alb'))),
+  'users and orders krakend': () => synth((i) => i.services.push(ordersService('krakend'))),
   'users alb, orders krakend': () =>
     synth((i) => {
       i.services[0].gateway = 'alb';
-      i.services.push(orders('krakend'));
+      i.services.push(ordersService('krakend'));
     }),
-  'orders alone (users removed)': () => synth((i) => (i.services = [orders('alb')])),
+  'orders alone (users removed)': () => synth((i) => (i.services = [ordersService('alb')])),
 });
 
 interface Rule {

@@ -1,23 +1,12 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { priorityRange, ruleBlockOf } from '../../lib/gateway/alb-rules';
-import { buildStacks, config, demoInput } from '../helpers/test-app';
+import { buildStacks, config, demoInput, ordersService } from '../helpers/test-app';
 
 /** The demo plus `orders` at phase 3 routed by the native ALB rewrite (no KrakenD). */
 function withAlbService() {
   const input = demoInput();
-  input.services.push({
-    name: 'orders',
-    phase: 3,
-    gateway: 'alb',
-    image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
-    port: 80,
-    healthCheckPath: '/',
-    routes: [
-      { path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' },
-      { path: '/api/orders', methods: ['GET', 'POST'], servicePath: '/v2/orders' },
-    ],
-    bulkMigration: { command: ['/app/orders', 'migrate'] },
-  });
+  input.services.push(ordersService('alb'));
+
   return buildStacks(config(input));
 }
 
