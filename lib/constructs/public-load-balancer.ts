@@ -169,6 +169,12 @@ export class PublicLoadBalancer extends Construct {
     const accounts = Object.entries(RegionInfo.regionMap(FactName.ELBV2_ACCOUNT)).sort(([a], [b]) =>
       a.localeCompare(b),
     );
+    // The finding is about the whole template (no resource), so it is acknowledged on the stack.
+    Validations.of(Stack.of(this)).acknowledge({
+      id: 'CloudFormation-Validate::W9052',
+      reason:
+        "The access-log bucket policy names the ELB account of each of ~30 regions behind its own condition (an agnostic stack cannot look its region up); the validator's condition budget runs out on them. cfn-lint checks the whole template in CI.",
+    });
     return [
       new iam.ArnPrincipal(root(Aws.ACCOUNT_ID)),
       ...accounts.map(([r, account]) => {
