@@ -25,7 +25,7 @@ const CONSOLE: Record<Level, (line: string) => void> = {
 };
 
 /** An EMF line, past the runtime's console: one write of the whole line. */
-export const rawStdout = (line: string) => {
+const rawStdout = (line: string) => {
   process.stdout.write(`${line}\n`);
 };
 

@@ -11,10 +11,10 @@ const ROOT = join(__dirname, '..', '..');
  * are missing. test/constructs/hook-bundles.test.ts bundles each hook with these options, keeps it under
  * HOOK_BUNDLE_MAX_BYTES and runs it with environment credentials.
  */
-export const HOOK_BUNDLE_TARGET = 'node24';
+const HOOK_BUNDLE_TARGET = 'node24';
 
 /** Modules the hooks' bundles leave out: never loaded with environment credentials. */
-export const UNUSED_CREDENTIAL_PROVIDERS: readonly string[] = [
+const UNUSED_CREDENTIAL_PROVIDERS: readonly string[] = [
   '@aws-sdk/credential-provider-sso',
   '@aws-sdk/credential-provider-ini',
   '@aws-sdk/credential-provider-process',
@@ -26,7 +26,7 @@ export const UNUSED_CREDENTIAL_PROVIDERS: readonly string[] = [
 ];
 
 /** esbuild's module resolution for the hooks: the SDK's ES modules tree-shake better. */
-export const HOOK_MAIN_FIELDS: readonly string[] = ['module', 'main'];
+const HOOK_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
 /** The largest hook bundle the tests accept. */
 export const HOOK_BUNDLE_MAX_BYTES = 400 * 1024;
