@@ -4,12 +4,12 @@
  * processes quickly.
  * The machine image ships moto; elsewhere: pip install "moto[server]".
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
+import { cachedBuild } from '../../lib/bundling/cached-build';
 import { proxyBuildOptions } from '../../lib/proxy/bundle';
 
 declare global {
@@ -31,8 +31,15 @@ function freePort(): Promise<number> {
 }
 
 async function waitUntilUp(url: string, proc: ChildProcess, log: string): Promise<void> {
+  let failed: Error | undefined;
+  proc.once('error', (e) => {
+    failed = e;
+  });
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    if (failed && (failed as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('moto_server not found: the integration tests need it (pip install "moto[server]")');
+    if (failed) throw new Error(`moto_server could not start: ${failed.message}`);
     if (proc.exitCode !== null) throw new Error(`moto_server exited with ${proc.exitCode}; see ${log}`);
     try {
       // No keep-alive: an idle pooled socket would keep jest's main process from exiting.
@@ -52,26 +59,25 @@ export default async function globalSetup(): Promise<void> {
   // The SDK warns on Node 20 about its releases from 2027; it would only clutter the test output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+  // Both through the app's bundle cache (lib/bundling/cached-build.ts): rebuilt only when a source changed.
   const cli = join(work, 'migrate.cjs');
-  buildSync({
+  const cliOptions = {
     entryPoints: [join(__dirname, '..', '..', 'bin', 'migrate.ts')],
     bundle: true,
-    platform: 'node',
-    format: 'cjs',
+    platform: 'node' as const,
+    format: 'cjs' as const,
     target: 'node20',
     outfile: cli,
-    logLevel: 'error',
-  });
+    logLevel: 'error' as const,
+  };
+  cachedBuild('test-cli', cliOptions, work);
   process.env.MIGRATE_CLI = cli;
 
   // The routing proxy, bundled as its image bundles it, for the tests that run it as a child process.
   const proxy = join(work, 'routing-proxy.cjs');
-  buildSync(proxyBuildOptions(proxy));
+  cachedBuild('test-routing-proxy', proxyBuildOptions(proxy), work);
   process.env.ROUTING_PROXY_BUNDLE = proxy;
 
-  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).error) {
-    throw new Error('moto_server not found: the integration tests need it (pip install "moto[server]")');
-  }
   const port = await freePort();
   const log = join(work, 'moto.log');
   const fd = openSync(log, 'a');
