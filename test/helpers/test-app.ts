@@ -85,15 +85,29 @@ export function buildStacks(
   return { app, ...buildMigrationApp(app, cfg) };
 }
 
-let demo: (MigrationStacks & { app: App }) | undefined;
+type BuiltApp = MigrationStacks & { app: App };
+const shared = new Map<string, BuiltApp>();
 
 /**
- * The stacks of the embedded demo, built once per test module registry and shared (read-only).
- * test/stacks/validation.cases.ts validates the same app, as `cdk synth` does.
+ * The stacks of a config input (default: the demo's), built once per distinct input in a module
+ * registry and shared: the case files ask for the same variants (the demo at phase 0 or 1, in either
+ * routing mode) again and again. Read them, never add to them: CDK refuses a construct added after
+ * the first synthesis, and a test that changes an app builds its own with buildStacks.
  */
-export function demoStacks(): MigrationStacks & { app: App } {
-  demo ??= buildStacks(config());
-  return demo;
+export function sharedStacks(input: unknown = DEMO_CONFIG_INPUT): BuiltApp {
+  const key = JSON.stringify(input);
+  let built = shared.get(key);
+  if (!built) {
+    // Parsed from the key: a caller that changes its input afterwards cannot change the shared app.
+    built = buildStacks(config(JSON.parse(key)));
+    shared.set(key, built);
+  }
+  return built;
+}
+
+/** The stacks of the embedded demo, shared (sharedStacks); validation.cases.ts validates them as `cdk synth` does. */
+export function demoStacks(): BuiltApp {
+  return sharedStacks();
 }
 
 /** The template of the stack with that id suffix (e.g. `30-platform`) in a fresh build. */
@@ -142,26 +156,18 @@ export function lazyRecord<T>(builders: Record<string, () => T>): Record<string,
   return out;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
-const templatesByInput = new Map<string, Record<string, any>>();
-
 /**
- * Every template of the app built from a variant of the demo input, by stack name (one synthesis).
- * Built once per distinct input in a module registry: the stateful guard and the deploy-proof matrix
- * ask for the same phase shapes. Read-only: the same objects go to every caller.
+ * Every template of the app built from a variant of the demo input, by stack name: the shared app's
+ * (sharedStacks), so the stateful guard and the deploy-proof matrix, which ask for the same phase
+ * shapes, synthesize each once. Read-only: the same objects go to every caller.
  */
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 export function templatesOf(mutate: (input: any) => void = () => {}): Record<string, any> {
   const input = demoInput();
   mutate(input);
-  const key = JSON.stringify(input);
-  const known = templatesByInput.get(key);
-  if (known) return known;
-  const built = buildStacks(config(input));
+  const built = sharedStacks(input);
   const assembly = built.app.synth();
-  const templates = Object.fromEntries(
+  return Object.fromEntries(
     built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
   );
-  templatesByInput.set(key, templates);
-  return templates;
 }

@@ -1,13 +1,13 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { priorityRange, ruleBlockOf } from '../../lib/gateway/alb-rules';
-import { buildStacks, config, demoInput, ordersService } from '../helpers/test-app';
+import { demoInput, ordersService, sharedStacks } from '../helpers/test-app';
 
 /** The demo plus `orders` at phase 3 routed by the native ALB rewrite (no KrakenD). */
 function withAlbService() {
   const input = demoInput();
   input.services.push(ordersService('alb'));
 
-  return buildStacks(config(input));
+  return sharedStacks(input);
 }
 
 const built = withAlbService();

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PUBLISHED_METRICS } from '../../lib/constructs/migration-metrics';
-import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
+import { demoInput, demoParameterArn, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
@@ -73,9 +73,7 @@ describe('hook functions', () => {
       completedAt: '2026-11-26T10:00:00Z',
     };
     const fn = Object.entries(
-      Template.fromStack(buildStacks(config(input)).operations as never).findResources(
-        'AWS::Lambda::Function',
-      ),
+      Template.fromStack(sharedStacks(input).operations as never).findResources('AWS::Lambda::Function'),
     ).find(([id]) => id.startsWith('FlagGuard'))?.[1];
     expect(JSON.stringify(fn?.Properties.Environment.Variables.MIGRATION_HOOK_CONFIG)).toContain(
       '\\"cutoverRecorded\\":{\\"runId\\":\\"users-cutover-20261126T100000\\",\\"completedAt\\":\\"2026-11-26T10:00:00Z\\"}',
@@ -333,7 +331,7 @@ describe('alarms and alerts', () => {
   it('subscribes the configured e-mail addresses', () => {
     const input = demoInput();
     input.notifications.emails = ['oncall@example.com'];
-    Template.fromStack(buildStacks(config(input)).operations as never).hasResourceProperties(
+    Template.fromStack(sharedStacks(input).operations as never).hasResourceProperties(
       'AWS::SNS::Subscription',
       {
         Protocol: 'email',
@@ -412,7 +410,7 @@ describe('without a migrating service', () => {
   it('has no operations stack', () => {
     const input = demoInput();
     input.services[0].phase = 0;
-    expect(buildStacks(config(input)).operations).toBeUndefined();
+    expect(sharedStacks(input).operations).toBeUndefined();
   });
 });
 
@@ -451,7 +449,7 @@ describe('dashboards', () => {
     const input = demoInput();
     input.services[0].phase = 1;
     input.routing = { mode };
-    const template = Template.fromStack(buildStacks(config(input)).operations as never);
+    const template = Template.fromStack(sharedStacks(input).operations as never);
     const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find(
       (a) => a.Properties.AlarmName === 'demo-users-5xx-rate',
     );
@@ -516,7 +514,7 @@ describe('every alarm watches a metric its publisher emits, with exactly those d
           routes: [{ path: '/api/orders', methods: ['GET'], servicePath: '/v1/orders' }],
           bulkMigration: { command: ['/app/orders', 'migrate'] },
         });
-        return Template.fromStack(buildStacks(config(input)).operations as never);
+        return Template.fromStack(sharedStacks(input).operations as never);
       },
     ],
   ])('%s', (_name, template) => {
@@ -539,7 +537,7 @@ describe('every alarm watches a metric its publisher emits, with exactly those d
     expect(names(ops)).not.toContain('demo-users-alb-5xx-rate');
     const input = demoInput();
     input.services[0].gateway = 'alb';
-    const alb = Template.fromStack(buildStacks(config(input)).operations as never);
+    const alb = Template.fromStack(sharedStacks(input).operations as never);
     expect(names(alb)).toEqual(
       expect.arrayContaining([
         'demo-users-alb-5xx-rate',

@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { loadConfigFile } from '../../lib/config/load';
 import { parseProxyConfig } from '../../lib/proxy/contract';
 import { orderAround } from '../helpers/templates';
-import { buildStacks, config, demoInput, templateOf } from '../helpers/test-app';
+import { buildStacks, demoInput, sharedStacks, templateOf } from '../helpers/test-app';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 type Json = any;
@@ -15,7 +15,7 @@ function phase0Input() {
   return input;
 }
 
-const stacks = buildStacks(config(phase0Input()));
+const stacks = sharedStacks(phase0Input());
 const network = templateOf(stacks, '10-network');
 const data = templateOf(stacks, '20-legacy-data');
 const platform = templateOf(stacks, '30-platform');
@@ -306,7 +306,7 @@ describe('configuration variants', () => {
     Object.assign(input.alb, {
       certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
     });
-    const t = Template.fromStack(buildStacks(config(input)).platform);
+    const t = Template.fromStack(sharedStacks(input).platform);
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 443,
       Protocol: 'HTTPS',
@@ -326,7 +326,7 @@ describe('configuration variants', () => {
   it('routing.mode "in-app" keeps the monolith alone in the task, behind the ALB on its own port', () => {
     const input = phase0Input();
     input.routing = { mode: 'in-app' };
-    const t = Template.fromStack(buildStacks(config(input)).platform);
+    const t = Template.fromStack(sharedStacks(input).platform);
     const containers = legacyContainers(t);
     expect(Object.keys(containers)).toEqual(['App']);
     // No service has reached phase 1: nothing to wire, nothing to read in SSM.
@@ -360,7 +360,7 @@ describe('configuration variants', () => {
       secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-db-AbCdEf',
       databaseName: 'shop',
     };
-    const built = buildStacks(config(input));
+    const built = sharedStacks(input);
     expect(built.legacyData).toBeUndefined();
     expect(built.all.map((s) => s.stackName)).toEqual(['demo-10-network', 'demo-30-platform']);
     Template.fromStack(built.platform).hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -377,7 +377,7 @@ describe('configuration variants', () => {
       multiAz: false,
       databaseName: 'shop',
     };
-    const t = Template.fromStack(buildStacks(config(input)).legacyData as never);
+    const t = Template.fromStack(sharedStacks(input).legacyData as never);
     t.hasResourceProperties('AWS::RDS::DBInstance', {
       Engine: 'postgres',
       EngineVersion: '16.4',

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { envOf, legacyContainer, orderAround, proxyConfigOf, ssmStatements } from '../helpers/templates';
-import { buildStacks, config, demoInput, demoParameterArn, demoStacks } from '../helpers/test-app';
+import { demoInput, demoParameterArn, demoStacks, sharedStacks } from '../helpers/test-app';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 type Json = any;
@@ -15,7 +15,7 @@ const service = Template.fromStack(users.service as never);
 const atPhase1 = (() => {
   const input = demoInput();
   for (const s of input.services) s.phase = 1;
-  return buildStacks(config(input));
+  return sharedStacks(input);
 })();
 
 /** The runtime-owned parameters (Custom::MigrationFlagParameter) of a data stack, with their properties. */
@@ -255,7 +255,7 @@ describe('service data stack', () => {
     const input = demoInput();
     input.flags = { tier: 'advanced', adoptExisting: true };
     input.tags = { 'cost-center': 'migration' };
-    const t = Template.fromStack(buildStacks(config(input)).services[0].data as never);
+    const t = Template.fromStack(sharedStacks(input).services[0].data as never);
     expect(runtimeParameters(t).map(({ properties: p }) => [p.Tier, p.AdoptExisting, p.Tags[0]])).toEqual([
       ['Advanced', 'true', { Key: 'cost-center', Value: 'migration' }],
       ...Array.from({ length: 5 }, () => ['Standard', 'true', { Key: 'cost-center', Value: 'migration' }]),
@@ -364,7 +364,7 @@ describe('service stack', () => {
     const input = demoInput();
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-readonly-AbCdEf';
     input.services[0].legacyReadSecretArn = arn;
-    const built = buildStacks(config(input)).services[0].service;
+    const built = sharedStacks(input).services[0].service;
     expect(built?.node.metadata.filter((m) => m.type === 'aws:cdk:warning')).toEqual([]);
     Template.fromStack(built as never).hasResourceProperties('AWS::ECS::TaskDefinition', {
       ContainerDefinitions: [
@@ -393,7 +393,7 @@ describe('service stack', () => {
 describe('legacy wiring, routing.mode "in-app": the monolith routes itself', () => {
   const input = demoInput();
   input.routing = { mode: 'in-app' };
-  const platform = Template.fromStack(buildStacks(config(input)).platform);
+  const platform = Template.fromStack(sharedStacks(input).platform);
 
   it('tells the monolith the service URL, phase, flag and override parameter names, label, routes and cache TTL', () => {
     const env = envOf(legacyContainer(platform, 'App'));
@@ -483,11 +483,11 @@ describe('two services at different phases', () => {
     database: { engine: 'mysql', engineVersion: '8.4.9', multiAz: false },
     routes: [{ path: '/api/invoices/{id}', methods: ['GET'], servicePath: '/invoices/{id}' }],
   });
-  const built = buildStacks(config(input));
+  const built = sharedStacks(input);
   const inAppInput = JSON.parse(JSON.stringify(input));
   inAppInput.routing = { mode: 'in-app' };
   inAppInput.services[0].cutoverRecorded = { runId: 'run-1', completedAt: '2026-11-20T10:00:00Z' };
-  const builtInApp = buildStacks(config(inAppInput));
+  const builtInApp = sharedStacks(inAppInput);
 
   it('creates stacks only for the services at phase 1 or later', () => {
     expect(built.all.map((s) => s.stackName)).toEqual([

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { buildStacks, config, demoInput, demoStacks } from '../helpers/test-app';
+import { demoInput, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
@@ -47,7 +47,7 @@ describe('phase 2: the bulk migration task', () => {
   it('does not exist below phase 2, nor does the cutover state machine', () => {
     const input = demoInput();
     input.services[0].phase = 1;
-    const phase1 = buildStacks(config(input));
+    const phase1 = sharedStacks(input);
     expect(phase1.services[0].service?.bulkMigration).toBeUndefined();
     expect(phase1.operations?.cutovers).toEqual([]);
     Template.fromStack(phase1.operations as never).resourceCountIs('AWS::StepFunctions::StateMachine', 0);

@@ -6,14 +6,14 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp } from '../../lib/app';
 import { routingWiring } from '../../lib/proxy/wiring';
 import { envOf, legacyContainer, legacyTask, proxyConfigOf, ssmStatements } from '../helpers/templates';
-import { buildStacks, config, demoInput, demoParameterArn, demoStacks, testApp } from '../helpers/test-app';
+import { config, demoInput, demoParameterArn, demoStacks, sharedStacks, testApp } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
 function variant(mutate: (input: Input) => void) {
   const input = demoInput();
   mutate(input);
-  return buildStacks(config(input));
+  return sharedStacks(input);
 }
 
 const atPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => {
