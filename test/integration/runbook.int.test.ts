@@ -18,10 +18,11 @@
  *   document accepted by the guard (the state machine itself is not run here; see the runbook's
  *   "Checked:" lines for how it is checked).
  * For speed (the runbook has about 35 commands), only the first `npm run migrate -- <args>` and the first
- * `aws` of the run start as written; the others run the same programs started once: the CLI's entry
- * (bin/migrate.ts, bundled by the global setup) with node, and the AWS CLI forked from one process that
- * has imported it (test/helpers/aws-cli-server.py). A start of npm + tsx costs about a second, one of the
- * AWS CLI half a second of CPU.
+ * `aws` of the run start as written; the others run the same programs started once: the CLI's `main`
+ * (what bin/migrate.ts runs) in one Node process (test/helpers/cli-server.ts), and the AWS CLI forked
+ * from one process that has imported it (test/helpers/aws-cli-server.py). Each takes the command's
+ * arguments, environment and working directory, and gives back its output and exit code. A start of
+ * npm + tsx costs about a second, one of the bundled CLI 0.25 s, one of the AWS CLI 0.5 s of CPU.
  *
  * The runbook's "Checked:" lines name the tests of the steps that cannot run here; the last test checks
  * that each named test exists.
@@ -42,6 +43,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
+import { cachedBuild } from '../../lib/bundling/cached-build';
 import { selectConfig } from '../../lib/config/load';
 import type { MigrationConfig } from '../../lib/config/types';
 import { flagParameterNames, overrideParameterName } from '../../lib/flags/parameters';
@@ -296,6 +298,11 @@ let awsServer: ChildProcess | undefined;
 const awsSocket = join(work, 'aws.sock');
 let awsPython: string | undefined;
 
+/** The operator CLI, loaded once (test/helpers/cli-server.ts); its client runs with the AWS CLI's Python. */
+let cliServer: ChildProcess | undefined;
+const cliSocket = join(work, 'cli.sock');
+const cliPython = () => awsPython ?? 'python3';
+
 function awsScriptInterpreter(): string | undefined {
   const onPath = (process.env.PATH ?? '')
     .split(':')
@@ -312,18 +319,39 @@ function awsScriptInterpreter(): string | undefined {
   return /^#!\s*(\S*python[0-9.]*)\s*$/.exec(first)?.[1];
 }
 
+/** Starts a server that prints a line when it accepts commands and exits when its standard input closes. */
+async function startServer(command: string, args: string[]): Promise<ChildProcess> {
+  const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    proc.once('error', reject);
+    proc.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}`)));
+    proc.stdout?.once('data', () => resolve());
+  });
+  return proc;
+}
+
 async function startAwsServer(): Promise<void> {
   awsPython = awsScriptInterpreter();
   if (!awsPython) return;
-  const proc = spawn(awsPython, [join(ROOT, 'test', 'helpers', 'aws-cli-server.py'), awsSocket], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  awsServer = proc;
-  await new Promise<void>((resolve, reject) => {
-    proc.once('error', reject);
-    proc.once('exit', (code) => reject(new Error(`aws-cli-server.py exited with ${code}`)));
-    proc.stdout?.once('data', () => resolve());
-  });
+  awsServer = await startServer(awsPython, [join(ROOT, 'test', 'helpers', 'aws-cli-server.py'), awsSocket]);
+}
+
+async function startCliServer(): Promise<void> {
+  const bundle = join(work, 'cli-server.cjs');
+  cachedBuild(
+    'test-cli-server',
+    {
+      entryPoints: [join(ROOT, 'test', 'helpers', 'cli-server.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      outfile: bundle,
+      logLevel: 'error',
+    },
+    work,
+  );
+  cliServer = await startServer(process.execPath, [bundle, cliSocket]);
 }
 /** Runs the setup blocks and a scenario's steps in one bash process. */
 async function runScenario(scenario: string): Promise<StepResult[]> {
@@ -345,11 +373,11 @@ async function runScenario(scenario: string): Promise<StepResult[]> {
   const script = [
     'set -u',
     `cd "${ROOT}"`,
-    // npm run migrate -- <args>: the first through npm itself, then the same entry, pre-bundled.
+    // npm run migrate -- <args>: the first through npm itself, then the same CLI, loaded once.
     `RUNBOOK_REAL_NPM=${realNpmLeft}`,
     'npm() {',
     '  if [ $# -ge 3 ] && [ "$1" = run ] && [ "$2" = migrate ] && [ "$3" = -- ] && [ "$RUNBOOK_REAL_NPM" = 0 ]; then',
-    '    shift 3; node "$MIGRATE_CLI" "$@"',
+    '    shift 3; "$RUNBOOK_CLI_PYTHON" -I -S "$RUNBOOK_CLI_CLIENT" "$RUNBOOK_CLI_SOCKET" "$@"',
     '  else RUNBOOK_REAL_NPM=0; command npm "$@"; fi',
     '}',
     // aws: the first one itself, then the same CLI in a fork of one process that has imported it.
@@ -377,7 +405,9 @@ async function runScenario(scenario: string): Promise<StepResult[]> {
     AWS_SHARED_CREDENTIALS_FILE: join(work, 'aws-credentials'),
     AWS_MAX_ATTEMPTS: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    MIGRATE_CLI: process.env.MIGRATE_CLI,
+    RUNBOOK_CLI_PYTHON: cliPython(),
+    RUNBOOK_CLI_CLIENT: join(ROOT, 'test', 'helpers', 'cli-client.py'),
+    RUNBOOK_CLI_SOCKET: cliSocket,
     RUNBOOK_HOOK: hook,
     RUNBOOK_CONFIG: configPath,
     RUNBOOK_AWS_PYTHON: awsPython ?? '',
@@ -480,13 +510,16 @@ beforeAll(async () => {
   for (let i = 0; i < names.length; i += 10)
     await ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + 10) }));
   topic = await createTopic(sns);
-  await Promise.all([startStandIn(), startAwsServer()]);
+  await Promise.all([startStandIn(), startAwsServer(), startCliServer()]);
 });
 afterAll(async () => {
-  const exited = awsServer && new Promise((r) => awsServer?.once('exit', r));
-  awsServer?.stdin?.end();
+  const stopped = [awsServer, cliServer].map((proc) => {
+    const exited = proc && proc.exitCode === null && new Promise((r) => proc.once('exit', r));
+    proc?.stdin?.end();
+    return exited;
+  });
   server.closeAllConnections();
-  await Promise.all([new Promise((r) => server.close(r)), exited]);
+  await Promise.all([new Promise((r) => server.close(r)), ...stopped]);
   ssm.destroy();
   sns.destroy();
   sfn.destroy();
