@@ -5,8 +5,10 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // CDK synthesis of a whole app takes seconds on 2 cores; the default 5 s is too tight under load.
   testTimeout: 30_000,
-  // Jest's default is cores - 1: a single worker on the 2-core CI machine.
-  maxWorkers: 2,
+  // Jest's default is cores - 1: a single worker on the 2-core CI machine. Three, because a third of
+  // the suite waits (on moto_server, on the processes it starts): measured on 2 cores, alternating
+  // runs, three workers finish 2-3 s before two.
+  maxWorkers: 3,
   transform: { '^.+\\.tsx?$': ['@swc/jest'] },
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
