@@ -1,5 +1,5 @@
 import { type Template as Cfn, formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
-import { type demoInput, once, templatesOf } from '../helpers/test-app';
+import { type demoInput, once, ordersService, templatesOf } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
@@ -43,18 +43,8 @@ describe('the stateful-change guard', () => {
           routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/orders/{id}' }],
         }),
     ],
-    [
-      'a second service at phase 3 in alb mode',
-      (i) =>
-        i.services.push({
-          name: 'orders',
-          phase: 3,
-          gateway: 'alb',
-          image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
-          routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/orders/{id}' }],
-          bulkMigration: { command: ['/app/orders', 'migrate'] },
-        }),
-    ],
+    // The deploy-proof matrix's shape of the same name: synthesized once for both.
+    ['a second service at phase 3 in alb mode', (i) => i.services.push(ordersService('alb'))],
   ])('finds nothing stateful replaced or deleted with %s', (_name, mutate) => {
     expect(formatChanges(statefulChanges(phase2(), synth(mutate)))).toBe('');
   });
