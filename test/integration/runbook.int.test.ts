@@ -487,7 +487,7 @@ function expectSteps(results: StepResult[], expected: Expectation[]): void {
 const LIVE =
   /wrote \/shop-prod\/migration\/users\/(routing|gateway) version \d+: .*\nlive: the flag guard checked version \d+ \(last-good\); readers use it within 15 s/;
 
-/** A scenario is one bash process of 5 to 13 commands; each AWS CLI or CLI start costs 0.3-0.6 s of CPU. */
+/** A scenario is one bash process of 5 to 13 commands, each 0.1-1 s (the first `npm run migrate` starts npm and tsx). */
 const SCENARIO_TIMEOUT_MS = 120_000;
 
 let topic = '';
