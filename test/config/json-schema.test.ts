@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
-import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
 import { environmentJsonSchema, JSON_SCHEMA_PATH } from '../../lib/config/json-schema';
 import { parseConfig } from '../../lib/config/parse-config';
+import { demoInput, jwtIdentity } from '../helpers/config-input';
 
-// Not test/helpers/test-app: that loads aws-cdk-lib, and these tests need only the schema and the parser.
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON documents, some of them invalid on purpose
 type Loose = any;
 
@@ -13,9 +12,8 @@ const ROOT = join(__dirname, '..', '..');
 const committed = JSON.parse(readFileSync(join(ROOT, JSON_SCHEMA_PATH), 'utf8'));
 const validate = new Ajv2020({ allErrors: true, strict: true }).compile(committed);
 
-const demo = (): Loose => JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
 const variant = (mutate: (c: Loose) => void): Loose => {
-  const c = demo();
+  const c = demoInput();
   mutate(c);
   return c;
 };
@@ -56,7 +54,7 @@ describe('the published JSON Schema of environment files', () => {
 describe('the JSON Schema and the parser agree', () => {
   const marker = { runId: 'users-cutover-20261126T100000', completedAt: '2026-11-26T10:00:00.123Z' };
   const valid: [string, Loose][] = [
-    ['the embedded demo', demo()],
+    ['the embedded demo', demoInput()],
     ['the minimal document', { name: 'tiny', legacy: { image: 'nginx:1.27' } }],
     ['in-app routing', variant((c) => (c.routing = { mode: 'in-app' }))],
     [
@@ -81,14 +79,7 @@ describe('the JSON Schema and the parser agree', () => {
         routes[1].identity = { source: 'cookie', name: 'uid' };
         routes[2].identity = { source: 'header', name: 'X-User-Id' };
         routes[2].anonymous = 'service';
-        routes[4].identity = {
-          source: 'jwt',
-          claim: 'uid',
-          cookie: 'session',
-          jwksUrl: 'https://login.example.com/.well-known/jwks.json',
-          issuer: 'https://login.example.com/',
-          audience: 'shop',
-        };
+        routes[4].identity = jwtIdentity();
       }),
     ],
     ['a recorded cutover', variant((c) => (c.services[0].cutoverRecorded = marker))],

@@ -1,10 +1,5 @@
-import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
-import { parseConfig, parseConfigOrThrow } from '../../lib/config/parse-config';
-
-// Not test/helpers/test-app: that loads aws-cdk-lib, and these tests need only the parser.
-// biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
-const demoInput = (): any => JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
-const config = (input: unknown = DEMO_CONFIG_INPUT) => parseConfigOrThrow(input, '(test)');
+import { parseConfig } from '../../lib/config/parse-config';
+import { config, demoInput, jwtIdentity } from '../helpers/config-input';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests deliberately write invalid values into the document
 type Loose = any;
@@ -124,14 +119,7 @@ describe('route identity and anonymous policy', () => {
     routes[1].identity = { source: 'cookie', name: 'uid' };
     routes[2].identity = { source: 'header', name: 'X-User-Id' };
     routes[3].identity = { source: 'path', name: 'id' };
-    routes[4].identity = {
-      source: 'jwt',
-      claim: 'uid',
-      cookie: 'session',
-      jwksUrl: 'https://login.example.com/.well-known/jwks.json',
-      issuer: 'https://login.example.com/',
-      audience: 'shop',
-    };
+    routes[4].identity = jwtIdentity();
     const parsed = config(input).services[0].routes;
     expect(parsed.map((r) => [r.identity, r.anonymous])).toEqual([
       [{ source: 'body', field: 'user.email', maxBytes: 16384 }, 'service'],

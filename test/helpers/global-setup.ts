@@ -1,7 +1,7 @@
 /**
  * Jest global setup: starts moto_server (a local AWS API emulator) on a free 127.0.0.1 port for the
- * integration tests, and bundles the CLI and the routing proxy once so tests can run them as child
- * processes quickly.
+ * integration tests, and bundles the CLI, its server for the runbook (cli-server.ts) and the routing
+ * proxy once so tests can run them as child processes quickly.
  * The machine image ships moto; elsewhere: pip install "moto[server]".
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedBuild } from '../../lib/bundling/cached-build';
 import { proxyBuildOptions } from '../../lib/proxy/bundle';
+
+const ROOT = join(__dirname, '..', '..');
 
 declare global {
   var __MOTO_PROCESS__: ChildProcess | undefined;
@@ -59,19 +61,27 @@ export default async function globalSetup(): Promise<void> {
   // The SDK warns on Node 20 about its releases from 2027; it would only clutter the test output.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-  // Both through the app's bundle cache (lib/bundling/cached-build.ts): rebuilt only when a source changed.
-  const cli = join(work, 'migrate.cjs');
-  const cliOptions = {
-    entryPoints: [join(__dirname, '..', '..', 'bin', 'migrate.ts')],
-    bundle: true,
-    platform: 'node' as const,
-    format: 'cjs' as const,
-    target: 'node20',
-    outfile: cli,
-    logLevel: 'error' as const,
+  // Through the app's bundle cache (lib/bundling/cached-build.ts): rebuilt only when a source changed.
+  const bundle = (name: string, entry: string) => {
+    const outfile = join(work, `${name}.cjs`);
+    cachedBuild(
+      `test-${name}`,
+      {
+        entryPoints: [join(ROOT, entry)],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        outfile,
+        logLevel: 'error',
+      },
+      work,
+    );
+    return outfile;
   };
-  cachedBuild('test-cli', cliOptions, work);
-  process.env.MIGRATE_CLI = cli;
+  // The operator CLI as an operator runs it, and loaded once for the runbook's many commands.
+  process.env.MIGRATE_CLI = bundle('migrate', 'bin/migrate.ts');
+  process.env.MIGRATE_CLI_SERVER = bundle('cli-server', 'test/helpers/cli-server.ts');
 
   // The routing proxy, bundled as its image bundles it, for the tests that run it as a child process.
   const proxy = join(work, 'routing-proxy.cjs');

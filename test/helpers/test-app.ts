@@ -4,8 +4,10 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp, type MigrationStacks } from '../../lib/app';
 import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
-import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import type { MigrationConfig } from '../../lib/config/types';
+import { config, demoInput } from './config-input';
+
+export { config, demoInput };
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -60,20 +62,6 @@ export function ordersService(gateway: 'krakend' | 'alb' = 'alb') {
     ],
     bulkMigration: { command: ['/app/orders', 'migrate'] },
   };
-}
-
-/**
- * A deep copy of the demo config input, to derive variants from in tests. Untyped on purpose: tests
- * write invalid values into it, and `parseConfig` is what checks them.
- */
-// biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
-export function demoInput(): any {
-  return JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
-}
-
-/** Parses a config input (default: the demo), throwing on problems. */
-export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
-  return parseConfigOrThrow(input, '(test)');
 }
 
 /** Builds every stack of a configuration in a fresh test app. */

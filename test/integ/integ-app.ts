@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { addNagChecks, buildMigrationApp, type MigrationStacks } from '../../lib/app';
-import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
 import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import type { MigrationConfig } from '../../lib/config/types';
+import { demoInput } from '../helpers/config-input';
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -45,7 +45,7 @@ export interface IntegAppOptions {
 /** The demo config with every service at `phase` (and anything else `mutate` changes). */
 // biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
 export function demoAt(phase: number, mutate: (input: any) => void = () => {}): MigrationConfig {
-  const input = JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
+  const input = demoInput();
   for (const s of input.services) s.phase = phase;
   mutate(input);
   return parseConfigOrThrow(input, '(integ)');

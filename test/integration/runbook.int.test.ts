@@ -43,7 +43,6 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
-import { cachedBuild } from '../../lib/bundling/cached-build';
 import { selectConfig } from '../../lib/config/load';
 import type { MigrationConfig } from '../../lib/config/types';
 import { flagParameterNames, overrideParameterName } from '../../lib/flags/parameters';
@@ -197,8 +196,13 @@ async function snapshot(): Promise<Snapshot> {
   return out;
 }
 
+/** The example environment with its `users` service at a phase. */
+const usersAt = (phase: number) => (input: ExampleInput) => {
+  input.services[0].phase = phase;
+};
+
 /** Sets the environment file of the next scenario and tells the guard, as a deploy would. */
-async function deployPhase(mutate: (input: ExampleInput) => void, alertTopicArn: string, sfnClient = sfn) {
+async function deployPhase(mutate: (input: ExampleInput) => void) {
   configPath = environmentFile(work, mutate);
   config = selectConfig(configPath);
   const migrating = config.services.filter((s) => capabilitiesOf(s).migrating);
@@ -207,7 +211,7 @@ async function deployPhase(mutate: (input: ExampleInput) => void, alertTopicArn:
       envName: config.name,
       parameterPrefix: config.flags.parameterPrefix,
       tier: config.flags.tier,
-      alertTopicArn,
+      alertTopicArn: topic,
       statesArnPrefix: `arn:aws:states:${REGION}:${config.account}:`,
       services: migrating.map((s) => ({
         name: s.name,
@@ -217,8 +221,8 @@ async function deployPhase(mutate: (input: ExampleInput) => void, alertTopicArn:
       })),
     }),
     ssm,
-    sfn: sfnClient,
-    alerts: new Alerts(alertTopicArn, sns),
+    sfn,
+    alerts: new Alerts(topic, sns),
     logger: jsonLogger('flag-guard', () => {}),
   };
   // A data stack creates the flags of a service the first time it migrates; later deploys keep them.
@@ -337,22 +341,11 @@ async function startAwsServer(): Promise<void> {
 }
 
 async function startCliServer(): Promise<void> {
-  const bundle = join(work, 'cli-server.cjs');
-  cachedBuild(
-    'test-cli-server',
-    {
-      entryPoints: [join(ROOT, 'test', 'helpers', 'cli-server.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node20',
-      outfile: bundle,
-      logLevel: 'error',
-    },
-    work,
-  );
+  const bundle = process.env.MIGRATE_CLI_SERVER;
+  if (!bundle) throw new Error('MIGRATE_CLI_SERVER is not set: run the tests through jest');
   cliServer = await startServer(process.execPath, [bundle, cliSocket]);
 }
+
 /** Runs the setup blocks and a scenario's steps in one bash process. */
 async function runScenario(scenario: string): Promise<StepResult[]> {
   const all = runbookSteps(readFileSync(RUNBOOK, 'utf8'));
@@ -490,6 +483,7 @@ const LIVE =
 /** A scenario is one bash process of 5 to 13 commands, each 0.1-1 s (the first `npm run migrate` starts npm and tsx). */
 const SCENARIO_TIMEOUT_MS = 120_000;
 
+/** The alert topic the guard publishes to, created in beforeAll. */
 let topic = '';
 beforeAll(async () => {
   writeFileSync(join(work, 'aws-config'), '[profile migration-operator]\noutput = json\n');
@@ -540,9 +534,7 @@ describe('docs/runbook.md against the emulator', () => {
   it(
     'phase 1: chosen users, a sticky share, more, and the rollbacks',
     async () => {
-      await deployPhase((input) => {
-        input.services[0].phase = 1;
-      }, topic);
+      await deployPhase(usersAt(1));
       const users = { mode: 'users', users: ['42', '1001'], percent: 0 };
       const percent = (n: number) => ({ mode: 'percent', users: ['42', '1001'], percent: n });
       const off = { mode: 'off', users: ['42', '1001'], percent: 50 };
@@ -593,9 +585,7 @@ describe('docs/runbook.md against the emulator', () => {
   it(
     'phase 2: everyone to the new service',
     async () => {
-      await deployPhase((input) => {
-        input.services[0].phase = 2;
-      }, topic);
+      await deployPhase(usersAt(2));
       const all = { mode: 'all', users: ['42', '1001'], percent: 50 };
       expectSteps(await runScenario('phase-2'), [
         { run: 'npm run migrate -- route users all', stdout: LIVE, live: all },
@@ -631,7 +621,7 @@ describe('docs/runbook.md against the emulator', () => {
       await deployPhase((input) => {
         input.services[0].phase = 2;
         input.services[0].cutoverRecorded = { runId, completedAt };
-      }, topic);
+      });
 
       const expiresAt = expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
       const all = { mode: 'all', users: ['42', '1001'], percent: 50 };
@@ -698,7 +688,7 @@ describe('docs/runbook.md against the emulator', () => {
           gateway: 'alb',
           routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v1/orders/{id}' }],
         });
-      }, topic);
+      });
       const weight = (n: number) => ({
         run: `npm run migrate -- gateway users ${n}`,
         stdout: LIVE,

@@ -1,11 +1,5 @@
-import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
-import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import { parseProxyConfig, proxyReadableParameters, proxyRuntimeConfig } from '../../lib/proxy/contract';
-
-// Not test/helpers/test-app: that loads aws-cdk-lib, and these tests need only the parser.
-// biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
-const demoInput = (): any => JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
-const config = (input: unknown = DEMO_CONFIG_INPUT) => parseConfigOrThrow(input, '(test)');
+import { config, demoInput } from '../helpers/config-input';
 
 function demoAt(phase: number, mutate: (input: ReturnType<typeof demoInput>) => void = () => {}) {
   const input = demoInput();

@@ -1,0 +1,33 @@
+/**
+ * The demo's config input and its parser, for tests. Without aws-cdk-lib: the config, contract and
+ * proxy tests need only these, and test/helpers/test-app.ts (which builds apps) re-exports them.
+ */
+import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
+import { parseConfigOrThrow } from '../../lib/config/parse-config';
+import type { MigrationConfig } from '../../lib/config/types';
+
+/**
+ * A deep copy of the demo config input, to derive variants from in tests. Untyped on purpose: tests
+ * write invalid values into it, and `parseConfig` is what checks them.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
+export function demoInput(): any {
+  return JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
+}
+
+/** Parses a config input (default: the demo), throwing on problems. */
+export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
+  return parseConfigOrThrow(input, '(test)');
+}
+
+/** A route identity from a JWT with every option given: claim, cookie, and JWKS verification. */
+export function jwtIdentity() {
+  return {
+    source: 'jwt',
+    claim: 'uid',
+    cookie: 'session',
+    jwksUrl: 'https://login.example.com/.well-known/jwks.json',
+    issuer: 'https://login.example.com/',
+    audience: 'shop',
+  };
+}
