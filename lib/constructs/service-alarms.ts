@@ -64,14 +64,22 @@ export class ServiceAlarms extends Construct {
     const { service } = props;
     const t = service.alarms;
     const names = serviceAlarmNames(props.envName, service.name);
-    const sc =
+    const traffic =
       props.routing === 'proxy' && !capabilitiesOf(service).atAlb
         ? proxyMetrics(service.name)
         : serviceConnectMetrics(service.name);
-    this.traffic = sc;
+    this.traffic = traffic;
     const alarms = [
-      errorRateAlarm(this, 'ErrorRate', names.errorRate, sc.errors(), sc.requests(), service.name, t),
-      latencyAlarm(this, 'Latency', names.latency, sc.latency('p99'), service.name, t, 1),
+      errorRateAlarm(
+        this,
+        'ErrorRate',
+        names.errorRate,
+        traffic.errors(),
+        traffic.requests(),
+        service.name,
+        t,
+      ),
+      latencyAlarm(this, 'Latency', names.latency, traffic.latency('p99'), service.name, t, 1),
       missingTasksAlarm(
         this,
         'Unhealthy',

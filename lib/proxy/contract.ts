@@ -15,6 +15,7 @@ import {
   type RoutingProxyConfig,
 } from '../config/types';
 import { flagParameterNames, overrideParameterName } from '../flags/parameters';
+import { SERVICE_NAME } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { describe, join, Reader } from '../validation/reader';
 
@@ -132,7 +133,6 @@ const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE',
 const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
 const HTTP_URL = /^http:\/\/[A-Za-z0-9.-]+:\d{1,5}$/;
 const PARAMETER = /^(\/[A-Za-z0-9_.-]+)+$/;
-const SERVICE = /^[a-z][a-z0-9]{1,15}$/;
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
 /**
@@ -205,7 +205,7 @@ function readService(r: Reader, path: string, value: unknown): ProxyService {
       fix: 'use an SSM parameter path',
     });
   return {
-    name: r.string(p('name'), v.name, { pattern: SERVICE, fix: 'use the service name of the config' }),
+    name: r.string(p('name'), v.name, { pattern: SERVICE_NAME, fix: 'use the service name of the config' }),
     phase: r.oneOf(p('phase'), v.phase, [1, 2, 3] as const),
     cutoverRecorded: r.boolean(p('cutoverRecorded'), v.cutoverRecorded, false),
     url: r.string(p('url'), v.url, { pattern: HTTP_URL, fix: 'use "http://<service>:<port>"' }),
