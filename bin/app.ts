@@ -7,13 +7,15 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { addNagChecks, buildMigrationApp } from '../lib/app';
 import { selectConfig } from '../lib/config/load';
 import { ConfigError } from '../lib/config/parse-config';
 
 const app = new App();
 try {
   const config = selectConfig(app.node.tryGetContext('config'));
+  // Loaded once the configuration is valid: an invalid one is reported without loading every construct
+  // library of the app (0.4 s).
+  const { addNagChecks, buildMigrationApp } = require('../lib/app') as typeof import('../lib/app');
   buildMigrationApp(app, config);
   addNagChecks(app);
 } catch (e) {
