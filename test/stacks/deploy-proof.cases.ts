@@ -143,6 +143,53 @@ describe('deploy-proof: listener-rule priorities across every transition', () =>
   });
 });
 
+/** Every service at that phase, with the routing mode given (default: the proxy). */
+const allAt = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => {
+  for (const s of input.services) s.phase = phase;
+  if (mode) input.routing = { mode };
+};
+
+describe('deploy-proof: adding the routing proxy to a running environment', () => {
+  const replaced = (before: Cfn, after: Cfn, types: string[]) => {
+    const found: string[] = [];
+    fullDiff(before, after).resources.forEachDifference((logicalId, change) => {
+      const type = change.oldResourceType ?? change.resourceType ?? '';
+      if (!types.includes(type) || change.isAddition) return;
+      if (change.isRemoval) found.push(`${logicalId} removed`);
+      for (const [name, p] of Object.entries(change.propertyUpdates))
+        if (p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE)
+          found.push(`${logicalId} replaced by ${name}`);
+    });
+    return found;
+  };
+  const KEPT = [
+    'AWS::ElasticLoadBalancingV2::TargetGroup',
+    'AWS::ElasticLoadBalancingV2::Listener',
+    'AWS::ElasticLoadBalancingV2::LoadBalancer',
+    'AWS::ECS::Service',
+    'AWS::ECS::Cluster',
+  ];
+
+  it.each([
+    ['phase 0 without the proxy -> phase 0 with it', allAt(0, 'in-app'), allAt(0)],
+    ['phase 0 with the proxy -> phase 1', allAt(0), allAt(1)],
+    ['in-app at phase 1 -> proxy at phase 1', allAt(1, 'in-app'), allAt(1)],
+  ])('replaces no target group, listener, load balancer or ECS service: %s', (_name, from, to) => {
+    const before = synth(from);
+    const after = synth(to);
+    expect(replaced(before['demo-30-platform'], after['demo-30-platform'], KEPT)).toEqual([]);
+  });
+
+  it('is a rolling update of the legacy service (new tasks healthy before old ones stop)', () => {
+    const after = synth(allAt(0))['demo-30-platform'];
+    const [svc] = Object.values<Cfn>(after.Resources).filter((r) => r.Type === 'AWS::ECS::Service');
+    expect(svc.Properties.DeploymentConfiguration).toMatchObject({
+      MinimumHealthyPercent: 100,
+      MaximumPercent: 200,
+    });
+  });
+});
+
 describe('deploy-proof: adding a certificate to a running environment', () => {
   const before = shapes['users at phase 3, krakend'];
   const after = synth((i) => (i.alb = { certificateArn: CERT }));

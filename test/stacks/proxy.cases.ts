@@ -1,7 +1,6 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp } from '../../lib/app';
 import { routingWiring } from '../../lib/proxy/wiring';
@@ -173,51 +172,6 @@ describe('routing.mode "in-app": the monolith routes itself', () => {
     expect(statement.Action).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
     const arns = (statement.Resource as Json[]).map((r) => r['Fn::Join'][1].at(-1));
     expect(arns.sort()).toEqual(wiring.inApp.readableParameters.map((n) => `:parameter${n}`).sort());
-  });
-});
-
-describe('adding the proxy to a running environment', () => {
-  const templates = (mutate: (input: Input) => void) =>
-    Object.fromEntries(variant(mutate).all.map((s) => [s.stackName, Template.fromStack(s).toJSON()]));
-  const replaced = (before: Json, after: Json, types: string[]) => {
-    const found: string[] = [];
-    fullDiff(before, after).resources.forEachDifference((logicalId, change) => {
-      const type = change.oldResourceType ?? change.resourceType ?? '';
-      if (!types.includes(type) || change.isAddition) return;
-      if (change.isRemoval) found.push(`${logicalId} removed`);
-      for (const [name, p] of Object.entries(change.propertyUpdates))
-        if (p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE)
-          found.push(`${logicalId} replaced by ${name}`);
-    });
-    return found;
-  };
-  const KEPT = [
-    'AWS::ElasticLoadBalancingV2::TargetGroup',
-    'AWS::ElasticLoadBalancingV2::Listener',
-    'AWS::ElasticLoadBalancingV2::LoadBalancer',
-    'AWS::ECS::Service',
-    'AWS::ECS::Cluster',
-  ];
-
-  it.each([
-    ['phase 0 without the proxy -> phase 0 with it', atPhase(0, 'in-app'), atPhase(0)],
-    ['phase 0 with the proxy -> phase 1', atPhase(0), atPhase(1)],
-    ['in-app at phase 1 -> proxy at phase 1', atPhase(1, 'in-app'), atPhase(1)],
-  ])('replaces no target group, listener, load balancer or ECS service: %s', (_name, from, to) => {
-    const before = templates(from);
-    const after = templates(to);
-    expect(replaced(before['demo-30-platform'], after['demo-30-platform'], KEPT)).toEqual([]);
-  });
-
-  it('is a rolling update of the legacy service (new tasks healthy before old ones stop)', () => {
-    const after = templates(atPhase(0))['demo-30-platform'];
-    const [svc] = Object.values(after.Resources as Record<string, Json>).filter(
-      (r) => r.Type === 'AWS::ECS::Service',
-    );
-    expect(svc.Properties.DeploymentConfiguration).toMatchObject({
-      MinimumHealthyPercent: 100,
-      MaximumPercent: 200,
-    });
   });
 });
 
