@@ -1,8 +1,9 @@
 /** Jest only transpiles (with SWC); `tsc --noEmit` type-checks separately in `npm test`. */
 
-// The CDK libraries are transformed too: their built-ins bound as module variables, which makes CDK
-// synthesis under jest as fast as under plain Node (test/helpers/bind-globals.js says why).
-const CDK_LIBRARIES = '(aws-cdk-lib|constructs|cdk-nag|@aws-cdk)';
+// The libraries whose code the tests run hot are transformed too: their built-ins bound as module
+// variables, which makes CDK synthesis under jest as fast as under plain Node
+// (test/helpers/bind-globals.js says why).
+const HOT_LIBRARIES = '(aws-cdk-lib|constructs|cdk-nag|@aws-cdk|@aws-sdk|@smithy|@aws-crypto|zod|undici|jose)';
 
 module.exports = {
   testEnvironment: 'node',
@@ -16,11 +17,11 @@ module.exports = {
   maxWorkers: 3,
   transform: {
     '^.+\\.tsx?$': ['@swc/jest'],
-    [`/node_modules/${CDK_LIBRARIES}/.+\\.js$`]: '<rootDir>/test/helpers/bind-globals.js',
+    [`/node_modules/${HOT_LIBRARIES}/.+\\.c?js$`]: '<rootDir>/test/helpers/bind-globals.js',
   },
   // Their own dependencies are not: a path with any other package after a node_modules is left as it is
   // (aws-cdk-lib/node_modules/@aws/cloudformation-validate/... too).
-  transformIgnorePatterns: [`/node_modules/(?!${CDK_LIBRARIES}/)`],
+  transformIgnorePatterns: [`/node_modules/(?!${HOT_LIBRARIES}/)`],
   snapshotSerializers: ['<rootDir>/test/helpers/asset-hash-serializer.js'],
   setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
   // Starts moto_server on a free loopback port and bundles the CLI; stops moto after the run.
