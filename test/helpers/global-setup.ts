@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedBuild } from '../../lib/bundling/cached-build';
 import { proxyBuildOptions } from '../../lib/proxy/bundle';
+import { scriptInterpreter } from './python';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -91,7 +92,13 @@ export default async function globalSetup(): Promise<void> {
   const port = await freePort();
   const log = join(work, 'moto.log');
   const fd = openSync(log, 'a');
-  const proc = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', fd, fd] });
+  // moto's own server, through a launcher that spares it a directory listing per request
+  // (moto-server.py), when its interpreter is found; else the moto_server command as it is.
+  const python = scriptInterpreter('moto_server');
+  const args = ['-H', '127.0.0.1', '-p', String(port)];
+  const proc = python
+    ? spawn(python, [join(ROOT, 'test', 'helpers', 'moto-server.py'), ...args], { stdio: ['ignore', fd, fd] })
+    : spawn('moto_server', args, { stdio: ['ignore', fd, fd] });
   proc.unref();
   globalThis.__MOTO_PROCESS__ = proc;
   const url = `http://127.0.0.1:${port}`;

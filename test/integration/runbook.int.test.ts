@@ -27,7 +27,7 @@
  * The runbook's "Checked:" lines name the tests of the steps that cannot run here; the last test checks
  * that each named test exists.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +51,7 @@ import { flagGuardFunctionName } from '../../lib/naming';
 import { capabilitiesOf } from '../../lib/phases';
 import { verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { scriptInterpreter } from '../helpers/python';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNBOOK = join(ROOT, 'docs', 'runbook.md');
@@ -307,22 +308,6 @@ let cliServer: ChildProcess | undefined;
 const cliSocket = join(work, 'cli.sock');
 const cliPython = () => awsPython ?? 'python3';
 
-function awsScriptInterpreter(): string | undefined {
-  const onPath = (process.env.PATH ?? '')
-    .split(':')
-    .map((d) => join(d, 'aws'))
-    .find((f) => existsSync(f));
-  if (!onPath) return undefined;
-  let script = onPath;
-  if (readFileSync(onPath, 'utf8').includes('pyenv')) {
-    const real = spawnSync('pyenv', ['which', 'aws'], { encoding: 'utf8' });
-    if (real.status !== 0) return undefined;
-    script = real.stdout.trim();
-  }
-  const first = readFileSync(script, 'utf8').split('\n')[0];
-  return /^#!\s*(\S*python[0-9.]*)\s*$/.exec(first)?.[1];
-}
-
 /** Starts a server that prints a line when it accepts commands and exits when its standard input closes. */
 async function startServer(command: string, args: string[]): Promise<ChildProcess> {
   const proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -335,7 +320,7 @@ async function startServer(command: string, args: string[]): Promise<ChildProces
 }
 
 async function startAwsServer(): Promise<void> {
-  awsPython = awsScriptInterpreter();
+  awsPython = scriptInterpreter('aws');
   if (!awsPython) return;
   awsServer = await startServer(awsPython, [join(ROOT, 'test', 'helpers', 'aws-cli-server.py'), awsSocket]);
 }
