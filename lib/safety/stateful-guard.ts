@@ -32,10 +32,15 @@ export interface StatefulChange {
   readonly cause: string;
 }
 
-/** Every stateful resource of `before` that `after` would replace or delete. Stacks are matched by name. */
+/**
+ * Every stateful resource of `before` that `after` would replace or delete. Stacks are matched by name.
+ * `watched` are the resource types looked at (default: the stateful ones; a test may watch others that
+ * must stay, such as a load balancer).
+ */
 export function statefulChanges(
   before: Record<string, Template>,
   after: Record<string, Template>,
+  watched: readonly string[] = STATEFUL_TYPES,
 ): StatefulChange[] {
   const changes: StatefulChange[] = [];
   for (const [stack, old] of Object.entries(before)) {
@@ -52,7 +57,7 @@ export function statefulChanges(
     }
     for (const [logicalId, resource] of Object.entries(old.Resources ?? {})) {
       const type: string = resource.Type;
-      if (!STATEFUL_TYPES.includes(type)) continue;
+      if (!watched.includes(type)) continue;
       const retained =
         resource.DeletionPolicy === 'Retain' || resource.DeletionPolicy === 'RetainExceptOnCreate';
       if (!next) {
@@ -70,7 +75,7 @@ export function statefulChanges(
     const diff = fullDiff(old as never, next as never);
     diff.resources.forEachDifference((logicalId, change) => {
       const type = change.oldResourceType ?? change.resourceType;
-      if (!type || !STATEFUL_TYPES.includes(type) || change.isAddition) return;
+      if (!type || !watched.includes(type) || change.isAddition) return;
       const oldResource = old.Resources?.[logicalId];
       if (change.isRemoval) {
         const policy = oldResource?.DeletionPolicy;

@@ -10,6 +10,7 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
+import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
   config,
   demoInput,
@@ -150,18 +151,6 @@ const allAt = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => {
 };
 
 describe('deploy-proof: adding the routing proxy to a running environment', () => {
-  const replaced = (before: Cfn, after: Cfn, types: string[]) => {
-    const found: string[] = [];
-    fullDiff(before, after).resources.forEachDifference((logicalId, change) => {
-      const type = change.oldResourceType ?? change.resourceType ?? '';
-      if (!types.includes(type) || change.isAddition) return;
-      if (change.isRemoval) found.push(`${logicalId} removed`);
-      for (const [name, p] of Object.entries(change.propertyUpdates))
-        if (p.changeImpact === ResourceImpact.WILL_REPLACE || p.changeImpact === ResourceImpact.MAY_REPLACE)
-          found.push(`${logicalId} replaced by ${name}`);
-    });
-    return found;
-  };
   const KEPT = [
     'AWS::ElasticLoadBalancingV2::TargetGroup',
     'AWS::ElasticLoadBalancingV2::Listener',
@@ -177,7 +166,7 @@ describe('deploy-proof: adding the routing proxy to a running environment', () =
   ])('replaces no target group, listener, load balancer or ECS service: %s', (_name, from, to) => {
     const before = synth(from);
     const after = synth(to);
-    expect(replaced(before['demo-30-platform'], after['demo-30-platform'], KEPT)).toEqual([]);
+    expect(formatChanges(statefulChanges(before, after, KEPT))).toBe('');
   });
 
   it('is a rolling update of the legacy service (new tasks healthy before old ones stop)', () => {
