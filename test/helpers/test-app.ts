@@ -93,7 +93,7 @@ export function sharedStacks(input: unknown = DEMO_CONFIG_INPUT): BuiltApp {
   return built;
 }
 
-/** The stacks of the embedded demo, shared (sharedStacks); validation.cases.ts validates them as `cdk synth` does. */
+/** The stacks of the embedded demo, shared (sharedStacks); validation.cases.ts builds and validates the same input as `cdk synth` does. */
 export function demoStacks(): BuiltApp {
   return sharedStacks();
 }
