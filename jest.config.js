@@ -1,7 +1,7 @@
 /** Jest only transpiles (with SWC); `tsc --noEmit` type-checks separately in `npm test`. */
 
-// The libraries whose code the tests run hot are transformed too: their built-ins bound as module
-// variables, which makes CDK synthesis under jest as fast as under plain Node
+// Our TypeScript (after SWC) and the libraries whose code the tests run hot get their built-ins bound
+// as module variables, which makes CDK synthesis under jest as fast as under plain Node
 // (test/helpers/bind-globals.js says why).
 const HOT_LIBRARIES = '(aws-cdk-lib|constructs|cdk-nag|@aws-cdk|@aws-sdk|@smithy|@aws-crypto|zod|undici|jose)';
 
@@ -17,7 +17,7 @@ module.exports = {
   // before three, in 4 pairs.
   maxWorkers: 4,
   transform: {
-    '^.+\\.tsx?$': ['@swc/jest'],
+    '^.+\\.tsx?$': ['<rootDir>/test/helpers/bind-globals.js', { swc: true }],
     [`/node_modules/${HOT_LIBRARIES}/.+\\.c?js$`]: '<rootDir>/test/helpers/bind-globals.js',
   },
   // Their own dependencies are not: a path with any other package after a node_modules is left as it is

@@ -15,8 +15,6 @@ import {
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const encoder = new TextEncoder();
-// Bound once: inside a vm context (jest's), each `Math.imul` is a global lookup that cost 20x the hash.
-const { imul } = Math;
 
 /** 32-bit FNV-1a over the UTF-8 bytes of `text` (Go: hash/fnv New32a; PHP: hash('fnv1a32', ...)). */
 export function fnv1a32(text: string): number {
@@ -29,11 +27,11 @@ export function fnv1a32(text: string): number {
       ascii = false;
       break;
     }
-    hash = imul(hash ^ c, FNV_PRIME);
+    hash = Math.imul(hash ^ c, FNV_PRIME);
   }
   if (ascii) return hash >>> 0;
   hash = FNV_OFFSET;
-  for (const byte of encoder.encode(text)) hash = imul(hash ^ byte, FNV_PRIME);
+  for (const byte of encoder.encode(text)) hash = Math.imul(hash ^ byte, FNV_PRIME);
   return hash >>> 0;
 }
 

@@ -64,6 +64,11 @@ describe('bindGlobals (jest transform of the libraries the tests run hot)', () =
       'zod/v4/classic/schemas.cjs',
     ])
       expect(transformerOf(`${modules}/${library}`)).toBe('<rootDir>/test/helpers/bind-globals.js');
+    // Our TypeScript goes through it after SWC.
+    expect(transformerOf(`${__dirname}/../../lib/flags/evaluate.ts`)).toEqual([
+      '<rootDir>/test/helpers/bind-globals.js',
+      { swc: true },
+    ]);
     // Another package, and a package inside one of theirs (aws-cdk-lib bundles its own dependencies).
     for (const other of [
       'esbuild/lib/main.js',
