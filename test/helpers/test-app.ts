@@ -64,6 +64,16 @@ export function ordersService(gateway: 'krakend' | 'alb' = 'alb') {
   };
 }
 
+/**
+ * A change of the demo input (for sharedStacks, templatesOf): every service at that phase, with the
+ * routing mode given (default: the config's, the proxy).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw config input (demoInput)
+export const allAtPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: any) => {
+  for (const s of input.services) s.phase = phase;
+  if (mode) input.routing = { mode };
+};
+
 /** Builds every stack of a configuration in a fresh test app. */
 export function buildStacks(
   cfg: MigrationConfig = config(),

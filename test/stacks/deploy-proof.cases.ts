@@ -12,6 +12,7 @@ import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
+  allAtPhase,
   config,
   demoInput,
   lazyRecord,
@@ -144,12 +145,6 @@ describe('deploy-proof: listener-rule priorities across every transition', () =>
   });
 });
 
-/** Every service at that phase, with the routing mode given (default: the proxy). */
-const allAt = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => {
-  for (const s of input.services) s.phase = phase;
-  if (mode) input.routing = { mode };
-};
-
 describe('deploy-proof: adding the routing proxy to a running environment', () => {
   const KEPT = [
     'AWS::ElasticLoadBalancingV2::TargetGroup',
@@ -160,9 +155,9 @@ describe('deploy-proof: adding the routing proxy to a running environment', () =
   ];
 
   it.each([
-    ['phase 0 without the proxy -> phase 0 with it', allAt(0, 'in-app'), allAt(0)],
-    ['phase 0 with the proxy -> phase 1', allAt(0), allAt(1)],
-    ['in-app at phase 1 -> proxy at phase 1', allAt(1, 'in-app'), allAt(1)],
+    ['phase 0 without the proxy -> phase 0 with it', allAtPhase(0, 'in-app'), allAtPhase(0)],
+    ['phase 0 with the proxy -> phase 1', allAtPhase(0), allAtPhase(1)],
+    ['in-app at phase 1 -> proxy at phase 1', allAtPhase(1, 'in-app'), allAtPhase(1)],
   ])('replaces no target group, listener, load balancer or ECS service: %s', (_name, from, to) => {
     const before = synth(from);
     const after = synth(to);
@@ -170,7 +165,7 @@ describe('deploy-proof: adding the routing proxy to a running environment', () =
   });
 
   it('is a rolling update of the legacy service (new tasks healthy before old ones stop)', () => {
-    const after = synth(allAt(0))['demo-30-platform'];
+    const after = synth(allAtPhase(0))['demo-30-platform'];
     const [svc] = Object.values<Cfn>(after.Resources).filter((r) => r.Type === 'AWS::ECS::Service');
     expect(svc.Properties.DeploymentConfiguration).toMatchObject({
       MinimumHealthyPercent: 100,

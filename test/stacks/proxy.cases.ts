@@ -5,7 +5,15 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp } from '../../lib/app';
 import { routingWiring } from '../../lib/proxy/wiring';
 import { envOf, legacyContainer, legacyTask, proxyConfigOf, ssmStatements } from '../helpers/templates';
-import { config, demoInput, demoParameterArn, demoStacks, sharedStacks, testApp } from '../helpers/test-app';
+import {
+  allAtPhase,
+  config,
+  demoInput,
+  demoParameterArn,
+  demoStacks,
+  sharedStacks,
+  testApp,
+} from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
@@ -14,11 +22,6 @@ function variant(mutate: (input: Input) => void) {
   mutate(input);
   return sharedStacks(input);
 }
-
-const atPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: Input) => {
-  for (const s of input.services) s.phase = phase;
-  if (mode) input.routing = { mode };
-};
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON
 type Json = any;
@@ -103,7 +106,7 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
   });
 
   it('is in the task from phase 0, in pass-through: no service, no SSM permission', () => {
-    const phase0 = Template.fromStack(variant(atPhase(0)).platform);
+    const phase0 = Template.fromStack(variant(allAtPhase(0)).platform);
     expect(proxyConfigOf(phase0).services).toEqual([]);
     expect(ssmStatements(phase0)).toEqual([]);
   });
@@ -149,7 +152,7 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
 });
 
 describe('routing.mode "in-app": the monolith routes itself', () => {
-  const platform = Template.fromStack(variant(atPhase(1, 'in-app')).platform);
+  const platform = Template.fromStack(variant(allAtPhase(1, 'in-app')).platform);
 
   it('has no proxy: the target group registers the monolith and the monolith gets the environment wiring', () => {
     expect(legacyTask(platform).ContainerDefinitions.map((c: Json) => c.Name)).toEqual(['App']);
@@ -163,7 +166,7 @@ describe('routing.mode "in-app": the monolith routes itself', () => {
     });
     // Exactly what the in-app wiring (docs/flag-contract.md) says the monolith reads, as before.
     const input = demoInput();
-    atPhase(1, 'in-app')(input);
+    allAtPhase(1, 'in-app')(input);
     const cfg = config(input);
     const wiring = routingWiring(cfg, cfg.services);
     if (wiring.mode !== 'in-app') throw new Error('in-app expected');
@@ -180,7 +183,7 @@ describe('the proxy image', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'proxy-asset-'));
     const app = testApp({ outdir });
     const input = demoInput();
-    atPhase(0)(input);
+    allAtPhase(0)(input);
     buildMigrationApp(app, config(input));
     const assembly = app.synth();
     const manifest = JSON.parse(
@@ -201,7 +204,7 @@ describe('the proxy image', () => {
     const outdir = mkdtempSync(join(tmpdir(), 'proxy-bundle-'));
     const app = testApp({ outdir, bundle: true });
     const input = demoInput();
-    atPhase(0)(input); // phase 0: no Lambda to bundle, only the proxy
+    allAtPhase(0)(input); // phase 0: no Lambda to bundle, only the proxy
     buildMigrationApp(app, config(input));
     const assembly = app.synth();
     const manifest = JSON.parse(
