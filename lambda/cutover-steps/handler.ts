@@ -19,7 +19,7 @@ import {
   GetItemCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { FlagStore } from '../../lib/flags/ssm-store';
 import {
@@ -29,6 +29,7 @@ import {
   LOCK_TABLE_VARIABLE,
   readHookEnvironment,
 } from '../../lib/hooks/contract';
+import { type Lazy, lazy } from '../shared/lazy';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type LockState, lockDecision, postconditions, preconditions, type StepOutcome } from './decide';
 
@@ -40,7 +41,8 @@ export interface StepDependencies {
   readonly ssm: SSMClient;
   readonly dynamodb: DynamoDBClient;
   readonly cloudwatch: CloudWatchClient;
-  readonly sfn: SFNClient;
+  /** Made when the lock is held: only then is its holder's execution looked up. */
+  readonly sfn: Lazy<SFNClient>;
   readonly logger: Logger;
 }
 
@@ -139,9 +141,10 @@ function storeOf(service: HookService, deps: StepDependencies): FlagStore {
   });
 }
 
-async function executionStatus(sfn: SFNClient, executionArn: string): Promise<string | undefined> {
+async function executionStatus(sfn: Lazy<SFNClient>, executionArn: string): Promise<string | undefined> {
+  const [{ DescribeExecutionCommand }, client] = await Promise.all([import('../shared/aws-sfn'), sfn()]);
   try {
-    return (await sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
+    return (await client.send(new DescribeExecutionCommand({ executionArn }))).status;
   } catch (e) {
     if ((e as Error).name === 'ExecutionDoesNotExist') return undefined;
     throw e;
@@ -208,7 +211,7 @@ export async function handler(event: StepEvent): Promise<StepOutcome> {
       ssm: new SSMClient({}),
       dynamodb: new DynamoDBClient({}),
       cloudwatch: new CloudWatchClient({}),
-      sfn: new SFNClient({}),
+      sfn: lazy(async () => new (await import('../shared/aws-sfn')).SFNClient({})),
       logger: jsonLogger('cutover-steps'),
     };
   })();

@@ -7,13 +7,7 @@
  * Valid: label it `last-good` and record it. Invalid or deleted: write the recorded text back, label it,
  * alert, count it. Thin: the decision is in decide.ts, SSM access in lib/flags/ssm-store.ts.
  */
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  GetExecutionHistoryCommand,
-  type HistoryEvent,
-  SFNClient,
-} from '@aws-sdk/client-sfn';
+import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import {
@@ -30,6 +24,7 @@ import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore, type FlagVersion, isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { executionArn, type HookService } from '../../lib/hooks/contract';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
+import { type Lazy, lazy } from '../shared/lazy';
 import {
   decide,
   decideOverride,
@@ -45,7 +40,8 @@ export interface ParameterChangeDetail {
 }
 
 export interface GuardDependencies extends HookDependencies {
-  readonly sfn: SFNClient;
+  /** Made when a cutover document is first checked: the one write that needs it. */
+  readonly sfn: Lazy<SFNClient>;
   readonly now?: () => Date;
 }
 
@@ -195,11 +191,15 @@ async function verifyRun(service: HookService, runId: string, deps: GuardDepende
   const arn = executionArn(service.cutoverStateMachineArn, runId);
   let execution: DescribeExecutionCommandOutput | undefined;
   const events: HistoryEvent[] = [];
+  const [{ DescribeExecutionCommand, GetExecutionHistoryCommand }, sfn] = await Promise.all([
+    import('../shared/aws-sfn'),
+    deps.sfn(),
+  ]);
   try {
-    execution = await deps.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+    execution = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
     let nextToken: string | undefined;
     do {
-      const page = await deps.sfn.send(
+      const page = await sfn.send(
         new GetExecutionHistoryCommand({
           executionArn: arn,
           nextToken,
@@ -326,6 +326,9 @@ async function checkOverride(service: HookService, deps: GuardDependencies): Pro
 let dependencies: GuardDependencies | undefined;
 
 export async function handler(event: GuardEvent): Promise<GuardResult> {
-  dependencies ??= { ...defaultHookDependencies('flag-guard'), sfn: new SFNClient({}) };
+  dependencies ??= {
+    ...defaultHookDependencies('flag-guard'),
+    sfn: lazy(async () => new (await import('../shared/aws-sfn')).SFNClient({})),
+  };
   return guard(event, dependencies);
 }

@@ -1,7 +1,7 @@
-import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { type HookService, hookServices, readHookEnvironment } from '../../lib/hooks/contract';
 import { Alerts } from './alerts';
+import { lazy } from './lazy';
 import { jsonLogger, type Logger } from './log';
 
 /** What the flag hooks work with; tests pass their own (mocked or emulator-bound clients). */
@@ -19,7 +19,10 @@ export function defaultHookDependencies(hook: string): HookDependencies {
   return {
     services: hookServices(env),
     ssm: new SSMClient({}),
-    alerts: new Alerts(env.alertTopicArn, new SNSClient({})),
+    alerts: new Alerts(
+      env.alertTopicArn,
+      lazy(async () => new (await import('./aws-sns')).SNSClient({})),
+    ),
     logger: jsonLogger(hook),
   };
 }

@@ -25,7 +25,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type BuildOptions, buildSync, version as esbuildVersion } from 'esbuild';
 
 const ROOT = join(__dirname, '..', '..');
@@ -74,7 +74,7 @@ function baseKey(
     JSON.stringify({
       name,
       options: rest,
-      outfile: outfile && relative(dirname(outfile), outfile),
+      outfile: outfile && basename(outfile),
       esbuild: esbuildVersion,
       // Everything under node_modules, as `npm ci` installs it; and what esbuild reads of the project.
       project: ['package-lock.json', 'package.json', 'tsconfig.json'].map((f) => fileHash(f) ?? ''),
@@ -101,8 +101,9 @@ function pruneEntries(entries: string, keep: string): void {
 }
 
 /**
- * Builds `options` (which must name an `outfile`) into `outDir` under the outfile's own name, or copies
- * the cached result of an identical earlier build. Returns which of the two happened.
+ * Builds `options` into `outDir`, or copies the cached result of an identical earlier build, and returns
+ * which of the two happened. The options name an `outfile` (written to `outDir` under its own name) or
+ * an `outdir` (its place taken by `outDir`: a split bundle, its entries and chunks, stays together).
  */
 export function cachedBuild(
   name: string,
@@ -110,10 +111,14 @@ export function cachedBuild(
   outDir: string,
   place: BuildPlace = {},
 ): BuildOutcome {
-  if (!options.outfile) throw new Error(`cachedBuild(${name}): options.outfile is required`);
+  const { outfile, outdir } = options;
+  if (!outfile && !outdir)
+    throw new Error(`cachedBuild(${name}): options.outfile or options.outdir is required`);
   const projectRoot = place.projectRoot ?? ROOT;
   const fileHash = (path: string) => hashOf(projectRoot, path);
-  const fileName = relative(dirname(options.outfile), options.outfile);
+  /** Where the build writes, for an output folder. */
+  const into = (folder: string) =>
+    outfile ? { outfile: join(folder, basename(outfile)) } : { outdir: folder };
   const root = cacheRoot(place, projectRoot);
   const key = baseKey(name, options, fileHash);
   const manifestPath = root && join(root, name, 'manifest.json');
@@ -125,7 +130,7 @@ export function cachedBuild(
       const current =
         manifest.key === key &&
         Object.entries(manifest.inputs).every(([path, hash]) => fileHash(path) === hash) &&
-        existsSync(join(entryDir, fileName));
+        existsSync(entryDir);
       if (current) {
         copyAll(entryDir, outDir);
         return 'cached';
@@ -140,7 +145,7 @@ export function cachedBuild(
   const result = buildSync({
     ...options,
     absWorkingDir: projectRoot,
-    outfile: join(staging, fileName),
+    ...into(staging),
     metafile: true,
   });
   if (!root || !manifestPath) return 'built';

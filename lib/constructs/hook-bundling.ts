@@ -1,11 +1,14 @@
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuildOptions } from 'esbuild';
+import { type BuildOptions, buildSync } from 'esbuild';
 
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * How every hook is bundled: one ESM file for Node.js 24 with the AWS SDK inside (loading it from the
- * runtime's node_modules costs most of a cold start), minified, modules before main. The credential
+ * How every hook is bundled: ESM for Node.js 24 with the AWS SDK inside (loading it from the runtime's
+ * node_modules costs most of a cold start), minified, modules before main. Split into chunks: what a
+ * module imports with `import()` (the clients a hook makes on first use, lambda/shared/lazy.ts, and the
+ * SDK's own lazily loaded parts) is a file of its own that Node parses only when it is imported. The credential
  * providers a Lambda never reaches are left out: the runtime gives credentials in the environment, and
  * the SDK loads the others (SSO, INI files, processes, web identity, instance metadata) only when those
  * are missing. test/constructs/hook-bundles.test.ts bundles each hook with these options, keeps it under
@@ -28,11 +31,12 @@ const UNUSED_CREDENTIAL_PROVIDERS: readonly string[] = [
 /** esbuild's module resolution for the hooks: the SDK's ES modules tree-shake better. */
 const HOOK_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 
-/** The largest hook bundle the tests accept. */
+/** The most a hook's bundle may load when it starts (its entry and the chunks that imports), in bytes. */
 export const HOOK_BUNDLE_MAX_BYTES = 400 * 1024;
 
-/** The file each hook's bundle is written to (its handler is `index.handler`). */
+/** The entry file of each hook's bundle (its handler is `index.handler`), beside its chunks. */
 export const HOOK_BUNDLE_FILE = 'index.mjs';
+const ENTRY_NAME = 'index';
 
 /**
  * Whether the hooks run with source maps (written next to the bundle and enabled with
@@ -42,10 +46,16 @@ export const HOOK_BUNDLE_FILE = 'index.mjs';
  */
 export const HOOK_SOURCE_MAPS = false;
 
-/** The esbuild options of one hook's bundle, for the deploy (HookFunction), the tests and the bench. */
-export function hookBuildOptions(hook: string, outfile: string, sourceMaps = HOOK_SOURCE_MAPS): BuildOptions {
+/**
+ * The esbuild options of one hook's bundle, written to `outdir` (HOOK_BUNDLE_FILE and its chunks), for
+ * the deploy (HookFunction), the tests and the bench.
+ */
+export function hookBuildOptions(hook: string, outdir: string, sourceMaps = HOOK_SOURCE_MAPS): BuildOptions {
   return {
-    entryPoints: [join(ROOT, 'lambda', hook, 'handler.ts')],
+    entryPoints: { [ENTRY_NAME]: join(ROOT, 'lambda', hook, 'handler.ts') },
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -54,10 +64,38 @@ export function hookBuildOptions(hook: string, outfile: string, sourceMaps = HOO
     sourcemap: sourceMaps,
     mainFields: [...HOOK_MAIN_FIELDS],
     external: [...UNUSED_CREDENTIAL_PROVIDERS],
-    outfile,
+    outdir,
     logLevel: 'error',
   };
 }
 
 /** The NODE_OPTIONS of every hook. */
 export const HOOK_NODE_OPTIONS = HOOK_SOURCE_MAPS ? '--enable-source-maps' : '';
+
+/**
+ * The files of a built hook bundle (in `dir`) that Node loads when the hook starts, with their sizes in
+ * bytes: the entry and every chunk it imports statically, not those behind an `import()`. Read off the
+ * bundle itself by esbuild, so it is what was built, whatever built it.
+ */
+export function startupFiles(dir: string): Record<string, number> {
+  const { metafile } = buildSync({
+    entryPoints: [join(dir, HOOK_BUNDLE_FILE)],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    absWorkingDir: dir,
+    logLevel: 'silent',
+  });
+  const loaded: Record<string, number> = {};
+  const visit = (file: string) => {
+    if (file in loaded) return;
+    loaded[file] = statSync(join(dir, file)).size;
+    for (const i of metafile.inputs[file]?.imports ?? [])
+      if (i.kind === 'import-statement' && !i.external) visit(i.path);
+  };
+  visit(HOOK_BUNDLE_FILE);
+  return loaded;
+}

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { cachedBuild } from '../bundling/cached-build';
-import { HOOK_BUNDLE_FILE, HOOK_NODE_OPTIONS, hookBuildOptions } from './hook-bundling';
+import { HOOK_NODE_OPTIONS, hookBuildOptions } from './hook-bundling';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -51,7 +51,7 @@ function hookCode(hook: string): lambda.Code {
       image: DockerImage.fromRegistry('scratch'),
       local: {
         tryBundle(outputDir: string): boolean {
-          cachedBuild(`hook-${hook}`, hookBuildOptions(hook, join(outputDir, HOOK_BUNDLE_FILE)), outputDir);
+          cachedBuild(`hook-${hook}`, hookBuildOptions(hook, outputDir), outputDir);
           return true;
         },
       },

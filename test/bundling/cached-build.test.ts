@@ -2,7 +2,7 @@
  * The bundle cache builds again whenever anything the bundle depends on changed, and only then: a file
  * it imports, a newly added import, the options, the lock file; and a damaged manifest is a miss.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
@@ -90,6 +90,21 @@ describe('cachedBuild', () => {
     // The manifest still names the last good build, which no longer matches its input.
     write('src/a.ts', "export const a = 'fixed';\n");
     expect(build().text).toContain('fixed');
+  });
+
+  it('keeps a split bundle together: an outdir build, its entry and its chunks', () => {
+    write('src/main.ts', "import('./a').then(({ a }) => console.log(a));\n");
+    const split = { outfile: undefined, outdir: '/any/where', splitting: true };
+    const place = { projectRoot: project, cache: join(project, 'cache') };
+    const first = join(project, 'split-1');
+    const second = join(project, 'split-2');
+    expect(cachedBuild('split', options(split), first, place)).toBe('built');
+    expect(cachedBuild('split', options(split), second, place)).toBe('cached');
+    const files = readdirSync(second).sort();
+    expect(files).toEqual(readdirSync(first).sort());
+    expect(files).toContain('main.js');
+    const chunk = files.find((f) => f !== 'main.js');
+    expect(chunk && readFileSync(join(second, chunk), 'utf8')).toContain('first');
   });
 
   it('builds every time when the cache is off', () => {

@@ -1,4 +1,6 @@
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { GuardDependencies } from '../../lambda/flag-guard/handler';
+import { ready } from '../../lambda/shared/lazy';
 import { type HookService, hookServices } from '../../lib/hooks/contract';
 
 /** What the operations stack tells the hooks about the `users` service, resolved as the hooks do it. */
@@ -34,7 +36,7 @@ export function hookService(
  * migration exited 0 (what the cutover state machine's history holds when it writes the cutover).
  */
 export function verifiedRun(): GuardDependencies['sfn'] {
-  return {
+  return ready({
     send: async (command: { constructor: { name: string } }) =>
       command.constructor.name === 'DescribeExecutionCommand'
         ? { status: 'RUNNING' }
@@ -46,5 +48,5 @@ export function verifiedRun(): GuardDependencies['sfn'] {
               },
             ],
           },
-  } as unknown as GuardDependencies['sfn'];
+  } as unknown as SFNClient);
 }

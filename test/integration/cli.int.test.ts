@@ -9,6 +9,7 @@ import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
+import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { main } from '../../lib/cli/main';
 import type { GuardVerdict } from '../../lib/cli/run';
@@ -36,8 +37,8 @@ async function deployed(phase = 1) {
   const deps: GuardDependencies = {
     services: [hookService(env.config.flags.parameterPrefix, { phase })],
     ssm,
-    sfn,
-    alerts: new Alerts(topic, sns),
+    sfn: ready(sfn),
+    alerts: new Alerts(topic, ready(sns)),
     logger: jsonLogger('flag-guard', () => {}),
   };
   /** Runs the guard on each flag, as EventBridge would after a write. */

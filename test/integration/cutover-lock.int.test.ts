@@ -8,6 +8,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { runStep, type StepDependencies } from '../../lambda/cutover-steps/handler';
+import { ready } from '../../lambda/shared/lazy';
 import { hookService } from '../helpers/hooks';
 import { motoClients, motoEndpoint, REGION } from '../helpers/moto';
 
@@ -51,7 +52,7 @@ async function setup() {
     ssm,
     dynamodb,
     cloudwatch,
-    sfn,
+    sfn: ready(sfn),
     logger: { log: () => {}, metric: () => {} },
   };
   const step = (step: 'acquire' | 'release', execution: string) =>

@@ -14,6 +14,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { rollback } from '../../lambda/auto-rollback/handler';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
+import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { destinationOf } from '../../lib/flags/evaluate';
 import { type FlagLoad, nextFlagState } from '../../lib/flags/loaded-flags';
@@ -53,8 +54,8 @@ async function setup(
   const deps: GuardDependencies = {
     services: [service],
     ssm,
-    sfn,
-    alerts: new Alerts(topic, sns),
+    sfn: ready(sfn),
+    alerts: new Alerts(topic, ready(sns)),
     logger: jsonLogger('flag-guard', () => {}),
   };
   // What the guard does on the deploy's Create events: check and record the initial documents.

@@ -42,6 +42,7 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
+import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { selectConfig } from '../../lib/config/load';
 import type { MigrationConfig } from '../../lib/config/types';
@@ -222,8 +223,8 @@ async function deployPhase(mutate: (input: ExampleInput) => void) {
       })),
     }),
     ssm,
-    sfn,
-    alerts: new Alerts(topic, sns),
+    sfn: ready(sfn),
+    alerts: new Alerts(topic, ready(sns)),
     logger: jsonLogger('flag-guard', () => {}),
   };
   // A data stack creates the flags of a service the first time it migrates; later deploys keep them.

@@ -16,6 +16,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { lockDecision, postconditions, preconditions } from '../../lambda/cutover-steps/decide';
 import { runStep, type StepDependencies, type StepEvent } from '../../lambda/cutover-steps/handler';
+import { ready } from '../../lambda/shared/lazy';
 import type { FlagSet } from '../../lib/flags/invariants';
 import { hookService } from '../helpers/hooks';
 
@@ -98,7 +99,7 @@ describe('the cutover-steps handler', () => {
     ssm: new SSMClient({ region: 'eu-west-1' }),
     dynamodb: new DynamoDBClient({ region: 'eu-west-1' }),
     cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
-    sfn: new SFNClient({ region: 'eu-west-1' }),
+    sfn: ready(new SFNClient({ region: 'eu-west-1' })),
     logger: { log: () => {}, metric: () => {} },
   };
   const event = (step: StepEvent['step'], execution = 'arn:exec:me'): StepEvent => ({

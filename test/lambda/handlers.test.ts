@@ -16,6 +16,7 @@ import 'aws-sdk-client-mock-jest';
 import { type AlarmChangeDetail, rollback } from '../../lambda/auto-rollback/handler';
 import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
+import { ready } from '../../lambda/shared/lazy';
 import type { Logger } from '../../lambda/shared/log';
 import { flagParameterNames, guardRecordNames } from '../../lib/flags/parameters';
 import { hookService } from '../helpers/hooks';
@@ -33,12 +34,12 @@ function deps() {
     metric: (name, value, dimensions) => lines.push({ metric: name, value, ...dimensions }),
   };
   const ssm = new SSMClient({ region: 'eu-west-1', maxAttempts: 1 });
-  const alerts = new Alerts(topicArn, new SNSClient({ region: 'eu-west-1', maxAttempts: 1 }));
+  const alerts = new Alerts(topicArn, ready(new SNSClient({ region: 'eu-west-1', maxAttempts: 1 })));
   return {
     deps: {
       services: [hookService('/demo/migration')],
       ssm,
-      sfn: new SFNClient({ region: 'eu-west-1', maxAttempts: 1 }),
+      sfn: ready(new SFNClient({ region: 'eu-west-1', maxAttempts: 1 })),
       alerts,
       logger,
     },
