@@ -7,18 +7,8 @@
  * - `release`: the lock, on every way out of the run.
  * Checks return `{ok, error, cause}` for the state machine to branch on; thin: decisions in decide.ts.
  */
-import {
-  CloudWatchClient,
-  DescribeAlarmHistoryCommand,
-  DescribeAlarmsCommand,
-} from '@aws-sdk/client-cloudwatch';
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { FlagStore } from '../../lib/flags/ssm-store';
@@ -38,10 +28,13 @@ export type StepEvent = CutoverStepEvent;
 export interface StepDependencies {
   readonly services: readonly HookService[];
   readonly lockTable: string;
+  /** Made at start: the flag store's code holds SSM's anyway. The others are made by the steps that use them. */
   readonly ssm: SSMClient;
-  readonly dynamodb: DynamoDBClient;
-  readonly cloudwatch: CloudWatchClient;
-  /** Made when the lock is held: only then is its holder's execution looked up. */
+  /** The lock: acquire and release. */
+  readonly dynamodb: Lazy<DynamoDBClient>;
+  /** The alarms: precheck and postcheck. */
+  readonly cloudwatch: Lazy<CloudWatchClient>;
+  /** Only when the lock is held: its holder's execution. */
   readonly sfn: Lazy<SFNClient>;
   readonly logger: Logger;
 }
@@ -62,9 +55,12 @@ type Step = (service: HookService, event: StepEvent, deps: StepDependencies) => 
 
 const STEPS: { readonly [K in StepEvent['step']]: Step } = {
   acquire: async (service, event, deps) => {
+    const [{ ConditionalCheckFailedException, GetItemCommand, PutItemCommand }, dynamodb] = await Promise.all(
+      [import('./aws-dynamodb'), deps.dynamodb()],
+    );
     const key = { service: { S: service.service } };
     const put = (condition: string, values: Record<string, { S: string }>) =>
-      deps.dynamodb.send(
+      dynamodb.send(
         new PutItemCommand({
           TableName: deps.lockTable,
           Item: { ...key, holder: { S: event.execution }, since: { S: event.startedAt } },
@@ -78,7 +74,7 @@ const STEPS: { readonly [K in StepEvent['step']]: Step } = {
     } catch (e) {
       if (!(e instanceof ConditionalCheckFailedException)) throw e;
     }
-    const item = await deps.dynamodb.send(
+    const item = await dynamodb.send(
       new GetItemCommand({ TableName: deps.lockTable, Key: key, ConsistentRead: true }),
     );
     const holder = item.Item?.holder?.S;
@@ -104,8 +100,12 @@ const STEPS: { readonly [K in StepEvent['step']]: Step } = {
     }
   },
   release: async (service, event, deps) => {
+    const [{ ConditionalCheckFailedException, DeleteItemCommand }, dynamodb] = await Promise.all([
+      import('./aws-dynamodb'),
+      deps.dynamodb(),
+    ]);
     try {
-      await deps.dynamodb.send(
+      await dynamodb.send(
         new DeleteItemCommand({
           TableName: deps.lockTable,
           Key: { service: { S: service.service } },
@@ -152,7 +152,11 @@ async function executionStatus(sfn: Lazy<SFNClient>, executionArn: string): Prom
 }
 
 async function alarmsInAlarm(service: HookService, deps: StepDependencies): Promise<string[]> {
-  const out = await deps.cloudwatch.send(
+  const [{ DescribeAlarmsCommand }, cloudwatch] = await Promise.all([
+    import('./aws-cloudwatch'),
+    deps.cloudwatch(),
+  ]);
+  const out = await cloudwatch.send(
     new DescribeAlarmsCommand({ AlarmNames: [...service.alarmNames], StateValue: 'ALARM' }),
   );
   return [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].flatMap((a) =>
@@ -162,11 +166,15 @@ async function alarmsInAlarm(service: HookService, deps: StepDependencies): Prom
 
 /** The service's alarms whose history has a transition to ALARM since `start`. */
 async function alarmedSince(service: HookService, start: Date, deps: StepDependencies): Promise<string[]> {
+  const [{ DescribeAlarmHistoryCommand }, cloudwatch] = await Promise.all([
+    import('./aws-cloudwatch'),
+    deps.cloudwatch(),
+  ]);
   const alarmed: string[] = [];
   for (const alarmName of service.alarmNames) {
     let nextToken: string | undefined;
     do {
-      const page = await deps.cloudwatch.send(
+      const page = await cloudwatch.send(
         new DescribeAlarmHistoryCommand({
           AlarmName: alarmName,
           HistoryItemType: 'StateUpdate',
@@ -209,8 +217,8 @@ export async function handler(event: StepEvent): Promise<StepOutcome> {
       services: hookServices(readHookEnvironment()),
       lockTable,
       ssm: new SSMClient({}),
-      dynamodb: new DynamoDBClient({}),
-      cloudwatch: new CloudWatchClient({}),
+      dynamodb: lazy(async () => new (await import('./aws-dynamodb')).DynamoDBClient({})),
+      cloudwatch: lazy(async () => new (await import('./aws-cloudwatch')).CloudWatchClient({})),
       sfn: lazy(async () => new (await import('../shared/aws-sfn')).SFNClient({})),
       logger: jsonLogger('cutover-steps'),
     };

@@ -50,8 +50,8 @@ async function setup() {
     services: [hookService('/demo/migration', { phase: 2 })],
     lockTable,
     ssm,
-    dynamodb,
-    cloudwatch,
+    dynamodb: ready(dynamodb),
+    cloudwatch: ready(cloudwatch),
     sfn: ready(sfn),
     logger: { log: () => {}, metric: () => {} },
   };

@@ -97,8 +97,8 @@ describe('the cutover-steps handler', () => {
     services: [hookService('/demo/migration', { phase: 2 })],
     lockTable: 'locks',
     ssm: new SSMClient({ region: 'eu-west-1' }),
-    dynamodb: new DynamoDBClient({ region: 'eu-west-1' }),
-    cloudwatch: new CloudWatchClient({ region: 'eu-west-1' }),
+    dynamodb: ready(new DynamoDBClient({ region: 'eu-west-1' })),
+    cloudwatch: ready(new CloudWatchClient({ region: 'eu-west-1' })),
     sfn: ready(new SFNClient({ region: 'eu-west-1' })),
     logger: { log: () => {}, metric: () => {} },
   };
