@@ -1,9 +1,10 @@
 /**
- * An AWS client made on first use, once. A hook builds the clients every invocation needs when it
- * starts, and the others (Step Functions in flag-guard and cutover-steps, SNS for alerts) through this:
- * their modules are chunks of their own in the bundle (hookBuildOptions: `splitting`), which Node
- * parses and runs only when an invocation needs them. Parsing and running a client's module is about
- * a twentieth of a hook's cold start each (docs/performance.md).
+ * An AWS client made on first use, once. A hook makes at start the clients its invocations use first,
+ * and the others through this: Step Functions in flag-guard and cutover-steps, SNS for alerts, and
+ * cutover-steps' DynamoDB (the lock) and CloudWatch (the alarms), each in the steps that use it. Their
+ * modules are chunks of their own in the bundle (hookBuildOptions: `splitting`), which Node parses and
+ * runs only when an invocation imports them (docs/decisions/0009: flag-guard's cold start went from
+ * 2.00x to 1.75x `node -e 0`).
  */
 export type Lazy<T> = () => Promise<T>;
 
