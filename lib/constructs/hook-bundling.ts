@@ -8,11 +8,12 @@ const ROOT = join(__dirname, '..', '..');
  * How every hook is bundled: ESM for Node.js 24 with the AWS SDK inside (loading it from the runtime's
  * node_modules costs most of a cold start), minified, modules before main. Split into chunks: what a
  * module imports with `import()` (the clients a hook makes on first use, lambda/shared/lazy.ts, and the
- * SDK's own lazily loaded parts) is a file of its own that Node parses only when it is imported. The credential
- * providers a Lambda never reaches are left out: the runtime gives credentials in the environment, and
- * the SDK loads the others (SSO, INI files, processes, web identity, instance metadata) only when those
- * are missing. test/constructs/hook-bundles.test.ts bundles each hook with these options, keeps it under
- * HOOK_BUNDLE_MAX_BYTES and runs it with environment credentials.
+ * SDK's own lazily loaded parts) is a file of its own that Node parses only when it is imported. The
+ * credential providers a Lambda never reaches are left out: the runtime gives credentials in the
+ * environment, and the SDK loads the others (SSO, INI files, processes, web identity, instance metadata)
+ * only when those are missing. test/constructs/hook-bundles.test.ts bundles each hook with these
+ * options, keeps what it loads at start under HOOK_BUNDLE_MAX_BYTES and runs it with environment
+ * credentials.
  */
 const HOOK_BUNDLE_TARGET = 'node24';
 
@@ -35,8 +36,8 @@ const HOOK_MAIN_FIELDS: readonly string[] = ['module', 'main'];
 export const HOOK_BUNDLE_MAX_BYTES = 400 * 1024;
 
 /** The entry file of each hook's bundle (its handler is `index.handler`), beside its chunks. */
-export const HOOK_BUNDLE_FILE = 'index.mjs';
 const ENTRY_NAME = 'index';
+export const HOOK_BUNDLE_FILE = `${ENTRY_NAME}.mjs`;
 
 /**
  * Whether the hooks run with source maps (written next to the bundle and enabled with
