@@ -45,6 +45,11 @@ try { console.log(JSON.stringify(await handler(${JSON.stringify(event)}))); } ca
   });
 }
 
+const { ssm, sns, sfn } = motoClients();
+afterAll(() => {
+  for (const client of [ssm, sns, sfn]) client.destroy();
+});
+
 beforeAll(() => {
   for (const hook of hooks) cachedBuild(`hook-${hook}`, hookBuildOptions(hook, dirOf(hook)), dirOf(hook));
 });
@@ -72,7 +77,6 @@ describe('the hook bundles', () => {
   });
 
   it('loads its SNS client on the first alert: auto-rollback, bundled, alerts through the emulator', async () => {
-    const { ssm, sns } = motoClients();
     const { config } = isolatedConfig();
     await deployFlags(ssm, config);
     const env: HookEnvironment = {
