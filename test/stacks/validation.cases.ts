@@ -39,10 +39,16 @@ describe('CloudFormation Validate', () => {
 
   it('fails the synthesis on a finding (the check is on)', () => {
     // The apps above are test apps with `validate`, as this one: a single stack shows the check works.
-    const app = testApp({ validate: true });
-    const stack = new Stack(app, 'Probe');
-    // A resource type CloudFormation does not have.
-    new CfnResource(stack, 'NoSuchThing', { type: 'AWS::NoSuch::Thing', properties: { Size: 'big' } });
-    expect(() => app.synth()).toThrow(/NoSuch|validation/i);
+    // A property the type does not have, on a type the apps above hold: the engine they built is reused
+    // (a type it lacks, such as one CloudFormation does not have, would build it again: 0.28 s, not 0.01).
+    const probe = (validate: boolean) => {
+      const app = testApp({ validate });
+      const stack = new Stack(app, 'Probe');
+      new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue', properties: { NoSuchProperty: 'big' } });
+      return () => app.synth();
+    };
+    expect(probe(true)).toThrow(/NoSuchProperty: Additional properties are not allowed/);
+    // The finding is the check's: the same app synthesizes without it.
+    expect(probe(false)).not.toThrow();
   });
 });
