@@ -15,6 +15,16 @@ export function demoInput(): any {
   return JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
 }
 
+/**
+ * A change of a config input (demoInput; for sharedStacks, templatesOf and the like): every service at
+ * that phase, with the routing mode given (default: the input's own, the proxy in the demo).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw config input (demoInput)
+export const allAtPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: any) => {
+  for (const s of input.services) s.phase = phase;
+  if (mode) input.routing = { mode };
+};
+
 /** Parses a config input (default: the demo), throwing on problems. */
 export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
   return parseConfigOrThrow(input, '(test)');

@@ -5,9 +5,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp, type MigrationStacks } from '../../lib/app';
 import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
 import type { MigrationConfig } from '../../lib/config/types';
-import { config, demoInput } from './config-input';
+import { allAtPhase, config, demoInput } from './config-input';
 
-export { config, demoInput };
+export { allAtPhase, config, demoInput };
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -64,16 +64,6 @@ export function ordersService(gateway: 'krakend' | 'alb' = 'alb') {
   };
 }
 
-/**
- * A change of the demo input (for sharedStacks, templatesOf): every service at that phase, with the
- * routing mode given (default: the config's, the proxy).
- */
-// biome-ignore lint/suspicious/noExplicitAny: a raw config input (demoInput)
-export const allAtPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: any) => {
-  for (const s of input.services) s.phase = phase;
-  if (mode) input.routing = { mode };
-};
-
 /** Builds every stack of a configuration in a fresh test app. */
 export function buildStacks(
   cfg: MigrationConfig = config(),
@@ -103,7 +93,10 @@ export function sharedStacks(input: unknown = DEMO_CONFIG_INPUT): BuiltApp {
   return built;
 }
 
-/** The stacks of the embedded demo, shared (sharedStacks); validation.cases.ts builds and validates the same input as `cdk synth` does. */
+/**
+ * The stacks of the embedded demo, shared (sharedStacks); validation.cases.ts builds and validates the
+ * same input as `cdk synth` does.
+ */
 export function demoStacks(): BuiltApp {
   return sharedStacks();
 }

@@ -10,7 +10,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { addNagChecks, buildMigrationApp, type MigrationStacks } from '../../lib/app';
 import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import type { MigrationConfig } from '../../lib/config/types';
-import { demoInput } from '../helpers/config-input';
+import { allAtPhase, demoInput } from '../helpers/config-input';
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;
@@ -46,7 +46,7 @@ export interface IntegAppOptions {
 // biome-ignore lint/suspicious/noExplicitAny: a raw JSON document, validated by parseConfig
 export function demoAt(phase: number, mutate: (input: any) => void = () => {}): MigrationConfig {
   const input = demoInput();
-  for (const s of input.services) s.phase = phase;
+  allAtPhase(phase)(input);
   mutate(input);
   return parseConfigOrThrow(input, '(integ)');
 }

@@ -1,9 +1,9 @@
 import { parseProxyConfig, proxyReadableParameters, proxyRuntimeConfig } from '../../lib/proxy/contract';
-import { config, demoInput } from '../helpers/config-input';
+import { allAtPhase, config, demoInput } from '../helpers/config-input';
 
 function demoAt(phase: number, mutate: (input: ReturnType<typeof demoInput>) => void = () => {}) {
   const input = demoInput();
-  input.services[0].phase = phase;
+  allAtPhase(phase)(input);
   mutate(input);
   const cfg = config(input);
   if (cfg.routing.mode !== 'proxy') throw new Error('demo is in proxy mode');

@@ -1,17 +1,13 @@
 import { type Template as Cfn, formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
-import { type demoInput, once, ordersService, templatesOf } from '../helpers/test-app';
+import { allAtPhase, type demoInput, once, ordersService, templatesOf } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
 const synth = (mutate?: (input: Input) => void) => templatesOf(mutate) as Record<string, Cfn>;
 
-const atPhase = (phase: number) => (input: Input) => {
-  input.services[0].phase = phase;
-};
-
 describe('the stateful-change guard', () => {
   // Built when a test first needs them, so that a failing build fails only the tests that use it.
-  const at = [0, 1, 2, 3].map((phase) => once(() => synth(atPhase(phase))));
+  const at = [0, 1, 2, 3].map((phase) => once(() => synth(allAtPhase(phase))));
   const phase2 = () => at[2]();
 
   it.each([
