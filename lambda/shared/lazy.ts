@@ -19,9 +19,3 @@ export function lazy<T>(make: () => Promise<T>): Lazy<T> {
     return made;
   };
 }
-
-/** A client the caller already has (tests, the CLI), as a Lazy one. */
-export const ready =
-  <T>(client: T): Lazy<T> =>
-  () =>
-    Promise.resolve(client);

@@ -1,7 +1,13 @@
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { GuardDependencies } from '../../lambda/flag-guard/handler';
-import { ready } from '../../lambda/shared/lazy';
+import type { Lazy } from '../../lambda/shared/lazy';
 import { type HookService, hookServices } from '../../lib/hooks/contract';
+
+/** A client a test already has (mocked or bound to the emulator), where a hook takes a Lazy one. */
+export const ready =
+  <T>(client: T): Lazy<T> =>
+  () =>
+    Promise.resolve(client);
 
 /** What the operations stack tells the hooks about the `users` service, resolved as the hooks do it. */
 export function hookService(

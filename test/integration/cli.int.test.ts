@@ -9,12 +9,11 @@ import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
-import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { main } from '../../lib/cli/main';
 import type { GuardVerdict } from '../../lib/cli/run';
 import type { FlagParameterNames } from '../../lib/flags/parameters';
-import { hookService, verifiedRun } from '../helpers/hooks';
+import { hookService, ready, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, runCli, versionsOf } from '../helpers/moto';
 
 const { ssm, sns, sfn } = motoClients();

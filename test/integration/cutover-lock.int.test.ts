@@ -8,8 +8,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { runStep, type StepDependencies } from '../../lambda/cutover-steps/handler';
-import { ready } from '../../lambda/shared/lazy';
-import { hookService } from '../helpers/hooks';
+import { hookService, ready } from '../helpers/hooks';
 import { motoClients, motoEndpoint, REGION } from '../helpers/moto';
 
 const { ssm, sfn } = motoClients();

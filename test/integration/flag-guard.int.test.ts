@@ -14,13 +14,12 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { rollback } from '../../lambda/auto-rollback/handler';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
-import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { destinationOf } from '../../lib/flags/evaluate';
 import { type FlagLoad, nextFlagState } from '../../lib/flags/loaded-flags';
 import { guardRecordNames } from '../../lib/flags/parameters';
 import { readChecked } from '../../lib/flags/ssm-store';
-import { hookService, verifiedRun } from '../helpers/hooks';
+import { hookService, ready, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, isolatedConfig, motoClients, REGION, versionsOf } from '../helpers/moto';
 
 const { ssm, sns, sfn } = motoClients();

@@ -42,7 +42,6 @@ import {
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type GuardDependencies, guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
-import { ready } from '../../lambda/shared/lazy';
 import { jsonLogger } from '../../lambda/shared/log';
 import { selectConfig } from '../../lib/config/load';
 import type { MigrationConfig } from '../../lib/config/types';
@@ -50,7 +49,7 @@ import { flagParameterNames, overrideParameterName } from '../../lib/flags/param
 import { hookServices } from '../../lib/hooks/contract';
 import { flagGuardFunctionName } from '../../lib/naming';
 import { capabilitiesOf } from '../../lib/phases';
-import { verifiedRun } from '../helpers/hooks';
+import { ready, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, motoClients, motoEndpoint, REGION } from '../helpers/moto';
 import { scriptInterpreter } from '../helpers/python';
 

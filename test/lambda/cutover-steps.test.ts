@@ -16,9 +16,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { lockDecision, postconditions, preconditions } from '../../lambda/cutover-steps/decide';
 import { runStep, type StepDependencies, type StepEvent } from '../../lambda/cutover-steps/handler';
-import { ready } from '../../lambda/shared/lazy';
 import type { FlagSet } from '../../lib/flags/invariants';
-import { hookService } from '../helpers/hooks';
+import { hookService, ready } from '../helpers/hooks';
 
 const all: FlagSet = {
   routing: { mode: 'all', users: [], percent: 0 },

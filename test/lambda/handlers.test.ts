@@ -16,10 +16,9 @@ import 'aws-sdk-client-mock-jest';
 import { type AlarmChangeDetail, rollback } from '../../lambda/auto-rollback/handler';
 import { guard, type ParameterChangeDetail } from '../../lambda/flag-guard/handler';
 import { Alerts } from '../../lambda/shared/alerts';
-import { ready } from '../../lambda/shared/lazy';
 import type { Logger } from '../../lambda/shared/log';
 import { flagParameterNames, guardRecordNames } from '../../lib/flags/parameters';
-import { hookService } from '../helpers/hooks';
+import { hookService, ready } from '../helpers/hooks';
 
 const ssmMock = mockClient(SSMClient);
 const snsMock = mockClient(SNSClient);

@@ -1,4 +1,4 @@
-import { lazy, ready } from '../../lambda/shared/lazy';
+import { lazy } from '../../lambda/shared/lazy';
 
 describe('lazy', () => {
   it('makes the value on the first call only, and shares it with concurrent calls', async () => {
@@ -21,10 +21,5 @@ describe('lazy', () => {
     await expect(client()).rejects.toThrow('module failed to load');
     await expect(client()).resolves.toBe('client');
     expect(attempts).toBe(2);
-  });
-
-  it('wraps a client the caller already has', async () => {
-    const client = { send: () => {} };
-    await expect(ready(client)()).resolves.toBe(client);
   });
 });
