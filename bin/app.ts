@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { selectConfig } from '../lib/config/load';
-import { ConfigError } from '../lib/config/parse-config';
+import { ConfigError } from '../lib/config/parse';
+import { selectConfig } from '../lib/environment/load';
 
 const app = new App();
 try {

@@ -1,6 +1,6 @@
 /**
  * Writes schema/environment.schema.json from the environment schema: `npm run schema` after a change of
- * lib/config/schema.ts (a test fails while the committed file is stale).
+ * lib/config/schema/ (a test fails while the committed file is stale).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,7 @@
  *   tsx scripts/sandbox-plan.ts <config.json> prefix     -> the flag parameter prefix
  *   tsx scripts/sandbox-plan.ts <config.json> stacks     -> the stack names of the config, in deploy order
  */
-import { loadConfigFile } from '../lib/config/load';
+import { loadConfigFile } from '../lib/environment/load';
 import { planListenerRules } from '../lib/gateway/alb-rules';
 import { GATEWAY_STACK_ORDER } from '../lib/stack-shape';
 import { stackId } from '../lib/stacks/migration-stack';

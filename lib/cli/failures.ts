@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../config/parse-config';
+import { ConfigError } from '../config/parse';
 import { RefusedError, RunFailedError, UsageError } from './errors';
 
 /** What the run was reaching AWS with, for the messages that depend on it. */

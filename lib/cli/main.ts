@@ -3,7 +3,7 @@
  * every failure into one clear line and an exit code (2 usage, 3 refused by the rules, 1 AWS/other;
  * see failures.ts).
  */
-import { selectConfig } from '../config/load';
+import { selectConfig } from '../environment/load';
 import { flagGuardFunctionName } from '../naming';
 import { describeFailure, type FailureContext } from './failures';
 import { parseArgs, USAGE } from './parse-args';

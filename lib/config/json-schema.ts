@@ -1,5 +1,5 @@
 /**
- * The JSON Schema of an environment file, generated from the environment schema (schema.ts) and
+ * The JSON Schema of an environment file, generated from the environment schema (schema/) and
  * committed at schema/environment.schema.json, which envs/*.json name in their `$schema` so that editors
  * complete and check them. `npm run schema` writes it; test/config/json-schema.test.ts fails when the
  * committed file is stale.
@@ -9,7 +9,7 @@
  * memory for its cpu, overlapping routes, what a phase requires, ...) only the parser checks.
  */
 import { z } from 'zod';
-import { environmentSchema } from './schema';
+import { environmentSchema } from './schema/environment';
 
 /** Where the committed JSON Schema lives, relative to the repository root. */
 export const JSON_SCHEMA_PATH = 'schema/environment.schema.json';

@@ -1,6 +1,6 @@
 /**
  * The typed configuration of one environment of the migration, derived from the environment schema
- * (schema.ts): what `parseConfig` returns, with every default applied, so constructs and stacks never
+ * (schema/environment.ts): what `parseConfig` returns, with every default applied, so constructs and stacks never
  * check for `undefined` or read the environment. The field documentation lives in the schema
  * (`.meta({ description })`), where the JSON Schema for editors takes it from too.
  *
@@ -8,7 +8,7 @@
  * file passed with `-c config=path`).
  */
 import type { z } from 'zod';
-import type { environmentSchema } from './schema';
+import type { environmentSchema } from './schema/environment';
 
 /** The parsed value, deeply readonly, without the keys the schema refuses (typed `undefined` only). */
 export type Config<T> = T extends readonly (infer U)[]

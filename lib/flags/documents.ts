@@ -6,6 +6,7 @@
  * Every rule of a document is pinned in docs/flag-contract.md and proven against the parse vectors of
  * lib/flags/vectors.json, written by an independent implementation (scripts/flag-vectors.py).
  */
+import { isContractTime, RUN_ID } from '../formats';
 import { describe, join, Reader } from '../validation/reader';
 import { type JsonValue, parseJsonText } from './json-text';
 
@@ -98,9 +99,6 @@ export const MAX_DOCUMENT_BYTES = TIER_MAX_BYTES.advanced;
 
 /** A user id: 1-64 characters of letters, digits and `_ . @ : -`, compared exactly (case-sensitive). */
 export const USER_ID = /^[A-Za-z0-9_.@:-]{1,64}$/;
-
-/** A run id: the name of a Step Functions execution of the service's cutover state machine. */
-export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** Longest free text (`reason`, `acceptDataLoss`), in Unicode code points. */
 export const REASON_MAX = 200;
@@ -287,27 +285,6 @@ function readText(r: Reader, path: string, value: unknown, min: number, fix: str
 function readReason(r: Reader, path: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   return readText(r, path, value, 1, 'say why');
-}
-
-/** `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, a real calendar date and time in UTC. */
-const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
-
-export function isContractTime(text: string): boolean {
-  const m = TIME.exec(text);
-  if (!m) return false;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number);
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
-  return (
-    year >= 1970 &&
-    month >= 1 &&
-    month <= 12 &&
-    day >= 1 &&
-    day <= (days ?? 0) &&
-    hour <= 23 &&
-    minute <= 59 &&
-    second <= 59
-  );
 }
 
 function readTime(r: Reader, path: string, value: unknown, when: string): string {

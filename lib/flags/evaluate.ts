@@ -4,6 +4,7 @@
  * lib/flags/vectors.json (see docs/flag-contract.md).
  */
 import type { Phase } from '../config/types';
+import { fnv1a32 } from '../hash';
 import { capabilitiesOf } from '../phases';
 import {
   type CutoverDocument,
@@ -11,29 +12,6 @@ import {
   overrideInForce,
   type RoutingDocument,
 } from './documents';
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const encoder = new TextEncoder();
-
-/** 32-bit FNV-1a over the UTF-8 bytes of `text` (Go: hash/fnv New32a; PHP: hash('fnv1a32', ...)). */
-export function fnv1a32(text: string): number {
-  let hash = FNV_OFFSET;
-  // ASCII fast path; user ids are ASCII by contract, service names too.
-  let ascii = true;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0x7f) {
-      ascii = false;
-      break;
-    }
-    hash = Math.imul(hash ^ c, FNV_PRIME);
-  }
-  if (ascii) return hash >>> 0;
-  hash = FNV_OFFSET;
-  for (const byte of encoder.encode(text)) hash = Math.imul(hash ^ byte, FNV_PRIME);
-  return hash >>> 0;
-}
 
 /**
  * The user's sticky bucket, 0-99: FNV-1a-32 of the UTF-8 bytes of `<service>:<userId>`, modulo 100.

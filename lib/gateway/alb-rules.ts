@@ -8,13 +8,12 @@
  * once in the `krakend` range. Adding, removing or reordering services moves no other service's rules,
  * and switching a service's mode creates its new rules where no old rule can be.
  */
+import { RULE_BLOCKS } from '../config/rule-layout';
 import type { AlbConfig, ExtractedServiceConfig, HttpMethod, RouteConfig } from '../config/types';
-import { fnv1a32 } from '../flags/evaluate';
+import { fnv1a32 } from '../hash';
 import { bySpecificity, isPlaceholder, pathSegments } from './routes';
 
 export const MAX_CONDITION_VALUES_PER_RULE = 5;
-/** The default quota of rules per load balancer (adjustable: `alb.ruleQuota`). */
-export const DEFAULT_RULE_QUOTA = 100;
 /** Characters an ALB condition value may hold. */
 export const MAX_REGEX_LENGTH = 128;
 /** CloudFormation resolves at most this many dynamic references per template. */
@@ -24,8 +23,6 @@ export const DYNAMIC_REFERENCES_PER_WEIGHTED_RULE = 2;
 
 /** Priorities per service and mode: a service has at most this many rules in one mode. */
 export const BLOCK_SIZE = 32;
-/** Blocks 1..RULE_BLOCKS; block 0 is never used. */
-export const RULE_BLOCKS = 780;
 export type GatewayMode = ExtractedServiceConfig['gateway'];
 /** Where each mode's priorities start: `alb` rules (1-24999) are evaluated before `krakend` ones (25000-49999). */
 export const MODE_BASE: Readonly<Record<GatewayMode, number>> = { alb: 0, krakend: 25000 };

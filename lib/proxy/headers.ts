@@ -4,20 +4,8 @@
  * kept). Pure.
  */
 
-/** Hop-by-hop headers, plus `expect` (the proxy's own server answered it) and h2c's settings. */
-export const HOP_BY_HOP_HEADERS: readonly string[] = [
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'proxy-authorization',
-  'proxy-authenticate',
-  'expect',
-  'http2-settings',
-];
+import { HOP_BY_HOP_HEADERS } from '../formats';
+
 const HOP_BY_HOP = new Set(HOP_BY_HOP_HEADERS);
 
 /** For an upgrade tunnel, the handshake needs these two as sent. */

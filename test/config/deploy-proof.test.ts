@@ -1,5 +1,7 @@
-import { hasPinnedTag, parseConfig } from '../../lib/config/parse-config';
-import { derivedRuleBlock, RULE_BLOCKS } from '../../lib/gateway/alb-rules';
+import { RULE_BLOCKS } from '../../lib/config/rule-layout';
+import { hasPinnedTag } from '../../lib/config/schema/containers';
+import { parseConfig } from '../../lib/environment/parse';
+import { derivedRuleBlock } from '../../lib/gateway/alb-rules';
 import { demoInput } from '../helpers/test-app';
 
 function problems(mutate: (input: ReturnType<typeof demoInput>) => void) {

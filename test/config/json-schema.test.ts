@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { environmentJsonSchema, JSON_SCHEMA_PATH } from '../../lib/config/json-schema';
-import { parseConfig } from '../../lib/config/parse-config';
+import { parseConfig } from '../../lib/environment/parse';
 import { demoInput, jwtIdentity } from '../helpers/config-input';
 
 // biome-ignore lint/suspicious/noExplicitAny: raw JSON documents, some of them invalid on purpose
@@ -39,7 +39,7 @@ function schemaPaths(doc: unknown): string[] {
 }
 
 describe('the published JSON Schema of environment files', () => {
-  it(`is up to date in ${JSON_SCHEMA_PATH} (run npm run schema after a change of lib/config/schema.ts)`, () => {
+  it(`is up to date in ${JSON_SCHEMA_PATH} (run npm run schema after a change of lib/config/schema/)`, () => {
     expect(committed).toEqual(environmentJsonSchema());
   });
 

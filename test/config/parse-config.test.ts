@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoConfig, loadConfigFile, selectConfig } from '../../lib/config/load';
-import { ConfigError, parseConfig } from '../../lib/config/parse-config';
+import { ConfigError } from '../../lib/config/parse';
+import { demoConfig, loadConfigFile, selectConfig } from '../../lib/environment/load';
+import { parseConfig } from '../../lib/environment/parse';
 import { demoInput } from '../helpers/test-app';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests deliberately write invalid values into the document
@@ -294,16 +295,30 @@ describe('bad configurations', () => {
       c.legacy.cpu = 300;
       c.services[0].image = 'nginx';
       c.services.push({
-        name: 'accounts',
+        name: 'users',
         image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
         memoryMiB: 3,
-        routes: [{ path: '/api/users/{userId}', methods: ['GET'], servicePath: '/x/{userId}' }],
       });
     });
     expect(problems).toEqual([
       expect.stringMatching(/^legacy\.cpu: 300 is not allowed/),
       expect.stringMatching(/^services\[0\]\.image: "nginx" has no pinned tag/),
       expect.stringMatching(/^services\[1\]\.memoryMiB: 3 is out of range/),
+      'services[1].name: "users" is also services[0].name; names must be unique',
+    ]);
+  });
+
+  it("runs the domain's checks (overlapping routes, listener rules) once the shape is valid", () => {
+    const accounts = (memoryMiB: number) => ({
+      name: 'accounts',
+      image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
+      memoryMiB,
+      routes: [{ path: '/api/users/{userId}', methods: ['GET'], servicePath: '/x/{userId}' }],
+    });
+    expect(problemsOf((c: Loose) => c.services.push(accounts(3)))).toEqual([
+      expect.stringMatching(/^services\[1\]\.memoryMiB: 3 is out of range/),
+    ]);
+    expect(problemsOf((c: Loose) => c.services.push(accounts(1024)))).toEqual([
       'services[1].routes[0]: GET /api/users/{userId} is also claimed by services[0].routes[3]; each endpoint belongs to one service',
     ]);
   });

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../lib/config/parse-config';
+import { parseConfig } from '../../lib/environment/parse';
 import { config, demoInput, jwtIdentity } from '../helpers/config-input';
 
 // biome-ignore lint/suspicious/noExplicitAny: tests deliberately write invalid values into the document

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import {
   type DocumentKind,
   INITIAL_DOCUMENTS,
-  isContractTime,
   parseFlag,
   serializeFlag,
   TIER_MAX_BYTES,
 } from '../../lib/flags/documents';
 import { MAX_DEPTH, parseJsonText } from '../../lib/flags/json-text';
+import { isContractTime } from '../../lib/formats';
 
 const { parsing } = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'lib', 'flags', 'vectors.json'), 'utf8'),

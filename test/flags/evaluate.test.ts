@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Phase } from '../../lib/config/types';
 import type { CutoverDocument, OverrideDocument, RoutingDocument } from '../../lib/flags/documents';
-import { bucketOf, destinationOf, fnv1a32, routesToService } from '../../lib/flags/evaluate';
+import { bucketOf, destinationOf, routesToService } from '../../lib/flags/evaluate';
 import { type LoadOutcome, nextFlagState } from '../../lib/flags/loaded-flags';
+import { fnv1a32 } from '../../lib/hash';
 
 interface Vectors {
   buckets: { key: string; fnv1a32: number; bucket: number }[];

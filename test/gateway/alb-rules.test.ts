@@ -3,10 +3,10 @@
  * plans it refuses. The priority arithmetic (blocks per service and mode, the anchor, the order of the
  * `alb` rules, the query string through a rewrite) is in rule-priorities.test.ts.
  */
+import { DEFAULT_RULE_QUOTA } from '../../lib/config/rule-layout';
 import type { ExtractedServiceConfig, RouteConfig } from '../../lib/config/types';
 import {
   AlbRulesError,
-  DEFAULT_RULE_QUOTA,
   MAX_REGEX_LENGTH,
   PIN_PINNED,
   PIN_RELEASED,

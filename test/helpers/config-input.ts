@@ -3,8 +3,8 @@
  * proxy tests need only these, and test/helpers/test-app.ts (which builds apps) re-exports them.
  */
 import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
-import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import type { MigrationConfig } from '../../lib/config/types';
+import { parseConfigOrThrow } from '../../lib/environment/parse';
 
 /**
  * A deep copy of the demo config input, to derive variants from in tests. Untyped on purpose: tests

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { addNagChecks, buildMigrationApp, type MigrationStacks } from '../../lib/app';
-import { parseConfigOrThrow } from '../../lib/config/parse-config';
 import type { MigrationConfig } from '../../lib/config/types';
+import { parseConfigOrThrow } from '../../lib/environment/parse';
 import { allAtPhase, demoInput } from '../helpers/config-input';
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { loadConfigFile } from '../../lib/config/load';
+import { loadConfigFile } from '../../lib/environment/load';
 import { parseProxyConfig } from '../../lib/proxy/contract';
 import { orderAround } from '../helpers/templates';
 import { buildStacks, demoInput, sharedStacks, templateOf } from '../helpers/test-app';

@@ -1,5 +1,5 @@
 /**
- * The zod building blocks of the environment schema (lib/config/schema.ts). Each one carries the
+ * The zod building blocks of the environment schema (lib/config/schema/). Each one carries the
  * messages the config has always given: the value found, and what to use instead. Paths are added by
  * `parseConfig` from the issue's path, so a message never repeats it.
  *
@@ -9,7 +9,7 @@
  *   are valid, whatever else in the document is wrong, and never sees a half-parsed value.
  */
 import { z } from 'zod';
-import { describe, listOr } from '../validation/reader';
+import { describe, listOr } from '../../validation/reader';
 
 /**
  * A path pattern into the value a rule is attached to, e.g. `services.*.name`; `*` is any key or index.

@@ -1,19 +1,21 @@
 /**
- * Parses an environment document with the environment schema (schema.ts) and turns zod's issues into
- * the config's problems: the dotted path of the value and what to do about it, every problem at once.
+ * Parses an environment document with the environment schema (schema/environment.ts) and turns zod's
+ * issues into the config's problems: the dotted path of the value and what to do about it, every problem
+ * of the file's shape at once.
+ *
+ * This is the shape only. The app and the CLI parse through lib/environment, which adds the checks that
+ * need the domain's planning (listener rules, overlapping routes) once the shape is valid.
  */
 import type { z } from 'zod';
 import { type ConfigProblem, join } from '../validation/reader';
-import { environmentSchema } from './schema';
+import { environmentSchema } from './schema/environment';
 import type { MigrationConfig } from './types';
-
-export { hasPinnedTag, LOG_RETENTION_DAYS, placeholders, RESERVED_ENV_PREFIXES } from './schema';
 
 export type ParseResult =
   | { readonly ok: true; readonly config: MigrationConfig }
   | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
 
-/** Thrown by `loadConfig` and friends; lists every problem, one per line. */
+/** Thrown by `parseConfigOrThrow` and the loaders; lists every problem, one per line. */
 export class ConfigError extends Error {
   constructor(
     readonly source: string,
@@ -28,7 +30,7 @@ export class ConfigError extends Error {
 }
 
 /** `services[0].cpu` from `['services', 0, 'cpu']`; the document itself is `(root)`. */
-function dotted(path: readonly PropertyKey[]): string {
+export function dotted(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(root)';
   return path.reduce<string>((acc, key) => join(acc, typeof key === 'number' ? key : String(key)), '');
 }
@@ -43,18 +45,11 @@ export function problemsOf(error: z.ZodError): ConfigProblem[] {
 }
 
 /**
- * Validates an untrusted configuration document and applies the documented defaults.
+ * Validates the shape of an untrusted configuration document and applies the documented defaults.
  * Never throws: every problem is returned with its path and the fix.
  */
-export function parseConfig(input: unknown): ParseResult {
+export function parseShape(input: unknown): ParseResult {
   const result = environmentSchema.safeParse(input);
   if (!result.success) return { ok: false, problems: problemsOf(result.error) };
   return { ok: true, config: result.data };
-}
-
-/** Like `parseConfig` but throws a `ConfigError` naming `source`. */
-export function parseConfigOrThrow(input: unknown, source: string): MigrationConfig {
-  const result = parseConfig(input);
-  if (!result.ok) throw new ConfigError(source, result.problems);
-  return result.config;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { DEMO_CONFIG_INPUT } from './demo';
-import { ConfigError, parseConfigOrThrow } from './parse-config';
-import type { MigrationConfig } from './types';
+import { DEMO_CONFIG_INPUT } from '../config/demo';
+import { ConfigError } from '../config/parse';
+import type { MigrationConfig } from '../config/types';
+import { parseConfigOrThrow } from './parse';
 
 /** The embedded default environment, validated. */
 export function demoConfig(): MigrationConfig {
