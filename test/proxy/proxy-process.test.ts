@@ -536,11 +536,13 @@ describe('SSM going down while the proxy runs', () => {
 describe('SIGTERM', () => {
   it('stops accepting and drains in-flight requests without failing one', async () => {
     const slow = await standIn('slow-legacy');
-    slow.delayMs = 400;
+    slow.delayMs = 1000;
     try {
       const p = await proxy(proxyConfig(slow, []));
       const inFlight = Array.from({ length: 8 }, (_, i) => call(p.url, `/work/${i}`));
-      await new Promise((r) => setTimeout(r, 150)); // all eight are in flight
+      // All eight are in flight: the monolith has them and answers a second later. (A fixed wait let
+      // SIGTERM come before the proxy had accepted the last one on a loaded machine.)
+      await eventually(async () => slow.seen.length === 8);
       const exited = p.stop('SIGTERM');
       const answers = await Promise.all(inFlight);
       expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
