@@ -4,21 +4,28 @@
  * servicePath, through Service Connect). Bodies stream both ways; a failed service request is a 502 or
  * 504, never retried and never sent to the monolith instead (that would split a user's data).
  */
-import { createServer, IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
-import { type Duplex, Readable, Transform } from 'node:stream';
-import type { Dispatcher } from 'undici';
+import {
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+  STATUS_CODES,
+} from 'node:http';
+import type { Duplex, Readable } from 'node:stream';
 import type { Destination, ServiceContext } from '../lib/flags/evaluate';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../lib/proxy/contract';
 import { destinationFor, destinationWithoutUser, serviceContext } from '../lib/proxy/decide';
-import { forwardHeaders, responseHeaders } from '../lib/proxy/headers';
+import { forwardHeaders } from '../lib/proxy/headers';
 import { bodyIdentity, jwtToken, type RequestParts, requestIdentity } from '../lib/proxy/identity';
-import { type AccessLogEntry, accessLogLine, NO_SERVICE, type Side } from '../lib/proxy/metrics';
+import { type AccessLogEntry, accessLogLine, NO_SERVICE } from '../lib/proxy/metrics';
 import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
+import { BodyTooLarge, hasBody, limited, readPrefix } from './bodies';
+import { Exchange, type ExchangeOwner } from './exchange';
 import type { FlagSource } from './flags';
 import type { JwtVerifier } from './jwt';
 import type { Logger, LogSink } from './log';
 import { Pool } from './pool';
+import { Upgrades } from './upgrade';
 
 export interface ProxyOptions {
   readonly config: ProxyRuntimeConfig;
@@ -45,111 +52,7 @@ interface ServiceRuntime {
   readonly upstream: Upstream;
 }
 
-class BodyTooLarge extends Error {
-  readonly code = 'PROXY_BODY_TOO_LARGE';
-}
-
-class ClientGone extends Error {
-  readonly code = 'PROXY_CLIENT_GONE';
-}
-
-/**
- * One request, from its arrival to its access log line (what the line says is filled in as it is
- * handled). While the request is forwarded it is also the undici dispatch handler of the upstream
- * request: the response streams straight into the client's response, with undici's back-pressure. One
- * object per request, where `pool.stream` would add a stream handler (an async resource), a promise,
- * stream-finished listeners and an abort listener. It implements the handler methods undici 7's client
- * itself calls (`onConnect`, `onHeaders`, ...; typed deprecated in favour of `onRequestStart` and the
- * like, which undici 7 adapts to these with a wrapper that also parses every response's headers into an
- * object); undici is pinned, and the tests run this handler through every path (stream, abort, failure).
- */
-class Exchange implements Dispatcher.DispatchHandler {
-  service = NO_SERVICE;
-  side: Side = 'legacy';
-  route = '';
-  identified: boolean | undefined = undefined;
-  reason: string | undefined = undefined;
-  truncated = false;
-  readonly started = performance.now();
-  /** Whether the current upstream request goes to a service (for the log of a failure). */
-  toService = false;
-  /** The request body given to undici (destroyed when the upstream request fails). */
-  private body: Buffer | Readable | null = null;
-  private abortUpstream: ((err?: Error) => void) | undefined = undefined;
-  private resumeUpstream: (() => void) | undefined = undefined;
-  /** The client went away before its response ended. */
-  gone = false;
-
-  constructor(
-    private readonly proxy: RoutingProxy,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-  ) {}
-
-  /** Sends the request to an upstream (`dispatch` never throws: it reports through `onError`). */
-  dispatch(pool: Pool, options: Dispatcher.DispatchOptions): void {
-    this.body = (options.body as Buffer | Readable | null | undefined) ?? null;
-    pool.dispatch(options, this);
-  }
-
-  /** The client's response closed (ended or not). */
-  closed(): void {
-    if (this.res.writableFinished) return;
-    this.gone = true;
-    this.abortUpstream?.(new ClientGone('the client went away'));
-  }
-
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.gone) abort(new ClientGone('the client went away'));
-    else this.abortUpstream = abort;
-  }
-
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
-    // 1xx: the proxy's own server has answered `Expect: 100-continue` already.
-    if (statusCode < 200) return true;
-    this.resumeUpstream = resume;
-    this.res.writeHead(statusCode, responseHeaders(rawHeaders, this.proxy.isDraining()));
-    return true;
-  }
-
-  onData(chunk: Buffer): boolean {
-    if (this.res.write(chunk)) return true;
-    // undici pauses reading the upstream until the client has taken what is buffered.
-    if (this.resumeUpstream) this.res.once('drain', this.resumeUpstream);
-    return false;
-  }
-
-  onComplete(): void {
-    this.abortUpstream = undefined;
-    this.res.end();
-  }
-
-  onError(err: Error): void {
-    this.abortUpstream = undefined;
-    const body = this.body;
-    this.body = null;
-    if (body !== null && !Buffer.isBuffer(body)) destroyBody(body, err);
-    this.proxy.upstreamFailed(err, this);
-  }
-}
-
-/**
- * Destroys a request body after a failed upstream request, as undici's own handlers do; a client's
- * IncomingMessage is detached from its socket first, so that the proxy can still answer on it.
- */
-function destroyBody(body: Readable, err: Error): void {
-  if (body.destroyed) return;
-  if (body instanceof IncomingMessage) (body as { socket: unknown }).socket = null;
-  body.destroy(err);
-}
-
 const LOGGED_PATH_CHARS = 200;
-
-/** Whether a request has a body to forward (RFC 9112: Content-Length or Transfer-Encoding). */
-function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers['content-length'];
-  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
-}
 
 function isTimeout(err: unknown): boolean {
   const code = (err as { code?: string })?.code;
@@ -160,12 +63,12 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
-export class RoutingProxy {
+export class RoutingProxy implements ExchangeOwner {
   readonly server: Server;
   private readonly legacy: Upstream;
   private readonly services: ServiceRuntime[];
   private readonly table: RouteTable<ServiceRuntime>;
-  private readonly upgraded = new Set<Socket | Duplex>();
+  private readonly upgrades: Upgrades;
   private readonly now: () => number;
   private readonly retryAfter: string;
   private draining = false;
@@ -198,7 +101,28 @@ export class RoutingProxy {
       (req, res) => this.handle(req, res),
     );
     this.server.on('clientError', (err, socket) => this.clientError(err, socket));
-    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket, head));
+    this.upgrades = new Upgrades({
+      legacy: this.legacy,
+      connectMs: config.timeouts.connectMs,
+      headersMs: config.timeouts.headersMs,
+      onServiceRoute: (req) => this.table.match(req.method ?? 'GET', req.url ?? '')?.owner.entry.name,
+      log: (req, outcome) =>
+        this.options.sink.line(
+          accessLogLine(
+            {
+              service: outcome.service ?? NO_SERVICE,
+              side: outcome.side,
+              method: req.method ?? '',
+              route: (req.url ?? '').split('?')[0].slice(0, LOGGED_PATH_CHARS),
+              status: outcome.status,
+              latencyMs: outcome.latencyMs,
+              reason: outcome.reason,
+            },
+            this.now(),
+          ),
+        ),
+    });
+    this.server.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head));
   }
 
   private upstream(url: string): Upstream {
@@ -249,7 +173,7 @@ export class RoutingProxy {
       });
     }
     this.server.closeAllConnections();
-    for (const socket of this.upgraded) socket.destroy();
+    this.upgrades.closeAll();
     await Promise.all(
       [this.legacy, ...this.services.map((s) => s.upstream)].map((u) =>
         u.pool.destroy().catch(() => undefined),
@@ -519,111 +443,11 @@ export class RoutingProxy {
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
     );
   }
-
-  /** WebSocket and other upgrades: a byte tunnel to the monolith, never routed. */
-  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const started = performance.now();
-    const target = netConnect({ host: this.legacy.hostname, port: this.legacy.port });
-    let connected = false;
-    const timer = setTimeout(
-      () => target.destroy(new Error('connect timeout')),
-      this.options.config.timeouts.connectMs,
-    );
-    this.upgraded.add(socket);
-    const log = (status: number, reason?: string) =>
-      this.options.sink.line(
-        accessLogLine(
-          {
-            service: NO_SERVICE,
-            side: 'legacy',
-            method: req.method ?? '',
-            route: (req.url ?? '').split('?')[0].slice(0, LOGGED_PATH_CHARS),
-            status,
-            latencyMs: performance.now() - started,
-            ...(reason ? { reason } : {}),
-          },
-          this.now(),
-        ),
-      );
-    target.once('connect', () => {
-      connected = true;
-      clearTimeout(timer);
-      target.setNoDelay(true);
-      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
-      const headers = forwardHeaders(req.rawHeaders, { peer: req.socket.remoteAddress, upgrade: true });
-      for (let i = 0; i < headers.length; i += 2) lines.push(`${headers[i]}: ${headers[i + 1]}`);
-      target.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) target.write(head);
-      socket.pipe(target);
-      target.pipe(socket);
-      log(101, 'upgrade');
-    });
-    target.on('error', () => {
-      clearTimeout(timer);
-      if (!connected && socket.writable) {
-        log(502, 'upgrade-connect');
-        socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      } else socket.destroy();
-    });
-    target.on('close', () => socket.destroy());
-    socket.on('error', () => target.destroy());
-    socket.on('close', () => {
-      this.upgraded.delete(socket);
-      target.destroy();
-    });
-  }
 }
 
 function headerOf(req: IncomingMessage): (name: string) => string | undefined {
   return (name) => {
     const value = req.headers[name];
     return Array.isArray(value) ? value[0] : value;
-  };
-}
-
-/** A body of unknown length, cut off with BodyTooLarge past `limit` bytes. */
-function limited(req: Readable, limit: number): Readable {
-  let seen = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      seen += chunk.length;
-      if (seen > limit) callback(new BodyTooLarge(`the request body is over ${limit} bytes`));
-      else callback(null, chunk);
-    },
-  });
-  req.on('error', (err) => counter.destroy(err));
-  return req.pipe(counter);
-}
-
-/**
- * Reads the body up to `maxBytes` to find an identity in it. Complete: the whole body as a Buffer.
- * Longer: a stream of what was read followed by the rest, so the body is forwarded intact either way.
- */
-async function readPrefix(
-  req: IncomingMessage,
-  maxBytes: number,
-  maxBodyBytes: number,
-): Promise<{ complete: boolean; body: Buffer | Readable }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const iterator = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  while (size <= maxBytes) {
-    const next = await iterator.next();
-    if (next.done) return { complete: true, body: Buffer.concat(chunks, size) };
-    chunks.push(next.value);
-    size += next.value.length;
-  }
-  async function* rest() {
-    yield* chunks;
-    while (true) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  const stream = Readable.from(rest(), { objectMode: false });
-  return {
-    complete: false,
-    body: req.headers['content-length'] === undefined ? limited(stream, maxBodyBytes) : stream,
   };
 }

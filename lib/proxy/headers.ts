@@ -89,14 +89,19 @@ function text(value: Buffer | string): string {
  * raw headers (names as sent, repeated ones such as Set-Cookie kept, in order), without its hop-by-hop
  * headers and those its Connection header lists; `Connection: close` added while the proxy drains.
  * Built from the raw list in one pass because it runs once per response: no header object in between.
+ * `upgrade`: the 101 of an upgrade, whose Connection and Upgrade headers the client needs as sent.
  */
-export function responseHeaders(raw: readonly (Buffer | string)[], close: boolean): string[] {
+export function responseHeaders(
+  raw: readonly (Buffer | string)[],
+  close: boolean,
+  upgrade = false,
+): string[] {
   let out: string[] = [];
   let listed: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = text(raw[i]);
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower)) {
+    if (HOP_BY_HOP.has(lower) && !(upgrade && UPGRADE_KEEP.has(lower))) {
       if (lower === 'connection') {
         const value = text(raw[i + 1]);
         // The usual values list no header: no split.

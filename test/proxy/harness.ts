@@ -51,8 +51,19 @@ export interface StandIn {
   close(): Promise<void>;
 }
 
-/** An HTTP server that answers every request with JSON describing it (and `/download/<n>` with n bytes). */
-export async function standIn(name: string): Promise<StandIn> {
+export interface StandInOptions {
+  /**
+   * False: the server has no upgrade handler, so it answers an upgrade request as a plain request (200)
+   * and goes on parsing HTTP on that connection, as many application servers do.
+   */
+  readonly upgrades?: boolean;
+}
+
+/**
+ * An HTTP server that answers every request with JSON describing it (and `/download/<n>` with n bytes);
+ * by default it accepts every upgrade with a 101 and echoes what follows.
+ */
+export async function standIn(name: string, options: StandInOptions = {}): Promise<StandIn> {
   const seen: Seen[] = [];
   const sockets = new Set<Socket>();
   const state: { delayMs: number; fail?: 'reset'; aborted: number } = { delayMs: 0, aborted: 0 };
@@ -113,12 +124,13 @@ export async function standIn(name: string): Promise<StandIn> {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
-  server.on('upgrade', (req, socket, head: Buffer) => {
-    seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bytes: 0, sha256: '' });
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
-    if (head.length > 0) socket.write(head);
-    socket.on('data', (d) => socket.write(d));
-  });
+  if (options.upgrades !== false)
+    server.on('upgrade', (req, socket, head: Buffer) => {
+      seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, bytes: 0, sha256: '' });
+      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+      if (head.length > 0) socket.write(head);
+      socket.on('data', (d) => socket.write(d));
+    });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return Object.assign(state, {

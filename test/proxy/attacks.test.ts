@@ -1,0 +1,148 @@
+/**
+ * The bundled routing proxy attacked with raw sockets (an HTTP client would normalise the attack),
+ * between stand-in upstreams, with moto_server for SSM: upgrades, path spellings, stalled bodies, slow
+ * clients, repeated headers (issue 23).
+ */
+import type { ProxyRoute } from '../../lib/proxy/contract';
+import {
+  eventually,
+  isolatedPrefix,
+  motoSsm,
+  type ProxyProcess,
+  proxyConfig,
+  putFlag,
+  rawRequest,
+  type StandIn,
+  serviceEntry,
+  standIn,
+  startProxy,
+} from './harness';
+
+const ssm = motoSsm();
+const cutOver = { completed: true, completedAt: '2026-11-20T10:00:00Z', runId: 'run-1' };
+const off = { mode: 'off', users: [], percent: 0 };
+
+const ROUTES: ProxyRoute[] = [
+  {
+    path: '/api/users/{id}',
+    methods: ['GET', 'PUT'],
+    servicePath: '/v1/users/{id}',
+    identity: { source: 'path', name: 'id' },
+    anonymous: 'legacy',
+  },
+  {
+    path: '/api/users/{id}/password',
+    methods: ['PUT'],
+    servicePath: '/v1/users/{id}/password',
+    identity: { source: 'path', name: 'id' },
+    anonymous: 'legacy',
+  },
+  {
+    path: '/api/profile',
+    methods: ['GET', 'PUT'],
+    servicePath: '/v1/profile',
+    identity: { source: 'header', name: 'X-User-Id' },
+    anonymous: 'legacy',
+  },
+];
+
+/** The monolith of these tests has no upgrade handler: it answers an upgrade with a plain 200. */
+let legacy: StandIn;
+let service: StandIn;
+const running: ProxyProcess[] = [];
+
+async function proxy(...args: Parameters<typeof startProxy>): Promise<ProxyProcess> {
+  const p = await startProxy(...args);
+  running.push(p);
+  return p;
+}
+
+/** A proxy at phase 2 after the cutover (routing `off`: only the cutover sends users to the service). */
+async function cutOverProxy(overrides: Parameters<typeof proxyConfig>[2] = {}): Promise<ProxyProcess> {
+  const prefix = isolatedPrefix();
+  await putFlag(ssm, `${prefix}/users/routing`, off);
+  await putFlag(ssm, `${prefix}/users/cutover`, cutOver);
+  const p = await proxy(
+    proxyConfig(legacy, [serviceEntry(prefix, service, ROUTES, { phase: 2 })], overrides),
+  );
+  await eventually(async () => {
+    const out = await rawRequest(p.port, 'GET /api/users/1 HTTP/1.1\r\nHost: x\r\n\r\n', 1000, (d) =>
+      d.includes('}'),
+    );
+    return out.includes('"upstream":"users"');
+  });
+  return p;
+}
+
+const seenSince = (s: StandIn, from: number) => s.seen.slice(from).map((r) => `${r.method} ${r.url}`);
+
+beforeAll(async () => {
+  legacy = await standIn('legacy', { upgrades: false });
+  service = await standIn('users');
+});
+
+afterAll(async () => {
+  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await Promise.all([legacy.close(), service.close()]);
+});
+
+beforeEach(() => {
+  legacy.delayMs = 0;
+  service.delayMs = 0;
+  service.fail = undefined;
+});
+
+describe('1. an upgrade becomes a tunnel only on a 101', () => {
+  let p: ProxyProcess;
+  beforeAll(async () => {
+    p = await cutOverProxy();
+  });
+
+  it('refuses an upgrade on a migrated route: a request sent after it reaches neither side unparsed', async () => {
+    const before = { legacy: legacy.seen.length, service: service.seen.length };
+    const out = await rawRequest(
+      p.port,
+      'GET /api/users/1001 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
+        'PUT /api/users/1001/password HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nxy',
+      1500,
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(out).toContain('Connection: close');
+    expect(out.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seenSince(legacy, before.legacy)).toEqual([]);
+    expect(seenSince(service, before.service)).toEqual([]);
+    await eventually(async () => p.requests().some((l) => l.reason === 'upgrade-on-service-route'));
+    expect(p.requests().find((l) => l.reason === 'upgrade-on-service-route')).toMatchObject({
+      Service: 'users',
+      Side: 'proxy',
+      status: 400,
+      route: '/api/users/1001',
+    });
+  });
+
+  it('passes the answer of a monolith that does not switch protocols, then closes the connection', async () => {
+    const before = legacy.seen.length;
+    const out = await rawRequest(
+      p.port,
+      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n' +
+        'PUT /api/users/1001/password HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nxy',
+      1500,
+    );
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(out).toMatch(/\r\nConnection: close\r\n/i);
+    expect(out).toContain('"upstream":"legacy"');
+    expect(out.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 200));
+    // Only the upgrade request itself: the PUT after it was never forwarded, to either side.
+    expect(seenSince(legacy, before)).toEqual(['GET /ws']);
+    expect(service.seen.some((s) => s.url.includes('password'))).toBe(false);
+    await eventually(async () => p.requests().some((l) => l.reason === 'upgrade-refused'));
+    expect(p.requests().find((l) => l.reason === 'upgrade-refused')).toMatchObject({
+      Service: 'none',
+      Side: 'legacy',
+      status: 200,
+    });
+    expect(p.requests().some((l) => l.status === 101)).toBe(false);
+  });
+});
