@@ -87,6 +87,7 @@ export class RoutingProxy implements ExchangeOwner {
     }));
     this.table = new RouteTable(
       this.services.flatMap((s) => s.entry.routes.map((route) => ({ owner: s, route }))),
+      config.paths,
     );
     this.server = createServer(
       {
@@ -215,6 +216,12 @@ export class RoutingProxy implements ExchangeOwner {
     }
     ex.service = match.owner.entry.name;
     ex.route = match.route.path;
+    // Another spelling of a route (a trailing slash, `%75sers`, ...): the monolith may serve it as the
+    // route, so it is never passed to it untouched: routed as the route, or refused.
+    if (match.variant && this.options.config.paths.handling === 'refuse') {
+      this.answer(res, ex, 400, 'path-variant', match.route);
+      return;
+    }
     this.routed(req, res, ex, match);
   }
 

@@ -33,6 +33,7 @@ import { buildSync } from 'esbuild';
 import { bucketOf } from '../lib/flags/evaluate';
 import { proxyBuildOptions, proxyNodeOptions } from '../lib/proxy/bundle';
 import type { ProxyRuntimeConfig } from '../lib/proxy/contract';
+import { DEFAULT_PATH_VARIANTS } from '../lib/proxy/paths';
 import { table } from '../lib/text/table';
 
 const args = process.argv.slice(2);
@@ -281,6 +282,7 @@ async function main(): Promise<void> {
     flags: { refreshMs: 15000, jitterPercent: 20 },
     timeouts: { connectMs: 3000, headersMs: 60000, idleMs: 60000, drainMs: 5000 },
     limits: { maxHeaderBytes: 65536, maxBodyBytes: 104857600 },
+    paths: DEFAULT_PATH_VARIANTS,
     services: [
       {
         name: 'users',

@@ -18,6 +18,7 @@ import { flagParameterNames, overrideParameterName } from '../flags/parameters';
 import { SERVICE_NAME } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { describe, join, Reader } from '../validation/reader';
+import { DEFAULT_PATH_VARIANTS, PATH_EQUIVALENCES, type PathVariants } from './paths';
 
 /** The environment variable that carries the document. */
 export const PROXY_CONFIG_VARIABLE = 'ROUTING_PROXY_CONFIG';
@@ -66,6 +67,12 @@ export interface ProxyRuntimeConfig {
     readonly drainMs: number;
   };
   readonly limits: { readonly maxHeaderBytes: number; readonly maxBodyBytes: number };
+  /**
+   * Which other spellings of a route's path are the route, and whether they are routed or refused
+   * (lib/proxy/paths.ts). Optional in the document: absent is DEFAULT_PATH_VARIANTS, which the CDK app
+   * then leaves out.
+   */
+  readonly paths: PathVariants;
   /** Empty at phase 0: the proxy then passes everything through and never calls SSM. */
   readonly services: readonly ProxyService[];
 }
@@ -94,6 +101,7 @@ export function proxyRuntimeConfig(
       drainMs: proxy.drainSeconds * 1000,
     },
     limits: { maxHeaderBytes: proxy.maxHeaderBytes, maxBodyBytes: proxy.maxBodyBytes },
+    paths: DEFAULT_PATH_VARIANTS,
     services: services
       .filter((s) => capabilitiesOf(s).migrating)
       .map((s) => {
@@ -118,6 +126,18 @@ export function proxyRuntimeConfig(
         };
       }),
   };
+}
+
+/**
+ * The document as the CDK app writes it into the container's environment: keys whose value is the
+ * proxy's own default are left out (the document of an unchanged configuration stays as it was).
+ */
+export function proxyConfigText(config: ProxyRuntimeConfig): string {
+  const { paths, ...rest } = config;
+  const defaults =
+    PATH_EQUIVALENCES.every((k) => paths[k] === DEFAULT_PATH_VARIANTS[k]) &&
+    paths.handling === DEFAULT_PATH_VARIANTS.handling;
+  return JSON.stringify(defaults ? rest : config);
 }
 
 /** Every flag parameter the proxy reads: what the legacy task role may read, and nothing else. */
@@ -147,7 +167,16 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
     return { ok: false, errors: [`${PROXY_CONFIG_VARIABLE} is not JSON: ${(e as Error).message}`] };
   }
   const r = new Reader();
-  const v = r.object('', json, ['version', 'port', 'legacy', 'flags', 'timeouts', 'limits', 'services']);
+  const v = r.object('', json, [
+    'version',
+    'port',
+    'legacy',
+    'flags',
+    'timeouts',
+    'limits',
+    'paths',
+    'services',
+  ]);
   if (!v) return fail(r);
   if (v.version !== PROXY_CONFIG_VERSION)
     r.problem(
@@ -161,6 +190,7 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
   const flags = r.object('flags', v.flags, ['refreshMs', 'jitterPercent']) ?? {};
   const timeouts = r.object('timeouts', v.timeouts, ['connectMs', 'headersMs', 'idleMs', 'drainMs']) ?? {};
   const limits = r.object('limits', v.limits, ['maxHeaderBytes', 'maxBodyBytes']) ?? {};
+  const paths = r.object('paths', v.paths, ['handling', ...PATH_EQUIVALENCES], true) ?? {};
   const config: ProxyRuntimeConfig = {
     version: PROXY_CONFIG_VERSION,
     port,
@@ -184,6 +214,12 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
     limits: {
       maxHeaderBytes: int('limits.maxHeaderBytes', limits.maxHeaderBytes, 1024, 1_048_576),
       maxBodyBytes: int('limits.maxBodyBytes', limits.maxBodyBytes, 0, 2 ** 40),
+    },
+    paths: {
+      handling: r.oneOf('paths.handling', paths.handling, ['route', 'refuse'] as const, 'route'),
+      ...(Object.fromEntries(
+        PATH_EQUIVALENCES.map((k) => [k, r.boolean(`paths.${k}`, paths[k], DEFAULT_PATH_VARIANTS[k])]),
+      ) as Omit<PathVariants, 'handling'>),
     },
     services: r.array('services', v.services).map((s, i) => readService(r, join('services', i), s)),
   };

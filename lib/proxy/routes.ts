@@ -8,8 +8,14 @@
  * A placeholder value that does not decode, or decodes to something that is not one plain segment
  * (`.`, `..`, or anything with a `/`), is not a match: the request goes to the monolith untouched, and
  * no crafted id can walk the service's path.
+ *
+ * A path that matches no route as sent is tried again in its canonical spelling (lib/proxy/paths.ts:
+ * trailing slash, repeated slashes, dot segments, percent-encoded unreserved characters, letter case,
+ * backslashes, encoded slashes, as configured): a match there is a **variant** of the route, which the
+ * proxy routes as the route or refuses, never passes to the monolith untouched.
  */
 import type { ProxyRoute } from './contract';
+import { anyEquivalence, canonicalPath, EXACT_PATHS, type PathEquivalences } from './paths';
 
 type Segment = { readonly literal: string } | { readonly param: string };
 
@@ -30,6 +36,8 @@ export interface RouteMatch<T> {
   readonly params: Readonly<Record<string, string>>;
   /** The query string with its `?`, or ''. */
   readonly query: string;
+  /** True when the path matched only in its canonical spelling (another spelling of the route). */
+  readonly variant: boolean;
 }
 
 function compile(path: string): Segment[] {
@@ -68,8 +76,14 @@ export class RouteTable<T> {
   /** Routes by method, then by segment count. */
   private readonly index = new Map<string, Map<number, Compiled<T>[]>>();
   private readonly targets = new Map<ProxyRoute, readonly Segment[]>();
+  private readonly variants: boolean;
 
-  constructor(entries: readonly { readonly owner: T; readonly route: ProxyRoute }[]) {
+  /** `paths`: the spellings that are the same path (default: exact matching only). */
+  constructor(
+    entries: readonly { readonly owner: T; readonly route: ProxyRoute }[],
+    private readonly paths: PathEquivalences = EXACT_PATHS,
+  ) {
+    this.variants = anyEquivalence(paths);
     for (const { owner, route } of entries) {
       const compiled: Compiled<T> = {
         owner,
@@ -95,7 +109,8 @@ export class RouteTable<T> {
   /**
    * The route a request is on, or undefined. `url` is the request target as received (origin form,
    * `/path?query`). A literal route wins over a placeholder one when both match (they cannot claim the
-   * same endpoint: the config refuses that), because routes are tried literal-first.
+   * same endpoint: the config refuses that), because routes are tried literal-first. A path that matches
+   * as sent is never a variant; one that matches only in its canonical spelling is.
    */
   match(method: string, url: string): RouteMatch<T> | undefined {
     const bySize = this.index.get(method);
@@ -103,9 +118,24 @@ export class RouteTable<T> {
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     if (path.charCodeAt(0) !== 47 /* / */) return undefined;
+    const query = q === -1 ? '' : url.slice(q);
+    const exact = this.matchPath(bySize, path, query, false);
+    if (exact || !this.variants) return exact;
+    const canonical = canonicalPath(path, this.paths);
+    if (canonical === path && !this.paths.letterCase) return undefined;
+    return this.matchPath(bySize, canonical, query, true);
+  }
+
+  private matchPath(
+    bySize: Map<number, Compiled<T>[]>,
+    path: string,
+    query: string,
+    variant: boolean,
+  ): RouteMatch<T> | undefined {
     const parts = path.split('/');
     const candidates = bySize.get(parts.length - 1);
     if (!candidates) return undefined;
+    const foldCase = variant && this.paths.letterCase;
     for (const c of candidates) {
       const raw: Record<string, string> = {};
       const params: Record<string, string> = {};
@@ -114,7 +144,7 @@ export class RouteTable<T> {
         const seg = c.segments[i];
         const part = parts[i + 1];
         if ('literal' in seg) {
-          if (seg.literal !== part) {
+          if (seg.literal !== part && !(foldCase && seg.literal.toLowerCase() === part.toLowerCase())) {
             ok = false;
             break;
           }
@@ -128,7 +158,7 @@ export class RouteTable<T> {
           params[seg.param] = value;
         }
       }
-      if (ok) return { owner: c.owner, route: c.route, raw, params, query: q === -1 ? '' : url.slice(q) };
+      if (ok) return { owner: c.owner, route: c.route, raw, params, query, variant };
     }
     return undefined;
   }

@@ -12,7 +12,7 @@ import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { RoutingProxyImage } from '../constructs/routing-proxy';
 import { type FrontProxyProps, WebService } from '../constructs/web-service';
 import { proxyNodeOptions } from '../proxy/bundle';
-import { PROXY_CONFIG_VARIABLE } from '../proxy/contract';
+import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
 import type { RoutingWiring } from '../proxy/wiring';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -128,7 +128,7 @@ export class PlatformStack extends MigrationStack {
       // The drain, plus time to flush the logs and exit.
       stopTimeout: Duration.seconds(drainSeconds + 5),
       environment: {
-        [PROXY_CONFIG_VARIABLE]: JSON.stringify(wiring.proxy),
+        [PROXY_CONFIG_VARIABLE]: proxyConfigText(wiring.proxy),
         AWS_REGION: Aws.REGION,
         NODE_OPTIONS: proxyNodeOptions(wiring.memoryMiB),
       },

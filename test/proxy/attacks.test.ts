@@ -146,3 +146,66 @@ describe('1. an upgrade becomes a tunnel only on a 101', () => {
     expect(p.requests().some((l) => l.status === 101)).toBe(false);
   });
 });
+
+describe('2. other spellings of a migrated path never reach the monolith', () => {
+  /** Spellings a PHP router may serve as `/api/users/1001`; each is a GET sent as written. */
+  const VARIANTS = [
+    '/api/users/1001/',
+    '/api//users/1001',
+    '//api/users/1001',
+    '/api/./users/1001',
+    '/api/x/../users/1001',
+    '/api/users/./1001',
+    '/api/users/1001/.',
+    '/api/%75sers/1001',
+    '/%61pi/users/1001',
+    '/API/USERS/1001',
+    '/api/Users/1001',
+    '/api%2Fusers/1001',
+    '/api%2fusers%2F1001',
+    '/api/users/1001%2F',
+    '/api\\users\\1001',
+    '/api/users\\1001/',
+  ];
+  const EXACT = ['/api/users/1001', '/api/users/%31001'];
+
+  const get = (port: number, path: string) =>
+    rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 1500);
+
+  it('routes each spelling after the cutover as the route itself (the default), with the canonical path', async () => {
+    const p = await cutOverProxy();
+    const before = legacy.seen.length;
+    for (const path of [...EXACT, ...VARIANTS]) {
+      const out = await get(p.port, path);
+      expect([path, out.split('\r\n')[0]]).toEqual([path, 'HTTP/1.1 200 OK']);
+      expect([path, /"upstream":"(\w+)"/.exec(out)?.[1]]).toEqual([path, 'users']);
+    }
+    expect(seenSince(legacy, before)).toEqual([]);
+    const urls = service.seen.slice(-VARIANTS.length).map((s) => s.url);
+    expect(new Set(urls)).toEqual(new Set(['/v1/users/1001']));
+    // A spelling of something that is not a route is still the monolith's, untouched.
+    expect(await get(p.port, '/api/users/1001/..')).toContain('"upstream":"legacy"');
+    expect(await get(p.port, '/api/users/1001/avatar/')).toContain('"url":"/api/users/1001/avatar/"');
+  });
+
+  it('refuses each spelling with 400 when configured to, and still routes the route as written', async () => {
+    const p = await cutOverProxy({ paths: { handling: 'refuse' } });
+    const before = { legacy: legacy.seen.length, service: service.seen.length };
+    for (const path of VARIANTS) {
+      const out = await get(p.port, path);
+      expect([path, out.split('\r\n')[0]]).toEqual([path, 'HTTP/1.1 400 Bad Request']);
+      expect(out).toContain('"reason":"path-variant"');
+    }
+    expect(seenSince(legacy, before.legacy)).toEqual([]);
+    expect(seenSince(service, before.service)).toEqual([]);
+    for (const path of EXACT) expect(await get(p.port, path)).toContain('"upstream":"users"');
+    await eventually(async () => p.requests().some((l) => l.reason === 'path-variant'));
+    expect(p.requests().find((l) => l.reason === 'path-variant')).toMatchObject({
+      Service: 'users',
+      Side: 'proxy',
+      route: '/api/users/{id}',
+      status: 400,
+      Proxy5xx: 0,
+    });
+  });
+});

@@ -1,4 +1,10 @@
-import { parseProxyConfig, proxyReadableParameters, proxyRuntimeConfig } from '../../lib/proxy/contract';
+import {
+  parseProxyConfig,
+  proxyConfigText,
+  proxyReadableParameters,
+  proxyRuntimeConfig,
+} from '../../lib/proxy/contract';
+import { DEFAULT_PATH_VARIANTS } from '../../lib/proxy/paths';
 import { allAtPhase, config, demoInput } from '../helpers/config-input';
 
 function demoAt(phase: number, mutate: (input: ReturnType<typeof demoInput>) => void = () => {}) {
@@ -79,7 +85,7 @@ describe('the proxy runtime configuration', () => {
     if (result.ok) return;
     expect(result.errors).toEqual(
       expect.arrayContaining([
-        'extra: unknown key; expected one of version, port, legacy, flags, timeouts, limits, services',
+        'extra: unknown key; expected one of version, port, legacy, flags, timeouts, limits, paths, services',
         expect.stringMatching(/^version: 2 is not 1/),
         expect.stringMatching(/^services\[0\]\.url: "users" is not valid/),
         'services[0].routes[0].servicePath: {nope} is not a placeholder of /api/login',
@@ -87,5 +93,30 @@ describe('the proxy runtime configuration', () => {
       ]),
     );
     expect(parseProxyConfig('{').ok).toBe(false);
+  });
+
+  it('reads the path variants, absent as the default, which the CDK app leaves out of the document', () => {
+    const runtime = demoAt(1);
+    expect(runtime.paths).toEqual(DEFAULT_PATH_VARIANTS);
+    const text = proxyConfigText(runtime);
+    expect(JSON.parse(text)).not.toHaveProperty('paths');
+    expect(parseProxyConfig(text)).toEqual({ ok: true, config: runtime });
+    const refusing = {
+      ...runtime,
+      paths: { ...DEFAULT_PATH_VARIANTS, handling: 'refuse', letterCase: false },
+    };
+    expect(JSON.parse(proxyConfigText(refusing as typeof runtime)).paths).toEqual(refusing.paths);
+    expect(parseProxyConfig(JSON.stringify({ ...runtime, paths: { handling: 'refuse' } }))).toMatchObject({
+      ok: true,
+      config: { paths: { ...DEFAULT_PATH_VARIANTS, handling: 'refuse' } },
+    });
+    const bad = parseProxyConfig(JSON.stringify({ ...runtime, paths: { handling: 'strip', case: true } }));
+    expect(bad).toMatchObject({
+      ok: false,
+      errors: expect.arrayContaining([
+        expect.stringMatching(/^paths\.case: unknown key/),
+        expect.stringMatching(/^paths\.handling: "strip" is not allowed; use "route" or "refuse"/),
+      ]),
+    });
   });
 });

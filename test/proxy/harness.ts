@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { type AddressInfo, connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../../lib/proxy/contract';
+import { DEFAULT_PATH_VARIANTS } from '../../lib/proxy/paths';
 
 // Not test/helpers/moto: it loads the CDK test app (aws-cdk-lib), which these tests do not need.
 const REGION = 'eu-west-1';
@@ -291,6 +292,7 @@ export function proxyConfig(
   overrides: {
     timeouts?: Partial<ProxyRuntimeConfig['timeouts']>;
     limits?: Partial<ProxyRuntimeConfig['limits']>;
+    paths?: Partial<ProxyRuntimeConfig['paths']>;
   } = {},
 ): ProxyRuntimeConfig {
   return {
@@ -300,6 +302,7 @@ export function proxyConfig(
     flags: { refreshMs: 150, jitterPercent: 20 },
     timeouts: { connectMs: 1000, headersMs: 2000, idleMs: 2000, drainMs: 3000, ...overrides.timeouts },
     limits: { maxHeaderBytes: 16384, maxBodyBytes: 32 * 1024 * 1024, ...overrides.limits },
+    paths: { ...DEFAULT_PATH_VARIANTS, ...overrides.paths },
     services,
   };
 }

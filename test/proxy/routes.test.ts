@@ -1,4 +1,5 @@
 import type { ProxyRoute } from '../../lib/proxy/contract';
+import { canonicalPath, DEFAULT_PATH_VARIANTS, EXACT_PATHS } from '../../lib/proxy/paths';
 import { RouteTable } from '../../lib/proxy/routes';
 
 const route = (path: string, servicePath: string, methods: ProxyRoute['methods'] = ['GET']): ProxyRoute => ({
@@ -51,7 +52,7 @@ describe('the route matcher', () => {
       expect(table.match('GET', url)).toBeUndefined();
   });
 
-  it('does not match a literal written with percent-escapes (clients spell routes literally)', () => {
+  it('without equivalences, matches a literal only as spelled (see other spellings below)', () => {
     expect(table.match('GET', '/api/%75sers/42')).toBeUndefined();
   });
 
@@ -74,5 +75,57 @@ describe('the route matcher', () => {
     const me = table.match('GET', '/api/users/me');
     if (!me) throw new Error('no match');
     expect(table.rewrite(me)).toBe('/v1/me');
+  });
+});
+
+describe('other spellings of a route (lib/proxy/paths.ts)', () => {
+  const routes = [
+    { owner: 'users', route: route('/api/users/{id}', '/v1/users/{id}', ['GET', 'PUT']) },
+    { owner: 'users', route: route('/api/users/me', '/v1/me') },
+  ];
+  const variants = new RouteTable(routes, DEFAULT_PATH_VARIANTS);
+
+  it.each([
+    ['trailingSlash', '/api/users/42/', '/api/users/42'],
+    ['repeatedSlashes', '/api//users///42', '/api/users/42'],
+    ['dotSegments', '/api/x/../users/./42', '/api/users/42'],
+    ['dotSegments', '/api/users/42/.', '/api/users/42/'],
+    ['dotSegments', '/../api/users/42', '/api/users/42'],
+    ['percentEncoding', '/api/%75sers/%34%32', '/api/users/42'],
+    ['backslashes', '/api\\users\\42', '/api/users/42'],
+    ['encodedSlashes', '/api%2Fusers%2f42', '/api/users/42'],
+  ] as const)('%s alone: %s is %s', (key, path, canonical) => {
+    expect(canonicalPath(path, { ...EXACT_PATHS, [key]: true })).toBe(canonical);
+    expect(canonicalPath(path, EXACT_PATHS)).toBe(path);
+  });
+
+  it('keeps reserved characters encoded and a path that is not absolute as it is', () => {
+    expect(canonicalPath('/api/users/a%40b%3Fc', DEFAULT_PATH_VARIANTS)).toBe('/api/users/a%40b%3Fc');
+    expect(canonicalPath('/api/users/a%5Cb', { ...DEFAULT_PATH_VARIANTS, backslashes: false })).toBe(
+      '/api/users/a%5Cb',
+    );
+    expect(canonicalPath('*', DEFAULT_PATH_VARIANTS)).toBe('*');
+  });
+
+  it('matches a variant as the route, marked as a variant, with the canonical placeholder values', () => {
+    const m = variants.match('PUT', '/API/Users/%41b/?x=1');
+    expect(m).toMatchObject({ variant: true, raw: { id: 'Ab' }, params: { id: 'Ab' }, query: '?x=1' });
+    if (!m) throw new Error('no match');
+    expect(variants.rewrite(m)).toBe('/v1/users/Ab?x=1');
+    expect(variants.match('GET', '/api/users/me/')?.route.path).toBe('/api/users/me');
+    expect(variants.match('GET', '/api/users/42')).toMatchObject({ variant: false });
+  });
+
+  it('finds no route for a spelling of something else, and none without equivalences', () => {
+    for (const url of [
+      '/api/users/42/..',
+      '/api/users/a%2Fb',
+      '/api/users/%2e%2e',
+      '/api/users//',
+      '/api/users',
+    ])
+      expect(variants.match('GET', url)).toBeUndefined();
+    expect(table.match('GET', '/api/users/42/')).toBeUndefined();
+    expect(variants.match('DELETE', '/api/users/42/')).toBeUndefined();
   });
 });
