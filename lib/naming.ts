@@ -24,6 +24,14 @@ export function serviceAlarmNames(envName: string, service: string) {
   } as const;
 }
 
+/**
+ * The alarm on the age of the routing proxy's flags for a service (not a rollback trigger: a rollback
+ * is a flag write that stale readers would not see either; a person must look).
+ */
+export function proxyFlagAgeAlarmName(envName: string, service: string): string {
+  return `${envName}-${service}-proxy-flag-age`;
+}
+
 /** The cutover state machine of a service; the CLI finds it by this name. */
 export function cutoverStateMachineName(envName: string, service: string): string {
   return `${envName}-${service}-cutover`;

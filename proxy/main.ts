@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { PROXY_CONFIG_VARIABLE, parseProxyConfig } from '../lib/proxy/contract';
-import { FlagRefresher, type FlagSource, NO_FLAGS } from './flags';
+import { flagAgeLine } from '../lib/proxy/metrics';
+import { FlagRefresher, type FlagSource, flagReadDeadlineMs, NO_FLAGS } from './flags';
 import type { JwtVerifier } from './jwt';
 import { jsonLogger, stdoutSink } from './log';
 import { RoutingProxy } from './server';
@@ -44,12 +45,24 @@ async function main(): Promise<void> {
       import('@aws-sdk/client-ssm'),
       import('../lib/flags/ssm-store'),
     ]);
-    // Short timeouts: a refresh runs in the background, and the next one comes soon.
-    const ssm = new SSMClient({ requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } });
+    // Short timeouts: a refresh runs in the background, and the next one comes soon. They are not the
+    // deadline (an SDK timeout may only warn): the refresher ends every read at its own.
+    const deadlineMs = flagReadDeadlineMs(config.flags.refreshMs);
+    const ssm = new SSMClient({
+      requestHandler: {
+        connectionTimeout: Math.min(2000, deadlineMs),
+        requestTimeout: Math.min(3000, deadlineMs),
+      },
+    });
     refresher = new FlagRefresher(
       config.services,
-      (names) => readChecked(ssm, names),
-      { refreshMs: config.flags.refreshMs, jitterPercent: config.flags.jitterPercent },
+      (names, abortSignal) => readChecked(ssm, names, { abortSignal }),
+      {
+        refreshMs: config.flags.refreshMs,
+        jitterPercent: config.flags.jitterPercent,
+        deadlineMs,
+        onAge: (service, age) => sink.line(flagAgeLine(service, age, Date.now())),
+      },
       logger,
     );
     flags = refresher;

@@ -8,6 +8,7 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { METRIC_NAMESPACE } from '../hooks/contract';
+import { PROXY_FLAG_AGE_DIMENSIONS, PROXY_FLAG_AGE_METRIC } from '../proxy/metrics';
 
 export const PERIOD = Duration.minutes(1);
 
@@ -56,6 +57,15 @@ export function proxyMetrics(service: string): TrafficMetrics {
     /** Milliseconds. */
     latency: (statistic: string) => metric(METRIC_NAMESPACE, 'ProxyLatency', dims, statistic),
   };
+}
+
+/**
+ * The oldest flags any routing proxy task decides a service with (docs/routing-proxy.md, "Metrics"): the
+ * seconds since a task's last successful flag load, published by every task with the dimension
+ * `Service` only, so that the Maximum of a period is taken over the legacy service's tasks.
+ */
+export function proxyFlagAge(service: string): cloudwatch.Metric {
+  return metric(METRIC_NAMESPACE, PROXY_FLAG_AGE_METRIC, { Service: service }, 'Maximum');
 }
 
 /** A target group behind the ALB (the monolith, the gateway, an `alb`-mode service). */
@@ -155,6 +165,13 @@ export const PUBLISHED_METRICS: readonly PublishedMetric[] = [
     source:
       'the routing proxy (proxy/log.ts: every access log line is an EMF record; docs/routing-proxy.md, "Metrics")',
   })),
+  {
+    namespace: METRIC_NAMESPACE,
+    metric: PROXY_FLAG_AGE_METRIC,
+    dimensionSets: [[...PROXY_FLAG_AGE_DIMENSIONS]],
+    source:
+      'the routing proxy (proxy/flags.ts publishes lib/proxy/metrics.ts flagAgeLine per service on a timer; docs/routing-proxy.md, "Metrics")',
+  },
   {
     namespace: METRIC_NAMESPACE,
     metric: 'MalformedEvent',

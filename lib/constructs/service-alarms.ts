@@ -3,10 +3,12 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { AlarmThresholdsConfig, ExtractedServiceConfig } from '../config/types';
-import { gatewayAlarmNames, serviceAlarmNames } from '../naming';
+import { gatewayAlarmNames, proxyFlagAgeAlarmName, serviceAlarmNames } from '../naming';
 import { capabilitiesOf } from '../phases';
+import { flagAgeAlarmSeconds } from '../proxy/metrics';
 import {
   PERIOD,
+  proxyFlagAge,
   proxyMetrics,
   runningTasks,
   serviceConnectMetrics,
@@ -36,6 +38,8 @@ export interface ServiceAlarmsProps {
    * 502/504 included); or in the monolith, where the Service Connect metrics are all there is.
    */
   readonly routing: 'proxy' | 'in-app';
+  /** The flags' cache TTL (`flags.cacheTtlSeconds`): the routing proxy reads every TTL. */
+  readonly flagCacheTtlSeconds: number;
   readonly topic: sns.ITopic;
 }
 
@@ -51,9 +55,15 @@ export interface ServiceAlarmsProps {
  *   directly): 5xx rate and p99 latency not breaching without data, unhealthy hosts the same (the ALB
  *   publishes it every minute while the group is in use).
  * Each notifies the alert topic on ALARM and OK; the auto-rollback reacts to their ALARM state.
+ *
+ * With the routing proxy, also the age of its flags (`flagAge`): the Maximum over the legacy service's
+ * tasks of the seconds since a task's last successful flag load. It notifies the topic only: it is not
+ * in `alarms` or `names` (a rollback is a flag write, which stale readers would not see either).
  */
 export class ServiceAlarms extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** With the routing proxy: its flags are stale on some task. Notifies, never rolls back. */
+  readonly flagAge?: cloudwatch.Alarm;
   /** The names of the alarms that exist (they are a contract: the hooks match them). */
   readonly names: readonly string[];
   /** The traffic metrics the 5xx-rate and latency alarms watch (the dashboards show the same). */
@@ -126,6 +136,20 @@ export class ServiceAlarms extends Construct {
     }
     notify(alarms, props.topic);
     this.alarms = alarms;
+    if (props.routing === 'proxy') {
+      const threshold = flagAgeAlarmSeconds(props.flagCacheTtlSeconds);
+      this.flagAge = proxyFlagAge(service.name).createAlarm(this, 'ProxyFlagAge', {
+        ...common(t),
+        alarmName: proxyFlagAgeAlarmName(props.envName, service.name),
+        alarmDescription: `${service.name}: a routing proxy task has not loaded the flags for over ${threshold} s (SSM unreachable, throttled, denied or not answering). It decides with older flags, and a flag change (a rollback included) does not reach it: see docs/runbook.md, "The routing proxy's flags are stale". No data: no proxy task reads flags.`,
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        // Every proxy task publishes it on a timer of its own; none publishing means none runs at
+        // phase 1 or later (another deploy, in-app mode), which the task alarms and the ALB show.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      notify([this.flagAge], props.topic);
+    }
     this.names = [
       names.errorRate,
       names.latency,

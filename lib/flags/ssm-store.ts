@@ -42,10 +42,12 @@ export const GET_PARAMETERS_MAX_NAMES = 10;
 /**
  * Reads the checked version (`<name>:last-good`) of each parameter in as few GetParameters calls as the
  * API allows. A parameter or label that does not exist is `missing`; a failed call makes its names `error`.
+ * `abortSignal` ends the calls under way (a reader's own deadline).
  */
 export async function readChecked(
   ssm: SSMClient,
   names: readonly string[],
+  options: { readonly abortSignal?: AbortSignal } = {},
 ): Promise<Map<string, LoadOutcome>> {
   const out = new Map<string, LoadOutcome>();
   const batches: string[][] = [];
@@ -54,7 +56,10 @@ export async function readChecked(
   await Promise.all(
     batches.map(async (batch) => {
       try {
-        const res = await ssm.send(new GetParametersCommand({ Names: batch.map(checkedName) }));
+        const res = await ssm.send(
+          new GetParametersCommand({ Names: batch.map(checkedName) }),
+          options.abortSignal ? { abortSignal: options.abortSignal } : {},
+        );
         for (const p of res.Parameters ?? []) {
           if (p.Name !== undefined && p.Value !== undefined) out.set(p.Name, { status: 'ok', text: p.Value });
         }

@@ -85,3 +85,41 @@ export function accessLogLine(entry: AccessLogEntry, at: number): string {
     `,"${PROXY_METRICS.latency}":${latency}}`
   );
 }
+
+/**
+ * The age of the flags a proxy task decides with: per service, the seconds since its last load without
+ * a failed read (since the task started, before its first). Every task publishes its own datapoints on a
+ * timer of its own (not from the read loop, so a loop that stopped shows as a growing age), with the
+ * one dimension `Service`: the `Maximum` statistic of a period is then the oldest flags of any task of
+ * the legacy service, which is what the alarm watches.
+ */
+export const PROXY_FLAG_AGE_METRIC = 'ProxyFlagAge';
+
+/** The one dimension set of ProxyFlagAge. */
+export const PROXY_FLAG_AGE_DIMENSIONS = ['Service'] as const;
+
+const FLAG_AGE_DIRECTIVE = JSON.stringify([
+  {
+    Namespace: METRIC_NAMESPACE,
+    Dimensions: [PROXY_FLAG_AGE_DIMENSIONS],
+    Metrics: [{ Name: PROXY_FLAG_AGE_METRIC, Unit: 'Seconds' }],
+  },
+]);
+
+/** The EMF line of one ProxyFlagAge datapoint; `at` is epoch milliseconds. */
+export function flagAgeLine(service: string, ageSeconds: number, at: number): string {
+  const age = Math.round(ageSeconds * 10) / 10;
+  return (
+    `{"_aws":{"Timestamp":${at},"CloudWatchMetrics":${FLAG_AGE_DIRECTIVE}},` +
+    `"level":"info","msg":"flag age","Service":${quoted(service)},"${PROXY_FLAG_AGE_METRIC}":${age}}`
+  );
+}
+
+/**
+ * The age past which the flags of a proxy task are stale enough for a person to look: the proxy reads
+ * every TTL (±20 %) with a deadline of at most 5 s, so a healthy task's age stays below 1.2 TTL + 5 s;
+ * this is several failed reads in a row, and never below two minutes (SSM throttling passes).
+ */
+export function flagAgeAlarmSeconds(cacheTtlSeconds: number): number {
+  return Math.max(120, 8 * cacheTtlSeconds);
+}

@@ -114,6 +114,7 @@ export class OperationsStack extends MigrationStack {
           ecsServiceName: s.ecsServiceName,
           targetGroup: s.targetGroup,
           routing: config.routing.mode,
+          flagCacheTtlSeconds: config.flags.cacheTtlSeconds,
           topic: this.alerts.topic,
         }),
     );

@@ -147,25 +147,53 @@ export async function standIn(name: string, options: StandInOptions = {}): Promi
   });
 }
 
-/** A TCP relay to moto that can be cut (SSM "goes down" while the proxy runs). */
-export async function ssmRelay(): Promise<{ url: string; cut(): void; close(): Promise<void> }> {
+export interface SsmRelay {
+  readonly url: string;
+  /** SSM "goes down": open connections are cut, new ones refused. */
+  cut(): void;
+  /** SSM accepts connections and never answers (a hung endpoint). */
+  hang(): void;
+  /** Back to relaying every connection to moto. */
+  heal(): void;
+  /** Connections that a hang holds open now. */
+  held(): number;
+  /** Connections accepted so far. */
+  readonly accepted: { count: number };
+  close(): Promise<void>;
+}
+
+/** A TCP relay to moto that can be cut, or hung, while the proxy runs. */
+export async function ssmRelay(): Promise<SsmRelay> {
   const target = new URL(motoEndpoint());
-  const open = new Set<Socket>();
-  let down = false;
+  /** Relayed connections: the client's socket and its connection to moto. */
+  const open = new Map<Socket, Socket>();
+  const hung = new Set<Socket>();
+  let mode: 'up' | 'down' | 'hang' = 'up';
+  const accepted = { count: 0 };
+  const hold = (client: Socket) => {
+    hung.add(client);
+    client.on('data', () => undefined);
+    client.on('error', () => client.destroy());
+    client.on('close', () => hung.delete(client));
+  };
   const server = createTcpServer((client) => {
-    if (down) {
+    accepted.count++;
+    if (mode === 'down') {
       client.destroy();
       return;
     }
+    if (mode === 'hang') {
+      hold(client);
+      return;
+    }
     const upstream = connect(Number(target.port), target.hostname);
-    open.add(client);
-    open.add(upstream);
+    open.set(client, upstream);
     client.pipe(upstream).pipe(client);
     const end = () => {
+      if (open.get(client) !== upstream) return; // held since: the client stays open
       client.destroy();
       upstream.destroy();
       open.delete(client);
-      open.delete(upstream);
     };
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
@@ -173,11 +201,34 @@ export async function ssmRelay(): Promise<{ url: string; cut(): void; close(): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    accepted,
     cut() {
-      down = true;
-      for (const s of open) s.destroy();
+      mode = 'down';
+      for (const [client, upstream] of open) {
+        client.destroy();
+        upstream.destroy();
+      }
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    hang() {
+      mode = 'hang';
+      // A connection kept alive from before stays open and answers no more either.
+      for (const [client, upstream] of open) {
+        open.delete(client);
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        upstream.destroy();
+        hold(client);
+      }
+    },
+    heal() {
+      mode = 'up';
+    },
+    held: () => hung.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of [...open.keys(), ...open.values(), ...hung]) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -236,6 +236,38 @@ describe('alarms and alerts', () => {
     });
   });
 
+  it("alarms on the age of the routing proxy's flags, as the Maximum over the legacy tasks, never a rollback trigger", () => {
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-proxy-flag-age',
+      Namespace: 'StranglerMigration',
+      MetricName: 'ProxyFlagAge',
+      // Exactly the dimension the proxy emits (lib/proxy/metrics.ts flagAgeLine): no task id, so that
+      // the statistic is taken over every task's datapoints.
+      Dimensions: [{ Name: 'Service', Value: 'users' }],
+      Statistic: 'Maximum',
+      Period: 60,
+      Threshold: 120,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [Match.anyValue()],
+      OKActions: [Match.anyValue()],
+    });
+    const rule = Object.values(ops.findResources('AWS::Events::Rule')).find((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('CloudWatch Alarm State Change'),
+    );
+    expect(JSON.stringify(rule?.Properties.EventPattern)).not.toContain('proxy-flag-age');
+  });
+
+  it('has no flag-age alarm when the monolith routes itself (no proxy publishes it)', () => {
+    const input = demoInput();
+    input.routing = { mode: 'in-app' };
+    const names = Object.values(
+      Template.fromStack(sharedStacks(input).operations as never).findResources('AWS::CloudWatch::Alarm'),
+    ).map((a) => a.Properties.AlarmName);
+    expect(names).toContain('demo-users-5xx-rate');
+    expect(names.filter((n: string) => n.includes('flag-age'))).toEqual([]);
+  });
+
   it('admits CloudWatch alarms of this account to the topic and its key (a topic policy replaces the default)', () => {
     const [topicId] = Object.keys(ops.findResources('AWS::SNS::Topic'));
     ops.hasResourceProperties('AWS::SNS::TopicPolicy', {
