@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { responseHeaders } from '../lib/proxy/headers';
 import { NO_SERVICE, type Side } from '../lib/proxy/metrics';
+import { ClientTimeout, type WatchedBody, watchBody } from './bodies';
 import type { Pool } from './pool';
 
 /** The client went away before its response ended. */
@@ -18,6 +19,8 @@ export class ClientGone extends Error {
 export interface ExchangeOwner {
   /** Whether the proxy is draining (every response then closes its connection). */
   isDraining(): boolean;
+  /** Longest silence of the client while a body streams in either direction (`timeouts.idleMs`). */
+  readonly clientIdleMs: number;
   /** The upstream request failed (before or after the response's headers). */
   upstreamFailed(err: unknown, ex: Exchange): void;
 }
@@ -48,12 +51,33 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private resumeUpstream: (() => void) | undefined = undefined;
   /** The client went away before its response ended. */
   gone = false;
+  /** The request's body, as the proxy reads it (absent: no body). */
+  requestBody: WatchedBody | undefined = undefined;
+  /** The client's silence ended the exchange (its body stalled, or it stopped reading the response). */
+  clientTimedOut = false;
+  private drainTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     private readonly proxy: ExchangeOwner,
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
   ) {}
+
+  /**
+   * Reads the request's body through an idle deadline: a client that stops sending it for the idle
+   * timeout gets 408, and its upstream request is given up (the body stream fails it).
+   */
+  watchBody(): void {
+    this.requestBody = watchBody(this.req, this.proxy.clientIdleMs, (err) => {
+      this.clientTimedOut = true;
+      this.abortUpstream?.(err);
+    });
+  }
+
+  /** Whether a failure now is the client's doing: it stayed silent for the idle timeout. */
+  clientsFault(): boolean {
+    return this.clientTimedOut;
+  }
 
   /** Sends the request to an upstream (`dispatch` never throws: it reports through `onError`). */
   dispatch(pool: Pool, options: Dispatcher.DispatchOptions): void {
@@ -63,6 +87,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** The client's response closed (ended or not). */
   closed(): void {
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     if (this.res.writableFinished) return;
     this.gone = true;
     this.abortUpstream?.(new ClientGone('the client went away'));
@@ -83,8 +108,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.res.write(chunk)) return true;
-    // undici pauses reading the upstream until the client has taken what is buffered.
-    if (this.resumeUpstream) this.res.once('drain', this.resumeUpstream);
+    // undici pauses reading the upstream until the client has taken what is buffered; a client that
+    // takes nothing for the idle timeout is let go (it would hold the upstream connection for good).
+    this.drainTimer = setTimeout(() => {
+      this.clientTimedOut = true;
+      const err = new ClientTimeout(`the client read nothing for ${this.proxy.clientIdleMs} ms`);
+      if (this.abortUpstream) this.abortUpstream(err);
+      else this.res.destroy(); // the upstream is done; the rest of the response waits for nobody
+    }, this.proxy.clientIdleMs);
+    this.res.once('drain', () => {
+      clearTimeout(this.drainTimer);
+      this.resumeUpstream?.();
+    });
     return false;
   }
 
@@ -95,9 +130,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onError(err: Error): void {
     this.abortUpstream = undefined;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
     const body = this.body;
     this.body = null;
     if (body !== null && !Buffer.isBuffer(body)) destroyBody(body, err);
+    // The rest of a body the proxy will not read: the connection closes after the answer.
+    if (this.requestBody && !this.requestBody.complete()) destroyBody(this.req, err);
     this.proxy.upstreamFailed(err, this);
   }
 }

@@ -19,7 +19,7 @@ import { forwardHeaders } from '../lib/proxy/headers';
 import { bodyIdentity, jwtToken, type RequestParts, requestIdentity } from '../lib/proxy/identity';
 import { type AccessLogEntry, accessLogLine, NO_SERVICE } from '../lib/proxy/metrics';
 import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
-import { BodyTooLarge, hasBody, limited, readPrefix } from './bodies';
+import { BodyTooLarge, ClientTimeout, hasBody, limited, readPrefix } from './bodies';
 import { Exchange, type ExchangeOwner } from './exchange';
 import type { FlagSource } from './flags';
 import type { JwtVerifier } from './jwt';
@@ -183,6 +183,10 @@ export class RoutingProxy implements ExchangeOwner {
     return drained;
   }
 
+  get clientIdleMs(): number {
+    return this.options.config.timeouts.idleMs;
+  }
+
   /** Whether the proxy is draining (every response then closes its connection). */
   isDraining(): boolean {
     return this.draining;
@@ -207,6 +211,7 @@ export class RoutingProxy implements ExchangeOwner {
       this.answer(res, ex, 413, 'body-too-large');
       return;
     }
+    if (hasBody(req)) ex.watchBody();
     // The ALB health check always reaches the monolith: it never depends on SSM or a service.
     const match =
       path === this.options.config.legacy.healthCheckPath ? undefined : this.table.match(method, url);
@@ -244,7 +249,12 @@ export class RoutingProxy implements ExchangeOwner {
     if (identity?.source === 'body') {
       const limit = this.options.config.limits.maxBodyBytes;
       this.later(req, res, ex, match, async () => {
-        const read = await readPrefix(req, identity.maxBytes, limit);
+        const read = await readPrefix(
+          ex.requestBody?.stream ?? req,
+          req.headers['content-length'] === undefined,
+          identity.maxBytes,
+          limit,
+        );
         const userId = read.complete
           ? bodyIdentity(identity.field, req.headers['content-type'], read.body as Buffer)
           : undefined;
@@ -278,6 +288,12 @@ export class RoutingProxy implements ExchangeOwner {
     find().then(
       ({ userId, body }) => this.decide(req, res, ex, match, userId, new Date(this.now()), body),
       (err: Error) => {
+        if (err instanceof ClientTimeout || ex.clientsFault()) {
+          // The client stopped sending the body the proxy was reading for its identity.
+          if (!res.headersSent) this.answer(res, ex, 408, 'request-body-timeout');
+          else res.destroy();
+          return;
+        }
         this.options.logger.log('error', 'request failed in the proxy', { error: err.message });
         if (!res.headersSent) this.answer(res, ex, 502, 'proxy-error');
         else res.destroy();
@@ -342,11 +358,11 @@ export class RoutingProxy implements ExchangeOwner {
     const { req } = ex;
     let payload: Buffer | Readable | null = null;
     if (body !== undefined) payload = body;
-    else if (hasBody(req))
+    else if (ex.requestBody)
       payload =
         req.headers['content-length'] === undefined
-          ? limited(req, this.options.config.limits.maxBodyBytes)
-          : req;
+          ? limited(ex.requestBody.stream, this.options.config.limits.maxBodyBytes)
+          : ex.requestBody.stream;
     const headers = forwardHeaders(req.rawHeaders, {
       peer: req.socket.remoteAddress,
       ...(toService ? { host: upstream.authority } : {}),
@@ -361,6 +377,16 @@ export class RoutingProxy implements ExchangeOwner {
     if (ex.gone) return; // the client went away first: nobody to answer
     const code = (err as { code?: string })?.code ?? (err as Error)?.name ?? 'error';
     ex.reason = `upstream-${code}`;
+    // The client's silence, not the upstream: its body stalled (the proxy's idle deadline, or the
+    // upstream's own read timeout first), or it took nothing of the response. Never a service error.
+    if (ex.clientsFault()) {
+      if (!res.headersSent) this.answer(res, ex, 408, 'request-body-timeout');
+      else {
+        ex.reason = 'client-timeout';
+        res.destroy();
+      }
+      return;
+    }
     if ((err instanceof BodyTooLarge || code === 'PROXY_BODY_TOO_LARGE') && !res.headersSent) {
       this.answer(res, ex, 413, 'body-too-large');
       return;
@@ -395,8 +421,14 @@ export class RoutingProxy implements ExchangeOwner {
       reason,
       ...(route ? { route: route.path } : {}),
     });
-    // A request body left unread (400, 413) must not be taken for the next request: close.
-    const close = status === 400 || status === 413 || this.draining;
+    // A request body left unread (400, 408, 413, a failed upstream) must not be taken for the next
+    // request: close.
+    const close =
+      status === 400 ||
+      status === 408 ||
+      status === 413 ||
+      this.draining ||
+      (ex.requestBody !== undefined && !ex.requestBody.complete());
     res.writeHead(status, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),

@@ -3,6 +3,7 @@
  * between stand-in upstreams, with moto_server for SSM: upgrades, path spellings, stalled bodies, slow
  * clients, repeated headers (issue 23).
  */
+import { connect } from 'node:net';
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import {
   eventually,
@@ -207,5 +208,106 @@ describe('2. other spellings of a migrated path never reach the monolith', () =>
       status: 400,
       Proxy5xx: 0,
     });
+  });
+});
+
+/** Opens a raw connection, writes `bytes`, and collects what comes back until it closes. */
+function stalled(port: number, bytes: string) {
+  const socket = connect(port, '127.0.0.1', () => socket.write(bytes));
+  let data = '';
+  let closedAt: number | undefined;
+  const opened = Date.now();
+  socket.on('data', (d) => {
+    data += d.toString('latin1');
+  });
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    closedAt = Date.now();
+  });
+  return {
+    answer: () => data,
+    closedAfterMs: () => (closedAt === undefined ? undefined : closedAt - opened),
+    destroy: () => socket.destroy(),
+  };
+}
+
+describe('4. stalled request bodies are bounded by the idle timeout', () => {
+  let p: ProxyProcess;
+  beforeAll(async () => {
+    p = await cutOverProxy({ timeouts: { idleMs: 1000 } });
+  });
+
+  it.each([
+    ['a migrated route', '/api/users/1001', () => service],
+    ['a legacy route', '/upload', () => legacy],
+  ] as const)(
+    'on %s: 408 and the connection closed, the upstream request given up',
+    async (_n, path, side) => {
+      const upstream = side();
+      const before = upstream.aborted;
+      const client = stalled(
+        p.port,
+        `PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`,
+      );
+      try {
+        await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+        expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expect(client.answer()).toContain('"reason":"request-body-timeout"');
+        await eventually(async () => upstream.aborted > before);
+        await eventually(async () => p.requests().some((l) => l.status === 408 && l.method === 'PUT'));
+      } finally {
+        client.destroy();
+      }
+    },
+  );
+
+  it('on a login route whose body the proxy reads for the user (phase 1): 408, nothing forwarded', async () => {
+    const prefix = isolatedPrefix();
+    await putFlag(ssm, `${prefix}/users/routing`, { mode: 'users', users: ['alice'], percent: 0 });
+    await putFlag(ssm, `${prefix}/users/cutover`, { completed: false });
+    const login: ProxyRoute = {
+      path: '/api/login',
+      methods: ['POST'],
+      servicePath: '/v1/login',
+      identity: { source: 'body', field: 'username', maxBytes: 1024 },
+      anonymous: 'legacy',
+    };
+    const phase1 = await proxy(
+      proxyConfig(legacy, [serviceEntry(prefix, service, [login])], { timeouts: { idleMs: 1000 } }),
+    );
+    await eventually(async () => phase1.lines.some((l) => l.msg === 'flags' && l.mode === 'users'));
+    const before = { legacy: legacy.seen.length, service: service.seen.length };
+    const client = stalled(
+      phase1.port,
+      'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user',
+    );
+    try {
+      await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+      expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+      expect(seenSince(legacy, before.legacy)).toEqual([]);
+      expect(seenSince(service, before.service)).toEqual([]);
+    } finally {
+      client.destroy();
+    }
+  });
+
+  it('lets a client that takes nothing of a response go after the idle timeout, the upstream given up', async () => {
+    const before = legacy.aborted;
+    const socket = connect(p.port, '127.0.0.1', () =>
+      socket.write(`GET /download/${256 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`),
+    );
+    socket.on('error', () => undefined);
+    socket.pause(); // reads nothing
+    try {
+      await eventually(async () => legacy.aborted > before, 6000);
+      await eventually(async () => p.requests().some((l) => l.reason === 'client-timeout'));
+      expect(p.requests().find((l) => l.reason === 'client-timeout')).toMatchObject({
+        Side: 'legacy',
+        status: 200,
+        Proxy5xx: 0,
+      });
+    } finally {
+      socket.destroy();
+    }
   });
 });
