@@ -11,6 +11,13 @@ export class ClientTimeout extends Error {
   readonly code = 'PROXY_CLIENT_TIMEOUT';
 }
 
+/**
+ * A failure of the upstream while the client has been silent this long (its body stalled) or has not
+ * taken the response for this long is the client's doing (the service's own read or write timeout fired
+ * first): never a service error.
+ */
+export const CLIENT_STALL_MS = 1000;
+
 /** A request body as the proxy reads it, with the time of the client's last byte. */
 export interface WatchedBody {
   /** What the proxy reads and forwards (the body passes through it unchanged). */

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { responseHeaders } from '../lib/proxy/headers';
 import { NO_SERVICE, type Side } from '../lib/proxy/metrics';
-import { ClientTimeout, type WatchedBody, watchBody } from './bodies';
+import { CLIENT_STALL_MS, ClientTimeout, type WatchedBody, watchBody } from './bodies';
 import type { Pool } from './pool';
 
 /** The client went away before its response ended. */
@@ -55,6 +55,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   requestBody: WatchedBody | undefined = undefined;
   /** The client's silence ended the exchange (its body stalled, or it stopped reading the response). */
   clientTimedOut = false;
+  /** Since when the response waits for the client to take what is buffered (`performance.now()`). */
+  private drainWaitSince: number | undefined = undefined;
   private drainTimer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
@@ -74,9 +76,17 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  /** Whether a failure now is the client's doing: it stayed silent for the idle timeout. */
+  /**
+   * Whether a failure now is the client's doing: it timed out, or its body has been stalled (or its
+   * response untaken) for CLIENT_STALL_MS, so that the upstream's own read or write timeout fired first.
+   * Such a failure is answered 408 (or cut off) and never counted as the service's.
+   */
   clientsFault(): boolean {
-    return this.clientTimedOut;
+    if (this.clientTimedOut) return true;
+    const now = performance.now();
+    const body = this.requestBody;
+    if (body && !body.complete() && now - body.lastByteAt() >= CLIENT_STALL_MS) return true;
+    return this.drainWaitSince !== undefined && now - this.drainWaitSince >= CLIENT_STALL_MS;
   }
 
   /** Sends the request to an upstream (`dispatch` never throws: it reports through `onError`). */
@@ -110,6 +120,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.res.write(chunk)) return true;
     // undici pauses reading the upstream until the client has taken what is buffered; a client that
     // takes nothing for the idle timeout is let go (it would hold the upstream connection for good).
+    this.drainWaitSince = performance.now();
     this.drainTimer = setTimeout(() => {
       this.clientTimedOut = true;
       const err = new ClientTimeout(`the client read nothing for ${this.proxy.clientIdleMs} ms`);
@@ -118,6 +129,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }, this.proxy.clientIdleMs);
     this.res.once('drain', () => {
       clearTimeout(this.drainTimer);
+      this.drainWaitSince = undefined;
       this.resumeUpstream?.();
     });
     return false;

@@ -311,3 +311,47 @@ describe('4. stalled request bodies are bounded by the idle timeout', () => {
     }
   });
 });
+
+describe('5. a slow client is not a service failure', () => {
+  it("a body stalled past the service's read timeout is the client's 408, not a service 502", async () => {
+    const strict = await standIn('users', { readTimeoutMs: 1500 });
+    try {
+      const prefix = isolatedPrefix();
+      await putFlag(ssm, `${prefix}/users/routing`, off);
+      await putFlag(ssm, `${prefix}/users/cutover`, cutOver);
+      const p = await proxy(
+        proxyConfig(legacy, [serviceEntry(prefix, strict, ROUTES, { phase: 2 })], {
+          timeouts: { idleMs: 30000 },
+        }),
+      );
+      await eventually(async () =>
+        (
+          await rawRequest(p.port, 'GET /api/users/1 HTTP/1.1\r\nHost: x\r\n\r\n', 1000, (d) =>
+            d.includes('}'),
+          )
+        ).includes('"upstream":"users"'),
+      );
+      const client = stalled(
+        p.port,
+        'PUT /api/users/1001 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789',
+      );
+      try {
+        await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+        expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+        await eventually(async () => p.requests().some((l) => l.method === 'PUT'));
+        expect(p.requests().find((l) => l.method === 'PUT')).toMatchObject({
+          Service: 'users',
+          Side: 'proxy',
+          status: 408,
+          Proxy5xx: 0,
+        });
+        expect(p.requests().filter((l) => l.Side === 'service' && l.Proxy5xx === 1)).toEqual([]);
+        expect(p.lines.some((l) => l.msg === 'upstream failed')).toBe(false);
+      } finally {
+        client.destroy();
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+});

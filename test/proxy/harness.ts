@@ -58,6 +58,11 @@ export interface StandInOptions {
    * and goes on parsing HTTP on that connection, as many application servers do.
    */
   readonly upgrades?: boolean;
+  /**
+   * Drops the connection of a request whose body has not arrived in full within this many ms, as a
+   * server's read timeout does (Go's ReadTimeout, PHP-FPM's request_terminate_timeout).
+   */
+  readonly readTimeoutMs?: number;
 }
 
 /**
@@ -74,6 +79,13 @@ export async function standIn(name: string, options: StandInOptions = {}): Promi
     });
     const hash = createHash('sha256');
     let bytes = 0;
+    if (options.readTimeoutMs !== undefined) {
+      const timer = setTimeout(() => {
+        if (!req.complete) req.socket.destroy();
+      }, options.readTimeoutMs);
+      req.on('end', () => clearTimeout(timer));
+      req.on('close', () => clearTimeout(timer));
+    }
     req.on('data', (chunk: Buffer) => {
       bytes += chunk.length;
       hash.update(chunk);
