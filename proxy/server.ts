@@ -16,7 +16,15 @@ import type { Destination, ServiceContext } from '../lib/flags/evaluate';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../lib/proxy/contract';
 import { destinationFor, destinationWithoutUser, serviceContext } from '../lib/proxy/decide';
 import { forwardHeaders } from '../lib/proxy/headers';
-import { bodyIdentity, jwtToken, type RequestParts, requestIdentity } from '../lib/proxy/identity';
+import {
+  ambiguousIdentityHeader,
+  bodyIdentity,
+  firstHeader,
+  jwtToken,
+  type RequestParts,
+  repeatedHost,
+  requestIdentity,
+} from '../lib/proxy/identity';
 import { type AccessLogEntry, accessLogLine, NO_SERVICE } from '../lib/proxy/metrics';
 import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
 import { BodyTooLarge, ClientTimeout, hasBody, limited, readPrefix } from './bodies';
@@ -211,6 +219,11 @@ export class RoutingProxy implements ExchangeOwner {
       this.answer(res, ex, 413, 'body-too-large');
       return;
     }
+    // Two Host lines: which one the monolith or a service would take is anyone's guess (RFC 9112: 400).
+    if (repeatedHost(req.rawHeaders)) {
+      this.answer(res, ex, 400, 'repeated-host');
+      return;
+    }
     if (hasBody(req)) ex.watchBody();
     // The ALB health check always reaches the monolith: it never depends on SSM or a service.
     const match =
@@ -246,6 +259,10 @@ export class RoutingProxy implements ExchangeOwner {
       return;
     }
     const identity = route.identity;
+    if (identity && ambiguousIdentityHeader(identity, req.rawHeaders) !== undefined) {
+      this.answer(res, ex, 400, 'ambiguous-identity', route);
+      return;
+    }
     if (identity?.source === 'body') {
       const limit = this.options.config.limits.maxBodyBytes;
       this.later(req, res, ex, match, async () => {
@@ -484,9 +501,7 @@ export class RoutingProxy implements ExchangeOwner {
   }
 }
 
+/** A request's headers by lowercase name, each its first value as sent (Node joins repeated ones). */
 function headerOf(req: IncomingMessage): (name: string) => string | undefined {
-  return (name) => {
-    const value = req.headers[name];
-    return Array.isArray(value) ? value[0] : value;
-  };
+  return (name) => firstHeader(req.rawHeaders, name);
 }

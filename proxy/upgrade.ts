@@ -10,6 +10,7 @@ import { type ClientRequest, request as httpRequest, type IncomingMessage, STATU
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { forwardHeaders, responseHeaders } from '../lib/proxy/headers';
+import { repeatedHost } from '../lib/proxy/identity';
 
 export interface UpgradeOptions {
   /** The monolith, from inside the task. */
@@ -55,6 +56,11 @@ export class Upgrades {
         ...(service ? { service } : {}),
       });
     socket.on('error', () => socket.destroy());
+    if (repeatedHost(req.rawHeaders)) {
+      log(400, 'repeated-host', 'proxy');
+      refuse(socket, 400);
+      return;
+    }
     const service = options.onServiceRoute(req);
     if (service !== undefined) {
       log(400, 'upgrade-on-service-route', 'proxy', service);

@@ -68,6 +68,51 @@ export function jwtToken(
     : bearerToken(header('authorization'));
 }
 
+/** The values of a header (lowercase `name`) in a raw [name, value, ...] list, in order. */
+export function headerValues(raw: readonly string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) out.push(raw[i + 1]);
+  return out;
+}
+
+/** The first value of a header (lowercase `name`) in a raw list: Node joins unknown repeated ones. */
+export function firstHeader(raw: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < raw.length; i += 2)
+    if (raw[i].length === name.length && raw[i].toLowerCase() === name) return raw[i + 1];
+  return undefined;
+}
+
+/**
+ * The header a route reads its user from, when the request repeats it with different values (its
+ * lowercase name), else undefined. Such a request is refused: the proxy would route by one value while
+ * the monolith or the service may read the other (PHP behind nginx may see the last, Go's Header.Get the
+ * first), so that a user's write could land on the wrong side. Cookies are not refused: the first
+ * cookie of a name wins, in the proxy as in PHP's $_COOKIE and Go's Request.Cookie.
+ */
+export function ambiguousIdentityHeader(identity: RouteIdentity, raw: readonly string[]): string | undefined {
+  const name =
+    identity.source === 'header'
+      ? identity.name.toLowerCase()
+      : identity.source === 'jwt' && identity.cookie === undefined
+        ? 'authorization'
+        : undefined;
+  if (name === undefined) return undefined;
+  const values = headerValues(raw, name);
+  return values.some((v) => v.trim() !== values[0].trim()) ? name : undefined;
+}
+
+/** Whether a request has more than one Host header line (RFC 9112 3.2: answered 400). */
+export function repeatedHost(raw: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length !== 4 || raw[i].toLowerCase() !== 'host') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
+}
+
 /** What a request offers to find its user: decoded path placeholders, and its headers by lowercase name. */
 export interface RequestParts {
   readonly params: Readonly<Record<string, string>>;

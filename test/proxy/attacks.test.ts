@@ -45,6 +45,20 @@ const ROUTES: ProxyRoute[] = [
     identity: { source: 'header', name: 'X-User-Id' },
     anonymous: 'legacy',
   },
+  {
+    path: '/api/me',
+    methods: ['GET'],
+    servicePath: '/v1/me',
+    identity: { source: 'jwt', claim: 'sub' },
+    anonymous: 'legacy',
+  },
+  {
+    path: '/api/settings',
+    methods: ['GET'],
+    servicePath: '/v1/settings',
+    identity: { source: 'cookie', name: 'uid' },
+    anonymous: 'legacy',
+  },
 ];
 
 /** The monolith of these tests has no upgrade handler: it answers an upgrade with a plain 200. */
@@ -353,5 +367,75 @@ describe('5. a slow client is not a service failure', () => {
     } finally {
       await strict.close();
     }
+  });
+});
+
+describe('6. repeated identity headers and Host', () => {
+  let p: ProxyProcess;
+  const jwt = (sub: string) =>
+    `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub })).toString('base64url')}.x`;
+  /** The answer's first line and, for a forwarded request, the upstream that answered. */
+  const ask = async (path: string, headers: string) => {
+    const out = await rawRequest(
+      p.port,
+      `GET ${path} HTTP/1.1\r\nHost: x\r\n${headers}Connection: close\r\n\r\n`,
+      1500,
+    );
+    return `${out.split('\r\n')[0]} ${/"upstream":"(\w+)"/.exec(out)?.[1] ?? /"reason":"([\w-]+)"/.exec(out)?.[1] ?? ''}`;
+  };
+
+  beforeAll(async () => {
+    const prefix = isolatedPrefix();
+    await putFlag(ssm, `${prefix}/users/routing`, { mode: 'users', users: ['1001'], percent: 0 });
+    await putFlag(ssm, `${prefix}/users/cutover`, { completed: false });
+    p = await proxy(proxyConfig(legacy, [serviceEntry(prefix, service, ROUTES)]));
+    await eventually(async () => p.lines.some((l) => l.msg === 'flags' && l.mode === 'users'));
+  });
+
+  it('refuses an identity header repeated with different values (400), and reads one repeated with the same', async () => {
+    const before = { legacy: legacy.seen.length, service: service.seen.length };
+    expect(await ask('/api/profile', 'X-User-Id: 1001\r\nX-User-Id: 2002\r\n')).toBe(
+      'HTTP/1.1 400 Bad Request ambiguous-identity',
+    );
+    expect(await ask('/api/profile', 'X-User-Id: 2002\r\nx-user-id: 1001\r\n')).toBe(
+      'HTTP/1.1 400 Bad Request ambiguous-identity',
+    );
+    expect(seenSince(legacy, before.legacy)).toEqual([]);
+    expect(seenSince(service, before.service)).toEqual([]);
+    expect(await ask('/api/profile', 'X-User-Id: 1001\r\nX-User-Id: 1001\r\n')).toBe('HTTP/1.1 200 OK users');
+    expect(await ask('/api/profile', 'X-User-Id: 1001\r\n')).toBe('HTTP/1.1 200 OK users');
+  });
+
+  it('refuses two different bearer tokens on a JWT route', async () => {
+    expect(
+      await ask(
+        '/api/me',
+        `Authorization: Bearer ${jwt('1001')}\r\nAuthorization: Bearer ${jwt('2002')}\r\n`,
+      ),
+    ).toBe('HTTP/1.1 400 Bad Request ambiguous-identity');
+    expect(await ask('/api/me', `Authorization: Bearer ${jwt('1001')}\r\n`)).toBe('HTTP/1.1 200 OK users');
+  });
+
+  it('takes the first cookie of the name, across Cookie lines, as PHP and Go do', async () => {
+    expect(await ask('/api/settings', 'Cookie: uid=1001\r\nCookie: uid=2002\r\n')).toBe(
+      'HTTP/1.1 200 OK users',
+    );
+    expect(await ask('/api/settings', 'Cookie: a=1; uid=2002\r\nCookie: uid=1001\r\n')).toBe(
+      'HTTP/1.1 200 OK legacy',
+    );
+  });
+
+  it('answers two Host headers with 400 from the proxy, never a 502 counted against a side', async () => {
+    const before = legacy.seen.length;
+    const out = await rawRequest(p.port, 'GET /anything HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n', 1500);
+    expect(out).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(out).toContain('"reason":"repeated-host"');
+    expect(seenSince(legacy, before)).toEqual([]);
+    await eventually(async () => p.requests().some((l) => l.reason === 'repeated-host'));
+    expect(p.requests().find((l) => l.reason === 'repeated-host')).toMatchObject({
+      Side: 'proxy',
+      status: 400,
+      Proxy5xx: 0,
+    });
   });
 });

@@ -1,9 +1,12 @@
 import {
+  ambiguousIdentityHeader,
   bearerToken,
   bodyIdentity,
   cookieValue,
+  firstHeader,
   jwtPayload,
   MAX_TOKEN_CHARS,
+  repeatedHost,
   requestIdentity,
   validUserId,
 } from '../../lib/proxy/identity';
@@ -109,5 +112,42 @@ describe('identity sources', () => {
 
   it('never reads a body identity from the request head', () => {
     expect(requestIdentity({ source: 'body', field: 'username', maxBytes: 100 }, parts({}))).toBeUndefined();
+  });
+});
+
+describe('repeated headers', () => {
+  const raw = [
+    'Host',
+    'x',
+    'X-User-Id',
+    '1001',
+    'x-user-id',
+    ' 1001 ',
+    'Authorization',
+    'Bearer a',
+    'authorization',
+    'Bearer b',
+  ];
+
+  it('reads the first value as sent, whatever the case of its name', () => {
+    expect(firstHeader(raw, 'x-user-id')).toBe('1001');
+    expect(firstHeader(raw, 'cookie')).toBeUndefined();
+  });
+
+  it('finds an identity header repeated with different values: the header or the bearer token, not a cookie', () => {
+    expect(ambiguousIdentityHeader({ source: 'header', name: 'X-User-Id' }, raw)).toBeUndefined();
+    expect(
+      ambiguousIdentityHeader({ source: 'header', name: 'X-User-Id' }, [...raw, 'X-USER-ID', '2002']),
+    ).toBe('x-user-id');
+    expect(ambiguousIdentityHeader({ source: 'jwt', claim: 'sub' }, raw)).toBe('authorization');
+    expect(ambiguousIdentityHeader({ source: 'jwt', claim: 'sub', cookie: 's' }, raw)).toBeUndefined();
+    expect(
+      ambiguousIdentityHeader({ source: 'cookie', name: 'uid' }, ['Cookie', 'uid=1', 'Cookie', 'uid=2']),
+    ).toBe(undefined);
+  });
+
+  it('finds a repeated Host', () => {
+    expect(repeatedHost(raw)).toBe(false);
+    expect(repeatedHost([...raw, 'HOST', 'y'])).toBe(true);
   });
 });
