@@ -3,7 +3,7 @@ import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
-import { containerImage } from './web-service';
+import { acknowledgeImagePull, containerImage } from './web-service';
 
 export interface BulkMigrationTaskProps {
   readonly service: ExtractedServiceConfig;
@@ -40,6 +40,8 @@ export class BulkMigrationTask extends Construct {
       secrets: { ...props.secrets },
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'bulk-migration' }),
     });
+    // The same image as the web service, with the same pull grant (a private ECR repository).
+    acknowledgeImagePull(this.taskDefinition, service.image);
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:

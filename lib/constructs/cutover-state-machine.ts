@@ -31,6 +31,11 @@ export interface CutoverStateMachineProps {
   readonly guard: lambda.IFunction;
 }
 
+/** `condition`, evaluated only when every one of `paths` is present (else the rule does not match). */
+function present(condition: sfn.Condition, ...paths: string[]): sfn.Condition {
+  return sfn.Condition.and(...paths.map((p) => sfn.Condition.isPresent(p)), condition);
+}
+
 /** Where a failing run keeps what went wrong; the common exit reads it. */
 const FAILURE = '$.failure';
 
@@ -64,6 +69,19 @@ export class CutoverStateMachine extends Construct {
       parameters: { 'error.$': '$.check.error', 'cause.$': '$.check.cause' },
       resultPath: FAILURE,
     }).next(exit);
+    // A hook step that threw (or a task the catch caught): the lock is released and a human notified.
+    const stepFailed = new sfn.Pass(this, 'StepFailed', {
+      parameters: {
+        error: 'CutoverStepFailed',
+        'cause.$': `States.Format('A step of the cutover of ${service.name} failed ({}: {}); no flag was changed. Read the log group of the cutover-steps hook (or the state machine's), fix the cause and run the cutover again.', $.caught.Error, $.caught.Cause)`,
+      },
+      resultPath: FAILURE,
+    }).next(exit);
+    const unreadable = failWith(
+      'StepAnswerUnreadable',
+      'CutoverStepFailed',
+      `A step of the cutover of ${service.name} answered without {ok, error, cause}; no flag was changed. Read the log group of the cutover-steps hook, fix it and run the cutover again.`,
+    );
     const migrationFailed = failWith(
       'MigrationFailed',
       'MigrationFailed',
@@ -75,10 +93,24 @@ export class CutoverStateMachine extends Construct {
       `The cutover document of ${service.name} could not be written or checked. Run npm run migrate -- status ${service.name}: if the cutover shows as completed it is recorded; otherwise run the cutover again.`,
     );
 
+    // Every Choice reads only what it found present: a missing path would fail the run where no catch
+    // can reach (States.Runtime), keeping the lock and telling no one.
     const checked = (stateId: string, next: sfn.IChainable) =>
       new sfn.Choice(this, stateId)
-        .when(sfn.Condition.booleanEquals('$.check.ok', true), next)
-        .otherwise(checkFailed);
+        .when(present(sfn.Condition.booleanEquals('$.check.ok', true), '$.check.ok'), next)
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.check.error'),
+            sfn.Condition.isPresent('$.check.cause'),
+          ),
+          checkFailed,
+        )
+        .otherwise(unreadable);
+    const lockStep = (stateId: string, step: CutoverStepEvent['step']) => {
+      const task = this.step(stateId, step);
+      task.addCatch(stepFailed, { resultPath: '$.caught' });
+      return task;
+    };
 
     const run = this.runMigration();
     run.addCatch(migrationFailed, { resultPath: '$.caught' });
@@ -93,21 +125,37 @@ export class CutoverStateMachine extends Construct {
       },
       resultPath: FAILURE,
     }).next(exit);
-    const done = this.step('ReleaseDone', 'release')
-      .next(this.notify('Completed', 'Cutover completed: point of no return passed'))
-      .next(new sfn.Succeed(this, 'Done'));
+    // The point of no return is recorded: a failed release or notification cannot undo it, so the run
+    // still succeeds (the next run takes over a lock whose holder no longer runs).
+    const succeeded = new sfn.Succeed(this, 'Done');
+    const notifyCompleted = this.notify('Completed', 'Cutover completed: point of no return passed');
+    notifyCompleted.addCatch(succeeded, { resultPath: '$.notifyError' });
+    const releaseDone = this.step('ReleaseDone', 'release');
+    releaseDone.addCatch(notifyCompleted, { resultPath: '$.releaseError' });
+    const done = releaseDone.next(notifyCompleted).next(succeeded);
 
     const accepted = new sfn.Choice(this, 'Accepted?')
       .when(
-        sfn.Condition.or(
-          sfn.Condition.stringEquals('$.confirmed.status', 'labelled'),
-          sfn.Condition.stringEquals('$.confirmed.status', 'unchanged'),
+        present(
+          sfn.Condition.or(
+            sfn.Condition.stringEquals('$.confirmed.status', 'labelled'),
+            sfn.Condition.stringEquals('$.confirmed.status', 'unchanged'),
+          ),
+          '$.confirmed.status',
         ),
         new sfn.Choice(this, 'RecordedVersionChecked?')
-          .when(sfn.Condition.numberEqualsJsonPath('$.confirmed.version', '$.recorded.Version'), done)
+          .when(
+            present(
+              sfn.Condition.numberEqualsJsonPath('$.confirmed.version', '$.recorded.Version'),
+              '$.confirmed.version',
+              '$.recorded.Version',
+            ),
+            done,
+          )
           .otherwise(notAccepted),
       )
-      .otherwise(notAccepted);
+      .when(sfn.Condition.isPresent('$.confirmed.status'), notAccepted)
+      .otherwise(unreadable);
 
     const definition = new sfn.Choice(this, 'ConfirmedService?')
       .when(
@@ -115,17 +163,17 @@ export class CutoverStateMachine extends Construct {
           sfn.Condition.isPresent('$.confirm'),
           sfn.Condition.stringEquals('$.confirm', service.name),
         ),
-        this.step('AcquireLock', 'acquire').next(
+        lockStep('AcquireLock', 'acquire').next(
           checked(
             'LockAcquired?',
-            this.step('PreCheck', 'precheck').next(
+            lockStep('PreCheck', 'precheck').next(
               checked(
                 'PreconditionsHold?',
                 run.next(
                   new sfn.Choice(this, 'ExitedZero?')
                     .when(
-                      sfn.Condition.numberEquals('$.task.exitCode', 0),
-                      this.step('PostCheck', 'postcheck').next(
+                      present(sfn.Condition.numberEquals('$.task.exitCode', 0), '$.task.exitCode'),
+                      lockStep('PostCheck', 'postcheck').next(
                         checked(
                           'NothingChanged?',
                           this.composeCutover().next(record).next(confirm).next(accepted),
@@ -198,20 +246,25 @@ export class CutoverStateMachine extends Construct {
     });
   }
 
-  /** Every failure: release the lock (a failed release cannot hide the failure), notify, end FAILED. */
+  /**
+   * Every failure: release the lock (a failed release cannot hide the failure), notify, end FAILED (a
+   * failed notification too: the run's own FAILED status and the CLI still say what happened).
+   */
   private failureExit(): sfn.IChainable {
+    const failed = new sfn.Fail(this, 'CutoverFailed', {
+      errorPath: `${FAILURE}.error`,
+      causePath: `${FAILURE}.cause`,
+    });
     const notify = this.notify('Failed', 'Cutover failed, point of no return not passed');
+    notify.addCatch(failed, { resultPath: '$.notifyError' });
     const release = this.step('ReleaseOnFailure', 'release');
     release.addCatch(notify, { resultPath: '$.releaseError' });
-    return release
-      .next(notify)
-      .next(
-        new sfn.Fail(this, 'CutoverFailed', { errorPath: `${FAILURE}.error`, causePath: `${FAILURE}.cause` }),
-      );
+    return release.next(notify).next(failed);
   }
 
+  /** A notification to the alert topic; retried, since SNS throttles and a notification is idempotent enough. */
   private notify(idPart: string, subject: string): tasks.SnsPublish {
-    return new tasks.SnsPublish(this, `Notify${idPart}`, {
+    const publish = new tasks.SnsPublish(this, `Notify${idPart}`, {
       topic: this.props.topic,
       subject: `${subject}: ${this.props.service.name}`.slice(0, 100),
       message: sfn.TaskInput.fromObject({
@@ -221,6 +274,13 @@ export class CutoverStateMachine extends Construct {
       }),
       resultPath: sfn.JsonPath.DISCARD,
     });
+    publish.addRetry({
+      errors: ['States.ALL'],
+      maxAttempts: 3,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+    });
+    return publish;
   }
 
   /**

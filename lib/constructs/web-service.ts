@@ -123,14 +123,9 @@ export class WebService extends Construct {
       });
     }
 
-    if (props.image || front || ECR_IMAGE.test(config.image)) {
-      // Reached after the container is added: the execution role's pull grants exist now.
-      acknowledgeOnDefaultPolicy(this.taskDefinition.executionRole, {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'ecr:GetAuthorizationToken authorizes on "*" only; image pulls are limited to the image repository.',
-      });
-    }
+    // Reached after the containers are added: the execution role's pull grants exist now.
+    if (props.image || front) acknowledgeImagePull(this.taskDefinition);
+    else acknowledgeImagePull(this.taskDefinition, config.image);
 
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
@@ -217,6 +212,20 @@ export class WebService extends Construct {
   get securityGroup(): ec2.ISecurityGroup {
     return this.service.connections.securityGroups[0];
   }
+}
+
+/**
+ * A task that pulls from ECR (a configured private image, or an image asset) has `ecr:GetAuthorizationToken`
+ * on "*" in its execution role: acknowledged on that role's policy. Call it after the containers are
+ * added (the grants exist then); with `image`, only when that image is in ECR.
+ */
+export function acknowledgeImagePull(taskDefinition: ecs.TaskDefinition, image?: string): void {
+  if (image !== undefined && !ECR_IMAGE.test(image)) return;
+  acknowledgeOnDefaultPolicy(taskDefinition.executionRole, {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ecr:GetAuthorizationToken authorizes on "*" only; image pulls are limited to the image repository.',
+  });
 }
 
 const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)[:@](.+)$/;

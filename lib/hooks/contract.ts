@@ -56,6 +56,19 @@ export interface HookService {
   readonly cutoverStateMachineArn: string;
 }
 
+/**
+ * The alarms of a service's automatic rollback, which its cutover checks too: its own (those of a mode it
+ * is not in do not exist and never match) and, through KrakenD, the gateway's. The hooks that read them
+ * and the policies that let them are derived from this one list.
+ */
+export function rollbackAlarmNames(
+  envName: string,
+  service: Pick<HookServiceEntry, 'name' | 'phase' | 'gateway'>,
+): { readonly all: readonly string[]; readonly gateway: readonly string[] } {
+  const gateway = capabilitiesOf(service).throughGateway ? Object.values(gatewayAlarmNames(envName)) : [];
+  return { all: [...Object.values(serviceAlarmNames(envName, service.name)), ...gateway], gateway };
+}
+
 export function hookServices(env: HookEnvironment): HookService[] {
   return env.services.map((s) => ({
     service: s.name,
@@ -65,12 +78,8 @@ export function hookServices(env: HookEnvironment): HookService[] {
     recordNames: guardRecordNames(env.parameterPrefix, s.name),
     tier: env.tier,
     gatewayMode: s.gateway,
-    // Its own alarms (those of a mode it is not in do not exist and never match), and the gateway's.
-    alarmNames: [
-      ...Object.values(serviceAlarmNames(env.envName, s.name)),
-      ...(capabilitiesOf(s).throughGateway ? Object.values(gatewayAlarmNames(env.envName)) : []),
-    ],
-    gatewayAlarmNames: capabilitiesOf(s).throughGateway ? Object.values(gatewayAlarmNames(env.envName)) : [],
+    alarmNames: rollbackAlarmNames(env.envName, s).all,
+    gatewayAlarmNames: rollbackAlarmNames(env.envName, s).gateway,
     ...(s.cutoverRecorded ? { cutoverRecorded: s.cutoverRecorded } : {}),
     cutoverStateMachineArn: `${env.statesArnPrefix}stateMachine:${cutoverStateMachineName(env.envName, s.name)}`,
   }));

@@ -21,7 +21,12 @@ import {
 import { OperatorPolicies } from '../constructs/operator-policies';
 import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../constructs/service-alarms';
 import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
-import { HOOK_ENV_VARIABLE, type HookEnvironment, LOCK_TABLE_VARIABLE } from '../hooks/contract';
+import {
+  HOOK_ENV_VARIABLE,
+  type HookEnvironment,
+  LOCK_TABLE_VARIABLE,
+  rollbackAlarmNames,
+} from '../hooks/contract';
 import {
   SETTLED_STACK_STATUSES,
   SWITCH_ENV_VARIABLE,
@@ -29,7 +34,7 @@ import {
   type SwitchEnvironment,
   type SwitchedService,
 } from '../hooks/switch-contract';
-import { cutoverStateMachineName, flagGuardFunctionName, idOf, serviceAlarmNames } from '../naming';
+import { cutoverStateMachineName, flagGuardFunctionName, idOf } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -302,15 +307,15 @@ export class OperationsStack extends MigrationStack {
         overrideParameterName(config.flags.parameterPrefix, s.config.name),
       ]),
     );
-    const alarmArns = services.flatMap((s) =>
-      Object.values(serviceAlarmNames(config.name, s.config.name)).map((name) =>
-        this.formatArn({
-          service: 'cloudwatch',
-          resource: 'alarm',
-          resourceName: name,
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-      ),
+    // Every alarm the checks read: the service's own and, through KrakenD, the gateway's.
+    const alarmNames = new Set(services.flatMap((s) => rollbackAlarmNames(config.name, s.config).all));
+    const alarmArns = [...alarmNames].map((name) =>
+      this.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
     );
     steps.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -1,4 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { hookServices } from '../../lib/hooks/contract';
 import { demoInput, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
@@ -143,7 +144,10 @@ describe('phase 2: the cutover state machine', () => {
       ...(st.Catch ?? []).map((c) => c.Next),
     ]);
     expect(exits.length).toBeGreaterThan(6);
-    for (const exit of exits.filter((e) => e !== 'NotifyFailed')) {
+    // After the point of no return a failed release or notification still ends the run SUCCEEDED, and a
+    // failed notification of a failure ends it FAILED: those exits are past the release.
+    const pastRelease = ['NotifyFailed', 'CutoverFailed', 'NotifyCompleted', 'Done'];
+    for (const exit of exits.filter((e) => !pastRelease.includes(e))) {
       const before = reachable(exit, 'ReleaseOnFailure');
       expect({
         exit,
@@ -155,6 +159,67 @@ describe('phase 2: the cutover state machine', () => {
         skipsIt: false,
       });
     }
+  });
+
+  it('every failure path of every state releases the lock and notifies', () => {
+    type Rule = Record<string, unknown>;
+    const edges = (st: State) => [
+      st.Next,
+      st.Default,
+      ...(st.Choices ?? []).map((c) => c.Next),
+      ...(st.Catch ?? []).map((c) => c.Next),
+    ];
+    const isRelease = (name: string) => (states[name].Parameters as { step?: string })?.step === 'release';
+    const isNotify = (name: string) => String(states[name].Resource).includes(':sns:publish');
+    /** The terminal states reachable from the start without passing a state that `skip` names. */
+    const endsAvoiding = (skip: (name: string) => boolean) => {
+      const seen = new Set<string>();
+      const visit = (name: string | undefined) => {
+        if (!name || seen.has(name) || skip(name)) return;
+        seen.add(name);
+        for (const next of edges(states[name])) visit(next);
+      };
+      visit(def.StartAt);
+      return [...seen].filter((n) => ['Fail', 'Succeed'].includes(states[n].Type));
+    };
+    expect(Object.keys(states).filter(isRelease).sort()).toEqual(['ReleaseDone', 'ReleaseOnFailure']);
+    expect(Object.keys(states).filter(isNotify).sort()).toEqual(['NotifyCompleted', 'NotifyFailed']);
+    // No way from the start to an end, successful or not, that skips the release or the notification.
+    expect(endsAvoiding(isRelease)).toEqual([]);
+    expect(endsAvoiding(isNotify)).toEqual([]);
+    // Every task catches every error it can raise (a task without a catch fails the run on the spot).
+    const tasks = Object.entries(states).filter(([, st]) => st.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(8);
+    expect(
+      tasks
+        .filter(([, st]) => !(st.Catch ?? []).some((c) => c.ErrorEquals.includes('States.ALL')))
+        .map(([name]) => name),
+    ).toEqual([]);
+    // Every Choice has a way out, and reads a path only where it checked it is present: a missing path
+    // fails the run with States.Runtime, which no catch reaches.
+    const choices = Object.entries(states).filter(([, st]) => st.Type === 'Choice');
+    expect(choices.filter(([, st]) => !st.Default).map(([name]) => name)).toEqual([]);
+    const unguarded: string[] = [];
+    for (const [name, st] of choices) {
+      for (const rule of (st.Choices ?? []) as Rule[]) {
+        const guarded = new Set(
+          ((rule.And as Rule[] | undefined) ?? [])
+            .filter((c) => c.IsPresent === true)
+            .map((c) => c.Variable as string),
+        );
+        const read: string[] = [];
+        const walk = (c: Rule) => {
+          for (const key of ['And', 'Or']) for (const x of (c[key] as Rule[] | undefined) ?? []) walk(x);
+          if (c.Not) walk(c.Not as Rule);
+          if (typeof c.Variable === 'string' && c.IsPresent === undefined) read.push(c.Variable);
+          for (const [key, value] of Object.entries(c))
+            if (key.endsWith('Path') && typeof value === 'string') read.push(value);
+        };
+        walk(rule);
+        for (const path of read) if (!guarded.has(path)) unguarded.push(`${name}: ${path}`);
+      }
+    }
+    expect(unguarded).toEqual([]);
   });
 
   it('runs the task definition by family to the end, with a timeout, never retrying it', () => {
@@ -173,7 +238,8 @@ describe('phase 2: the cutover state machine', () => {
   });
 
   it('records the cutover document only after the checks after the migration, and only the guard decides it', () => {
-    expect(states['NothingChanged?'].Default).toBe('CheckFailed');
+    expect(states['NothingChanged?'].Choices?.[1].Next).toBe('CheckFailed');
+    expect(states['NothingChanged?'].Default).toBe('StepAnswerUnreadable');
     expect(states.RecordCutover.Parameters).toEqual({
       Name: '/demo/migration/users/cutover',
       Type: 'String',
@@ -193,7 +259,8 @@ describe('phase 2: the cutover state machine', () => {
     expect(JSON.stringify(states['RecordedVersionChecked?'].Choices)).toContain(
       '"Variable":"$.confirmed.version","NumericEqualsPath":"$.recorded.Version"',
     );
-    expect(states['Accepted?'].Default).toBe('NotAccepted');
+    expect(states['Accepted?'].Choices?.[1].Next).toBe('NotAccepted');
+    expect(states['RecordedVersionChecked?'].Default).toBe('NotAccepted');
   });
 
   it('retries only the idempotent steps, never the migration', () => {
@@ -203,8 +270,11 @@ describe('phase 2: the cutover state machine', () => {
       .sort();
     expect(retried).not.toContain('RunBulkMigration');
     expect(retried).toContain('RecordCutover');
-    // The Lambda steps retry only Lambda's own service errors (CDK's default), each idempotent.
-    for (const name of retried.filter((n) => n !== 'RecordCutover'))
+    // The Lambda steps retry only Lambda's own service errors (CDK's default), each idempotent; the
+    // notifications retry any error (a second e-mail is better than none).
+    const notifications = retried.filter((n) => n.startsWith('Notify'));
+    expect(notifications).toEqual(['NotifyCompleted', 'NotifyFailed']);
+    for (const name of retried.filter((n) => n !== 'RecordCutover' && !notifications.includes(n)))
       expect(JSON.stringify(states[name].Retry)).toContain('Lambda.ServiceException');
   });
 
@@ -227,6 +297,28 @@ describe('phase 2: the cutover state machine', () => {
     // The notifications go to a topic under its own key: the state machine needs the key too.
     const kms = statements.find((s) => JSON.stringify(s.Action).includes('kms:GenerateDataKey'));
     expect(kms?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlertsKey/), 'Arn'] });
+  });
+
+  it("lets the steps read every alarm the checks read: in krakend mode the gateway's too", () => {
+    // What the hook asks CloudWatch about (its environment, as the operations stack writes it).
+    const [hook] = hookServices({
+      envName: 'demo',
+      parameterPrefix: '/demo/migration',
+      tier: 'standard',
+      alertTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts',
+      statesArnPrefix: 'arn:aws:states:eu-west-1:123456789012:',
+      services: [{ name: 'users', phase: 3, gateway: 'krakend' }],
+    });
+    expect(hook.alarmNames).toContain('demo-gateway-5xx-rate');
+    const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('CutoverStepsRole'),
+    );
+    const statement = policy[1].Properties.PolicyDocument.Statement.find(
+      (s: { Action: unknown }) =>
+        JSON.stringify(s.Action) === '["cloudwatch:DescribeAlarmHistory","cloudwatch:DescribeAlarms"]',
+    );
+    const resources = JSON.stringify(statement?.Resource);
+    expect(hook.alarmNames.filter((name) => !resources.includes(`:alarm:${name}"`))).toEqual([]);
   });
 
   it('has one lock table for the cutover runs, and a steps function that may use only it', () => {

@@ -37,6 +37,33 @@ describe('CloudFormation Validate', () => {
     expect(() => built.app.synth()).not.toThrow();
   });
 
+  it('passes cdk-nag with every image in a private ECR repository, a service at every phase and mode', () => {
+    // What most companies run: images in their own ECR. One app holds every phase (a service each), so
+    // that every task definition pulling an image (web services, the bulk migration) is checked.
+    const ecr = (repository: string) => `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${repository}:1.0.0`;
+    const input = demoInput();
+    input.legacy.image = ecr('monolith');
+    const users = input.services[0];
+    input.services = [
+      ['users', 3, 'krakend'],
+      ['orders', 3, 'alb'],
+      ['billing', 2, 'krakend'],
+      ['carts', 1, 'krakend'],
+      ['reviews', 0, 'krakend'],
+    ].map(([name, phase, gateway], i) => ({
+      ...JSON.parse(JSON.stringify(users)),
+      name,
+      phase,
+      gateway,
+      image: ecr(`${name}-service`),
+      routes: [{ path: `/api/${name}/{id}`, methods: ['GET'], servicePath: `/v1/${name}/{id}` }],
+      ...(i === 0 ? {} : { database: { ...users.database } }),
+    }));
+    const built = buildStacks(config(input));
+    addNagChecks(built.app);
+    expect(() => built.app.synth()).not.toThrow();
+  });
+
   it('fails the synthesis on a finding (the check is on)', () => {
     // The apps above are test apps with `validate`, as this one: a single stack shows the check works.
     // A property the type does not have, on a type the apps above hold: the engine they built is reused
