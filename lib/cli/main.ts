@@ -112,28 +112,41 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     const connection = io.connect
       ? io.connect(region)
       : await connect(region, options.profile, config.name, io.env);
-    // Before any write: the caller's account and the region are the environment file's (account-check.ts).
-    if (writes(command))
-      await checkWriteTarget(
-        config,
-        configPath ?? '(embedded demo)',
-        resolved,
-        connection.callerIdentity ?? stsIdentity(region, options.profile, io.env),
+    const live = async () => {
+      // Before any write: the caller's account and the region are the environment file's (account-check.ts).
+      if (writes(command))
+        await checkWriteTarget(
+          config,
+          configPath ?? '(embedded demo)',
+          resolved,
+          connection.callerIdentity ?? stsIdentity(region, options.profile, io.env),
+        );
+      const { runCommand } = await import('./run');
+      const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
+      await runCommand(
+        command,
+        { ...options, config: configPath },
+        {
+          config,
+          ...connection,
+          out: io.out,
+          now: io.now,
+          sleep: io.sleep,
+          confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
+        },
       );
-    const { runCommand } = await import('./run');
-    const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
-    await runCommand(
-      command,
-      { ...options, config: configPath },
-      {
-        config,
-        ...connection,
-        out: io.out,
-        now: io.now,
-        sleep: io.sleep,
-        confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
-      },
-    );
+    };
+    if (!options.dryRun) await live();
+    else {
+      // A dry run that cannot read the live state shows the plan from the file alone (offline-plan.ts).
+      const { dryRunOrPlan } = await import('./offline-plan');
+      const failure = context;
+      await dryRunOrPlan(
+        live,
+        { command, options, config, out: io.out, now: io.now?.() },
+        (e) => describeFailure(e, failure).message,
+      );
+    }
     return 0;
   } catch (e) {
     const { code, message } = describeFailure(e, context);
