@@ -5,6 +5,7 @@
  */
 import { selectConfig } from '../environment/load';
 import { flagGuardFunctionName } from '../naming';
+import { type CallerIdentity, checkWriteTarget, resolveRegion, stsIdentity, writes } from './account-check';
 import { describeFailure, type FailureContext } from './failures';
 import { parseArgs, USAGE } from './parse-args';
 import type { CliDependencies, GuardVerdict } from './run';
@@ -23,7 +24,10 @@ export interface MainIo {
 }
 
 /** What the commands reach AWS with. */
-export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow'>;
+export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow'> & {
+  /** Who the credentials are (STS), checked before a write. @default - STS GetCallerIdentity */
+  readonly callerIdentity?: () => Promise<CallerIdentity>;
+};
 
 /** The environment variable that names the environment file when --config is not given. */
 export const CONFIG_VARIABLE = 'MIGRATE_CONFIG';
@@ -96,7 +100,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       example: '--config envs/prod.json',
     });
     // Like the AWS CLI: --region, then AWS_REGION, then AWS_DEFAULT_REGION; then the environment file's.
-    const region = options.region ?? (io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || config.region);
+    const resolved = resolveRegion(options.region, io.env, config);
+    const { region } = resolved;
     const profile =
       options.profile !== undefined
         ? ({ name: options.profile, from: '--profile' } as const)
@@ -107,20 +112,41 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     const connection = io.connect
       ? io.connect(region)
       : await connect(region, options.profile, config.name, io.env);
-    const { runCommand } = await import('./run');
-    const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
-    await runCommand(
-      command,
-      { ...options, config: configPath },
-      {
-        config,
-        ...connection,
-        out: io.out,
-        now: io.now,
-        sleep: io.sleep,
-        confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
-      },
-    );
+    const live = async () => {
+      // Before any write: the caller's account and the region are the environment file's (account-check.ts).
+      if (writes(command))
+        await checkWriteTarget(
+          config,
+          configPath ?? '(embedded demo)',
+          resolved,
+          connection.callerIdentity ?? stsIdentity(region, options.profile, io.env),
+        );
+      const { runCommand } = await import('./run');
+      const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
+      await runCommand(
+        command,
+        { ...options, config: configPath },
+        {
+          config,
+          ...connection,
+          out: io.out,
+          now: io.now,
+          sleep: io.sleep,
+          confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
+        },
+      );
+    };
+    if (!options.dryRun) await live();
+    else {
+      // A dry run that cannot read the live state shows the plan from the file alone (offline-plan.ts).
+      const { dryRunOrPlan } = await import('./offline-plan');
+      const failure = context;
+      await dryRunOrPlan(
+        live,
+        { command, options, config, out: io.out, now: io.now?.() },
+        (e) => describeFailure(e, failure).message,
+      );
+    }
     return 0;
   } catch (e) {
     const { code, message } = describeFailure(e, context);

@@ -89,7 +89,7 @@ export async function runCommand(
   }
 }
 
-function serviceOf(config: MigrationConfig, name: string): ExtractedServiceConfig {
+export function serviceOf(config: MigrationConfig, name: string): ExtractedServiceConfig {
   const service = config.services.find((s) => s.name === name);
   if (!service) {
     throw new UsageError(
@@ -115,7 +115,7 @@ function storeOf(name: string, deps: CliDependencies): { service: ExtractedServi
   return { service, store };
 }
 
-function routeDocument(
+export function routeDocument(
   command: Extract<Command, { name: 'route' }>,
   current: RoutingDocument,
   options: GlobalOptions,

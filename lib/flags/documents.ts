@@ -208,7 +208,12 @@ export function parseFlag<K extends DocumentKind>(
   const spec = KINDS[kind] as KindSpec<FlagDocument<K>>;
   const json = parseJsonText(text);
   if (!json.ok)
-    return fail(`${kind}: not a valid document (${json.error}); write a JSON object such as ${spec.example}`);
+    // Inside a field, the field is named as every other message names it (`routing.percent: ...`).
+    return fail(
+      json.path
+        ? `${kind}${json.path.startsWith('[') ? '' : '.'}${json.path}: ${json.reason}`
+        : `${kind}: not a valid document (${json.error}); write a JSON object such as ${spec.example}`,
+    );
   const r = new Reader();
   const v = r.object(kind, json.value, spec.keys);
   if (!v) return { ok: false, errors: r.problems.map((p) => `${p.path}: ${p.message}`) };

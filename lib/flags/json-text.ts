@@ -13,9 +13,30 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 export type TextResult =
   | { readonly ok: true; readonly value: JsonValue }
-  | { readonly ok: false; readonly error: string };
+  | {
+      readonly ok: false;
+      /** What is wrong, with the position: `... at character 31`. */
+      readonly error: string;
+      /** What is wrong, without the position (for a message that names the field instead). */
+      readonly reason: string;
+      /** Where inside the document, e.g. `percent` or `users[2]`; empty at the top level. */
+      readonly path: string;
+    };
 
-class TextError extends Error {}
+class TextError extends Error {
+  constructor(
+    readonly reason: string,
+    readonly path: string,
+    at: number,
+  ) {
+    super(`${reason} at character ${at}`);
+  }
+}
+
+/** The dotted path of the keys and indexes being read: `percent`, `users[2]`, `override.expiresAt`. */
+function dottedPath(parts: readonly (string | number)[]): string {
+  return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
 
 /** Parses `text` under the contract's lexical rules. Never throws. */
 export function parseJsonText(text: string): TextResult {
@@ -27,17 +48,24 @@ export function parseJsonText(text: string): TextResult {
     if (parser.pos !== text.length) parser.fail('unexpected text after the document');
     return { ok: true, value };
   } catch (e) {
-    if (e instanceof TextError) return { ok: false, error: e.message };
+    if (e instanceof TextError) return { ok: false, error: e.message, reason: e.reason, path: e.path };
     throw e;
   }
 }
 
 class Parser {
   pos = 0;
+  /** The keys and indexes of the value being read, for messages that name the field. */
+  private readonly at: (string | number)[] = [];
   constructor(private readonly text: string) {}
 
   fail(message: string): never {
-    throw new TextError(`${message} at character ${this.pos + 1}`);
+    throw new TextError(message, dottedPath(this.at), this.pos + 1);
+  }
+
+  /** The number-like text at the cursor as written (`-1`, `10.5`, `1e1`), for a message. */
+  private numberText(): string {
+    return /^[-+]?[0-9.eE+-]*/.exec(this.text.slice(this.pos, this.pos + 32))?.[0] ?? '';
   }
 
   space(): void {
@@ -55,7 +83,9 @@ class Parser {
     if (c === '[') return this.array(depth + 1);
     if (c === '"') return this.string();
     if (c === '-' || c === '+')
-      this.fail('a number with a sign; numbers are written as plain whole numbers such as 10');
+      this.fail(
+        `${this.numberText()} is a number with a sign; numbers are written as plain whole numbers such as 10`,
+      );
     if (c !== undefined && c >= '0' && c <= '9') return this.number();
     for (const [word, v] of [
       ['true', true],
@@ -99,12 +129,14 @@ class Parser {
       this.pos++;
       this.space();
       // defineProperty: a key such as "__proto__" is data like any other.
+      this.at.push(key);
       Object.defineProperty(out, key, {
         value: this.value(depth),
         enumerable: true,
         writable: true,
         configurable: true,
       });
+      this.at.pop();
       this.space();
       const c = this.text[this.pos++];
       if (c === '}') return out;
@@ -126,7 +158,9 @@ class Parser {
     }
     for (;;) {
       this.space();
+      this.at.push(out.length);
       out.push(this.value(depth));
+      this.at.pop();
       this.space();
       const c = this.text[this.pos++];
       if (c === ']') return out;
@@ -140,15 +174,18 @@ class Parser {
   private number(): number {
     const start = this.pos;
     const t = this.text;
+    const written = this.numberText();
     if (t[this.pos] === '0') this.pos++;
     else while (this.pos < t.length && t[this.pos] >= '0' && t[this.pos] <= '9') this.pos++;
     const next = t[this.pos];
     if (next === '.' || next === 'e' || next === 'E')
-      this.fail('a number with a fraction or an exponent; write whole numbers as plain digits such as 10');
+      this.fail(
+        `${written} is a number with a fraction or an exponent; write whole numbers as plain digits such as 10`,
+      );
     if (next !== undefined && next >= '0' && next <= '9')
-      this.fail('a number with a leading zero; write it without one');
+      this.fail(`${written} is a number with a leading zero; write it without one`);
     const digits = t.slice(start, this.pos);
-    if (digits.length > 15) this.fail('a number with more than 15 digits');
+    if (digits.length > 15) this.fail(`${written} is a number with more than 15 digits`);
     return Number(digits);
   }
 

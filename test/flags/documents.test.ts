@@ -149,13 +149,46 @@ describe('bad documents are rejected with a message naming the field and the fix
       'negative percent',
       'routing',
       '{"mode":"percent","percent":-1}',
-      'routing: not a valid document (a number with a sign; numbers are written as plain whole numbers such as 10 at character 29)',
+      'routing.percent: -1 is a number with a sign; numbers are written as plain whole numbers such as 10',
     ],
     [
       'fractional percent',
       'routing',
       '{"mode":"percent","percent":12.5}',
-      'routing: not a valid document (a number with a fraction or an exponent; write whole numbers as plain digits such as 10 at character 31)',
+      'routing.percent: 12.5 is a number with a fraction or an exponent; write whole numbers as plain digits such as 10',
+    ],
+    // The numbers spelled wrongly name their field, as every other message does (issue 26).
+    ...(['10.5', '1e1', '10.0'] as const).flatMap((n): [string, 'routing' | 'gateway', string, string][] => [
+      [
+        `percent ${n}`,
+        'routing',
+        `{"mode":"percent","percent":${n}}`,
+        `routing.percent: ${n} is a number with a fraction or an exponent; write whole numbers as plain digits such as 10`,
+      ],
+      [
+        `weight ${n}`,
+        'gateway',
+        `{"weight":${n}}`,
+        `gateway.weight: ${n} is a number with a fraction or an exponent; write whole numbers as plain digits such as 10`,
+      ],
+    ]),
+    [
+      'negative weight',
+      'gateway',
+      '{"weight":-1}',
+      'gateway.weight: -1 is a number with a sign; numbers are written as plain whole numbers such as 10',
+    ],
+    [
+      'a number with a leading zero in the user list',
+      'routing',
+      '{"mode":"users","users":["1",007]}',
+      'routing.users[1]: 007 is a number with a leading zero; write it without one',
+    ],
+    [
+      'a duplicate key inside the override',
+      'routing',
+      '{"mode":"off","override":{"expiresAt":"2026-11-26T10:00:00Z","expiresAt":"x"}}',
+      'routing.override: duplicate key "expiresAt"; write each key once',
     ],
     [
       'percent as a string',

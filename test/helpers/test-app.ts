@@ -22,6 +22,8 @@ export interface TestAppOptions {
    * run it; the shared demo and the variants built for one property each do not.
    */
   readonly validate?: boolean;
+  /** More context, as `cdk synth` adds the committed cdk.context.json (the lookups of an environment). */
+  readonly context?: Record<string, unknown>;
 }
 
 /**
@@ -40,6 +42,7 @@ export function testApp(options: TestAppOptions = {}): App {
       'aws:cdk:disable-creation-stack-traces': true,
       'aws:cdk:disable-stack-trace': true,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...options.context,
     },
   });
 }

@@ -102,6 +102,17 @@ describe('flag guard decisions', () => {
     });
   });
 
+  it.each([
+    ['routing', '{"mode":"percent","percent":10.5}', 'routing.percent: 10.5 is a number with a fraction'],
+    ['routing', '{"mode":"percent","percent":-1}', 'routing.percent: -1 is a number with a sign'],
+    ['gateway', '{"weight":1e1}', 'gateway.weight: 1e1 is a number with a fraction or an exponent'],
+    ['gateway', '{"weight":10.0}', 'gateway.weight: 10.0 is a number with a fraction or an exponent'],
+  ] as const)('names the field of a number spelled wrongly (%s %s)', (kind, text, problem) => {
+    const decision = decide(input({ kind, parameter: { exists: true, latest: version(3, text) } }));
+    expect(decision).toMatchObject({ action: 'restore', problems: [expect.stringContaining(problem)] });
+    expect(JSON.stringify(decision)).not.toMatch(/at character/);
+  });
+
   it('restores a deleted parameter from its record', () => {
     expect(decide(input({ kind: 'routing', parameter: { exists: false } }))).toMatchObject({
       action: 'restore',
