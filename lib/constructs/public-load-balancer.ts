@@ -10,6 +10,11 @@ import type { AlbConfig } from '../config/types';
 
 export interface PublicLoadBalancerProps {
   readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the load balancer's nodes (public ones).
+   * @default - the public subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   readonly config: AlbConfig;
   /** Where requests go when no listener rule matches: the monolith. */
   readonly defaultTargetGroup: elbv2.IApplicationTargetGroup;
@@ -85,7 +90,7 @@ export class PublicLoadBalancer extends Construct {
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
       vpc: props.vpc,
       internetFacing: true,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       securityGroup,
       dropInvalidHeaderFields: true,
       http2Enabled: true,

@@ -101,6 +101,49 @@ describe('bad configurations', () => {
       /^vpc\.cidr: only applies when vpc\.mode is "create"; remove it$/,
     ],
     [
+      'subnets chosen for a VPC the app creates',
+      (c) => (c.vpc.subnets = { tasks: { groupName: 'app' } }),
+      /^vpc\.subnets: only applies when vpc\.mode is "import" \(a created VPC has the subnet groups public, private and isolated\); remove it$/,
+    ],
+    [
+      'a subnet choice with both a group and ids',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: {
+            mode: 'import',
+            vpcId: 'vpc-0123456789abcdef0',
+            subnets: { tasks: { groupName: 'app', ids: ['subnet-0123456789abcdef0'] } },
+          },
+        }),
+      /^vpc\.subnets\.tasks: set exactly one of groupName or ids$/,
+    ],
+    [
+      'a subnet id that is not one',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: { mode: 'import', vpcId: 'vpc-0123456789abcdef0', subnets: { databases: { ids: ['sn-1'] } } },
+        }),
+      /^vpc\.subnets\.databases\.ids\[0\]: "sn-1" is not valid; use a subnet id like "subnet-0123456789abcdef0"$/,
+    ],
+    [
+      'a subnet listed twice',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: {
+            mode: 'import',
+            vpcId: 'vpc-0123456789abcdef0',
+            subnets: { loadBalancer: { ids: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef0'] } },
+          },
+        }),
+      /^vpc\.subnets\.loadBalancer\.ids: lists a subnet twice; list each once$/,
+    ],
+    [
       'certificate that is not an ACM ARN',
       (c) => (c.alb.certificateArn = 'my-cert'),
       /^alb\.certificateArn: "my-cert" is not valid; use an ACM certificate ARN/,

@@ -22,6 +22,8 @@ export interface TestAppOptions {
    * run it; the shared demo and the variants built for one property each do not.
    */
   readonly validate?: boolean;
+  /** Context on top of cdk.json's, e.g. the result of a lookup (helpers/vpc-lookup.ts). */
+  readonly context?: Record<string, unknown>;
 }
 
 /**
@@ -37,6 +39,7 @@ export function testApp(options: TestAppOptions = {}): App {
     builtinCloudFormationValidation: options.validate ?? false,
     context: {
       ...CDK_JSON.context,
+      ...options.context,
       'aws:cdk:disable-creation-stack-traces': true,
       'aws:cdk:disable-stack-trace': true,
       ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
