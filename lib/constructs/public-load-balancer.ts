@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlbConfig } from '../config/types';
@@ -35,7 +36,8 @@ export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaw
 /**
  * The internet-facing ALB the clients call. With a certificate: HTTPS on 443 (TLS 1.2+) and a permanent
  * redirect on 80. Without: plain HTTP on 80, acknowledged for demo environments. Access logs go to an
- * encrypted, private bucket with a lifecycle expiry.
+ * encrypted, private bucket with a lifecycle expiry. Deletion protection is on unless the config turns it
+ * off; an AWS WAF web ACL is associated when the config names one.
  *
  * The port-80 listener has the construct id `Http` in both cases, so that adding a certificate to a
  * running environment turns the same listener into the redirect (an update) instead of creating a second
@@ -95,8 +97,16 @@ export class PublicLoadBalancer extends Construct {
       dropInvalidHeaderFields: true,
       http2Enabled: true,
       idleTimeout: Duration.seconds(60),
+      // Written as "true" or "false", never left out: removing the attribute would not turn it off.
+      deletionProtection: config.deletionProtection,
     });
     this.enableAccessLogs('alb');
+    if (config.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        webAclArn: config.webAclArn,
+      });
+    }
 
     if (config.certificateArn) {
       this.listener = this.loadBalancer.addListener('Https', {

@@ -37,6 +37,8 @@ describe('the embedded demo config', () => {
     expect(config.legacy.cpuTargetPercent).toBe(60);
     expect(config.legacy.logRetentionDays).toBe(30);
     expect(config.alb.certificateArn).toBeUndefined();
+    expect(config.alb.deletionProtection).toBe(true);
+    expect(config.alb.webAclArn).toBeUndefined();
     expect(config.services[0].gateway).toBe('krakend');
     expect(config.services[0].database.databaseName).toBe('users');
     expect(config.services[0].database.secretRotationDays).toBeUndefined();
@@ -142,6 +144,26 @@ describe('bad configurations', () => {
           },
         }),
       /^vpc\.subnets\.loadBalancer\.ids: lists a subnet twice; list each once$/,
+    ],
+    [
+      'a global (CloudFront) web ACL',
+      (c) =>
+        (c.alb.webAclArn =
+          'arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f'),
+      /^alb\.webAclArn: ".*" is not valid; use the ARN of a regional AWS WAF web ACL, .*\(a load balancer takes no global, CloudFront-scope ACL\)$/,
+    ],
+    [
+      'a web ACL of another region',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          alb: {
+            webAclArn:
+              'arn:aws:wafv2:eu-central-1:123456789012:regional/webacl/edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
+          },
+        }),
+      /^alb\.webAclArn: is a web ACL of eu-central-1; a load balancer in eu-west-1 takes a web ACL of its own region$/,
     ],
     [
       'certificate that is not an ACM ARN',

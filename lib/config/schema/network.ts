@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { SERVICE_NAME } from '../../naming';
 import { DEFAULT_RULE_QUOTA, RULE_BLOCKS } from '../rule-layout';
 import { retention } from './common';
-import { array, int, intact, keyName, problem, record, refused, str, strict, union } from './kit';
+import { array, bool, int, intact, keyName, problem, record, refused, str, strict, union } from './kit';
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
 const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
@@ -15,6 +15,8 @@ const GROUP_NAME = /^[A-Za-z0-9 _.:/=+@-]{1,255}$/;
 const TAG_KEY = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
 const CIDR = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const WEB_ACL_ARN =
+  /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/;
 
 /** Addresses each AZ's subnets take (public /24, private /22, isolated /24); see NetworkStack. */
 const ADDRESSES_PER_AZ = 256 + 1024 + 256;
@@ -169,6 +171,18 @@ export const alb = strict({
   accessLogRetentionDays: int({ min: 1, max: 3650 })
     .default(90)
     .meta({ description: 'Days the ALB access logs are kept in their bucket.' }),
+  deletionProtection: bool().default(true).meta({
+    description:
+      'Deletion protection on the load balancer: a stack delete or a mistaken replacement cannot remove the entry point of production. Turn it off only in an environment you destroy (sandbox, integ tests).',
+  }),
+  webAclArn: str({
+    pattern: WEB_ACL_ARN,
+    fix: 'use the ARN of a regional AWS WAF web ACL, like "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/<name>/<id>" (a load balancer takes no global, CloudFront-scope ACL)',
+  })
+    .optional()
+    .meta({
+      description: 'An AWS WAF web ACL (regional scope, same region) associated with the load balancer.',
+    }),
   ruleQuota: int({
     min: 1,
     max: 10000,
