@@ -47,12 +47,17 @@ export interface MigrationStacks {
  */
 export function buildMigrationApp(app: App, config: MigrationConfig): MigrationStacks {
   const network = new NetworkStack(app, stackId(config, 10, 'network'), { config });
-  const { vpc } = network;
+  const { vpc, subnets } = network;
 
   const legacyDb = config.legacy.database;
   const legacyData =
     legacyDb.mode === 'create'
-      ? new LegacyDataStack(app, stackId(config, 20, 'legacy-data'), { config, vpc, database: legacyDb })
+      ? new LegacyDataStack(app, stackId(config, 20, 'legacy-data'), {
+          config,
+          vpc,
+          subnets,
+          database: legacyDb,
+        })
       : undefined;
   const legacyEndpoint = legacyData?.endpoint ?? importedEndpoint(legacyDb as ImportedDatabaseConfig);
 
@@ -60,13 +65,14 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   const dataStacks = new Map(
     migrating.map((s) => [
       s.name,
-      new ServiceDataStack(app, stackId(config, 20, `${s.name}-data`), { config, vpc, service: s }),
+      new ServiceDataStack(app, stackId(config, 20, `${s.name}-data`), { config, vpc, subnets, service: s }),
     ]),
   );
 
   const platform = new PlatformStack(app, stackId(config, 30, 'platform'), {
     config,
     vpc,
+    subnets,
     legacyDatabase: legacyEndpoint,
     migration: routingWiring(config, migrating),
   });
@@ -89,6 +95,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       ? new GatewayStack(app, stackId(config, GATEWAY_STACK_ORDER, 'gateway'), {
           config,
           cluster: platform.cluster,
+          taskSubnets: subnets.tasks,
           listener,
           loadBalancerSecurityGroupId,
           services: throughGateway,
@@ -104,6 +111,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       config,
       service: s,
       cluster: platform.cluster,
+      taskSubnets: subnets.tasks,
       database: data.endpoint,
       legacyDatabase: legacyEndpoint,
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,

@@ -41,7 +41,8 @@ export AWS_REGION=$REGION AWS_DEFAULT_REGION=$REGION
 CALLER=$(aws sts get-caller-identity --query Account --output text) || fail "no AWS credentials"
 [ "$CALLER" = "$ACCOUNT" ] || fail "the credentials are for account $CALLER, the environment file names $ACCOUNT"
 
-# One config per phase, derived from the environment file: only the service's phase changes.
+# One config per phase, derived from the environment file: only the service's phase changes, and the
+# load balancer's deletion protection is off (the destroy at the end deletes it).
 for phase in 0 1 2 3; do
   node -e '
     const [file, service, phase, out] = process.argv.slice(1);
@@ -49,6 +50,7 @@ for phase in 0 1 2 3; do
     const s = (c.services || []).find((x) => x.name === service);
     if (!s) { console.error(`no service ${service} in ${file}`); process.exit(1); }
     s.phase = Number(phase);
+    c.alb = { ...c.alb, deletionProtection: false };
     require("fs").writeFileSync(out, JSON.stringify(c, null, 2));
   ' "$ENV_FILE" "$SERVICE" "$phase" "$WORK/phase$phase.json"
 done

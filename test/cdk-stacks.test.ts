@@ -12,5 +12,6 @@ import './stacks/operations.cases';
 import './stacks/gateway.cases';
 import './stacks/native-rewrite.cases';
 import './stacks/proxy.cases';
+import './stacks/imported-vpc.cases';
 import './stacks/validation.cases';
 import './stacks/snapshots.cases';

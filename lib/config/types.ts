@@ -30,6 +30,10 @@ export type VpcConfig = MigrationConfig['vpc'];
 export type CreatedVpcConfig = Extract<VpcConfig, { mode: 'create' }>;
 /** An existing VPC, looked up by id (the result is cached in cdk.context.json). Needs account and region. */
 export type ImportedVpcConfig = Extract<VpcConfig, { mode: 'import' }>;
+/** Which subnets of an imported VPC the load balancer, the tasks and the databases use. */
+export type SubnetsConfig = ImportedVpcConfig['subnets'];
+/** A subnet group by name, or subnets by id. */
+export type SubnetChoice = NonNullable<SubnetsConfig['loadBalancer']>;
 
 export type AlbConfig = MigrationConfig['alb'];
 

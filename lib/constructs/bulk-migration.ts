@@ -1,4 +1,5 @@
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -10,6 +11,11 @@ export interface BulkMigrationTaskProps {
   /** The same settings as the web service: its database and the legacy one. */
   readonly environment: Readonly<Record<string, string>>;
   readonly secrets: Readonly<Record<string, ecs.Secret>>;
+  /**
+   * The subnets a run's task starts in (the cutover state machine reads them).
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
 }
 
 /**
@@ -20,10 +26,13 @@ export interface BulkMigrationTaskProps {
 export class BulkMigrationTask extends Construct {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   readonly container: ecs.ContainerDefinition;
+  /** The subnets a run's task starts in. */
+  readonly vpcSubnets: ec2.SubnetSelection;
 
   constructor(scope: Construct, id: string, props: BulkMigrationTaskProps) {
     super(scope, id);
     const { service } = props;
+    this.vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: service.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -1,5 +1,4 @@
 import { Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -292,7 +291,7 @@ export class CutoverStateMachine extends Construct {
   private runMigration(): sfn.CustomState {
     const { props } = this;
     const timeoutSeconds = props.service.bulkMigration.timeoutMinutes * 60;
-    const subnets = props.cluster.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    const subnets = props.cluster.vpc.selectSubnets(props.task.vpcSubnets);
     return new sfn.CustomState(this, BULK_MIGRATION_STATE, {
       stateJson: {
         Type: 'Task',

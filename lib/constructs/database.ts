@@ -26,6 +26,11 @@ export const DEFAULT_PORT: Record<DatabaseEngine, number> = { postgres: 5432, my
 
 export interface DatabaseProps {
   readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the instance, and of its rotation function (which calls Secrets Manager).
+   * @default - isolated subnets, and private ones with egress for the rotation
+   */
+  readonly subnets?: { readonly databases: ec2.SubnetSelection; readonly tasks: ec2.SubnetSelection };
   readonly config: CreatedDatabaseConfig;
   /**
    * Physical instance identifier. A contract: it names the log groups and changing it replaces the database.
@@ -84,7 +89,7 @@ export class Database extends Construct {
       instanceIdentifier: props.instanceIdentifier,
       instanceType: new ec2.InstanceType(config.instanceClass),
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      vpcSubnets: props.subnets?.databases ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
       securityGroups: [this.securityGroup],
       port,
       databaseName: config.databaseName,
@@ -115,7 +120,7 @@ export class Database extends Construct {
       this.instance.addRotationSingleUser({
         automaticallyAfter: Duration.days(config.secretRotationDays),
         // The rotation function calls the Secrets Manager API, which isolated subnets cannot reach.
-        vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+        vpcSubnets: props.subnets?.tasks ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       });
     } else {
       Validations.of(secret).acknowledge({

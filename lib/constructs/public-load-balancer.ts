@@ -4,12 +4,18 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlbConfig } from '../config/types';
 
 export interface PublicLoadBalancerProps {
   readonly vpc: ec2.IVpc;
+  /**
+   * The subnets of the load balancer's nodes (public ones).
+   * @default - the public subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   readonly config: AlbConfig;
   /** Where requests go when no listener rule matches: the monolith. */
   readonly defaultTargetGroup: elbv2.IApplicationTargetGroup;
@@ -30,7 +36,8 @@ export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaw
 /**
  * The internet-facing ALB the clients call. With a certificate: HTTPS on 443 (TLS 1.2+) and a permanent
  * redirect on 80. Without: plain HTTP on 80, acknowledged for demo environments. Access logs go to an
- * encrypted, private bucket with a lifecycle expiry.
+ * encrypted, private bucket with a lifecycle expiry. Deletion protection is on unless the config turns it
+ * off; an AWS WAF web ACL is associated when the config names one.
  *
  * The port-80 listener has the construct id `Http` in both cases, so that adding a certificate to a
  * running environment turns the same listener into the redirect (an update) instead of creating a second
@@ -85,13 +92,21 @@ export class PublicLoadBalancer extends Construct {
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'Resource', {
       vpc: props.vpc,
       internetFacing: true,
-      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PUBLIC },
       securityGroup,
       dropInvalidHeaderFields: true,
       http2Enabled: true,
       idleTimeout: Duration.seconds(60),
+      // Written as "true" or "false", never left out: removing the attribute would not turn it off.
+      deletionProtection: config.deletionProtection,
     });
     this.enableAccessLogs('alb');
+    if (config.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAcl', {
+        resourceArn: this.loadBalancer.loadBalancerArn,
+        webAclArn: config.webAclArn,
+      });
+    }
 
     if (config.certificateArn) {
       this.listener = this.loadBalancer.addListener('Https', {

@@ -27,6 +27,11 @@ export interface FrontProxyProps {
 
 export interface WebServiceProps {
   readonly cluster: ecs.ICluster;
+  /**
+   * The subnets of the tasks.
+   * @default - the private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
   /** Image, size, scaling, health check, logs, environment and secrets from the configuration. */
   readonly config: ContainerServiceConfig;
   /**
@@ -130,7 +135,7 @@ export class WebService extends Construct {
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       assignPublicIp: false,
       minHealthyPercent: 100,
       maxHealthyPercent: 200,

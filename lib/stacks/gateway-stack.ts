@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -15,6 +16,8 @@ export const GATEWAY_PORT = 8080;
 
 export interface GatewayStackProps extends MigrationStackProps {
   readonly cluster: ecs.ICluster;
+  /** The subnets of the gateway's tasks. */
+  readonly taskSubnets: ec2.SubnetSelection;
   /** The listener the gateway's anchor rule is added to, and its load balancer's security group. */
   readonly listener: elbv2.IApplicationListener;
   readonly loadBalancerSecurityGroupId: string;
@@ -76,6 +79,7 @@ export class GatewayStack extends MigrationStack {
     };
     this.gateway = new WebService(this, 'Gateway', {
       cluster: props.cluster,
+      vpcSubnets: props.taskSubnets,
       config: gatewayConfig,
       loadBalanced: true,
       image: ecs.ContainerImage.fromAsset(join(__dirname, '..', '..', 'gateway'), {

@@ -2,10 +2,12 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import type { CreatedDatabaseConfig } from '../config/types';
 import { Database, type DatabaseEndpoint } from '../constructs/database';
+import type { SubnetPlacement } from '../constructs/subnet-placement';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface LegacyDataStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
+  readonly subnets: SubnetPlacement;
   readonly database: CreatedDatabaseConfig;
 }
 
@@ -21,6 +23,7 @@ export class LegacyDataStack extends MigrationStack {
     super(scope, id, props, { phase: 0, stateful: true, summary: 'legacy database and its secret' });
     const database = new Database(this, 'LegacyDatabase', {
       vpc: props.vpc,
+      subnets: props.subnets,
       config: props.database,
       instanceIdentifier: `${props.config.name}-legacy`,
     });

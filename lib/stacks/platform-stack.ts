@@ -10,6 +10,7 @@ import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { RoutingProxyImage } from '../constructs/routing-proxy';
+import type { SubnetPlacement } from '../constructs/subnet-placement';
 import { type FrontProxyProps, WebService } from '../constructs/web-service';
 import { proxyNodeOptions } from '../proxy/bundle';
 import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
@@ -18,6 +19,7 @@ import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface PlatformStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
+  readonly subnets: SubnetPlacement;
   readonly legacyDatabase: DatabaseEndpoint;
   /**
    * Where routing happens and what it needs to know about the extracted services: the routing proxy's
@@ -62,6 +64,7 @@ export class PlatformStack extends MigrationStack {
     const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'LegacyDatabaseSecret', db.secretArn);
     this.legacy = new WebService(this, 'Legacy', {
       cluster: this.cluster,
+      vpcSubnets: props.subnets.tasks,
       config: config.legacy,
       loadBalanced: true,
       extraEnvironment: {
@@ -105,6 +108,7 @@ export class PlatformStack extends MigrationStack {
 
     this.loadBalancer = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,
+      vpcSubnets: props.subnets.loadBalancer,
       config: config.alb,
       defaultTargetGroup: this.legacy.targetGroup,
     });

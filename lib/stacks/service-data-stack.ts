@@ -3,11 +3,13 @@ import type { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { Database, type DatabaseEndpoint } from '../constructs/database';
 import { FlagParameters } from '../constructs/flag-parameters';
+import type { SubnetPlacement } from '../constructs/subnet-placement';
 import { CUTOVER_MARKER_METADATA } from '../naming';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceDataStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
+  readonly subnets: SubnetPlacement;
   readonly service: ExtractedServiceConfig;
 }
 
@@ -29,6 +31,7 @@ export class ServiceDataStack extends MigrationStack {
     });
     const database = new Database(this, 'Database', {
       vpc: props.vpc,
+      subnets: props.subnets,
       config: service.database,
       instanceIdentifier: `${config.name}-${service.name}`,
     });

@@ -18,6 +18,8 @@ import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceStackProps extends MigrationStackProps {
   readonly cluster: ecs.ICluster;
+  /** The subnets of the service's tasks and of its bulk migration runs. */
+  readonly taskSubnets: ec2.SubnetSelection;
   readonly service: ExtractedServiceConfig;
   /** The service's own database. */
   readonly database: DatabaseEndpoint;
@@ -104,6 +106,7 @@ export class ServiceStack extends MigrationStack {
     };
     this.web = new WebService(this, 'Service', {
       cluster: props.cluster,
+      vpcSubnets: props.taskSubnets,
       config: service,
       serviceConnectDnsName: service.name,
       extraEnvironment: environment,
@@ -130,7 +133,12 @@ export class ServiceStack extends MigrationStack {
       });
     }
     if (capabilitiesOf(service).cutover) {
-      this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', { service, environment, secrets });
+      this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', {
+        service,
+        environment,
+        secrets,
+        vpcSubnets: props.taskSubnets,
+      });
     }
     this.monitored = {
       ecsServiceName: this.web.service.serviceName,

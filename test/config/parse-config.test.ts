@@ -37,6 +37,8 @@ describe('the embedded demo config', () => {
     expect(config.legacy.cpuTargetPercent).toBe(60);
     expect(config.legacy.logRetentionDays).toBe(30);
     expect(config.alb.certificateArn).toBeUndefined();
+    expect(config.alb.deletionProtection).toBe(true);
+    expect(config.alb.webAclArn).toBeUndefined();
     expect(config.services[0].gateway).toBe('krakend');
     expect(config.services[0].database.databaseName).toBe('users');
     expect(config.services[0].database.secretRotationDays).toBeUndefined();
@@ -99,6 +101,69 @@ describe('bad configurations', () => {
       'VPC import with create-only keys',
       (c) => Object.assign(c.vpc, { mode: 'import', vpcId: 'vpc-01234567' }),
       /^vpc\.cidr: only applies when vpc\.mode is "create"; remove it$/,
+    ],
+    [
+      'subnets chosen for a VPC the app creates',
+      (c) => (c.vpc.subnets = { tasks: { groupName: 'app' } }),
+      /^vpc\.subnets: only applies when vpc\.mode is "import" \(a created VPC has the subnet groups public, private and isolated\); remove it$/,
+    ],
+    [
+      'a subnet choice with both a group and ids',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: {
+            mode: 'import',
+            vpcId: 'vpc-0123456789abcdef0',
+            subnets: { tasks: { groupName: 'app', ids: ['subnet-0123456789abcdef0'] } },
+          },
+        }),
+      /^vpc\.subnets\.tasks: set exactly one of groupName or ids$/,
+    ],
+    [
+      'a subnet id that is not one',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: { mode: 'import', vpcId: 'vpc-0123456789abcdef0', subnets: { databases: { ids: ['sn-1'] } } },
+        }),
+      /^vpc\.subnets\.databases\.ids\[0\]: "sn-1" is not valid; use a subnet id like "subnet-0123456789abcdef0"$/,
+    ],
+    [
+      'a subnet listed twice',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          vpc: {
+            mode: 'import',
+            vpcId: 'vpc-0123456789abcdef0',
+            subnets: { loadBalancer: { ids: ['subnet-0123456789abcdef0', 'subnet-0123456789abcdef0'] } },
+          },
+        }),
+      /^vpc\.subnets\.loadBalancer\.ids: lists a subnet twice; list each once$/,
+    ],
+    [
+      'a global (CloudFront) web ACL',
+      (c) =>
+        (c.alb.webAclArn =
+          'arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f'),
+      /^alb\.webAclArn: ".*" is not valid; use the ARN of a regional AWS WAF web ACL, .*\(a load balancer takes no global, CloudFront-scope ACL\)$/,
+    ],
+    [
+      'a web ACL of another region',
+      (c) =>
+        Object.assign(c, {
+          account: '123456789012',
+          region: 'eu-west-1',
+          alb: {
+            webAclArn:
+              'arn:aws:wafv2:eu-central-1:123456789012:regional/webacl/edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
+          },
+        }),
+      /^alb\.webAclArn: is a web ACL of eu-central-1; a load balancer in eu-west-1 takes a web ACL of its own region$/,
     ],
     [
       'certificate that is not an ACM ARN',

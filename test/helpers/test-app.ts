@@ -22,7 +22,7 @@ export interface TestAppOptions {
    * run it; the shared demo and the variants built for one property each do not.
    */
   readonly validate?: boolean;
-  /** More context, as `cdk synth` adds the committed cdk.context.json (the lookups of an environment). */
+  /** Context on top of cdk.json's, as `cdk synth` adds the committed cdk.context.json (a lookup's result). */
   readonly context?: Record<string, unknown>;
 }
 

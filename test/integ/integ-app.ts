@@ -47,6 +47,8 @@ export interface IntegAppOptions {
 export function demoAt(phase: number, mutate: (input: any) => void = () => {}): MigrationConfig {
   const input = demoInput();
   allAtPhase(phase)(input);
+  // integ-runner destroys what it deployed: the load balancer's deletion protection would refuse it.
+  input.alb.deletionProtection = false;
   mutate(input);
   return parseConfigOrThrow(input, '(integ)');
 }

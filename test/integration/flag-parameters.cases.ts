@@ -26,6 +26,7 @@ function parameters(input: ReturnType<typeof demoInput>, identity: string) {
   const stack = new ServiceDataStack(app, 'data', {
     config: cfg,
     vpc: network.vpc,
+    subnets: network.subnets,
     service: cfg.services[0],
   });
   const resources = Object.values(Template.fromStack(stack).findResources('Custom::MigrationFlagParameter'));

@@ -176,6 +176,13 @@ describe('platform stack', () => {
     });
   });
 
+  it('protects the load balancer from deletion by default, and associates no web ACL', () => {
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'true' }]),
+    });
+    platform.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
   it('forwards every unmatched request to the legacy target group by default', () => {
     const groups = platform.findResources('AWS::ElasticLoadBalancingV2::TargetGroup');
     const [legacyGroup] = Object.keys(groups);
@@ -322,6 +329,22 @@ describe('configuration variants', () => {
         },
       ],
     });
+  });
+
+  it('writes deletion protection off when the config turns it off, and associates the web ACL it names', () => {
+    const input = phase0Input();
+    const webAclArn =
+      'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f';
+    Object.assign(input.alb, { deletionProtection: false, webAclArn });
+    const t = Template.fromStack(sharedStacks(input).platform);
+    // Written "false", never left out: CloudFormation does not reset an attribute the template drops.
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([{ Key: 'deletion_protection.enabled', Value: 'false' }]),
+    });
+    const [lb] = Object.keys(t.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer'));
+    expect(propertiesOf(t, 'AWS::WAFv2::WebACLAssociation')).toEqual([
+      { ResourceArn: { Ref: lb }, WebACLArn: webAclArn },
+    ]);
   });
 
   it('routing.mode "in-app" keeps the monolith alone in the task, behind the ALB on its own port', () => {

@@ -93,6 +93,18 @@ export const environmentSchema = environment
     },
     intact('vpc', 'account', 'region'),
   )
+  .superRefine(
+    (v, ctx) => {
+      const aclRegion = v.alb.webAclArn?.split(':')[3];
+      if (aclRegion !== undefined && v.region !== undefined && aclRegion !== v.region)
+        problem(
+          ctx,
+          ['alb', 'webAclArn'],
+          `is a web ACL of ${aclRegion}; a load balancer in ${v.region} takes a web ACL of its own region`,
+        );
+    },
+    intact('alb.webAclArn', 'region'),
+  )
   .superRefine(uniqueNames, intact('services.*.name'))
   .superRefine(ruleBlockOwners, intact('services.*.name', 'alb.ruleBlocks.{keys}'))
   .superRefine(

@@ -6,11 +6,17 @@ import { z } from 'zod';
 import { SERVICE_NAME } from '../../naming';
 import { DEFAULT_RULE_QUOTA, RULE_BLOCKS } from '../rule-layout';
 import { retention } from './common';
-import { int, intact, keyName, problem, record, refused, str, strict, union } from './kit';
+import { array, bool, int, intact, keyName, problem, record, refused, str, strict, union } from './kit';
 
 const VPC_ID = /^vpc-[0-9a-f]{8,17}$/;
+const SUBNET_ID = /^subnet-[0-9a-f]{8,17}$/;
+/** A subnet group name: the value of a tag (EC2 tag values, without the empty one). */
+const GROUP_NAME = /^[A-Za-z0-9 _.:/=+@-]{1,255}$/;
+const TAG_KEY = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
 const CIDR = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}\/\d{1,2}$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
+const WEB_ACL_ARN =
+  /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[A-Za-z0-9_-]{1,128}\/[0-9a-f-]{36}$/;
 
 /** Addresses each AZ's subnets take (public /24, private /22, isolated /24); see NetworkStack. */
 const ADDRESSES_PER_AZ = 256 + 1024 + 256;
@@ -48,6 +54,10 @@ const createdVpc = strict({
     .meta({ description: 'NAT gateways: 1 saves money, one per AZ survives an AZ outage.' }),
   flowLogRetentionDays: retention(90).meta({ description: 'Retention of the VPC flow logs in days.' }),
   vpcId: refused('only applies when vpc.mode is "import"; remove it or set mode'),
+  subnets: refused(
+    'only applies when vpc.mode is "import" (a created VPC has the subnet groups public, private and isolated); remove it',
+  ),
+  subnetGroupNameTag: refused('only applies when vpc.mode is "import"; remove it'),
 })
   .superRefine(
     (v, ctx) => {
@@ -77,11 +87,66 @@ const createdVpc = strict({
 
 const onlyWhenCreated = () => refused('only applies when vpc.mode is "create"; remove it');
 
+/** Where one kind of resource goes in an imported VPC: a subnet group, or a list of subnets. */
+const subnetChoice = (what: string, fallback: string) =>
+  strict({
+    groupName: str({
+      pattern: GROUP_NAME,
+      fix: 'use the name of a subnet group of the VPC (docs/existing-estate.md says how groups are named)',
+    })
+      .optional()
+      .meta({ description: 'A subnet group of the VPC, by name.' }),
+    ids: array(str({ pattern: SUBNET_ID, fix: 'use a subnet id like "subnet-0123456789abcdef0"' }))
+      .min(1, { error: 'list at least one subnet id, or use groupName' })
+      .optional()
+      .meta({ description: 'Subnets of the VPC, by id.', uniqueItems: true }),
+  })
+    .superRefine((v, ctx) => {
+      if ((v.groupName === undefined) === (v.ids === undefined))
+        problem(ctx, [], 'set exactly one of groupName or ids');
+    })
+    .superRefine((v, ctx) => {
+      if (v.ids !== undefined && new Set(v.ids).size !== v.ids.length)
+        problem(ctx, ['ids'], 'lists a subnet twice; list each once');
+    }, intact('ids'))
+    .optional()
+    .meta({ description: `Where ${what} go. Default: ${fallback}.` });
+
+const subnets = strict({
+  loadBalancer: subnetChoice(
+    "the internet-facing load balancer's nodes",
+    'the public subnets (one group, in at least two availability zones)',
+  ),
+  tasks: subnetChoice(
+    'the Fargate tasks (the monolith, the services, the gateway, the bulk migration)',
+    'the private subnets with egress (a route to a NAT or transit gateway)',
+  ),
+  databases: subnetChoice(
+    'the databases the app creates',
+    'the isolated subnets (no route out), in at least two availability zones',
+  ),
+})
+  .prefault({})
+  .meta({
+    description:
+      'Which subnets of the imported VPC each kind of resource uses; checked against the VPC when the app synthesizes.',
+  });
+
 const importedVpc = strict({
   mode: z.literal('import'),
   vpcId: str({ pattern: VPC_ID, fix: 'use an id like "vpc-0123456789abcdef0"' }).meta({
     description: 'The id of the VPC, e.g. "vpc-0123456789abcdef0".',
   }),
+  subnetGroupNameTag: str({
+    pattern: TAG_KEY,
+    fix: 'use a tag key that every subnet of the VPC has, e.g. "Tier"',
+  })
+    .optional()
+    .meta({
+      description:
+        'The subnet tag whose value names a subnet\'s group (every subnet of the VPC must have it). Default: the tag "aws-cdk:subnet-name", else the group of its type: "Public", "Private" or "Isolated".',
+    }),
+  subnets,
   cidr: onlyWhenCreated(),
   maxAzs: onlyWhenCreated(),
   natGateways: onlyWhenCreated(),
@@ -106,6 +171,18 @@ export const alb = strict({
   accessLogRetentionDays: int({ min: 1, max: 3650 })
     .default(90)
     .meta({ description: 'Days the ALB access logs are kept in their bucket.' }),
+  deletionProtection: bool().default(true).meta({
+    description:
+      'Deletion protection on the load balancer: a stack delete or a mistaken replacement cannot remove the entry point of production. Turn it off only in an environment you destroy (sandbox, integ tests).',
+  }),
+  webAclArn: str({
+    pattern: WEB_ACL_ARN,
+    fix: 'use the ARN of a regional AWS WAF web ACL, like "arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/<name>/<id>" (a load balancer takes no global, CloudFront-scope ACL)',
+  })
+    .optional()
+    .meta({
+      description: 'An AWS WAF web ACL (regional scope, same region) associated with the load balancer.',
+    }),
   ruleQuota: int({
     min: 1,
     max: 10000,
