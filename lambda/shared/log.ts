@@ -14,7 +14,8 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
   log(level: Level, message: string, fields?: Record<string, unknown>): void;
-  metric(name: string, value: number, dimensions: Record<string, string>): void;
+  /** One metric datapoint; `unit` is a CloudWatch unit (default Count). */
+  metric(name: string, value: number, dimensions: Record<string, string>, unit?: string): void;
 }
 
 const CONSOLE: Record<Level, (line: string) => void> = {
@@ -40,7 +41,7 @@ export function jsonLogger(hook: string, write?: (line: string) => void): Logger
         JSON.stringify({ level, hook, message, ...fields, timestamp: new Date().toISOString() }),
       );
     },
-    metric(name, value, dimensions) {
+    metric(name, value, dimensions, unit = 'Count') {
       metricLine(
         JSON.stringify({
           _aws: {
@@ -49,7 +50,7 @@ export function jsonLogger(hook: string, write?: (line: string) => void): Logger
               {
                 Namespace: METRIC_NAMESPACE,
                 Dimensions: [Object.keys(dimensions)],
-                Metrics: [{ Name: name, Unit: 'Count' }],
+                Metrics: [{ Name: name, Unit: unit }],
               },
             ],
           },

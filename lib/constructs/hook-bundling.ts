@@ -64,11 +64,23 @@ export function hookBuildOptions(hook: string, outdir: string, sourceMaps = HOOK
     minify: true,
     sourcemap: sourceMaps,
     mainFields: [...HOOK_MAIN_FIELDS],
-    external: [...UNUSED_CREDENTIAL_PROVIDERS],
+    external: [...UNUSED_CREDENTIAL_PROVIDERS, ...(hook === 'write-back' ? ['pg-native'] : [])],
+    ...(COMMONJS_REQUIRE_BANNER[hook] ? { banner: { js: COMMONJS_REQUIRE_BANNER[hook] } } : {}),
     outdir,
     logLevel: 'error',
   };
 }
+
+/**
+ * Hooks whose bundle holds CommonJS packages that `require` Node's built-in modules (the write-back
+ * function's `pg`): in an ES module bundle esbuild's `require` shim throws "Dynamic require of ... is not
+ * supported" unless the module has a `require` of its own, which this banner gives every file of the
+ * bundle (entry and chunks). Only these hooks get it, so the others' bundles stay as they are.
+ */
+const COMMONJS_REQUIRE_BANNER: Readonly<Record<string, string>> = {
+  'write-back':
+    "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+};
 
 /** The NODE_OPTIONS of every hook. */
 export const HOOK_NODE_OPTIONS = HOOK_SOURCE_MAPS ? '--enable-source-maps' : '';

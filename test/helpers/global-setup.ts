@@ -1,8 +1,10 @@
 /**
  * Jest global setup: starts moto_server (a local AWS API emulator) on a free 127.0.0.1 port for the
- * integration tests, and bundles the CLI, its server for the runbook (cli-server.ts) and the routing
- * proxy once so tests can run them as child processes quickly.
- * The machine image ships moto; elsewhere: pip install "moto[server]".
+ * integration tests, a throw-away PostgreSQL cluster on another for the data tests (postgres-cluster.ts),
+ * and bundles the CLI, its server for the runbook (cli-server.ts) and the routing proxy once so tests
+ * can run them as child processes quickly.
+ * The machine image ships moto and PostgreSQL; elsewhere: pip install "moto[server]" and
+ * apt-get install postgresql.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
@@ -11,12 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedBuild } from '../../lib/bundling/cached-build';
 import { proxyBuildOptions } from '../../lib/proxy/bundle';
+import { type PostgresCluster, startPostgresCluster } from './postgres-cluster';
 import { scriptInterpreter } from './python';
 
 const ROOT = join(__dirname, '..', '..');
 
 declare global {
   var __MOTO_PROCESS__: ChildProcess | undefined;
+  var __POSTGRES_CLUSTER__: PostgresCluster | undefined;
 }
 
 function freePort(): Promise<number> {
@@ -88,6 +92,12 @@ export default async function globalSetup(): Promise<void> {
   const proxy = join(work, 'routing-proxy.cjs');
   cachedBuild('test-routing-proxy', proxyBuildOptions(proxy), work);
   process.env.ROUTING_PROXY_BUNDLE = proxy;
+
+  // PostgreSQL first: a missing install fails the run at once, with the one line that says what to do.
+  const cluster = startPostgresCluster(await freePort());
+  globalThis.__POSTGRES_CLUSTER__ = cluster;
+  process.env.POSTGRES_URL = cluster.url;
+  process.env.POSTGRES_CERTIFICATE = cluster.certificate;
 
   const port = await freePort();
   const log = join(work, 'moto.log');
