@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } from './config/types';
 import type { DatabaseEndpoint } from './constructs/database';
 import { planListenerRules } from './gateway/alb-rules';
+import { withCompositeRoutes } from './gateway/composites';
 import { capabilitiesOf } from './phases';
 import { routingWiring } from './proxy/wiring';
 import { DeployLimitsCheck } from './safety/deploy-limits';
@@ -83,7 +84,13 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   // The listener rules of every phase-3 service, planned together: stable priorities per service and
   // mode (decision 0007) and the ALB's limits (the config check reports the same problems first).
   const atPhase3 = migrating.filter((s) => capabilitiesOf(s).atAlb);
-  const plans = new Map(planListenerRules(atPhase3, config.alb).map((p) => [p.service, p]));
+  // A composite endpoint at the gateway is one more GET route of its owner (decision 0013).
+  const plans = new Map(
+    planListenerRules(
+      atPhase3.map((s) => withCompositeRoutes(s, config)),
+      config.alb,
+    ).map((p) => [p.service, p]),
+  );
   const listener = platform.listener;
   const legacyTargetGroupArn = platform.legacyTargetGroup.arn;
   const loadBalancerSecurityGroupId = platform.loadBalancerSecurityGroupId;
@@ -99,6 +106,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
           listener,
           loadBalancerSecurityGroupId,
           services: throughGateway,
+          legacyEndpoint: platform.legacyEndpoint,
         })
       : undefined;
 

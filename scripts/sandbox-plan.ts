@@ -4,9 +4,12 @@
  *   tsx scripts/sandbox-plan.ts <config.json> rules      -> "<service> <mode> <priority>" per rule (pins too)
  *   tsx scripts/sandbox-plan.ts <config.json> prefix     -> the flag parameter prefix
  *   tsx scripts/sandbox-plan.ts <config.json> stacks     -> the stack names of the config, in deploy order
+ *   tsx scripts/sandbox-plan.ts <config.json> composites -> "<service> <path>" per composite endpoint at
+ *                                                           the gateway, placeholders filled with "1"
  */
 import { loadConfigFile } from '../lib/environment/load';
 import { planListenerRules } from '../lib/gateway/alb-rules';
+import { activeComposites, withCompositeRoutes } from '../lib/gateway/composites';
 import { GATEWAY_STACK_ORDER } from '../lib/stack-shape';
 import { stackId } from '../lib/stacks/migration-stack';
 
@@ -14,12 +17,15 @@ const [path, what] = process.argv.slice(2);
 const config = loadConfigFile(path);
 if (what === 'rules') {
   for (const plan of planListenerRules(
-    config.services.filter((s) => s.phase === 3),
+    config.services.filter((s) => s.phase === 3).map((s) => withCompositeRoutes(s, config)),
     config.alb,
   )) {
     if (plan.pinPriority !== undefined) console.log(`${plan.service} pin ${plan.pinPriority}`);
     for (const rule of plan.rules) console.log(`${plan.service} ${plan.mode} ${rule.priority}`);
   }
+} else if (what === 'composites') {
+  for (const { owner, composite } of activeComposites(config))
+    console.log(`${owner.name} ${composite.path.replace(/\{[^}]+\}/g, '1')}`);
 } else if (what === 'prefix') {
   console.log(config.flags.parameterPrefix);
 } else if (what === 'stacks') {
@@ -37,6 +43,6 @@ if (what === 'rules') {
   ];
   console.log(names.join('\n'));
 } else {
-  console.error('usage: tsx scripts/sandbox-plan.ts <config.json> rules|prefix|stacks');
+  console.error('usage: tsx scripts/sandbox-plan.ts <config.json> rules|prefix|stacks|composites');
   process.exit(2);
 }

@@ -10,6 +10,7 @@ import './stacks/phase1.cases';
 import './stacks/phase2.cases';
 import './stacks/operations.cases';
 import './stacks/gateway.cases';
+import './stacks/composites.cases';
 import './stacks/native-rewrite.cases';
 import './stacks/proxy.cases';
 import './stacks/imported-vpc.cases';

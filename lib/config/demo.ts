@@ -72,6 +72,23 @@ export const DEMO_CONFIG_INPUT = {
           identity: { source: 'path', name: 'id' },
         },
       ],
+      // The old mobile app's profile document, once answered by the monolith alone: the user now from the
+      // users service (its new field name renamed back), the recent orders still from the monolith,
+      // fetched through the routing proxy; joined by the gateway at phase 3 (docs/gateway-composition.md).
+      composites: [
+        {
+          path: '/api/users/{id}/profile',
+          parts: [
+            {
+              from: 'users',
+              path: '/v1/users/{id}',
+              allow: ['id', 'displayName', 'email'],
+              mapping: { displayName: 'name' },
+            },
+            { from: 'legacy', path: '/api/users/{id}/orders', collection: 'orders' },
+          ],
+        },
+      ],
       bulkMigration: { command: ['/app/users-service', 'migrate', '--bulk'], timeoutMinutes: 120 },
     },
   ],

@@ -80,6 +80,15 @@ export type ExtractedServiceConfig = MigrationConfig['services'][number];
 export type RouteConfig = ExtractedServiceConfig['routes'][number];
 
 /**
+ * An old GET endpoint whose document the gateway assembles from several parts called in parallel
+ * (docs/gateway-composition.md).
+ */
+export type CompositeConfig = ExtractedServiceConfig['composites'][number];
+
+/** One part of a composite endpoint: where it comes from (a service, or the monolith through the proxy) and where it lands. */
+export type CompositePartConfig = CompositeConfig['parts'][number];
+
+/**
  * A method a route may list. HEAD and OPTIONS are read but refused by the config check: KrakenD CE
  * registers neither, so they stay with the monolith (docs/decisions/0007).
  */

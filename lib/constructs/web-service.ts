@@ -11,6 +11,8 @@ import { acknowledgeOnDefaultPolicy } from './nag';
 
 /** The name of the container port mapping; Service Connect refers to it. */
 export const PORT_MAPPING_NAME = 'http';
+/** The name of the front proxy's port mapping. */
+export const FRONT_PORT_MAPPING_NAME = 'proxy';
 
 /** A container in front of the app in the same task: the target group sends it the traffic. */
 export interface FrontProxyProps {
@@ -23,6 +25,15 @@ export interface FrontProxyProps {
   readonly memoryLimitMiB: number;
   /** How long ECS waits after SIGTERM before it kills the container (its drain time). */
   readonly stopTimeout: Duration;
+}
+
+/** The front door of a task, published through Service Connect (see `WebServiceProps`). */
+export interface ServiceConnectFrontDoor {
+  readonly dnsName: string;
+  /** The port the Service Connect proxy listens on for this endpoint: the callers' security group rule. */
+  readonly ingressPort: number;
+  /** How long the Service Connect proxy waits for a complete answer. */
+  readonly perRequestTimeout: Duration;
 }
 
 export interface WebServiceProps {
@@ -48,6 +59,14 @@ export interface WebServiceProps {
    * makes the service a client that can call the published ones.
    */
   readonly serviceConnectDnsName?: string;
+  /**
+   * Service Connect: publish the task's front door (the front proxy's port, or the app's when there is no
+   * front proxy) under `dnsName`, with the Service Connect proxy listening on `ingressPort` of its own, so
+   * that the load balancer's traffic to the container port keeps bypassing it (the legacy task, whose
+   * routing proxy the gateway calls for composite parts). Not with `serviceConnectDnsName`.
+   * @default - not published
+   */
+  readonly serviceConnectFrontDoor?: ServiceConnectFrontDoor;
   /**
    * Create a target group for an ALB, with the configured health check.
    * @default false
@@ -113,7 +132,9 @@ export class WebService extends Construct {
       this.proxyContainer = this.taskDefinition.addContainer('Proxy', {
         image: front.image,
         essential: true,
-        portMappings: [{ name: 'proxy', containerPort: front.port, appProtocol: ecs.AppProtocol.http }],
+        portMappings: [
+          { name: FRONT_PORT_MAPPING_NAME, containerPort: front.port, appProtocol: ecs.AppProtocol.http },
+        ],
         environment: { ...front.environment },
         memoryLimitMiB: front.memoryLimitMiB,
         stopTimeout: front.stopTimeout,
@@ -132,6 +153,11 @@ export class WebService extends Construct {
     if (props.image || front) acknowledgeImagePull(this.taskDefinition);
     else acknowledgeImagePull(this.taskDefinition, config.image);
 
+    if (props.serviceConnectDnsName && props.serviceConnectFrontDoor)
+      throw new Error(
+        `${this.node.path}: publish the app (serviceConnectDnsName) or the front door (serviceConnectFrontDoor), not both`,
+      );
+    const door = props.serviceConnectFrontDoor;
     this.service = new ecs.FargateService(this, 'Service', {
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
@@ -154,7 +180,18 @@ export class WebService extends Construct {
                 port: config.port,
               },
             ]
-          : undefined,
+          : door
+            ? [
+                {
+                  portMappingName: front ? FRONT_PORT_MAPPING_NAME : PORT_MAPPING_NAME,
+                  discoveryName: door.dnsName,
+                  dnsName: door.dnsName,
+                  port: front ? front.port : config.port,
+                  ingressPortOverride: door.ingressPort,
+                  perRequestTimeout: door.perRequestTimeout,
+                },
+              ]
+            : undefined,
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },
     });

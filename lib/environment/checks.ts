@@ -8,7 +8,8 @@ import { dotted } from '../config/parse';
 import { RULE_BLOCKS } from '../config/rule-layout';
 import type { AlbConfig, MigrationConfig, RouteConfig } from '../config/types';
 import { planProblems, ruleBlockOf } from '../gateway/alb-rules';
-import { overlappingMethods, sharedExample } from '../gateway/routes';
+import { LEGACY_PART, withCompositeRoutes } from '../gateway/composites';
+import { overlappingMethods, pathsOverlap, sharedExample } from '../gateway/routes';
 import type { ConfigProblem } from '../validation/reader';
 
 type Services = MigrationConfig['services'];
@@ -17,6 +18,8 @@ type Services = MigrationConfig['services'];
 export function domainProblems(config: MigrationConfig): ConfigProblem[] {
   return [
     ...oneOwnerPerEndpoint(config.services),
+    ...compositeParts(config.services),
+    ...compositeOverlaps(config.services),
     ...ruleBlocks(config.alb, config.services),
     ...listenerRules(config.alb, config.services),
   ];
@@ -90,10 +93,76 @@ function ruleBlocks(alb: AlbConfig, services: Services): ConfigProblem[] {
 function listenerRules(alb: AlbConfig, services: Services): ConfigProblem[] {
   const atPhase3 = services.map((s, i) => ({ s, i })).filter(({ s }) => s.phase === 3);
   return planProblems(
-    atPhase3.map(({ s }) => s),
+    atPhase3.map(({ s }) => withCompositeRoutes(s, { services })),
     alb,
   ).problems.map((found) => {
     const index = atPhase3.find(({ s }) => s.name === found.service)?.i;
     return at(index === undefined ? ['alb', 'ruleQuota'] : ['services', index, 'routes'], found.message);
   });
+}
+
+/**
+ * A composite's parts come from the monolith (through the routing proxy) or from an extracted service
+ * the gateway can reach: one of the config, in `krakend` mode (decision 0013).
+ */
+function compositeParts(services: Services): ConfigProblem[] {
+  const found: ConfigProblem[] = [];
+  const byName = new Map(services.map((s) => [s.name, s]));
+  services.forEach((s, i) => {
+    s.composites.forEach((c, j) => {
+      c.parts.forEach((part, k) => {
+        if (part.from === LEGACY_PART) return;
+        const path = ['services', i, 'composites', j, 'parts', k, 'from'];
+        const called = byName.get(part.from);
+        if (!called)
+          found.push(
+            at(
+              path,
+              `names no service; use "${LEGACY_PART}" (the monolith, through the routing proxy) or one of ${services.map((x) => `"${x.name}"`).join(', ')}`,
+            ),
+          );
+        else if (called.gateway === 'alb')
+          found.push(
+            at(
+              path,
+              `${called.name} is in alb mode: the ALB cannot compose, and the gateway calls ${called.name} only in krakend mode; fetch this part from the monolith through the routing proxy (from "${LEGACY_PART}", on its old path), or set ${called.name}'s gateway to "krakend"`,
+            ),
+          );
+      });
+    });
+  });
+  return found;
+}
+
+/**
+ * A composite endpoint is one endpoint of one service: no route (of any service) and no other composite
+ * may match a GET request it matches, since the rules, the gateway and the proxy would each pick one.
+ */
+function compositeOverlaps(services: Services): ConfigProblem[] {
+  const found: ConfigProblem[] = [];
+  const composites = services.flatMap((s, i) => s.composites.map((c, j) => ({ s, i, c, j })));
+  for (const { s, i, c, j } of composites) {
+    const path = ['services', i, 'composites', j, 'path'];
+    services.forEach((other, oi) => {
+      other.routes.forEach((route, ri) => {
+        if (!route.methods.includes('GET') || !pathsOverlap(c.path, route.path)) return;
+        found.push(
+          at(
+            path,
+            `GET ${c.path} overlaps ${route.path} of services[${oi}].routes[${ri}] (${other.name}): a request such as GET ${sharedExample(c.path, route.path)} matches both; remove GET from the route, or use a path the other cannot match`,
+          ),
+        );
+      });
+    });
+    for (const other of composites) {
+      if (other.i > i || (other.i === i && other.j >= j) || !pathsOverlap(c.path, other.c.path)) continue;
+      found.push(
+        at(
+          path,
+          `GET ${c.path} overlaps the composite ${other.c.path} of services[${other.i}] (${other.s.name}): a request such as GET ${sharedExample(c.path, other.c.path)} matches both; keep one${other.s.name === s.name ? '' : ', in the service that owns the endpoint'}`,
+        ),
+      );
+    }
+  }
+  return found;
 }

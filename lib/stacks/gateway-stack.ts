@@ -1,15 +1,18 @@
 import { join } from 'node:path';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
+import { AfterEndpoints } from '../constructs/after-endpoints';
 import { allowLoadBalancerTo } from '../constructs/public-load-balancer';
 import { WebService } from '../constructs/web-service';
 import { GATEWAY_ANCHOR_PRIORITY, PIN_RELEASED } from '../gateway/alb-rules';
+import { gatewayComposites } from '../gateway/composites';
 import { KRAKEND_HEALTH_PATH, KRAKEND_IMAGE, krakendConfig } from '../gateway/krakend';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
+import type { LegacyEndpoint } from './platform-stack';
 
 /** The port KrakenD listens on inside its task. */
 export const GATEWAY_PORT = 8080;
@@ -23,6 +26,11 @@ export interface GatewayStackProps extends MigrationStackProps {
   readonly loadBalancerSecurityGroupId: string;
   /** The services routed through the gateway at phase 3 (their routes generate its configuration). */
   readonly services: readonly ExtractedServiceConfig[];
+  /**
+   * The legacy task's front door, when a composite endpoint fetches parts from the monolith (through
+   * the routing proxy).
+   */
+  readonly legacyEndpoint?: LegacyEndpoint;
 }
 
 /**
@@ -67,6 +75,17 @@ export class GatewayStack extends MigrationStack {
           })),
         ),
       ),
+      composites: gatewayComposites(config, {
+        legacy: () =>
+          props.legacyEndpoint?.url ??
+          fail(
+            'a composite endpoint calls the monolith, but the platform stack publishes no legacy endpoint',
+          ),
+        service: (name) => {
+          const called = config.services.find((s) => s.name === name);
+          return called ? `http://${called.name}:${called.port}` : fail(`no service ${name}`);
+        },
+      }),
     });
 
     const gatewayConfig: ContainerServiceConfig = {
@@ -117,5 +136,29 @@ export class GatewayStack extends MigrationStack {
     });
     // ECS registers tasks only in a target group that a load balancer already uses.
     this.gateway.service.node.addDependency(this.anchorRule);
+
+    const legacy = props.legacyEndpoint;
+    if (legacy) {
+      // Composite parts from the monolith: the gateway calls the legacy task's front door, whose Service
+      // Connect proxy listens on a port of its own; its tasks start after that endpoint exists.
+      ec2.SecurityGroup.fromSecurityGroupId(
+        this,
+        'LegacySecurityGroup',
+        legacy.securityGroupId,
+      ).addIngressRule(
+        ec2.Peer.securityGroupId(this.gateway.securityGroup.securityGroupId),
+        ec2.Port.tcp(legacy.ingressPort),
+        'gateway to the legacy task (composite parts, Service Connect)',
+      );
+      new AfterEndpoints(this, 'AfterLegacyEndpoint', {
+        taskDefinition: this.gateway.taskDefinition,
+        container: this.gateway.container,
+        endpoints: [{ dnsName: legacy.dnsName, port: legacy.port, publisherServiceArn: legacy.serviceArn }],
+      });
+    }
   }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

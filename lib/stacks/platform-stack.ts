@@ -12,6 +12,7 @@ import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { RoutingProxyImage } from '../constructs/routing-proxy';
 import type { SubnetPlacement } from '../constructs/subnet-placement';
 import { type FrontProxyProps, WebService } from '../constructs/web-service';
+import { gatewayCallsLegacy, legacyFrontDoor } from '../gateway/composites';
 import { proxyNodeOptions } from '../proxy/bundle';
 import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
 import type { RoutingWiring } from '../proxy/wiring';
@@ -41,6 +42,11 @@ export class PlatformStack extends MigrationStack {
   /** The monolith's target group (the listener's default) and its tasks' security group. */
   readonly legacyTargetGroup: { readonly arn: string; readonly fullName: string };
   readonly legacySecurityGroupId: string;
+  /**
+   * When the gateway fetches composite parts from the monolith: the legacy task's front door, published
+   * through Service Connect (decision 0013).
+   */
+  readonly legacyEndpoint?: LegacyEndpoint;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props, {
@@ -61,6 +67,9 @@ export class PlatformStack extends MigrationStack {
     });
 
     const { migration } = props;
+    // Published only while a composite at the gateway calls the monolith: publishing rolls the legacy
+    // service, and the load balancer's traffic keeps bypassing the Service Connect proxy (its own port).
+    const door = gatewayCallsLegacy(config) ? legacyFrontDoor(config) : undefined;
     const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'LegacyDatabaseSecret', db.secretArn);
     this.legacy = new WebService(this, 'Legacy', {
       cluster: this.cluster,
@@ -78,6 +87,16 @@ export class PlatformStack extends MigrationStack {
         DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
       },
       ...(migration.mode === 'proxy' ? { frontProxy: this.routingProxy(migration) } : {}),
+      ...(door
+        ? {
+            serviceConnectFrontDoor: {
+              dnsName: door.dnsName,
+              ingressPort: door.ingressPort,
+              // The gateway's own timeout ends a part first (at most 60 s, the ALB's idle timeout).
+              perRequestTimeout: Duration.seconds(60),
+            },
+          }
+        : {}),
     });
 
     // Exactly the flag parameters the reader reads, singly or in batches (docs/flag-contract.md).
@@ -120,6 +139,15 @@ export class PlatformStack extends MigrationStack {
       fullName: this.legacy.targetGroup.targetGroupFullName,
     };
     this.legacySecurityGroupId = this.legacy.securityGroup.securityGroupId;
+    if (door)
+      this.legacyEndpoint = {
+        url: `http://${door.dnsName}:${door.port}`,
+        dnsName: door.dnsName,
+        port: door.port,
+        ingressPort: door.ingressPort,
+        securityGroupId: this.legacySecurityGroupId,
+        serviceArn: this.legacy.service.serviceArn,
+      };
   }
 
   /** The routing proxy container (docs/routing-proxy.md): its image, configuration and drain time. */
@@ -138,6 +166,19 @@ export class PlatformStack extends MigrationStack {
       },
     };
   }
+}
+
+/** The legacy task's front door as the gateway reaches it (Service Connect), with what its rules need. */
+export interface LegacyEndpoint {
+  /** `http://legacy:<port>`: the base URL of the composite parts fetched from the monolith. */
+  readonly url: string;
+  readonly dnsName: string;
+  readonly port: number;
+  /** The port the gateway's traffic arrives on (the legacy task's Service Connect proxy). */
+  readonly ingressPort: number;
+  readonly securityGroupId: string;
+  /** The legacy ECS service: re-created, it publishes a new endpoint (AfterEndpoints). */
+  readonly serviceArn: string;
 }
 
 /** The Cloud Map namespace Service Connect names live in. */

@@ -19,7 +19,7 @@ import { RefusedError } from '../../lib/cli/errors';
 import { describeFailure } from '../../lib/cli/failures';
 import { parseArgs } from '../../lib/cli/parse-args';
 import { runCommand } from '../../lib/cli/run';
-import { config, demoInput } from '../helpers/test-app';
+import { albMode, config, demoInput } from '../helpers/test-app';
 
 const ssmMock = mockClient(SSMClient);
 const sfnMock = mockClient(SFNClient);
@@ -57,7 +57,7 @@ function flags(routing: string, cutover: string, override?: string) {
 async function run(argv: string[], phase = 2, gateway: 'krakend' | 'alb' = 'krakend') {
   const input = demoInput();
   input.services[0].phase = phase;
-  input.services[0].gateway = gateway;
+  if (gateway === 'alb') albMode(input.services[0]);
   const lines: string[] = [];
   const { command, options } = parseArgs(argv);
   if (command.name === 'help') throw new Error('unexpected help');

@@ -25,6 +25,16 @@ export const allAtPhase = (phase: number, mode?: 'proxy' | 'in-app') => (input: 
   if (mode) input.routing = { mode };
 };
 
+/**
+ * Switches a service of a config input to `alb` mode: without its composite endpoints, which only the
+ * gateway answers (the ALB cannot compose, and the config refuses them in alb mode).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a raw service input (demoInput().services[n])
+export function albMode(service: any): void {
+  service.gateway = 'alb';
+  delete service.composites;
+}
+
 /** Parses a config input (default: the demo), throwing on problems. */
 export function config(input: unknown = DEMO_CONFIG_INPUT): MigrationConfig {
   return parseConfigOrThrow(input, '(test)');

@@ -5,9 +5,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { buildMigrationApp, type MigrationStacks } from '../../lib/app';
 import { DEMO_CONFIG_INPUT } from '../../lib/config/demo';
 import type { MigrationConfig } from '../../lib/config/types';
-import { allAtPhase, config, demoInput } from './config-input';
+import { albMode, allAtPhase, config, demoInput } from './config-input';
 
-export { allAtPhase, config, demoInput };
+export { albMode, allAtPhase, config, demoInput };
 
 const CDK_JSON = JSON.parse(readFileSync(join(__dirname, '..', '..', 'cdk.json'), 'utf8')) as {
   context: Record<string, unknown>;

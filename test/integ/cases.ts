@@ -9,6 +9,7 @@ import { INITIAL_DOCUMENTS, serializeFlag } from '../../lib/flags/documents';
 import { flagParameterNames } from '../../lib/flags/parameters';
 import { planListenerRules } from '../../lib/gateway/alb-rules';
 import { flagGuardFunctionName } from '../../lib/naming';
+import { albMode } from '../helpers/config-input';
 import { acknowledgeAssertionProvider, buildSandboxApp, demoAt } from './integ-app';
 
 /**
@@ -71,7 +72,7 @@ export function phase1(app: App): IntegTest {
  */
 export function phase3Alb(app: App): IntegTest {
   const config = demoAt(3, (input) => {
-    for (const s of input.services) s.gateway = 'alb';
+    for (const s of input.services) albMode(s);
   });
   const stacks = buildSandboxApp(app, config);
   const plans = planListenerRules(

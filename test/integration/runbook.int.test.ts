@@ -671,6 +671,7 @@ describe('docs/runbook.md against the emulator', () => {
           ...orders,
           name: 'orders',
           gateway: 'alb',
+          composites: [],
           routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v1/orders/{id}' }],
         });
       });

@@ -19,6 +19,7 @@ import { jsonLogger } from '../../lambda/shared/log';
 import { type SwitchDependencies, switchTraffic } from '../../lambda/traffic-switch/handler';
 import { liveWeightParameterNames } from '../../lib/flags/parameters';
 import { planListenerRules } from '../../lib/gateway/alb-rules';
+import { withCompositeRoutes } from '../../lib/gateway/composites';
 import { deployFlags, isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
 import { buildStacks } from '../helpers/test-app';
 
@@ -81,8 +82,9 @@ async function deployed() {
       }),
     )
   ).Listeners?.[0].ListenerArn as string;
+  // As the app plans them: the routes and the composite endpoints of the service (decision 0013).
   const [plan] = planListenerRules(
-    config.services.filter((s) => s.phase === 3),
+    config.services.filter((s) => s.phase === 3).map((s) => withCompositeRoutes(s, config)),
     config.alb,
   );
   const forward = (l: number, g: number) => [

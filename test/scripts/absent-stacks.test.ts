@@ -1,6 +1,6 @@
 import { absentStackNotice, absentStacks, parseAbsentStackNotice } from '../../lib/stack-shape';
 import { formatAbsent } from '../../scripts/synth-summary';
-import { config, demoInput } from '../helpers/test-app';
+import { albMode, config, demoInput } from '../helpers/test-app';
 
 const names = (mutate: (i: ReturnType<typeof demoInput>) => void) => {
   const input = demoInput();
@@ -15,7 +15,7 @@ describe('stacks that leave the app', () => {
 
   it('name the gateway when no service is in krakend mode any more (phase 3 -> 2, or krakend -> alb)', () => {
     expect(names((i) => (i.services[0].phase = 2))).toEqual([['demo-35-gateway', false]]);
-    expect(names((i) => (i.services[0].gateway = 'alb'))).toEqual([['demo-35-gateway', false]]);
+    expect(names((i) => albMode(i.services[0]))).toEqual([['demo-35-gateway', false]]);
   });
 
   it('name a service back at phase 0: its service stack to delete, its data stack to keep', () => {

@@ -12,6 +12,7 @@ import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
+  albMode,
   allAtPhase,
   config,
   demoInput,
@@ -34,13 +35,13 @@ const synth = (mutate?: (input: Input) => void): Record<string, Cfn> => template
 const shapes = lazyRecord<Record<string, Cfn>>({
   'users at phase 2': () => synth((i) => (i.services[0].phase = 2)),
   'users at phase 3, krakend': () => synth(),
-  'users at phase 3, alb': () => synth((i) => (i.services[0].gateway = 'alb')),
+  'users at phase 3, alb': () => synth((i) => albMode(i.services[0])),
   'users krakend, orders alb': () => synth((i) => i.services.push(ordersService('alb'))),
   'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(ordersService('alb'))),
   'users and orders krakend': () => synth((i) => i.services.push(ordersService('krakend'))),
   'users alb, orders krakend': () =>
     synth((i) => {
-      i.services[0].gateway = 'alb';
+      albMode(i.services[0]);
       i.services.push(ordersService('krakend'));
     }),
   'orders alone (users removed)': () => synth((i) => (i.services = [ordersService('alb')])),
@@ -138,7 +139,8 @@ describe('deploy-proof: listener-rule priorities across every transition', () =>
       (r) => r.Type === 'AWS::ECS::Service',
     );
     expect(service.DependsOn).toContain(anchorId);
-    expect(rulesOf({ s: demo['demo-40-users-service'] })).toHaveLength(3);
+    // Three route rules and the composite endpoint's.
+    expect(rulesOf({ s: demo['demo-40-users-service'] })).toHaveLength(4);
     expect(JSON.stringify(demo['demo-40-users-service'])).toContain('gateway to the users service');
     // Back at phase 2 the service stack has no rule left: nothing routes through a gateway left behind.
     expect(rulesOf(shapes['users at phase 2'])).toEqual([]);
@@ -438,6 +440,8 @@ describe('deploy-proof: limits as services grow', () => {
       ...JSON.parse(JSON.stringify(base)),
       name: i === 0 ? 'users' : `svc${i}`,
       gateway: i % 4 === 3 ? 'alb' : 'krakend',
+      // The demo's composite stays with users (a path belongs to one service).
+      composites: i === 0 ? base.composites : [],
       routes: [
         { path: `/api/s${i}/login`, methods: ['POST'], servicePath: `/v1/s${i}/login` },
         { path: `/api/s${i}`, methods: ['POST'], servicePath: `/v1/s${i}` },

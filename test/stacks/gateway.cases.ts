@@ -62,6 +62,8 @@ describe('phase 3: the KrakenD gateway', () => {
       'GET /api/users/{id} -> http://users:80/v1/users/{id}',
       'PUT /api/users/{id} -> http://users:80/v1/users/{id}',
       'PUT /api/users/{id}/password -> http://users:80/v1/users/{id}/password',
+      // The composite endpoint (its first part; test/stacks/composites.cases.ts reads all of it).
+      'GET /api/users/{id}/profile -> http://users:80/v1/users/{id}',
     ]);
     const assembly = stacks.app.synth();
     const assets = JSON.parse(
@@ -76,12 +78,16 @@ describe('phase 3: the KrakenD gateway', () => {
   });
 
   it('admits only the ALB on the gateway port and lets the gateway call the service', () => {
-    // The gateway stack admits the ALB and nothing else; it no longer touches the service's group.
+    // The gateway stack admits the ALB, and lets the gateway reach the legacy task's front door for the
+    // composite parts from the monolith; it no longer touches the service's group.
     const ingress = Object.values(gateway.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => [
       r.Properties.Description,
       r.Properties.FromPort,
     ]);
-    expect(ingress).toEqual([['load balancer to the gateway', 8080]]);
+    expect(ingress).toEqual([
+      ['load balancer to the gateway', 8080],
+      ['gateway to the legacy task (composite parts, Service Connect)', 8899],
+    ]);
     for (const group of Object.values(gateway.findResources('AWS::EC2::SecurityGroup')))
       expect(group.Properties.SecurityGroupIngress).toBeUndefined();
     gateway.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
@@ -122,6 +128,8 @@ describe('phase 3: ALB rules (in the service stack)', () => {
       [first, ['^/api/login$', '^/api/logout$', '^/api/users$'], ['POST']],
       [first + 1, ['^/api/users/[^/]+$'], ['DELETE', 'GET', 'PUT']],
       [first + 2, ['^/api/users/[^/]+/password$'], ['PUT']],
+      // The composite endpoint: one more GET route of its owner, after the routes (decision 0013).
+      [first + 3, ['^/api/users/[^/]+/profile$'], ['GET']],
     ]);
     expect(first).toBeGreaterThanOrEqual(25000);
     expect(first + 2).toBeLessThanOrEqual(last);
@@ -130,11 +138,12 @@ describe('phase 3: ALB rules (in the service stack)', () => {
       expect.stringMatching(new RegExp(`^GatewayRoutesRule${first}`)),
       expect.stringMatching(new RegExp(`^GatewayRoutesRule${first + 1}`)),
       expect.stringMatching(new RegExp(`^GatewayRoutesRule${first + 2}`)),
+      expect.stringMatching(new RegExp(`^GatewayRoutesRule${first + 3}`)),
     ]);
   });
 
   it('forward with weights read from the live-weight parameters, so a later deploy keeps the live weights', () => {
-    expect(rules()).toHaveLength(3);
+    expect(rules()).toHaveLength(4);
     for (const rule of rules()) {
       expect(rule.Actions).toEqual([
         {

@@ -38,7 +38,7 @@ describe('phase 3 in alb mode (a second service, no KrakenD)', () => {
     expect(endpoints).toContain('/api/users/{id}');
     expect(endpoints.filter((e) => e.startsWith('/api/orders'))).toEqual([]);
     // Users keeps its weighted rules in its stack; orders has none, and the gateway does not call it.
-    expect(rulesOf(users)).toHaveLength(3);
+    expect(rulesOf(users)).toHaveLength(4); // three route rules and the composite's
     expect(rulesOf(users).every(([id]) => id.startsWith('GatewayRoutesRule'))).toBe(true);
     expect(rulesOf(orders).some(([id]) => id.startsWith('GatewayRoutes'))).toBe(false);
     expect(JSON.stringify(orders.toJSON())).not.toMatch(/gateway to the orders service|demo-35-gateway/);

@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PUBLISHED_METRICS } from '../../lib/constructs/migration-metrics';
-import { demoInput, demoParameterArn, demoStacks, sharedStacks } from '../helpers/test-app';
+import { albMode, demoInput, demoParameterArn, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
@@ -538,9 +538,10 @@ describe('every alarm watches a metric its publisher emits, with exactly those d
       'a service in alb mode and one at phase 2',
       () => {
         const input = demoInput();
-        input.services[0].gateway = 'alb';
+        albMode(input.services[0]);
         input.services.push({
           ...demoInput().services[0],
+          composites: [],
           name: 'orders',
           phase: 2,
           routes: [{ path: '/api/orders', methods: ['GET'], servicePath: '/v1/orders' }],
@@ -568,7 +569,7 @@ describe('every alarm watches a metric its publisher emits, with exactly those d
     );
     expect(names(ops)).not.toContain('demo-users-alb-5xx-rate');
     const input = demoInput();
-    input.services[0].gateway = 'alb';
+    albMode(input.services[0]);
     const alb = Template.fromStack(sharedStacks(input).operations as never);
     expect(names(alb)).toEqual(
       expect.arrayContaining([

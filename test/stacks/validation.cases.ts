@@ -7,7 +7,7 @@
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import { addNagChecks } from '../../lib/app';
-import { buildStacks, config, demoInput, testApp } from '../helpers/test-app';
+import { albMode, buildStacks, config, demoInput, testApp } from '../helpers/test-app';
 
 type Input = ReturnType<typeof demoInput>;
 
@@ -20,7 +20,7 @@ const variants: Record<string, (input: Input) => void> = {
   },
   'phase 1': (i) => (i.services[0].phase = 1),
   'phase 2': (i) => (i.services[0].phase = 2),
-  'phase 3, alb': (i) => (i.services[0].gateway = 'alb'),
+  'phase 3, alb': (i) => albMode(i.services[0]),
   'phase 1, in-app routing': (i) => {
     i.services[0].phase = 1;
     i.routing = { mode: 'in-app' };

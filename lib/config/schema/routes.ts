@@ -7,7 +7,7 @@ import { HOP_BY_HOP_HEADERS } from '../../formats';
 import { listOr } from '../../validation/reader';
 import { array, int, intact, oneOf, problem, str, strict, union } from './kit';
 
-const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
+export const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
 const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const CLAIM_NAME = /^[A-Za-z0-9_:/.#-]{1,128}$/;
@@ -130,7 +130,7 @@ const identity = union('source', [
   }),
 ]);
 
-const routePathFix =
+export const routePathFix =
   'use an absolute path of literal segments and {placeholders}, e.g. "/api/users/{id}"; wildcards are not allowed';
 
 export const route = strict({

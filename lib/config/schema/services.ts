@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { isContractTime, RUN_ID } from '../../formats';
 import { SERVICE_NAME } from '../../naming';
 import { secretArn } from './common';
+import { composite } from './composites';
 import { containerRules, containerShape, sized } from './containers';
 import { createdDatabase, withDatabaseDefaults } from './databases';
 import { array, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
@@ -79,6 +80,10 @@ export const service = containerRules(
     routes: array(route)
       .default([])
       .meta({ description: "The endpoints it takes over, in the monolith's URL space." }),
+    composites: array(composite).default([]).meta({
+      description:
+        'Old GET endpoints whose document the gateway assembles from this service and others (at phase 3 in krakend mode, with its rules and weight).',
+    }),
     database: createdDatabase(
       z
         .literal('create', {
@@ -111,6 +116,17 @@ export const service = containerRules(
         );
     },
     intact('phase', 'routes'),
+  )
+  .superRefine(
+    (v, ctx) => {
+      if (v.gateway === 'alb' && v.composites.length > 0)
+        problem(
+          ctx,
+          ['composites'],
+          'the ALB cannot compose: a composite endpoint is answered by the KrakenD gateway, which this service does not use in alb mode; set gateway "krakend", or remove the composites',
+        );
+    },
+    intact('gateway', 'composites'),
   )
   .superRefine(
     (v, ctx) => {
