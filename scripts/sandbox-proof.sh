@@ -5,8 +5,9 @@
 #
 # It deploys phase 0, then moves the service to phase 1, 2 and 3 (one `cdk deploy --all` per config),
 # flips the flags through the CLI (`npm run migrate -- ...`), asserts with AWS API calls that the flag
-# parameters, the ALB rules and their weights are what the flags say, redeploys and asserts that nothing
-# was reset, and destroys everything it created (unless --keep). --cutover also runs the bulk migration
+# parameters, the ALB rules and their weights are what the flags say, requests every composite endpoint
+# of the service through the gateway, redeploys and asserts that nothing was reset, and destroys
+# everything it created (unless --keep). --cutover also runs the bulk migration
 # and records the point of no return (the service's migration command must succeed on an empty database).
 #
 # Needs: credentials for a sandbox account (never production: it deletes what it deployed), the account
@@ -186,11 +187,29 @@ fi
 deploy 3
 rules_at $((100 - WEIGHT)) "$WEIGHT" || fail "the redeploy of phase 3 reset the ALB weights"
 echo "ok: the redeploy kept the live weights"
+
+URL=$(aws elbv2 describe-load-balancers --query "LoadBalancers[?contains(LoadBalancerName, '$NAME')].DNSName | [0]" --output text 2>/dev/null || true)
+SCHEME=$(node -e 'console.log(require(process.argv[1]).alb?.certificateArn ? "https" : "http")' "$WORK/phase3.json")
+# Composite endpoints (docs/gateway-composition.md): with the service's rules all on the gateway, each
+# is answered by KrakenD's merging endpoint, which marks every answer with X-KrakenD-Completed: true (all
+# parts), false (a partial answer, or a 500 when no part answered, as with the stand-in images). A
+# missing header means the gateway has no such endpoint, or the ALB sent the request elsewhere.
+composites=$(npx tsx scripts/sandbox-plan.ts "$WORK/phase3.json" composites | awk -v s="$SERVICE" '$1 == s { print $2 }')
+if [ -n "$composites" ]; then
+  migrate 3 gateway "$SERVICE" 100
+  eventually "the rules send the service's routes and composites to the gateway" rules_at 0 100
+  for path in $composites; do
+    head=$(curl -sk -o /dev/null -D - "$SCHEME://$URL$path" | tr -d '\r')
+    status=$(printf '%s\n' "$head" | awk 'NR == 1 { print $2 }')
+    completed=$(printf '%s\n' "$head" | awk -F': ' 'tolower($1) == "x-krakend-completed" { print $2 }')
+    [ -n "$completed" ] || fail "GET $path: $status without X-KrakenD-Completed: not answered by the gateway's composite endpoint"
+    echo "ok: GET $path answered by the gateway's composite endpoint ($status, X-KrakenD-Completed: $completed)"
+  done
+fi
 # A hand edit of a rule is put back by the traffic switch's schedule (every 5 minutes) at the latest.
 migrate 3 gateway "$SERVICE" 0
 eventually "the rollback to the monolith is applied" rules_at 100 0
 
-URL=$(aws elbv2 describe-load-balancers --query "LoadBalancers[?contains(LoadBalancerName, '$NAME')].DNSName | [0]" --output text 2>/dev/null || true)
 cat <<EOF
 
 All assertions passed for $SERVICE in $NAME ($REGION).

@@ -237,6 +237,14 @@ function compositeProblems(c: GatewayComposite): string[] {
       problems.push(
         `${label}: allow, deny, mapping and target shape an object; an answer placed as a collection is an array`,
       );
+    for (const [key, fields] of [
+      ['allow', p.allow],
+      ['deny', p.deny],
+    ] as const) {
+      const twice = (fields ?? []).filter((f, k, all) => all.indexOf(f) !== k);
+      if (twice.length > 0)
+        problems.push(`${label}: ${key} lists ${twice.join(', ')} twice; KrakenD's schema wants each once`);
+    }
     if (p.allow && p.deny)
       problems.push(
         `${label}: allow and deny cannot coexist (KrakenD applies allow and ignores deny); keep one`,

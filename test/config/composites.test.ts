@@ -93,6 +93,13 @@ describe('composite endpoints in the config', () => {
       ],
     ],
     [
+      'a field listed twice',
+      (c) => profile(c).parts[0].allow.push('id'),
+      [
+        'services[0].composites[0].parts[0].allow[3]: lists "id" twice (KrakenD\'s schema refuses it); list each field once',
+      ],
+    ],
+    [
       'allow and deny',
       (c) => (profile(c).parts[0].deny = ['password']),
       [

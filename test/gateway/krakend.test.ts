@@ -277,6 +277,12 @@ describe('what a composite would do wrong at start-up or in the merged document'
       'part 1 (users): mapping renames "email", which allow drops first',
     ],
     [
+      'a field twice',
+      profile({ parts: [part({ allow: ['id', 'id'] }), part({ group: 'x' })] }),
+      [],
+      'part 1 (users): allow lists id twice',
+    ],
+    [
       'deny three levels deep',
       profile({ parts: [part({ deny: ['a.b.c'] }), part({ group: 'x' })] }),
       [],

@@ -80,7 +80,7 @@ describe('a composite endpoint in the generated KrakenD configuration', () => {
 });
 
 describe('the monolith part: the legacy task publishes its front door', () => {
-  it('publishes the routing proxy as "legacy" through Service Connect, on an ingress port of its own', () => {
+  it('publishes the routing proxy as legacy through Service Connect, on an ingress port of its own', () => {
     expect(legacyServiceConnect(platform)).toMatchObject({
       Enabled: true,
       Services: [

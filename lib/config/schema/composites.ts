@@ -39,6 +39,7 @@ const part = strict({
   }),
   allow: array(str({ pattern: FIELD_PATH, fix: pathFix }))
     .min(1, { error: 'list at least one field, or remove allow' })
+    .meta({ uniqueItems: true })
     .optional()
     .meta({ description: 'Keep only these fields of the answer (KrakenD allow); the rest is dropped.' }),
   deny: array(
@@ -48,6 +49,7 @@ const part = strict({
     }),
   )
     .min(1, { error: 'list at least one field, or remove deny' })
+    .meta({ uniqueItems: true })
     .optional()
     .meta({ description: 'Drop these fields of the answer (KrakenD deny).' }),
   mapping: record(keyName(FIELD, fieldFix), str({ pattern: FIELD, fix: fieldFix }))
@@ -57,6 +59,18 @@ const part = strict({
     .optional()
     .meta({ description: 'Take only this nested object of the answer as the answer (KrakenD target).' }),
 })
+  .superRefine(
+    (v, ctx) => {
+      for (const key of ['allow', 'deny'] as const) {
+        const fields = v[key] ?? [];
+        fields.forEach((f, i) => {
+          if (fields.indexOf(f) !== i)
+            problem(ctx, [key, i], `lists "${f}" twice (KrakenD's schema refuses it); list each field once`);
+        });
+      }
+    },
+    intact('allow', 'deny'),
+  )
   .superRefine(
     (v, ctx) => {
       if (v.allow && v.deny)
