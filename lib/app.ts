@@ -84,7 +84,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   // The listener rules of every phase-3 service, planned together: stable priorities per service and
   // mode (decision 0007) and the ALB's limits (the config check reports the same problems first).
   const atPhase3 = migrating.filter((s) => capabilitiesOf(s).atAlb);
-  // A composite endpoint at the gateway is one more GET route of its owner (decision 0013).
+  // A composite endpoint at the gateway is one more GET route of its owner (decision 0014).
   const plans = new Map(
     planListenerRules(
       atPhase3.map((s) => withCompositeRoutes(s, config)),

@@ -31,7 +31,7 @@ export interface AfterEndpointsProps {
  * changes the caller's task definition, and the caller's stack, which deploys after the publisher's,
  * rolls out tasks that start after the endpoint. The value is a fingerprint; nothing reads it.
  *
- * The gateway uses it for the legacy task's front door (composite parts, decision 0013). It needs the
+ * The gateway uses it for the legacy task's front door (composite parts, decision 0014). It needs the
  * publisher's stack to deploy first: a caller deployed before the publisher (the gateway and a service
  * created in the same deploy) needs a second deployment after it instead.
  */

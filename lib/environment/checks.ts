@@ -103,7 +103,7 @@ function listenerRules(alb: AlbConfig, services: Services): ConfigProblem[] {
 
 /**
  * A composite's parts come from the monolith (through the routing proxy) or from an extracted service
- * the gateway can reach: one of the config, in `krakend` mode (decision 0013).
+ * the gateway can reach: one of the config, in `krakend` mode (decision 0014).
  */
 function compositeParts(services: Services): ConfigProblem[] {
   const found: ConfigProblem[] = [];

@@ -2,7 +2,7 @@
  * Which composite endpoints reach the gateway, and what the ALB rules and the KrakenD configuration need
  * of them. A composite belongs to one service (its owner): it uses the owner's rule block and gateway
  * weight, and reaches the gateway only when the owner and every other extracted service it calls are at
- * phase 3 in `krakend` mode; until then the monolith answers it, as before. Pure (decision 0013).
+ * phase 3 in `krakend` mode; until then the monolith answers it, as before. Pure (decision 0014).
  */
 import { LEGACY_PART } from '../config/schema/composites';
 import type {

@@ -44,7 +44,7 @@ export class PlatformStack extends MigrationStack {
   readonly legacySecurityGroupId: string;
   /**
    * When the gateway fetches composite parts from the monolith: the legacy task's front door, published
-   * through Service Connect (decision 0013).
+   * through Service Connect (decision 0014).
    */
   readonly legacyEndpoint?: LegacyEndpoint;
 

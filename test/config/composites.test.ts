@@ -1,6 +1,6 @@
 /**
  * The config's composite endpoints (services[].composites): every refusal names the field, the path and
- * the fix, and changes nothing (decision 0013).
+ * the fix, and changes nothing (decision 0014).
  */
 import { parseConfig } from '../../lib/environment/parse';
 import { demoInput } from '../helpers/config-input';

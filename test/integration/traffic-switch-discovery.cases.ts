@@ -82,7 +82,7 @@ async function deployed() {
       }),
     )
   ).Listeners?.[0].ListenerArn as string;
-  // As the app plans them: the routes and the composite endpoints of the service (decision 0013).
+  // As the app plans them: the routes and the composite endpoints of the service (decision 0014).
   const [plan] = planListenerRules(
     config.services.filter((s) => s.phase === 3).map((s) => withCompositeRoutes(s, config)),
     config.alb,

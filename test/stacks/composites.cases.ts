@@ -1,5 +1,5 @@
 /**
- * Composite endpoints in the synthesized app (decision 0013): the demo's old profile document, from the
+ * Composite endpoints in the synthesized app (decision 0014): the demo's old profile document, from the
  * users service and from the monolith through the routing proxy, field by field in the generated KrakenD
  * configuration; the legacy task's front door published through Service Connect; the gateway's rule to
  * it and its tasks started after the endpoint exists; nothing of it before phase 3.

@@ -128,7 +128,7 @@ describe('phase 3: ALB rules (in the service stack)', () => {
       [first, ['^/api/login$', '^/api/logout$', '^/api/users$'], ['POST']],
       [first + 1, ['^/api/users/[^/]+$'], ['DELETE', 'GET', 'PUT']],
       [first + 2, ['^/api/users/[^/]+/password$'], ['PUT']],
-      // The composite endpoint: one more GET route of its owner, after the routes (decision 0013).
+      // The composite endpoint: one more GET route of its owner, after the routes (decision 0014).
       [first + 3, ['^/api/users/[^/]+/profile$'], ['GET']],
     ]);
     expect(first).toBeGreaterThanOrEqual(25000);

@@ -2,7 +2,7 @@
  * Composite endpoints: an old GET endpoint whose one document the gateway assembles from several parts
  * called in parallel (KrakenD's aggregation), each from an extracted service or from the monolith
  * through the routing proxy, and each placed in the old document (under a key, renamed fields, only some
- * fields). docs/gateway-composition.md says what a client receives; decision 0013 why.
+ * fields). docs/gateway-composition.md says what a client receives; decision 0014 why.
  */
 import { listOr } from '../../validation/reader';
 import { array, int, intact, keyName, oneOf, problem, record, str, strict } from './kit';
