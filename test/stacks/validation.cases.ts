@@ -57,6 +57,8 @@ describe('CloudFormation Validate', () => {
       gateway,
       image: ecr(`${name}-service`),
       routes: [{ path: `/api/${name}/{id}`, methods: ['GET'], servicePath: `/v1/${name}/{id}` }],
+      // The demo's composite stays with users (a path belongs to one service; alb mode has none).
+      composites: i === 0 ? users.composites : [],
       ...(i === 0 ? {} : { database: { ...users.database } }),
     }));
     const built = buildStacks(config(input));
