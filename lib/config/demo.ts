@@ -57,8 +57,8 @@ export const DEMO_CONFIG_INPUT = {
           servicePath: '/v1/auth/logout',
           identity: { source: 'jwt', claim: 'sub' },
         },
-        // A sign-up has no user yet: it stays on the monolith until routing is "all".
-        { path: '/api/users', methods: ['POST'], servicePath: '/v1/users' },
+        // A sign-up has no user yet: it stays on the monolith until routing is "all" (said explicitly).
+        { path: '/api/users', methods: ['POST'], servicePath: '/v1/users', anonymous: 'legacy' },
         {
           path: '/api/users/{id}',
           methods: ['GET', 'PUT', 'DELETE'],
