@@ -1,8 +1,10 @@
 /**
  * Configurations that look right and route nobody (issue 26): routes without an identity at phase 1
- * or later. Pure; the stack tests
+ * or later, and routes of one service that find the user in different places. Pure; the stack tests
  * check that the app raises these as synth warnings (test/stacks/phase1.cases.ts).
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { identifiesNobody, identityWarnings } from '../../lib/proxy/identity-coverage';
 import { config, demoInput } from '../helpers/config-input';
 
@@ -66,5 +68,42 @@ describe('routes without an identity', () => {
   it('a service identifies nobody when no route names an identity', () => {
     expect(identifiesNobody(demo(1, withoutIdentities).services[0])).toBe(true);
     expect(identifiesNobody(demo(1).services[0])).toBe(false);
+  });
+});
+
+describe('routes of one service that find the user in different places', () => {
+  it('warn, naming each place and its routes, unless identitiesAgree', () => {
+    const warnings = identityWarnings(
+      demo(1, (users) => {
+        users.identitiesAgree = false;
+      }),
+    );
+    expect(warnings).toEqual([
+      {
+        service: 'users',
+        id: 'migration:mixed-identity-sources',
+        message: expect.stringContaining(
+          "users's routes find the user in 3 places (body field username on POST /api/login; JWT claim sub on POST /api/logout; path {id} on GET,PUT,DELETE /api/users/{id} and PUT /api/users/{id}/password)",
+        ),
+      },
+    ]);
+    expect(warnings[0].message).toContain('one person can be split between the monolith and the service');
+    expect(warnings[0].message).toContain('set services[0].identitiesAgree to true');
+  });
+
+  it('are quiet when every route finds the user in one place', () => {
+    const warnings = identityWarnings(
+      demo(1, (users) => {
+        users.identitiesAgree = false;
+        users.routes = users.routes.filter((r: { path: string }) => r.path.startsWith('/api/users/'));
+      }),
+    );
+    expect(warnings).toEqual([]);
+  });
+
+  it('envs/example.json, once at phase 1, warns about its login body and path id', () => {
+    const input = JSON.parse(readFileSync(join(__dirname, '..', '..', 'envs', 'example.json'), 'utf8'));
+    input.services[0].phase = 1;
+    expect(identityWarnings(config(input)).map((w) => w.id)).toEqual(['migration:mixed-identity-sources']);
   });
 });

@@ -8,7 +8,7 @@ import { SERVICE_NAME } from '../../naming';
 import { secretArn } from './common';
 import { containerRules, containerShape, sized } from './containers';
 import { createdDatabase, withDatabaseDefaults } from './databases';
-import { array, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
+import { array, bool, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
 import { route } from './routes';
 
 /** Service names the app's own stacks and parameters use. */
@@ -79,6 +79,10 @@ export const service = containerRules(
     routes: array(route)
       .default([])
       .meta({ description: "The endpoints it takes over, in the monolith's URL space." }),
+    identitiesAgree: bool().default(false).meta({
+      description:
+        'Set true when routes that find the user in different places (a login body field, a JWT claim, a path id) all yield the same user id string: the routing proxy compares and hashes that string, so otherwise one person can be split between the monolith and the service. Silences the synth warning about mixed identity sources.',
+    }),
     database: createdDatabase(
       z
         .literal('create', {
