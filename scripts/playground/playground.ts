@@ -188,8 +188,8 @@ async function start(
   const runtime: ProxyRuntimeConfig = {
     ...base,
     legacy: { ...base.legacy, url: monolithTap.url },
-    // Flags read every second here (the config's TTL is what the CLI promises: at most 5 s).
-    flags: { ...base.flags, refreshMs: 1000 },
+    // Flags read twice a second here, on the emulator (the config's TTL is what the CLI promises).
+    flags: { ...base.flags, refreshMs: 500 },
     timeouts: { ...base.timeouts, drainMs: 1000 },
     services: base.services.map((s) => ({ ...s, url: serviceTap.url })),
   };

@@ -182,5 +182,7 @@ describe('npm run playground, as the README tries it', () => {
     expect(await listening(proxyUrl)).toBe(false);
     // The suite's moto is not the playground's to stop.
     expect(await listening(motoEndpoint)).toBe(true);
-  });
+    // About 10 s on an idle 2-core machine (processes: the playground, its proxy, five CLI runs); more
+    // when the machine is shared.
+  }, 120_000);
 });
