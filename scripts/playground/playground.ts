@@ -205,6 +205,8 @@ async function start(
     AWS_ENDPOINT_URL: moto.url,
     AWS_ENDPOINT_URL_LAMBDA: guard.lambdaUrl,
     AWS_REGION: REGION,
+    // The AWS CLI (v1) reads only this one.
+    AWS_DEFAULT_REGION: REGION,
     AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
   };
@@ -213,7 +215,7 @@ async function start(
     envFile,
     [
       '# The playground (npm run playground): source this file in another terminal, then run npx migrate.',
-      'unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION',
+      'unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN',
       ...Object.entries(env).map(([k, v]) => `export ${k}=${v}`),
       '',
     ].join('\n'),
