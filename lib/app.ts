@@ -5,6 +5,7 @@ import type { DatabaseEndpoint } from './constructs/database';
 import { planListenerRules } from './gateway/alb-rules';
 import { withCompositeRoutes } from './gateway/composites';
 import { capabilitiesOf } from './phases';
+import { identityWarnings } from './proxy/identity-coverage';
 import { routingWiring } from './proxy/wiring';
 import { DeployLimitsCheck } from './safety/deploy-limits';
 import { acknowledgeOverflowPolicies } from './safety/overflow-policies';
@@ -110,6 +111,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
         })
       : undefined;
 
+  const warnings = identityWarnings(config);
   const services: ServiceStacks[] = config.services.map((s) => {
     const data = dataStacks.get(s.name);
     if (!data) return { config: s };
@@ -142,6 +144,9 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
         `${s.name} reads the legacy database with its master secret; set services[].legacyReadSecretArn to a read-only user's secret`,
       );
     }
+    // Routes that identify nobody, or identify one person by different strings (identity-coverage.ts).
+    for (const w of warnings.filter((w) => w.service === s.name))
+      Annotations.of(service).addWarningV2(w.id, w.message);
     return { config: s, data, service };
   });
 

@@ -22,6 +22,7 @@ import { flagParameterNames } from '../flags/parameters';
 import { cutoverStateMachineName } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { RefusedError, RunFailedError, UsageError } from './errors';
+import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
 import { routeDocument, serviceOf } from './run';
 
@@ -105,6 +106,7 @@ export function planFromConfig(input: OfflinePlanInput): void {
         throw new RunFailedError(
           `--accept-data-loss needs the live override parameter, which could not be read: ${why}`,
         );
+      refuseUnidentifiable(config, command);
       write('routing', routeDocument(command, assumed.routing, input.options));
       return;
     case 'gateway':

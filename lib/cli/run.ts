@@ -29,6 +29,7 @@ import { cutoverStateMachineName } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { table } from '../text/table';
 import { RefusedError, RunFailedError, UsageError } from './errors';
+import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
 
 /** What the flag guard answered when asked to check a parameter (its result's status and version). */
@@ -67,6 +68,7 @@ export async function runCommand(
     case 'history':
       return history(command.service, command.flag, deps);
     case 'route':
+      refuseUnidentifiable(deps.config, command);
       return write(command.service, 'routing', deps, options, (current, override) =>
         routeDocument(command, current.routing, options, override),
       );

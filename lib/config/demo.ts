@@ -43,7 +43,10 @@ export const DEMO_CONFIG_INPUT = {
       minCount: 2,
       maxCount: 4,
       database: { engine: 'postgres', engineVersion: '17.9', instanceClass: 't4g.medium', multiAz: true },
-      // How the routing proxy recognises the user of each route (docs/routing-proxy.md).
+      // How the routing proxy recognises the user of each route (docs/routing-proxy.md). The demo's
+      // monolith logs users in with their id as username and puts it in its tokens' sub, so the three
+      // places carry the same string (otherwise one person could be split; the synth would warn).
+      identitiesAgree: true,
       routes: [
         {
           path: '/api/login',
@@ -57,8 +60,8 @@ export const DEMO_CONFIG_INPUT = {
           servicePath: '/v1/auth/logout',
           identity: { source: 'jwt', claim: 'sub' },
         },
-        // A sign-up has no user yet: it stays on the monolith until routing is "all".
-        { path: '/api/users', methods: ['POST'], servicePath: '/v1/users' },
+        // A sign-up has no user yet: it stays on the monolith until routing is "all" (said explicitly).
+        { path: '/api/users', methods: ['POST'], servicePath: '/v1/users', anonymous: 'legacy' },
         {
           path: '/api/users/{id}',
           methods: ['GET', 'PUT', 'DELETE'],

@@ -51,8 +51,10 @@ describe('routing configuration', () => {
   });
 
   it('keeps routes without identity exactly as written (the in-app route document does not change)', () => {
-    // The demo's sign-up route has no identity (no user exists yet).
-    expect(config().services[0].routes[2]).toEqual({
+    // The demo's sign-up route has no identity (no user exists yet), and here no anonymous policy.
+    const input = demoInput();
+    delete input.services[0].routes[2].anonymous;
+    expect(config(input).services[0].routes[2]).toEqual({
       path: '/api/users',
       methods: ['POST'],
       servicePath: '/v1/users',
@@ -118,6 +120,7 @@ describe('route identity and anonymous policy', () => {
     routes[0].anonymous = 'service';
     routes[1].identity = { source: 'cookie', name: 'uid' };
     routes[2].identity = { source: 'header', name: 'X-User-Id' };
+    delete routes[2].anonymous;
     routes[3].identity = { source: 'path', name: 'id' };
     routes[4].identity = jwtIdentity();
     const parsed = config(input).services[0].routes;

@@ -360,6 +360,21 @@ describe('service stack', () => {
     ]);
   });
 
+  it('warns at synth when routes identify nobody or one person by different strings (issue 26)', () => {
+    const input = demoInput();
+    input.services[0].phase = 1;
+    input.services[0].identitiesAgree = false;
+    delete input.services[0].routes[2].anonymous;
+    const warnings = sharedStacks(input)
+      .services[0].service?.node.metadata.filter((m) => m.type === 'aws:cdk:warning')
+      .map((m) => String(m.data));
+    expect(warnings).toEqual([
+      expect.stringContaining('users reads the legacy database with its master secret'),
+      expect.stringMatching(/^users: services\[0\]\.routes\[2\] \(POST \/api\/users\) has no identity/),
+      expect.stringMatching(/^users's routes find the user in 3 places/),
+    ]);
+  });
+
   it('reads the legacy database with a configured read-only secret, without a warning', () => {
     const input = demoInput();
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-readonly-AbCdEf';

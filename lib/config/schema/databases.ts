@@ -124,7 +124,33 @@ const importedDatabase = strict({
     description: 'An existing database the app connects to but does not own (the legacy database only).',
   });
 
-export const legacyDatabase = union('mode', [
-  createdDatabase(z.literal('create').default('create')).transform((v) => withDatabaseDefaults(v, 'app')),
-  importedDatabase,
-]).prefault({});
+/** The keys only an imported database has: without `mode`, they say which one was meant. */
+const IMPORT_ONLY_KEYS = ['endpoint', 'port', 'securityGroupId', 'secretArn'] as const;
+
+export const legacyDatabase = z
+  .preprocess(
+    (v, ctx) => {
+      // Without mode the database is created, and each key of an imported one would be "unknown": say
+      // once what was meant instead.
+      if (typeof v !== 'object' || v === null || Array.isArray(v) || 'mode' in v) return v;
+      const named = IMPORT_ONLY_KEYS.filter((k) => k in v);
+      if (named.length === 0) return v;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mode'],
+        message: `missing, and ${listAnd(named)} ${named.length === 1 ? 'is a key' : 'are keys'} of an existing database: set "mode": "import" (or remove ${named.length === 1 ? 'it' : 'them'} for a database the app creates, "mode": "create")`,
+      });
+      return { ...v, mode: 'import' };
+    },
+    union('mode', [
+      createdDatabase(z.literal('create').default('create')).transform((v) => withDatabaseDefaults(v, 'app')),
+      importedDatabase,
+    ]),
+  )
+  .prefault({});
+
+function listAnd(items: readonly string[]): string {
+  return items.length <= 1
+    ? items.join('')
+    : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}

@@ -14,19 +14,20 @@
  * lib/environment/checks.ts, which runs on the parsed configuration.
  */
 import type { z } from 'zod';
+import { listOr } from '../../validation/reader';
 import { notStartingWith } from './common';
 import { flags } from './flags';
 import { gateway } from './gateway';
-import { array, intact, keyName, problem, record, str, strict } from './kit';
+import { array, bool, intact, keyName, problem, record, str, strict } from './kit';
 import { legacy } from './legacy';
 import { alb, vpc } from './network';
 import { notifications } from './notifications';
+import { arnRegion, closestRegions, KNOWN_REGIONS, REGION } from './regions';
 import { routing } from './routing';
 import { service } from './services';
 
 const NAME = /^[a-z][a-z0-9-]{1,20}[a-z0-9]$/;
 const ACCOUNT = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 const TAG_KEY = /^[A-Za-z0-9 _.:/=+@-]{1,128}$/;
 const TAG_VALUE = /^[A-Za-z0-9 _.:/=+@-]{0,256}$/;
 /** Tag key prefixes AWS and this app own. */
@@ -46,6 +47,10 @@ const environment = strict({
   region: str({ pattern: REGION, fix: 'use a region code such as "eu-west-1"' })
     .optional()
     .meta({ description: 'AWS region; absent (with account) means an environment-agnostic app.' }),
+  newRegion: bool().optional().meta({
+    description:
+      'Set true for a region AWS opened after this release of the app, which the region check does not know yet.',
+  }),
   tags: record(
     keyName(TAG_KEY, 'use 1-128 letters, digits, spaces or _ . : / = + @ -').regex(
       notStartingWith(RESERVED_TAG_PREFIXES),
@@ -86,6 +91,8 @@ export const environmentSchema = environment
     },
     intact('account', 'region'),
   )
+  .superRefine(knownRegion, intact('region', 'newRegion'))
+  .superRefine(sameRegionArns, intact('region', 'alb', 'legacy', 'services'))
   .superRefine(
     (v, ctx) => {
       if (v.vpc.mode === 'import' && (v.account === undefined || v.region === undefined))
@@ -126,7 +133,7 @@ export const environmentSchema = environment
     },
     intact('routing', 'legacy'),
   )
-  .transform(({ $schema: _schema, flags, ...v }) => ({
+  .transform(({ $schema: _schema, newRegion: _newRegion, flags, ...v }) => ({
     name: v.name,
     account: v.account,
     region: v.region,
@@ -170,4 +177,61 @@ function ruleBlockOwners(v: Pick<Environment, 'alb' | 'services'>, ctx: Ctx): vo
         `no service is named "${name}"; remove the entry or fix the name`,
       );
   }
+}
+
+/** A region this release knows, or one declared new: a typo is one line, not a failed deploy. */
+function knownRegion(v: Pick<Environment, 'region' | 'newRegion'>, ctx: Ctx): void {
+  if (v.region === undefined || KNOWN_REGIONS.includes(v.region)) {
+    if (v.newRegion)
+      problem(
+        ctx,
+        ['newRegion'],
+        v.region === undefined
+          ? 'only applies with a region; remove it'
+          : `${v.region} is a region this app knows; remove newRegion`,
+      );
+    return;
+  }
+  if (v.newRegion) return;
+  const close = closestRegions(v.region);
+  const guess = close.length > 0 ? ` (did you mean ${listOr(close.map((r) => `"${r}"`))}?)` : '';
+  problem(
+    ctx,
+    ['region'],
+    `"${v.region}" is not an AWS region this app knows${guess}; fix the spelling, or, for a region AWS opened after this release, set "newRegion": true`,
+  );
+}
+
+/**
+ * What the load balancer and the tasks use must be in the environment's region: an ALB takes only a
+ * certificate of its own region, and the databases the tasks read are in it, so their secrets are too
+ * (a replicated secret has an ARN of its own in each region).
+ */
+function sameRegionArns(v: Pick<Environment, 'region' | 'alb' | 'legacy' | 'services'>, ctx: Ctx): void {
+  const { region } = v;
+  if (region === undefined) return;
+  const check = (path: PropertyKey[], arn: string | undefined, fix: string) => {
+    if (arn === undefined) return;
+    const found = arnRegion(arn);
+    if (found !== region)
+      problem(ctx, path, `is in ${found}, but the environment is in ${region} (region); ${fix}`);
+  };
+  check(
+    ['alb', 'certificateArn'],
+    v.alb.certificateArn,
+    `a load balancer takes only a certificate of its own region: request or import the certificate in ACM in ${region} and use its ARN`,
+  );
+  if (v.legacy.database.mode === 'import')
+    check(
+      ['legacy', 'database', 'secretArn'],
+      v.legacy.database.secretArn,
+      `use the ARN of the secret in ${region} (a replica has its own ARN there)`,
+    );
+  v.services.forEach((s, i) => {
+    check(
+      ['services', i, 'legacyReadSecretArn'],
+      s.legacyReadSecretArn,
+      `the legacy database is in ${region}: use the ARN of its read-only user's secret in ${region} (a replica has its own ARN there)`,
+    );
+  });
 }

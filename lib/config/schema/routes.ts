@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { HOP_BY_HOP_HEADERS } from '../../formats';
-import { listOr } from '../../validation/reader';
+import { describe, listOr } from '../../validation/reader';
 import { array, int, intact, oneOf, problem, str, strict, union } from './kit';
 
 export const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
@@ -30,6 +30,14 @@ function noneOfCaseless(words: readonly string[]): RegExp {
       .map((ch) => (/[a-z]/.test(ch) ? `[${ch}${ch.toUpperCase()}]` : ch)) // header names: letters, digits and -
       .join('');
   return new RegExp(`^(?!(${words.map(caseless).join('|')})$)`);
+}
+
+/** What is wrong with a method that is not one of HTTP_METHODS: offers the routed ones only. */
+function methodProblem(input: unknown): string {
+  const upper = typeof input === 'string' ? input.toUpperCase() : undefined;
+  if (upper !== undefined && (ROUTED as readonly string[]).includes(upper))
+    return `${describe(input)} is not allowed: methods are written in capitals; use "${upper}"`;
+  return `${describe(input)} is not allowed; use ${listOr(ROUTED.map((m) => `"${m}"`))}`;
 }
 
 /** Placeholder names of a route path, in order. */
@@ -139,7 +147,7 @@ export const route = strict({
   }),
   methods: array(
     // The JSON Schema offers only the methods a route can take; the parser reads HEAD and OPTIONS to say why.
-    oneOf(HTTP_METHODS).meta({ enum: [...ROUTED] }),
+    z.enum(HTTP_METHODS, { error: (iss) => methodProblem(iss.input) }).meta({ enum: [...ROUTED] }),
   )
     .min(1, { error: `list at least one of ${ROUTED.join(', ')}` })
     .meta({ uniqueItems: true }),

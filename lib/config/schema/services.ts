@@ -9,7 +9,7 @@ import { secretArn } from './common';
 import { composite } from './composites';
 import { containerRules, containerShape, sized } from './containers';
 import { createdDatabase, withDatabaseDefaults } from './databases';
-import { array, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
+import { array, bool, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
 import { route } from './routes';
 
 /** Service names the app's own stacks and parameters use. */
@@ -83,6 +83,10 @@ export const service = containerRules(
     composites: array(composite).default([]).meta({
       description:
         'Old GET endpoints whose document the gateway assembles from this service and others (at phase 3 in krakend mode, with its rules and weight).',
+    }),
+    identitiesAgree: bool().default(false).meta({
+      description:
+        'Set true when routes that find the user in different places (a login body field, a JWT claim, a path id) all yield the same user id string: the routing proxy compares and hashes that string, so otherwise one person can be split between the monolith and the service. Silences the synth warning about mixed identity sources.',
     }),
     database: createdDatabase(
       z
