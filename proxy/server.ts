@@ -52,6 +52,8 @@ interface Upstream {
   readonly authority: string;
   readonly hostname: string;
   readonly port: number;
+  /** https: the name the certificate is checked against and sent as SNI; absent for plain http. */
+  readonly tls?: { readonly serverName: string };
 }
 
 interface ServiceRuntime {
@@ -87,7 +89,7 @@ export class RoutingProxy implements ExchangeOwner {
     const { config } = options;
     this.now = options.now ?? Date.now;
     this.retryAfter = String(Math.max(1, Math.ceil(config.flags.refreshMs / 1000)));
-    this.legacy = this.upstream(config.legacy.url);
+    this.legacy = this.upstream(config.legacy.url, config.legacy.serverName);
     this.services = config.services.map((entry) => ({
       entry,
       context: serviceContext(entry),
@@ -134,12 +136,15 @@ export class RoutingProxy implements ExchangeOwner {
     this.server.on('upgrade', (req, socket, head) => this.upgrades.handle(req, socket, head));
   }
 
-  private upstream(url: string): Upstream {
+  private upstream(url: string, serverName?: string): Upstream {
     const { timeouts, limits } = this.options.config;
     const parsed = new URL(url);
+    // An https monolith (an existing one, at its own address): the certificate is checked against
+    // serverName (default: the URL's host), with Node's trusted CAs (NODE_EXTRA_CA_CERTS adds a private one).
+    const tls = parsed.protocol === 'https:' ? { serverName: serverName ?? parsed.hostname } : undefined;
     return {
       pool: new Pool(parsed.origin, {
-        connect: { timeout: timeouts.connectMs },
+        connect: { timeout: timeouts.connectMs, ...(tls ? { servername: tls.serverName } : {}) },
         headersTimeout: timeouts.headersMs,
         bodyTimeout: timeouts.idleMs,
         keepAliveTimeout: 4_000,
@@ -149,6 +154,7 @@ export class RoutingProxy implements ExchangeOwner {
       authority: parsed.host,
       hostname: parsed.hostname,
       port: Number(parsed.port),
+      ...(tls ? { tls } : {}),
     };
   }
 
@@ -385,7 +391,14 @@ export class RoutingProxy implements ExchangeOwner {
       ...(toService ? { host: upstream.authority } : {}),
     });
     ex.toService = toService;
-    ex.dispatch(upstream.pool, { path, method: req.method ?? 'GET', headers, body: payload });
+    ex.dispatch(upstream.pool, {
+      path,
+      method: req.method ?? 'GET',
+      headers,
+      body: payload,
+      // undici takes the TLS name from the Host header unless told: the configured name, never the client's.
+      ...(upstream.tls ? { servername: upstream.tls.serverName } : {}),
+    });
   }
 
   /** A failed upstream request: 413, 502 or 504 when nothing was sent yet, else the response is cut off. */

@@ -7,14 +7,22 @@
  * client sends after a refused upgrade (a second request) never reach the monolith unparsed.
  */
 import { type ClientRequest, request as httpRequest, type IncomingMessage, STATUS_CODES } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { forwardHeaders, responseHeaders } from '../lib/proxy/headers';
 import { repeatedHost } from '../lib/proxy/identity';
 
 export interface UpgradeOptions {
-  /** The monolith, from inside the task. */
-  readonly legacy: { readonly hostname: string; readonly port: number };
+  /**
+   * The monolith: on localhost in its own task, or at its address (legacy.mode "external"), over TLS
+   * checked against `tls.serverName` when it is https.
+   */
+  readonly legacy: {
+    readonly hostname: string;
+    readonly port: number;
+    readonly tls?: { readonly serverName: string };
+  };
   /** Connection set-up plus the wait for the handshake's answer, then 504. */
   readonly connectMs: number;
   readonly headersMs: number;
@@ -89,9 +97,11 @@ export class Upgrades {
       if (settle()) upstream?.destroy();
     });
 
-    upstream = httpRequest({
+    const { tls } = options.legacy;
+    upstream = (tls ? httpsRequest : httpRequest)({
       host: options.legacy.hostname,
       port: options.legacy.port,
+      ...(tls ? { servername: tls.serverName } : {}),
       method: req.method,
       path: req.url,
       // As sent, Connection and Upgrade kept: the handshake needs them.

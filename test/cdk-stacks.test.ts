@@ -14,5 +14,6 @@ import './stacks/composites.cases';
 import './stacks/native-rewrite.cases';
 import './stacks/proxy.cases';
 import './stacks/imported-vpc.cases';
+import './stacks/external-monolith.cases';
 import './stacks/validation.cases';
 import './stacks/snapshots.cases';

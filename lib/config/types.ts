@@ -37,11 +37,17 @@ export type SubnetChoice = NonNullable<SubnetsConfig['loadBalancer']>;
 
 export type AlbConfig = MigrationConfig['alb'];
 
-/** The monolith. */
+/** The monolith: hosted by the app, or running elsewhere (`legacy.mode`). */
 export type LegacyConfig = MigrationConfig['legacy'];
+/** The monolith hosted by the app: its container on Fargate, behind the load balancer. */
+export type HostedLegacyConfig = Extract<LegacyConfig, { mode: 'hosted' }>;
+/** A monolith already serving production elsewhere, reached by the routing proxy as a service of its own. */
+export type ExternalLegacyConfig = Extract<LegacyConfig, { mode: 'external' }>;
+/** The names of the variables a hosted monolith reads its database from. */
+export type DatabaseVariables = HostedLegacyConfig['databaseVariables'];
 
 /** A secret injected into a container as an environment variable. */
-export type SecretReference = LegacyConfig['secrets'][string];
+export type SecretReference = HostedLegacyConfig['secrets'][string];
 
 /** The keys of the size, scaling and log retention of a Fargate service. */
 type SizingKey = 'cpu' | 'memoryMiB' | 'minCount' | 'maxCount' | 'cpuTargetPercent' | 'logRetentionDays';
@@ -51,7 +57,7 @@ export type TaskSizing = Pick<GatewayConfig, SizingKey>;
 
 /** What every Fargate web service of the app is configured with. */
 export type ContainerServiceConfig = Pick<
-  LegacyConfig,
+  HostedLegacyConfig,
   SizingKey | 'image' | 'port' | 'healthCheckPath' | 'environment' | 'secrets'
 >;
 

@@ -78,6 +78,14 @@ export interface WebServiceProps {
    * @default - none: the target group registers the app container
    */
   readonly frontProxy?: FrontProxyProps;
+  /**
+   * Where the app runs. `task`: its container in this task (from `config.image`, with its environment and
+   * secrets). `elsewhere`: the app already runs outside (a monolith in production before the migration);
+   * the task holds only `frontProxy`, which forwards to the app's address, and `config` gives the task's
+   * size, scaling, logs, port and health check.
+   * @default 'task'
+   */
+  readonly app?: 'task' | 'elsewhere';
 }
 
 /**
@@ -98,6 +106,12 @@ export class WebService extends Construct {
   constructor(scope: Construct, id: string, props: WebServiceProps) {
     super(scope, id);
     const { config } = props;
+    const front = props.frontProxy;
+    const appHere = props.app !== 'elsewhere';
+    if (!appHere && !front)
+      throw new Error(
+        `${this.node.path}: an app that runs elsewhere is reached through a frontProxy; give one`,
+      );
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: config.logRetentionDays as logs.RetentionDays,
@@ -109,25 +123,7 @@ export class WebService extends Construct {
       memoryLimitMiB: config.memoryMiB,
     });
 
-    const secrets: Record<string, ecs.Secret> = { ...props.extraSecrets };
-    for (const [name, ref] of Object.entries(config.secrets)) {
-      const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${name}`, ref.secretArn);
-      secrets[name] = ecs.Secret.fromSecretsManager(secret, ref.field);
-    }
-
-    this.container = this.taskDefinition.addContainer('App', {
-      image: props.image ?? containerImage(this, config.image),
-      essential: true,
-      portMappings: [
-        { name: PORT_MAPPING_NAME, containerPort: config.port, appProtocol: ecs.AppProtocol.http },
-      ],
-      environment: { ...config.environment, ...props.extraEnvironment },
-      secrets,
-      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
-      readonlyRootFilesystem: false,
-    });
-
-    const front = props.frontProxy;
+    const app = appHere ? this.appContainer(props) : undefined;
     if (front) {
       this.proxyContainer = this.taskDefinition.addContainer('Proxy', {
         image: front.image,
@@ -143,11 +139,13 @@ export class WebService extends Construct {
       });
       // Started after the app, stopped before it (ECS reverses dependencies on stop): the proxy drains
       // its in-flight requests while the app still answers them.
-      this.proxyContainer.addContainerDependencies({
-        container: this.container,
-        condition: ecs.ContainerDependencyCondition.START,
-      });
+      if (app)
+        this.proxyContainer.addContainerDependencies({
+          container: app,
+          condition: ecs.ContainerDependencyCondition.START,
+        });
     }
+    this.container = (app ?? this.proxyContainer) as ecs.ContainerDefinition;
 
     // Reached after the containers are added: the execution role's pull grants exist now.
     if (props.image || front) acknowledgeImagePull(this.taskDefinition);
@@ -241,6 +239,27 @@ export class WebService extends Construct {
           'The plain environment holds non-secret settings only; credentials come from Secrets Manager as ECS secrets.',
       });
     }
+  }
+
+  /** The app's container, with the configured image, port, environment and secrets. */
+  private appContainer(props: WebServiceProps): ecs.ContainerDefinition {
+    const { config } = props;
+    const secrets: Record<string, ecs.Secret> = { ...props.extraSecrets };
+    for (const [name, ref] of Object.entries(config.secrets)) {
+      const secret = secretsmanager.Secret.fromSecretCompleteArn(this, `Secret${name}`, ref.secretArn);
+      secrets[name] = ecs.Secret.fromSecretsManager(secret, ref.field);
+    }
+    return this.taskDefinition.addContainer('App', {
+      image: props.image ?? containerImage(this, config.image),
+      essential: true,
+      portMappings: [
+        { name: PORT_MAPPING_NAME, containerPort: config.port, appProtocol: ecs.AppProtocol.http },
+      ],
+      environment: { ...config.environment, ...props.extraEnvironment },
+      secrets,
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'app' }),
+      readonlyRootFilesystem: false,
+    });
   }
 
   /** The target group; only for a service created with `loadBalanced: true`. */

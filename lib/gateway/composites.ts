@@ -174,8 +174,11 @@ export interface LegacyFrontDoor {
 const INGRESS_PORTS = [8899, 8898, 8897];
 
 export function legacyFrontDoor(config: Pick<MigrationConfig, 'legacy' | 'routing'>): LegacyFrontDoor {
-  const port = config.routing.mode === 'proxy' ? config.routing.proxy.port : config.legacy.port;
-  const taken = new Set([config.legacy.port, port]);
+  // A monolith outside the app (legacy.mode "external") has no port in the task; it routes through the
+  // proxy (the schema refuses in-app routing for it).
+  const monolithPort = config.legacy.mode === 'hosted' ? [config.legacy.port] : [];
+  const port = config.routing.mode === 'proxy' ? config.routing.proxy.port : (monolithPort[0] as number);
+  const taken = new Set([...monolithPort, port]);
   const ingressPort = INGRESS_PORTS.find((p) => !taken.has(p)) as number;
   return { dnsName: LEGACY_ENDPOINT_NAME, port, ingressPort };
 }

@@ -9,6 +9,7 @@ import {
   DEFAULT_ANONYMOUS,
   type ExtractedServiceConfig,
   type HttpMethod,
+  type LegacyConfig,
   type MigrationConfig,
   type Phase,
   type RouteIdentity,
@@ -55,8 +56,16 @@ export interface ProxyRuntimeConfig {
   readonly version: typeof PROXY_CONFIG_VERSION;
   /** The port the proxy listens on (all interfaces). */
   readonly port: number;
-  /** The monolith: its URL from inside the task, and the ALB health check path that always reaches it. */
-  readonly legacy: { readonly url: string; readonly healthCheckPath: string };
+  /**
+   * The monolith: its URL (on localhost in its own task, or its existing address, http or https, with the
+   * port always written), and the ALB health check path that always reaches it.
+   */
+  readonly legacy: {
+    readonly url: string;
+    readonly healthCheckPath: string;
+    /** https only: the name its certificate is checked against, sent as SNI (default: the URL's host). */
+    readonly serverName?: string;
+  };
   /** How often the flags are read (each refresh is spread by up to `jitterPercent` either way). */
   readonly flags: { readonly refreshMs: number; readonly jitterPercent: number };
   readonly timeouts: {
@@ -92,7 +101,7 @@ export function proxyRuntimeConfig(
   return {
     version: PROXY_CONFIG_VERSION,
     port: proxy.port,
-    legacy: { url: `http://127.0.0.1:${config.legacy.port}`, healthCheckPath: config.legacy.healthCheckPath },
+    legacy: legacyUpstream(config.legacy),
     flags: { refreshMs: config.flags.cacheTtlSeconds * 1000, jitterPercent: FLAG_REFRESH_JITTER_PERCENT },
     timeouts: {
       connectMs: proxy.connectTimeoutMs,
@@ -140,6 +149,22 @@ export function proxyConfigText(config: ProxyRuntimeConfig): string {
   return JSON.stringify(defaults ? rest : config);
 }
 
+/**
+ * Where the proxy finds the monolith: on localhost when the app hosts it (both containers share the
+ * task's network namespace), else at its existing address.
+ */
+function legacyUpstream(legacy: LegacyConfig): ProxyRuntimeConfig['legacy'] {
+  if (legacy.mode === 'hosted')
+    return { url: `http://127.0.0.1:${legacy.port}`, healthCheckPath: legacy.healthCheckPath };
+  const url = new URL(legacy.endpoint.url);
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return {
+    url: `${url.protocol}//${url.hostname}:${port}`,
+    healthCheckPath: legacy.healthCheckPath,
+    ...(legacy.endpoint.serverName !== undefined ? { serverName: legacy.endpoint.serverName } : {}),
+  };
+}
+
 /** Every flag parameter the proxy reads: what the legacy task role may read, and nothing else. */
 export function proxyReadableParameters(config: ProxyRuntimeConfig): string[] {
   return config.services.flatMap((s) => [s.parameters.routing, s.parameters.cutover, s.parameters.override]);
@@ -152,6 +177,7 @@ export type ProxyConfigResult =
 const METHODS: readonly HttpMethod[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 const ROUTE_PATH = /^(\/([A-Za-z0-9._~-]+|\{[a-z][a-zA-Z0-9_]*\}))+$/;
 const HTTP_URL = /^http:\/\/[A-Za-z0-9.-]+:\d{1,5}$/;
+const LEGACY_URL = /^https?:\/\/[A-Za-z0-9.-]+:\d{1,5}$/;
 const PARAMETER = /^(\/[A-Za-z0-9_.-]+)+$/;
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 
@@ -186,7 +212,7 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
   const int = (path: string, value: unknown, min: number, max: number) =>
     r.integer(path, value, { min, max });
   const port = int('port', v.port, 0, 65535); // 0: any free port (tests, local runs)
-  const legacy = r.object('legacy', v.legacy, ['url', 'healthCheckPath']) ?? {};
+  const legacy = r.object('legacy', v.legacy, ['url', 'healthCheckPath', 'serverName']) ?? {};
   const flags = r.object('flags', v.flags, ['refreshMs', 'jitterPercent']) ?? {};
   const timeouts = r.object('timeouts', v.timeouts, ['connectMs', 'headersMs', 'idleMs', 'drainMs']) ?? {};
   const limits = r.object('limits', v.limits, ['maxHeaderBytes', 'maxBodyBytes']) ?? {};
@@ -195,11 +221,22 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
     version: PROXY_CONFIG_VERSION,
     port,
     legacy: {
-      url: r.string('legacy.url', legacy.url, { pattern: HTTP_URL, fix: 'use "http://127.0.0.1:<port>"' }),
+      url: r.string('legacy.url', legacy.url, {
+        pattern: LEGACY_URL,
+        fix: 'use "http://127.0.0.1:<port>", or the monolith\'s address as "http(s)://<host>:<port>"',
+      }),
       healthCheckPath: r.string('legacy.healthCheckPath', legacy.healthCheckPath, {
         pattern: /^\/[A-Za-z0-9/._~-]*$/,
         fix: 'use an absolute path such as "/health"',
       }),
+      ...(legacy.serverName !== undefined
+        ? {
+            serverName: r.string('legacy.serverName', legacy.serverName, {
+              pattern: /^[A-Za-z0-9.-]{1,253}$/,
+              fix: 'use a host name',
+            }),
+          }
+        : {}),
     },
     flags: {
       refreshMs: int('flags.refreshMs', flags.refreshMs, 50, 300_000),
@@ -223,6 +260,8 @@ export function parseProxyConfig(text: string): ProxyConfigResult {
     },
     services: r.array('services', v.services).map((s, i) => readService(r, join('services', i), s)),
   };
+  if (config.legacy.serverName !== undefined && !config.legacy.url.startsWith('https:'))
+    r.problem('legacy.serverName', 'only applies to an https url; remove it');
   if (r.problems.length > 0) return fail(r);
   return { ok: true, config };
 }

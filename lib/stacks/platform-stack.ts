@@ -1,9 +1,8 @@
 import { Aws, Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
@@ -17,6 +16,7 @@ import { proxyNodeOptions } from '../proxy/bundle';
 import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
 import type { RoutingWiring } from '../proxy/wiring';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
+import { admitLegacyService, monolithTask } from './monolith';
 
 export interface PlatformStackProps extends MigrationStackProps {
   readonly vpc: ec2.IVpc;
@@ -70,23 +70,13 @@ export class PlatformStack extends MigrationStack {
     // Published only while a composite at the gateway calls the monolith: publishing rolls the legacy
     // service, and the load balancer's traffic keeps bypassing the Service Connect proxy (its own port).
     const door = gatewayCallsLegacy(config) ? legacyFrontDoor(config) : undefined;
-    const dbSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'LegacyDatabaseSecret', db.secretArn);
+    const routingProxy = migration.mode === 'proxy' ? this.routingProxy(migration) : undefined;
     this.legacy = new WebService(this, 'Legacy', {
       cluster: this.cluster,
       vpcSubnets: props.subnets.tasks,
-      config: config.legacy,
       loadBalanced: true,
-      extraEnvironment: {
-        DB_HOST: db.hostname,
-        DB_PORT: String(db.port),
-        DB_NAME: db.databaseName,
-        ...(migration.mode === 'in-app' ? migration.inApp.environment : {}),
-      },
-      extraSecrets: {
-        DB_USERNAME: ecs.Secret.fromSecretsManager(dbSecret, 'username'),
-        DB_PASSWORD: ecs.Secret.fromSecretsManager(dbSecret, 'password'),
-      },
-      ...(migration.mode === 'proxy' ? { frontProxy: this.routingProxy(migration) } : {}),
+      // The monolith's container and the proxy in front of it, or the proxy alone (legacy.mode).
+      ...monolithTask(this, config.legacy, db, migration, routingProxy),
       ...(door
         ? {
             serviceConnectFrontDoor: {
@@ -113,17 +103,7 @@ export class PlatformStack extends MigrationStack {
       );
     }
 
-    // Imported by id: the database's security group lives in a stateful stack (or outside the app).
-    const dbSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
-      this,
-      'LegacyDatabaseSecurityGroup',
-      db.securityGroupId,
-    );
-    dbSecurityGroup.addIngressRule(
-      this.legacy.securityGroup,
-      ec2.Port.tcp(db.port),
-      'legacy service to its database',
-    );
+    admitLegacyService(this, config.legacy, db, this.legacy.securityGroup);
 
     this.loadBalancer = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,

@@ -9,6 +9,16 @@ import { demoInput } from '../helpers/test-app';
 // biome-ignore lint/suspicious/noExplicitAny: tests deliberately write invalid values into the document
 type Loose = any;
 
+function importedDatabase() {
+  return {
+    engine: 'mysql',
+    endpoint: 'db.example.com',
+    securityGroupId: 'sg-0123456789abcdef0',
+    secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+    databaseName: 'shop',
+  };
+}
+
 function problemsOf(mutate: (c: Loose) => void): string[] {
   const input = demoInput();
   mutate(input);
@@ -164,6 +174,67 @@ describe('bad configurations', () => {
           },
         }),
       /^alb\.webAclArn: is a web ACL of eu-central-1; a load balancer in eu-west-1 takes a web ACL of its own region$/,
+    ],
+    [
+      'an external monolith with the keys of a hosted one',
+      (c) =>
+        (c.legacy = {
+          mode: 'external',
+          image: 'shop:1',
+          endpoint: { url: 'http://10.0.12.7:8080' },
+          database: { mode: 'import', ...importedDatabase() },
+        }),
+      /^legacy\.image: the app runs no monolith container when legacy\.mode is "external" \(its image\); remove it, or set mode "hosted"$/,
+    ],
+    [
+      'an external monolith whose database the app would create',
+      (c) => (c.legacy = { mode: 'external', endpoint: { url: 'http://10.0.12.7:8080' } }),
+      /^legacy\.database\.mode: a monolith that runs elsewhere has its database already; import it/,
+    ],
+    [
+      'an external monolith address with a path',
+      (c) =>
+        (c.legacy = {
+          mode: 'external',
+          endpoint: { url: 'https://shop.internal/app' },
+          database: { mode: 'import', ...importedDatabase() },
+        }),
+      /^legacy\.endpoint\.url: "https:\/\/shop\.internal\/app" is not valid; use the address the monolith answers on inside the network/,
+    ],
+    [
+      'a server name for plain http',
+      (c) =>
+        (c.legacy = {
+          mode: 'external',
+          endpoint: { url: 'http://10.0.12.7:8080', serverName: 'www.example.com' },
+          database: { mode: 'import', ...importedDatabase() },
+        }),
+      /^legacy\.endpoint\.serverName: only applies to an https url; remove it, or use https$/,
+    ],
+    [
+      'an external monolith that would route itself',
+      (c) => {
+        c.legacy = {
+          mode: 'external',
+          endpoint: { url: 'http://10.0.12.7:8080' },
+          database: { mode: 'import', ...importedDatabase() },
+        };
+        c.routing = { mode: 'in-app' };
+      },
+      /^routing\.mode: is "in-app", but legacy\.mode "external" runs no monolith of the app that could route itself/,
+    ],
+    [
+      'a database variable the environment sets too',
+      (c) => {
+        c.legacy.databaseVariables = { host: 'DATABASE_HOST' };
+        c.legacy.environment = { DATABASE_HOST: 'x' };
+      },
+      /^legacy\.environment\.DATABASE_HOST: is also databaseVariables\.host, which the app sets; rename one of them$/,
+    ],
+    [
+      'two database variables of one name',
+      (c) => (c.legacy.databaseVariables = { username: 'DB_USER', password: 'DB_USER' }),
+      /^legacy\.databaseVariables\.password: "DB_USER" is also username; give each a name of its own$/,
     ],
     [
       'certificate that is not an ACM ARN',

@@ -269,6 +269,8 @@ export interface ProxyProcess {
 export async function startProxy(
   config: ProxyRuntimeConfig,
   ssmEndpoint = motoEndpoint(),
+  /** More environment, e.g. NODE_EXTRA_CA_CERTS for an https monolith with a test certificate. */
+  env: Record<string, string> = {},
 ): Promise<ProxyProcess> {
   const bundle = process.env.ROUTING_PROXY_BUNDLE;
   if (!bundle)
@@ -284,6 +286,7 @@ export async function startProxy(
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_MAX_ATTEMPTS: '1',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      ...env,
     },
   });
   const lines: Record<string, unknown>[] = [];

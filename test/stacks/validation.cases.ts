@@ -25,6 +25,21 @@ const variants: Record<string, (input: Input) => void> = {
     i.services[0].phase = 1;
     i.routing = { mode: 'in-app' };
   },
+  'phase 1, a monolith that runs elsewhere': (i) => {
+    i.services[0].phase = 1;
+    i.legacy = {
+      mode: 'external',
+      endpoint: { url: 'http://10.20.5.7:8080', securityGroupId: 'sg-0fedcba9876543210' },
+      database: {
+        mode: 'import',
+        engine: 'mysql',
+        endpoint: 'shop-legacy.abcdefghijkl.eu-west-1.rds.amazonaws.com',
+        securityGroupId: 'sg-0123456789abcdef0',
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/legacy-db-AbCdEf',
+        databaseName: 'shop',
+      },
+    };
+  },
 };
 
 describe('CloudFormation Validate', () => {

@@ -116,9 +116,17 @@ export const environmentSchema = environment
   .superRefine(ruleBlockOwners, intact('services.*.name', 'alb.ruleBlocks.{keys}'))
   .superRefine(
     (v, ctx) => {
-      if (v.routing.mode !== 'proxy') return;
+      if (v.routing.mode !== 'proxy') {
+        if (v.legacy.mode === 'external')
+          problem(
+            ctx,
+            ['routing', 'mode'],
+            'is "in-app", but legacy.mode "external" runs no monolith of the app that could route itself: the routing proxy forwards to it; use "proxy"',
+          );
+        return;
+      }
       const { port, memoryMiB } = v.routing.proxy;
-      if (port === v.legacy.port)
+      if (v.legacy.mode === 'hosted' && port === v.legacy.port)
         problem(
           ctx,
           ['routing', 'proxy', 'port'],
@@ -128,7 +136,9 @@ export const environmentSchema = environment
         problem(
           ctx,
           ['routing', 'proxy', 'memoryMiB'],
-          `${memoryMiB} leaves nothing of legacy.memoryMiB (${v.legacy.memoryMiB}) to the monolith; use less, or raise legacy.memoryMiB`,
+          v.legacy.mode === 'hosted'
+            ? `${memoryMiB} leaves nothing of legacy.memoryMiB (${v.legacy.memoryMiB}) to the monolith; use less, or raise legacy.memoryMiB`
+            : `${memoryMiB} is not below legacy.memoryMiB (${v.legacy.memoryMiB}), the memory of a proxy task; use less, or raise legacy.memoryMiB`,
         );
     },
     intact('routing', 'legacy'),
