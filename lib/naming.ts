@@ -32,6 +32,16 @@ export function proxyFlagAgeAlarmName(envName: string, service: string): string 
   return `${envName}-${service}-proxy-flag-age`;
 }
 
+/** The platform stack (ECS cluster, load balancer, legacy service); the CLI reads its outputs by this name. */
+export function platformStackName(envName: string): string {
+  return `${envName}-30-platform`;
+}
+
+/** The IAM managed policy that lets a person step the clients' DNS name (`npx migrate dns`). */
+export function dnsOperatorPolicyName(envName: string): string {
+  return `${envName}-migration-dns-operator`;
+}
+
 /** The cutover state machine of a service; the CLI finds it by this name. */
 export function cutoverStateMachineName(envName: string, service: string): string {
   return `${envName}-${service}-cutover`;

@@ -15,5 +15,6 @@ import './stacks/native-rewrite.cases';
 import './stacks/proxy.cases';
 import './stacks/imported-vpc.cases';
 import './stacks/external-monolith.cases';
+import './stacks/dns.cases';
 import './stacks/validation.cases';
 import './stacks/snapshots.cases';

@@ -18,7 +18,7 @@ export interface CallerIdentity {
   readonly arn?: string;
 }
 
-/** The commands that write (a flag, or a cutover run); `status` and `history` only read. */
+/** The commands that write (a flag, a cutover run, the clients' DNS name); `status`, `history`, `dns status` only read. */
 export function writes(command: Command): boolean {
   switch (command.name) {
     case 'route':
@@ -30,6 +30,9 @@ export function writes(command: Command): boolean {
     case 'status':
     case 'history':
       return false;
+    case 'dns':
+      // The clients' DNS name in the environment's hosted zone: stepping it is a write.
+      return command.action !== 'status';
   }
 }
 

@@ -24,7 +24,7 @@ export interface MainIo {
 }
 
 /** What the commands reach AWS with. */
-export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow'> & {
+export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients'> & {
   /** Who the credentials are (STS), checked before a write. @default - STS GetCallerIdentity */
   readonly callerIdentity?: () => Promise<CallerIdentity>;
 };
@@ -53,6 +53,16 @@ async function connect(
     stepFunctions: async () => {
       const sdk = await import('@aws-sdk/client-sfn');
       return new sdk.SFNClient({ region, profile, ...retries });
+    },
+    dnsClients: async () => {
+      const [route53, cloudFormation] = await Promise.all([
+        import('@aws-sdk/client-route-53'),
+        import('@aws-sdk/client-cloudformation'),
+      ]);
+      return {
+        route53: new route53.Route53Client({ region, profile, ...retries }),
+        cloudFormation: new cloudFormation.CloudFormationClient({ region, profile, ...retries }),
+      };
     },
     checkNow: async (parameterName: string): Promise<GuardVerdict> => {
       const sdk = await import('@aws-sdk/client-lambda');

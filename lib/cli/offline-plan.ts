@@ -68,6 +68,10 @@ export function planFromConfig(input: OfflinePlanInput): void {
   const { command, config, out, why } = input;
   if (command.name === 'status' || command.name === 'history')
     throw new RunFailedError(`${command.name} reads the live flags, which could not be read: ${why}`);
+  if (command.name === 'dns')
+    throw new RunFailedError(
+      `dns plans from the hosted zone's records and the platform stack's outputs, which could not be read: ${why}`,
+    );
   const service = serviceOf(config, command.service);
   const can = capabilitiesOf(service);
   if (!can.migrating)

@@ -6,6 +6,7 @@
 import { type ParseArgsConfig, parseArgs as parseArgv } from 'node:util';
 import { FLAG_KINDS, type FlagKind, USER_ID } from '../flags/documents';
 import { SERVICE_NAME } from '../naming';
+import { DNS_USAGE, type DnsCommand, parseDns } from './dns-args';
 import { UsageError } from './errors';
 
 export interface GlobalOptions {
@@ -33,7 +34,8 @@ export type Command =
   | { readonly name: 'route'; readonly service: string; readonly mode: 'percent'; readonly percent: number }
   | { readonly name: 'gateway'; readonly service: string; readonly weight: number }
   | { readonly name: 'rollback'; readonly service: string; readonly flag: 'routing' | 'gateway' }
-  | { readonly name: 'cutover'; readonly service: string };
+  | { readonly name: 'cutover'; readonly service: string }
+  | DnsCommand;
 
 export interface Invocation {
   readonly command: Command;
@@ -54,6 +56,7 @@ Commands:
   rollback <service> [--flag routing|gateway]
                                            back to the version validated before the current one
   cutover <service> --confirm <service>    run the bulk migration, then record the point of no return (phase 2)
+${DNS_USAGE}
 
 Options:
   --config <path>     environment file (default: $MIGRATE_CONFIG, else the embedded demo)
@@ -96,6 +99,7 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   gateway: {},
   rollback: { flag: { type: 'string' } },
   cutover: { confirm: { type: 'string' } },
+  dns: {},
 };
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS));
 
@@ -125,7 +129,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (values.help || name === undefined) return { command: { name: 'help' }, options };
   if (command === undefined)
     throw new UsageError(
-      `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback or cutover`,
+      `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback, cutover or dns`,
     );
   return { command: build(command, words, values), options };
 }
@@ -216,6 +220,8 @@ function build(name: CommandName, words: readonly string[], v: Values): Command 
         );
       return { name, service: s };
     }
+    case 'dns':
+      return parseDns(words);
   }
 }
 

@@ -28,6 +28,7 @@ import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
 import { cutoverStateMachineName } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { table } from '../text/table';
+import type { DnsClients } from './dns';
 import { RefusedError, RunFailedError, UsageError } from './errors';
 import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
@@ -44,6 +45,8 @@ export interface CliDependencies {
   readonly ssm: SSMClient;
   /** Step Functions, built only for the commands that need it. */
   readonly stepFunctions: () => Promise<SFNClient>;
+  /** Route 53 and CloudFormation, built only for the `dns` command. */
+  readonly dnsClients?: () => Promise<DnsClients>;
   /**
    * Asks the flag guard to check a parameter now (a synchronous invocation). Absent, or failing (no
    * permission, not deployed), the CLI waits for the guard's own check of the change event instead.
@@ -88,6 +91,12 @@ export async function runCommand(
       return rollback(command.service, command.flag, deps, options);
     case 'cutover':
       return cutover(command.service, deps, options);
+    case 'dns': {
+      const { runDns } = await import('./dns');
+      const { dnsClients } = deps;
+      if (!dnsClients) throw new Error('this CLI was built without Route 53 and CloudFormation clients');
+      return runDns(command, options, { ...deps, dnsClients });
+    }
   }
 }
 

@@ -118,6 +118,9 @@ export type AnonymousPolicy = NonNullable<RouteConfig['anonymous']>;
 
 export const DEFAULT_ANONYMOUS: AnonymousPolicy = 'legacy';
 
+/** The company's domain: the name to move onto the app, and an optional alias for its load balancer. */
+export type DnsConfig = NonNullable<MigrationConfig['dns']>;
+
 /** Where routing happens in phases 1-2, and the routing proxy's limits. */
 export type RoutingConfig = MigrationConfig['routing'];
 

@@ -7,6 +7,7 @@ import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { parameterArn } from '../constructs/flag-parameters';
+import { LoadBalancerDns } from '../constructs/load-balancer-dns';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { RoutingProxyImage } from '../constructs/routing-proxy';
 import type { SubnetPlacement } from '../constructs/subnet-placement';
@@ -110,6 +111,12 @@ export class PlatformStack extends MigrationStack {
       vpcSubnets: props.subnets.loadBalancer,
       config: config.alb,
       defaultTargetGroup: this.legacy.targetGroup,
+    });
+    // Its DNS name as an output, the optional alias record, the DNS operator policy (dns.*).
+    new LoadBalancerDns(this, 'Dns', {
+      loadBalancer: this.loadBalancer.loadBalancer,
+      dns: config.dns,
+      envName: config.name,
     });
     this.loadBalancerFullName = this.loadBalancer.loadBalancer.loadBalancerFullName;
     this.listener = this.loadBalancer.listener;

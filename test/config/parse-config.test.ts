@@ -237,6 +237,27 @@ describe('bad configurations', () => {
       /^legacy\.databaseVariables\.password: "DB_USER" is also username; give each a name of its own$/,
     ],
     [
+      'a DNS name outside its zone',
+      (c) =>
+        (c.dns = {
+          hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+          zoneName: 'example.com',
+          recordName: 'www.example.org',
+        }),
+      /^dns\.recordName: "www\.example\.org" is not in the zone example\.com; use a name that ends in \.example\.com$/,
+    ],
+    [
+      "an alias record on the clients' name",
+      (c) =>
+        (c.dns = {
+          hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+          zoneName: 'example.com',
+          recordName: 'www.example.com',
+          aliasName: 'www.example.com',
+        }),
+      /^dns\.aliasName: is recordName: a record in the template would take the name from the monolith in one deploy/,
+    ],
+    [
       'certificate that is not an ACM ARN',
       (c) => (c.alb.certificateArn = 'my-cert'),
       /^alb\.certificateArn: "my-cert" is not valid; use an ACM certificate ARN/,

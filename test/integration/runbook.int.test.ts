@@ -33,6 +33,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateHostedZoneCommand,
+  ListResourceRecordSetsCommand,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import {
   DeleteParametersCommand,
   GetParametersByPathCommand,
@@ -730,6 +737,106 @@ describe('docs/runbook.md against the emulator', () => {
           live: { weight: 0 },
         },
       ]);
+    },
+    SCENARIO_TIMEOUT_MS,
+  );
+});
+
+describe("docs/runbook.md's DNS move against the emulator", () => {
+  const route53 = new Route53Client({
+    region: REGION,
+    endpoint: motoEndpoint(),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+  const cloudFormation = new CloudFormationClient({
+    region: REGION,
+    endpoint: motoEndpoint(),
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  });
+  afterAll(() => {
+    route53.destroy();
+    cloudFormation.destroy();
+  });
+  const APP_ALB = 'shop-prod-LoadB-1a2b3c4d5e6f-1234567890.eu-west-1.elb.amazonaws.com';
+  const OLD_ALB = 'shop-legacy-9876543210.eu-west-1.elb.amazonaws.com';
+
+  it(
+    "phase 0: the clients' DNS name onto the app in steps, and back",
+    async () => {
+      // What exists before the runbook's first step: the company's zone and record, and the platform
+      // stack deployed (its outputs name the app's load balancer).
+      const zone = await route53.send(
+        new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: `runbook-${Date.now()}` }),
+      );
+      const hostedZoneId = (zone.HostedZone?.Id ?? '').replace('/hostedzone/', '');
+      const company = {
+        Name: 'www.example.com',
+        Type: 'A' as const,
+        AliasTarget: { HostedZoneId: 'Z32O12XQLNTSW2', DNSName: OLD_ALB, EvaluateTargetHealth: false },
+      };
+      await route53.send(
+        new ChangeResourceRecordSetsCommand({
+          HostedZoneId: hostedZoneId,
+          ChangeBatch: { Changes: [{ Action: 'CREATE', ResourceRecordSet: company }] },
+        }),
+      );
+      await cloudFormation.send(
+        new CreateStackCommand({
+          StackName: 'shop-prod-30-platform',
+          TemplateBody: JSON.stringify({
+            Resources: { Topic: { Type: 'AWS::SNS::Topic' } },
+            Outputs: {
+              LoadBalancerDnsName: { Value: APP_ALB },
+              LoadBalancerCanonicalHostedZoneId: { Value: 'Z32O12XQLNTSW2' },
+            },
+          }),
+        }),
+      );
+      const records = async () =>
+        (
+          await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: hostedZoneId }))
+        ).ResourceRecordSets?.filter((r) => r.Name === 'www.example.com.').map((r) => [
+          r.SetIdentifier ?? null,
+          r.Weight ?? null,
+          r.AliasTarget?.DNSName,
+        ]);
+      const original = await records();
+      await deployPhase((input) => {
+        usersAt(0)(input);
+        (input as ExampleInput & { dns: unknown }).dns = {
+          hostedZoneId,
+          zoneName: 'example.com',
+          recordName: 'www.example.com',
+        };
+      });
+      const step = (percent: number, from: string) => ({
+        run: `npm run migrate -- dns weight ${percent}`,
+        stdout: new RegExp(
+          `www\\.example\\.com: ${from}legacy ${100 - percent} / app ${percent} \\(${percent} % of answers to the app\\)\\nin sync: change `,
+        ),
+      });
+      expectSteps(await runScenario('dns'), [
+        {
+          run: 'npm run migrate -- dns status',
+          stdout: new RegExp(
+            `www\\.example\\.com A: simple record, alias ${OLD_ALB.replace(/\./g, '\\.')}\\nthe app's load balancer: ${APP_ALB.replace(/\./g, '\\.')}`,
+          ),
+        },
+        {
+          run: /^aws cloudformation describe-stacks \$R --stack-name shop-prod-30-platform /,
+          stdout: new RegExp(`^${APP_ALB.replace(/\./g, '\\.')}\\n$`),
+        },
+        step(0, 'the simple record becomes the weighted pair, '),
+        step(1, 'legacy 100 / app 0 \\(0 % of answers to the app\\) -> '),
+        step(10, 'legacy 99 / app 1 \\(1 % of answers to the app\\) -> '),
+        step(50, 'legacy 90 / app 10 \\(10 % of answers to the app\\) -> '),
+        step(100, 'legacy 50 / app 50 \\(50 % of answers to the app\\) -> '),
+        step(0, 'legacy 0 / app 100 \\(100 % of answers to the app\\) -> '),
+        { run: 'npm run migrate -- dns restore', stdout: /back to the company's record alone/ },
+      ]);
+      expect(await records()).toEqual(original);
     },
     SCENARIO_TIMEOUT_MS,
   );

@@ -3,8 +3,11 @@
  * `cdk synth` would find it in cdk.context.json: its subnets for the load balancer, the tasks and the
  * databases, and every layout the app cannot use as a configuration problem with its fix.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { ConfigError } from '../../lib/config/parse';
+import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import { buildStacks, config, demoInput, once, templateOf } from '../helpers/test-app';
 import { COMPANY_VPC, type VpcLookup, vpcLookupContext } from '../helpers/vpc-lookup';
 
@@ -125,6 +128,49 @@ function taggedInput(subnets: Json) {
   });
 }
 
+describe('an imported VPC of the layout the app has always expected', () => {
+  const CONVENTIONAL: VpcLookup = {
+    ...COMPANY_VPC,
+    groups: [
+      ...COMPANY_VPC.groups,
+      {
+        name: 'Isolated',
+        type: 'Isolated',
+        subnets: [
+          ['eu-west-1a', 'subnet-0c0000000000000a3'],
+          ['eu-west-1b', 'subnet-0c0000000000000b3'],
+        ],
+      },
+    ],
+  };
+
+  it('synthesizes as before, and choosing the default subnets explicitly changes no template', () => {
+    const templates = (vpc: Json) => {
+      const built = build(companyInput(2, vpc), CONVENTIONAL);
+      const assembly = built.app.synth();
+      return Object.fromEntries(
+        built.all.map((s) => [s.stackName, assembly.getStackByName(s.stackName).template]),
+      );
+    };
+    const before = templates({});
+    const explicit = templates({
+      subnets: {
+        loadBalancer: { groupName: 'Public' },
+        tasks: { groupName: 'Private' },
+        databases: { ids: ids(CONVENTIONAL, 'Isolated') },
+      },
+    });
+    expect(formatChanges(statefulChanges(before, explicit))).toBe('');
+    expect(explicit).toEqual(before);
+    expect(
+      propertiesOf(
+        templateOf(build(companyInput(2), CONVENTIONAL), '20-users-data'),
+        'AWS::RDS::DBSubnetGroup',
+      ),
+    ).toEqual([expect.objectContaining({ SubnetIds: ids(CONVENTIONAL, 'Isolated') })]);
+  });
+});
+
 describe('an imported VPC whose subnet groups a tag names', () => {
   it('refuses a load balancer over two public groups (two subnets per zone), naming the zones', () => {
     // Before issue 27 the synth passed and the deploy failed: one subnet per zone for a load balancer.
@@ -163,6 +209,29 @@ describe('an imported VPC whose subnet groups a tag names', () => {
     ).toThrow(
       /vpc\.subnets\.tasks\.groupName: vpc-0c0ffee0c0ffee000 has no subnet group "private"; use one of its groups: "edge" \(Public, eu-west-1a eu-west-1b\), "partner" \(Public, eu-west-1a eu-west-1b\), "app" \(Private, eu-west-1a eu-west-1b\), "batch" \(Private, eu-west-1c\)/,
     );
+  });
+});
+
+describe('envs/existing-estate.example.json (docs/existing-estate.md)', () => {
+  it('synthesizes in the company VPC: external monolith, domain, WAF, users then orders at phase 1', () => {
+    const input = JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'envs', 'existing-estate.example.json'), 'utf8'),
+    );
+    input.services[0].phase = 1;
+    const built = build(input);
+    expect(built.all.map((s) => s.stackName)).toEqual([
+      'shop-prod-10-network',
+      'shop-prod-20-users-data',
+      'shop-prod-30-platform',
+      'shop-prod-40-users-service',
+      'shop-prod-60-operations',
+    ]);
+    const platform = Template.fromStack(built.platform);
+    platform.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    platform.resourceCountIs('AWS::Route53::RecordSet', 1);
+    expect(propertiesOf(templateOf(built, '20-users-data'), 'AWS::RDS::DBSubnetGroup')).toEqual([
+      expect.objectContaining({ SubnetIds: ids(COMPANY_VPC, 'Private') }),
+    ]);
   });
 });
 

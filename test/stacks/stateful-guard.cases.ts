@@ -41,6 +41,30 @@ describe('the stateful-change guard', () => {
     ],
     // The deploy-proof matrix's shape of the same name: synthesized once for both.
     ['a second service at phase 3 in alb mode', (i) => i.services.push(ordersService('alb'))],
+    // Issue 27's options, on an environment of today's shape.
+    [
+      "the load balancer's deletion protection off, and a WAF web ACL",
+      (i) =>
+        Object.assign(i.alb, {
+          deletionProtection: false,
+          webAclArn:
+            'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/shop-edge/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
+        }),
+    ],
+    [
+      'the company domain: an alias record and the DNS operator policy',
+      (i) =>
+        (i.dns = {
+          hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+          zoneName: 'example.com',
+          recordName: 'www.example.com',
+          aliasName: 'app.example.com',
+        }),
+    ],
+    [
+      "the monolith's database variables renamed",
+      (i) => (i.legacy.databaseVariables = { host: 'DATABASE_HOST', password: 'DATABASE_PASSWORD' }),
+    ],
   ])('finds nothing stateful replaced or deleted with %s', (_name, mutate) => {
     expect(formatChanges(statefulChanges(phase2(), synth(mutate)))).toBe('');
   });

@@ -25,8 +25,14 @@ const variants: Record<string, (input: Input) => void> = {
     i.services[0].phase = 1;
     i.routing = { mode: 'in-app' };
   },
-  'phase 1, a monolith that runs elsewhere': (i) => {
+  'phase 1, a monolith that runs elsewhere, the company domain': (i) => {
     i.services[0].phase = 1;
+    i.dns = {
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      zoneName: 'example.com',
+      recordName: 'www.example.com',
+      aliasName: 'app.example.com',
+    };
     i.legacy = {
       mode: 'external',
       endpoint: { url: 'http://10.20.5.7:8080', securityGroupId: 'sg-0fedcba9876543210' },

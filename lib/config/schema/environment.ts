@@ -16,6 +16,7 @@
 import type { z } from 'zod';
 import { listOr } from '../../validation/reader';
 import { notStartingWith } from './common';
+import { dns } from './dns';
 import { flags } from './flags';
 import { gateway } from './gateway';
 import { array, bool, intact, keyName, problem, record, str, strict } from './kit';
@@ -70,6 +71,7 @@ const environment = strict({
     description: 'The services extracted from the monolith, each moving through the phases on its own.',
   }),
   routing,
+  dns,
 });
 
 /** The environment as its fields parse, before the cross-field rules and the last defaults. */
@@ -156,6 +158,7 @@ export const environmentSchema = environment
     gateway: v.gateway,
     services: v.services,
     routing: v.routing,
+    ...(v.dns !== undefined ? { dns: v.dns } : {}),
   }))
   .meta({
     title: 'Environment of the strangler-fig migration',
