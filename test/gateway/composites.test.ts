@@ -116,6 +116,23 @@ describe("the legacy task's front door", () => {
     expect(legacyFrontDoor(config(input))).toEqual({ dnsName: 'legacy', port: 8899, ingressPort: 8898 });
   });
 
+  it('is the routing proxy of a monolith that runs elsewhere, which has no port in the task', () => {
+    const input = demoInput();
+    input.legacy = {
+      mode: 'external',
+      endpoint: { url: 'http://10.0.12.7:8899' },
+      database: {
+        mode: 'import',
+        engine: 'mysql',
+        endpoint: 'db.example.com',
+        securityGroupId: 'sg-0123456789abcdef0',
+        secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',
+        databaseName: 'shop',
+      },
+    };
+    expect(legacyFrontDoor(config(input))).toEqual({ dnsName: 'legacy', port: 8800, ingressPort: 8899 });
+  });
+
   it('is the monolith when it routes itself', () => {
     const input = demoInput();
     input.routing = { mode: 'in-app' };
