@@ -110,7 +110,7 @@ export function proxyRuntimeConfig(
       drainMs: proxy.drainSeconds * 1000,
     },
     limits: { maxHeaderBytes: proxy.maxHeaderBytes, maxBodyBytes: proxy.maxBodyBytes },
-    paths: DEFAULT_PATH_VARIANTS,
+    paths: { ...proxy.pathVariants },
     services: services
       .filter((s) => capabilitiesOf(s).migrating)
       .map((s) => {

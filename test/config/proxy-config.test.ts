@@ -26,6 +26,16 @@ describe('routing configuration', () => {
         drainSeconds: 25,
         maxHeaderBytes: 65536,
         maxBodyBytes: 104857600,
+        pathVariants: {
+          handling: 'route',
+          trailingSlash: true,
+          repeatedSlashes: true,
+          dotSegments: true,
+          percentEncoding: true,
+          letterCase: true,
+          backslashes: true,
+          encodedSlashes: true,
+        },
       },
     });
   });
@@ -45,9 +55,33 @@ describe('routing configuration', () => {
         drainSeconds: 60,
         maxHeaderBytes: 16384,
         maxBodyBytes: 1048576,
+        pathVariants: {
+          handling: 'refuse',
+          trailingSlash: false,
+          repeatedSlashes: true,
+          dotSegments: true,
+          percentEncoding: false,
+          letterCase: false,
+          backslashes: false,
+          encodedSlashes: true,
+        },
       },
     };
     expect(config(tuned).routing).toEqual({ mode: 'proxy', proxy: tuned.routing.proxy });
+  });
+
+  it('checks the path variants: the handling, each equivalence a boolean, no unknown key', () => {
+    expect(
+      problemsOf((c) => {
+        c.routing = { proxy: { pathVariants: { handling: 'strip', letterCase: 'yes', caseFold: true } } };
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^routing\.proxy\.pathVariants\.handling: .*"route".*"refuse"/),
+        expect.stringMatching(/^routing\.proxy\.pathVariants\.letterCase: expected true or false/),
+        expect.stringMatching(/^routing\.proxy\.pathVariants\.caseFold: /),
+      ]),
+    );
   });
 
   it('keeps routes without identity exactly as written (the in-app route document does not change)', () => {

@@ -101,11 +101,11 @@ describe('the proxy runtime configuration', () => {
     const text = proxyConfigText(runtime);
     expect(JSON.parse(text)).not.toHaveProperty('paths');
     expect(parseProxyConfig(text)).toEqual({ ok: true, config: runtime });
-    const refusing = {
-      ...runtime,
-      paths: { ...DEFAULT_PATH_VARIANTS, handling: 'refuse', letterCase: false },
-    };
-    expect(JSON.parse(proxyConfigText(refusing as typeof runtime)).paths).toEqual(refusing.paths);
+    const refusing = demoAt(1, (i) => {
+      i.routing = { proxy: { pathVariants: { handling: 'refuse', letterCase: false } } };
+    });
+    expect(refusing.paths).toEqual({ ...DEFAULT_PATH_VARIANTS, handling: 'refuse', letterCase: false });
+    expect(JSON.parse(proxyConfigText(refusing)).paths).toEqual(refusing.paths);
     expect(parseProxyConfig(JSON.stringify({ ...runtime, paths: { handling: 'refuse' } }))).toMatchObject({
       ok: true,
       config: { paths: { ...DEFAULT_PATH_VARIANTS, handling: 'refuse' } },

@@ -1,9 +1,36 @@
 /**
  * Where the per-user routing of phases 1-2 happens (the routing proxy, or the monolith itself), and the
- * routing proxy's port, size, timeouts and limits.
+ * routing proxy's port, size, timeouts, limits and the other spellings of a route it routes.
  */
 import { z } from 'zod';
-import { int, refused, strict, union } from './kit';
+import { bool, int, oneOf, refused, strict, union } from './kit';
+
+/** One spelling the monolith's router may treat as the same path (docs/routing-proxy.md). */
+const same = (description: string) =>
+  bool()
+    .default(true)
+    .meta({ description: `${description} (the monolith may serve it as the route; default true).` });
+
+const pathVariants = strict({
+  handling: oneOf(['route', 'refuse'])
+    .default('route')
+    .meta({
+      description:
+        'What the proxy does with another spelling of a service route: "route" it as the route, or "refuse" it with 400. Never passed to the monolith untouched.',
+    }),
+  trailingSlash: same('"/api/users/1/" is "/api/users/1"'),
+  repeatedSlashes: same('"/api//users/1" is "/api/users/1"'),
+  dotSegments: same('"/api/./users/1" and "/api/x/../users/1" are "/api/users/1"'),
+  percentEncoding: same('"/api/%75sers/1" is "/api/users/1" (percent-encoded letters, digits, "-._~")'),
+  letterCase: same('"/API/Users/1" is "/api/users/1" (literal segments; a placeholder keeps its case)'),
+  backslashes: same('"/api\\users\\1" is "/api/users/1"'),
+  encodedSlashes: same('"/api%2Fusers/1" is "/api/users/1"'),
+})
+  .prefault({})
+  .meta({
+    description:
+      "Other spellings of a service route's path that the monolith may serve as the route: they are routed as the route (or refused), never passed to the monolith untouched.",
+  });
 
 const proxy = strict({
   port: int({
@@ -30,7 +57,10 @@ const proxy = strict({
     .meta({ description: 'Wait for the response headers, in milliseconds (then 504).' }),
   idleTimeoutMs: int({ min: 100, max: 3600000, fix: 'use 100 to 3600000 milliseconds' })
     .default(60000)
-    .meta({ description: 'Longest silence while a body streams in either direction, in milliseconds.' }),
+    .meta({
+      description:
+        "Longest silence while a body streams, from either side, in milliseconds: an upstream's response (then 504), the client's request body (then 408).",
+    }),
   drainSeconds: int({
     min: 1,
     max: 110,
@@ -50,6 +80,7 @@ const proxy = strict({
   maxBodyBytes: int({ min: 1024, max: 1073741824, fix: 'use 1024 bytes to 1 GiB' })
     .default(104857600)
     .meta({ description: 'Largest request body, in bytes (then 413).' }),
+  pathVariants,
 });
 
 export const routing = union('mode', [
