@@ -30,6 +30,7 @@ import { type RouteMatch, RouteTable } from '../lib/proxy/routes';
 import { BodyTooLarge, ClientTimeout, hasBody, limited, readPrefix } from './bodies';
 import { Exchange, type ExchangeOwner } from './exchange';
 import type { FlagSource } from './flags';
+import { Readiness } from './health';
 import type { JwtVerifier } from './jwt';
 import type { Logger, LogSink } from './log';
 import { Pool } from './pool';
@@ -79,6 +80,7 @@ export class RoutingProxy implements ExchangeOwner {
   private readonly services: ServiceRuntime[];
   private readonly table: RouteTable<ServiceRuntime>;
   private readonly upgrades: Upgrades;
+  private readonly readiness: Readiness;
   private readonly now: () => number;
   private readonly retryAfter: string;
   private draining = false;
@@ -112,6 +114,11 @@ export class RoutingProxy implements ExchangeOwner {
       (req, res) => this.handle(req, res),
     );
     this.server.on('clientError', (err, socket) => this.clientError(err, socket));
+    this.readiness = new Readiness(
+      this.services.map((s) => s.context),
+      (service) => options.flags.state(service),
+      options.logger,
+    );
     this.upgrades = new Upgrades({
       legacy: this.legacy,
       connectMs: config.timeouts.connectMs,
@@ -231,9 +238,15 @@ export class RoutingProxy implements ExchangeOwner {
       return;
     }
     if (hasBody(req)) ex.watchBody();
-    // The ALB health check always reaches the monolith: it never depends on SSM or a service.
-    const match =
-      path === this.options.config.legacy.healthCheckPath ? undefined : this.table.match(method, url);
+    // The ALB health check reaches the monolith, unless this task cannot decide a service's requests
+    // yet (phase 2 or later, no marker, nothing loaded): then it takes no traffic while others can.
+    if (path === this.options.config.legacy.healthCheckPath) {
+      const waiting = this.readiness.waitingFor(new Date(this.now()));
+      if (waiting.length > 0) this.answer(res, ex, 503, 'flags-not-loaded', undefined, waiting);
+      else this.forward(ex, this.legacy, url);
+      return;
+    }
+    const match = this.table.match(method, url);
     if (!match) {
       this.forward(ex, this.legacy, url);
       return;
@@ -443,6 +456,7 @@ export class RoutingProxy implements ExchangeOwner {
     status: number,
     reason: string,
     route?: ProxyRoute,
+    services?: readonly string[],
   ): void {
     if (status !== 502 && status !== 504) ex.side = 'proxy';
     ex.reason = reason;
@@ -450,6 +464,7 @@ export class RoutingProxy implements ExchangeOwner {
       error: STATUS_CODES[status],
       reason,
       ...(route ? { route: route.path } : {}),
+      ...(services ? { services } : {}),
     });
     // A request body left unread (400, 408, 413, a failed upstream) must not be taken for the next
     // request: close.

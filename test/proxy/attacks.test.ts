@@ -264,7 +264,7 @@ describe('4. stalled request bodies are bounded by the idle timeout', () => {
         `PUT ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789`,
       );
       try {
-        await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+        await eventually(async () => client.closedAfterMs() !== undefined, 10000);
         expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
         expect(client.answer()).toContain('"reason":"request-body-timeout"');
         await eventually(async () => upstream.aborted > before);
@@ -296,7 +296,7 @@ describe('4. stalled request bodies are bounded by the idle timeout', () => {
       'POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user',
     );
     try {
-      await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+      await eventually(async () => client.closedAfterMs() !== undefined, 10000);
       expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
       expect(seenSince(legacy, before.legacy)).toEqual([]);
       expect(seenSince(service, before.service)).toEqual([]);
@@ -313,7 +313,7 @@ describe('4. stalled request bodies are bounded by the idle timeout', () => {
     socket.on('error', () => undefined);
     socket.pause(); // reads nothing
     try {
-      await eventually(async () => legacy.aborted > before, 6000);
+      await eventually(async () => legacy.aborted > before, 10000);
       await eventually(async () => p.requests().some((l) => l.reason === 'client-timeout'));
       expect(p.requests().find((l) => l.reason === 'client-timeout')).toMatchObject({
         Side: 'legacy',
@@ -350,7 +350,7 @@ describe('5. a slow client is not a service failure', () => {
         'PUT /api/users/1001 HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789',
       );
       try {
-        await eventually(async () => client.closedAfterMs() !== undefined, 5000);
+        await eventually(async () => client.closedAfterMs() !== undefined, 10000);
         expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
         await eventually(async () => p.requests().some((l) => l.method === 'PUT'));
         expect(p.requests().find((l) => l.method === 'PUT')).toMatchObject({

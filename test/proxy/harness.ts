@@ -390,8 +390,11 @@ export async function putUnchecked(ssm: SSMClient, name: string, value: unknown)
   );
 }
 
-/** Polls `check` until it returns true (the proxy refreshes in the background). */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 4000): Promise<void> {
+/**
+ * Polls `check` until it returns true (the proxy refreshes in the background), for up to 10 s by default:
+ * the test machines are shared and often loaded.
+ */
+export async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (await check()) return;

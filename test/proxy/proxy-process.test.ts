@@ -499,7 +499,10 @@ describe('phase 2: the point of no return', () => {
     expect((await call(p.url, '/api/orders/1')).upstream).toBe('users');
     // Phase 1: no cutover possible; with no routing known, the monolith.
     expect((await call(p.url, '/api/invoices/1')).upstream).toBe('legacy');
-    expect((await call(p.url, '/health')).upstream).toBe('legacy');
+    // The one service it cannot decide keeps this task out of the load balancer until its first read.
+    const health = await call(p.url, '/health');
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.text)).toMatchObject({ reason: 'flags-not-loaded', services: ['users'] });
     expect((await call(p.url, '/anything/else')).upstream).toBe('legacy');
     expect(p.requests().find((l) => l.status === 503)).toMatchObject({
       Service: 'users',

@@ -81,6 +81,30 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
     });
   });
 
+  it('replaces a task that fails its health check after the 60 s grace period, and rolls a failing deploy back', () => {
+    // What ECS does with a proxy task that cannot decide (phase 2 or later, no marker, no flags loaded:
+    // its health check answers 503). The ALB keeps it out (2 passing checks 15 s apart to enter, 3
+    // failing to leave; a new target needs one); ECS ignores the check for 60 s after the task starts,
+    // then stops a task the ALB reports unhealthy and starts another. In a deploy, each such task
+    // counts for the circuit breaker, which rolls the deploy back, and the old tasks (minimum healthy
+    // 100 %) serve all along.
+    platform.hasResourceProperties('AWS::ECS::Service', {
+      HealthCheckGracePeriodSeconds: 60,
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      },
+    });
+    platform.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
+      HealthCheckPath: '/',
+      HealthCheckIntervalSeconds: 15,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 3,
+      Matcher: { HttpCode: '200' },
+    });
+  });
+
   it('lets the ALB reach the proxy port only: the monolith is reached over localhost', () => {
     const ingress = Object.values(platform.findResources('AWS::EC2::SecurityGroupIngress')).map(
       (r) => r.Properties,

@@ -12,12 +12,10 @@ const same = (description: string) =>
     .meta({ description: `${description} (the monolith may serve it as the route; default true).` });
 
 const pathVariants = strict({
-  handling: oneOf(['route', 'refuse'])
-    .default('route')
-    .meta({
-      description:
-        'What the proxy does with another spelling of a service route: "route" it as the route, or "refuse" it with 400. Never passed to the monolith untouched.',
-    }),
+  handling: oneOf(['route', 'refuse']).default('route').meta({
+    description:
+      'What the proxy does with another spelling of a service route: "route" it as the route, or "refuse" it with 400. Never passed to the monolith untouched.',
+  }),
   trailingSlash: same('"/api/users/1/" is "/api/users/1"'),
   repeatedSlashes: same('"/api//users/1" is "/api/users/1"'),
   dotSegments: same('"/api/./users/1" and "/api/x/../users/1" are "/api/users/1"'),
@@ -55,12 +53,10 @@ const proxy = strict({
   })
     .default(60000)
     .meta({ description: 'Wait for the response headers, in milliseconds (then 504).' }),
-  idleTimeoutMs: int({ min: 100, max: 3600000, fix: 'use 100 to 3600000 milliseconds' })
-    .default(60000)
-    .meta({
-      description:
-        "Longest silence while a body streams, from either side, in milliseconds: an upstream's response (then 504), the client's request body (then 408).",
-    }),
+  idleTimeoutMs: int({ min: 100, max: 3600000, fix: 'use 100 to 3600000 milliseconds' }).default(60000).meta({
+    description:
+      "Longest silence while a body streams, from either side, in milliseconds: an upstream's response (then 504), the client's request body (then 408).",
+  }),
   drainSeconds: int({
     min: 1,
     max: 110,
