@@ -4,6 +4,7 @@
  * `last-good` and record it), leave it, or restore the recorded text.
  */
 import {
+  type FlagDocument,
   type FlagKind,
   type OverrideDocument,
   overrideWriteProblems,
@@ -41,6 +42,12 @@ export interface GuardInput {
   readonly gatewayMode?: 'krakend' | 'alb';
   /** For a cutover document that records a completion the validated set does not have (see needsRunCheck): the run's check. */
   readonly runCheck?: RunCheck;
+  /**
+   * Why the guard cannot know whether the cutover happened (from phase 2: no record of its own, no
+   * deploy-time marker, and the cutover parameter gone or holding a completed cutover it cannot
+   * verify); absent when it knows. See `unknownCutoverDecision`.
+   */
+  readonly cutoverUnknown?: string;
 }
 
 export type GuardDecision =
@@ -61,7 +68,12 @@ export type GuardDecision =
       readonly restoreValue: string;
     }
   /** A bad write the guard cannot undo (the override, which no role of the app may write): alert only. */
-  | { readonly action: 'reject'; readonly badVersion: number; readonly problems: readonly string[] };
+  | { readonly action: 'reject'; readonly badVersion: number; readonly problems: readonly string[] }
+  /**
+   * The guard cannot know whether the cutover happened, and what is there (or restoring it) could send
+   * users to the monolith: it writes and labels nothing, and alerts (see `unknownCutoverDecision`).
+   */
+  | { readonly action: 'hold'; readonly version?: number; readonly problems: readonly string[] };
 
 /** Whether a cutover document would record a completion that is not validated yet. */
 export function needsRunCheck(kind: FlagKind, text: string, validated: FlagSet): string | undefined {
@@ -74,6 +86,19 @@ export function needsRunCheck(kind: FlagKind, text: string, validated: FlagSet):
 }
 
 export function decide(input: GuardInput): GuardDecision {
+  const unknown = input.cutoverUnknown;
+  if (unknown === undefined) return decideKnowing(input);
+  const held = unknownCutoverDecision(input, unknown);
+  if (held) return held;
+  const decision = decideKnowing(input);
+  // Restoring would write the fallback (the initial documents): never while the cutover is unknown.
+  if (decision.action === 'restore' && (input.kind === 'routing' || input.kind === 'cutover'))
+    return { action: 'hold', version: decision.badVersion, problems: [...decision.problems, unknown] };
+  return decision;
+}
+
+/** The decision when the guard knows whether the cutover happened (or the flag does not depend on it). */
+function decideKnowing(input: GuardInput): GuardDecision {
   const { kind, parameter, validated } = input;
   const baseline = input.recordText ?? serializeFlag(kind, validated[kind]);
   if (!parameter.exists) {
@@ -105,6 +130,45 @@ export function decide(input: GuardInput): GuardDecision {
   if (problems.length === 0)
     return { action: 'accept', version: latest.version, text: latest.value, label: !labelled };
   return { action: 'restore', badVersion: latest.version, problems, restoreValue: baseline };
+}
+
+/**
+ * From phase 2, when the guard cannot know whether the cutover happened (its records deleted, no
+ * marker, the cutover parameter gone or holding a completed cutover it cannot verify), it must never
+ * write, restore or label a routing or cutover document that can send users to the monolith: the
+ * initial `{"completed":false}` and routing `off` it would fall back on are exactly such documents. It
+ * keeps what is there and alerts; only what cannot route anyone to the monolith passes (routing `all`,
+ * a completed cutover whose run checks out, a version it already recorded). Undefined: decide as usual.
+ */
+export function unknownCutoverDecision(input: GuardInput, why: string): GuardDecision | undefined {
+  const { kind, parameter } = input;
+  if (kind !== 'routing' && kind !== 'cutover') return undefined;
+  const hold = (problem: string, version?: number): GuardDecision => ({
+    action: 'hold',
+    ...(version !== undefined ? { version } : {}),
+    problems: [problem, why],
+  });
+  if (!parameter.exists)
+    return hold(`the ${kind} parameter was deleted; it is not re-created with its initial document`);
+  const { latest } = parameter;
+  if (latest.labels.includes(LAST_GOOD_LABEL) && latest.value === input.recordText) return undefined;
+  const parsed = parseFlag(kind, latest.value, input.maxBytes);
+  const harmless = parsed.ok
+    ? kind === 'routing'
+      ? (parsed.value as FlagDocument<'routing'>).mode === 'all'
+      : (parsed.value as FlagDocument<'cutover'>).completed && input.runCheck?.ok === true
+    : false;
+  if (harmless) return undefined;
+  const unverified =
+    parsed.ok && kind === 'cutover' && (parsed.value as FlagDocument<'cutover'>).completed
+      ? input.runCheck && !input.runCheck.ok
+        ? `${input.runCheck.problem}; `
+        : 'its run was not checked; '
+      : '';
+  return hold(
+    `version ${latest.version} of the ${kind} flag is neither checked nor restored (${unverified}it, or the initial document the guard would write back, could send users to the monolith)`,
+    latest.version,
+  );
 }
 
 /** The override parameter is written by a person with the break-glass policy; the guard checks it, never writes it. */

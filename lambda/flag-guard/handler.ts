@@ -23,6 +23,7 @@ import type { FlagSet } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore, type FlagVersion, isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { executionArn, type HookService } from '../../lib/hooks/contract';
+import { capabilitiesOf } from '../../lib/phases';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
 import { type Lazy, lazy } from '../shared/lazy';
 import {
@@ -56,6 +57,8 @@ export type CheckResult =
       readonly problems: readonly string[];
     }
   | { readonly status: 'rejected'; readonly badVersion: number; readonly problems: readonly string[] }
+  /** Nothing written or labelled: the guard cannot know whether the cutover happened (alerted). */
+  | { readonly status: 'held'; readonly version?: number; readonly problems: readonly string[] }
   | { readonly status: 'superseded'; readonly badVersion: number; readonly latestVersion: number };
 
 export type GuardResult =
@@ -137,7 +140,8 @@ async function validatedSet(service: HookService, deps: GuardDependencies) {
     doc(kind, recordText(kind)) ?? checked(kind, service.names[kind]);
 
   const marker = service.cutoverRecorded;
-  const candidates = [doc('cutover', recordText('cutover')), checked('cutover', service.names.cutover)];
+  const recorded = doc('cutover', recordText('cutover'));
+  const candidates = [recorded, checked('cutover', service.names.cutover)];
   const cutover: CutoverDocument =
     candidates.find((c) => c?.completed) ??
     (marker ? { completed: true, ...marker } : (candidates.find((c) => c) ?? INITIAL_DOCUMENTS.cutover));
@@ -146,7 +150,40 @@ async function validatedSet(service: HookService, deps: GuardDependencies) {
     cutover,
     gateway: of('gateway') ?? INITIAL_DOCUMENTS.gateway,
   };
-  return { validated, recordText, override: checked('override', service.overrideName) };
+  const cutoverUnknown =
+    cutover.completed || recorded !== undefined ? undefined : await unknownCutoverReason(service, deps);
+  return { validated, recordText, override: checked('override', service.overrideName), cutoverUnknown };
+}
+
+/**
+ * Why the guard cannot know whether the cutover happened, when it has no record of its own and no
+ * marker (a completed cutover seen anywhere it trusts was handled by the caller): from phase 2, the
+ * cutover parameter is gone, or it has held a completed cutover that is not the checked one (a record
+ * and a label deleted or moved by hand). A parameter that never held one (a fresh environment) is known
+ * not to have cut over. Undefined when it knows.
+ */
+async function unknownCutoverReason(
+  service: HookService,
+  deps: GuardDependencies,
+): Promise<string | undefined> {
+  if (!capabilitiesOf({ phase: service.phase }).cutover) return undefined;
+  const fix = `if the cutover of ${service.service} happened, record it in the environment file (services[].cutoverRecorded) and deploy; see "The flag guard holds a flag" in docs/runbook.md`;
+  let versions: FlagVersion[];
+  try {
+    versions = await storeOf(service, deps).historyOf(service.names.cutover);
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+    versions = [];
+  }
+  if (versions.length === 0)
+    return `the cutover parameter and the guard's record of it are gone, so the guard cannot know whether the cutover happened: ${fix}`;
+  const completed = versions.filter((v) => {
+    const parsed = parseFlag('cutover', v.value);
+    return parsed.ok && parsed.value.completed;
+  });
+  const last = completed[completed.length - 1];
+  if (!last) return undefined;
+  return `the guard's record of the cutover is gone and version ${last.version} of the cutover parameter holds a completed cutover that is not the checked one, so the guard cannot know whether the cutover happened: ${fix}`;
 }
 
 /** The latest (unlabelled) value of each parameter that exists. */
@@ -166,7 +203,7 @@ async function checkFlag(
   const store = storeOf(service, deps);
   const name = service.names[kind];
   const parameter = await parameterState(store, name);
-  const { validated, recordText, override } = await validatedSet(service, deps);
+  const { validated, recordText, override, cutoverUnknown } = await validatedSet(service, deps);
   const runId = parameter.exists ? needsRunCheck(kind, parameter.latest.value, validated) : undefined;
   const decision = decide({
     kind,
@@ -178,6 +215,7 @@ async function checkFlag(
     maxBytes: store.maxBytes(kind),
     gatewayMode: service.gatewayMode,
     runCheck: runId === undefined ? undefined : await verifyRun(service, runId, deps),
+    ...(cutoverUnknown !== undefined ? { cutoverUnknown } : {}),
   });
   return act(decision, { service, kind, name, store, parameter, recordText: recordText(kind) }, deps);
 }
@@ -261,6 +299,25 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
         problems: decision.problems,
       });
       return { status: 'rejected', badVersion: decision.badVersion, problems: decision.problems };
+    }
+    case 'hold': {
+      logger.log('error', 'held: the guard cannot know whether the cutover happened; nothing written', {
+        ...context,
+        problems: decision.problems,
+      });
+      logger.metric('FlagHeld', 1, { Service: service.service });
+      await deps.alerts.publish(`Migration flag held, cutover unknown: ${name}`, {
+        service: service.service,
+        parameter: name,
+        version: decision.version ?? 'deleted',
+        writtenBy: latest?.modifiedBy ?? 'unknown',
+        problems: decision.problems,
+      });
+      return {
+        status: 'held',
+        ...(decision.version !== undefined ? { version: decision.version } : {}),
+        problems: decision.problems,
+      };
     }
     case 'restore': {
       if (kind === 'override') throw new Error('the guard never writes the override');

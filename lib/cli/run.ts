@@ -65,9 +65,12 @@ export async function runCommand(
   options: GlobalOptions,
   deps: CliDependencies,
 ): Promise<void> {
+  // Every command on one service says it loudly when the cutover is live but not in the environment file.
+  if (command.name !== 'status' && 'service' in command)
+    await warnMissingMarker(command.service, deps, options);
   switch (command.name) {
     case 'status':
-      return status(command.service, deps);
+      return status(command.service, deps, options);
     case 'history':
       return history(command.service, command.flag, deps);
     case 'route':
@@ -235,6 +238,10 @@ async function confirmLive(name: string, version: number, deps: CliDependencies)
       throw new RefusedError(
         `refused by the flag guard, which restored the last checked value: ${(verdict.problems ?? []).join('; ')}`,
       );
+    if (verdict.status === 'held')
+      throw new RefusedError(
+        `the flag guard holds ${name}: it cannot know whether the cutover happened, so it checks nothing that could send users to the monolith: ${(verdict.problems ?? []).join('; ')}`,
+      );
     if (verdict.status === 'superseded' || (verdict.version !== undefined && verdict.version > version))
       throw new RefusedError(`a newer write superseded version ${version}; run status to see what is live`);
   }
@@ -325,7 +332,11 @@ async function history(serviceName: string, kind: FlagKind, deps: CliDependencie
   deps.out(table(['version', 'written at', 'by', 'labels', 'value'], rows));
 }
 
-async function status(only: string | undefined, deps: CliDependencies): Promise<void> {
+async function status(
+  only: string | undefined,
+  deps: CliDependencies,
+  options: GlobalOptions,
+): Promise<void> {
   const services = only ? [serviceOf(deps.config, only)] : deps.config.services;
   const rows: string[][] = [];
   for (const service of services) {
@@ -403,6 +414,7 @@ async function status(only: string | undefined, deps: CliDependencies): Promise<
       );
     }
   }
+  for (const service of services) await warnMissingMarker(service.name, deps, options);
 }
 
 function parseOr<K extends FlagKind>(
@@ -498,6 +510,32 @@ async function cutover(serviceName: string, deps: CliDependencies, options: Glob
     deps.out(`${new Date().toISOString()} ${name} still running`);
     await sleep(15_000);
   }
+}
+
+/**
+ * When a service's live (checked) cutover is completed and the environment file has no
+ * `cutoverRecorded` for it, says so loudly, with the exact lines to add and the deploy: without the
+ * marker, a reader that starts while SSM is unreachable holds the service's routes, and after the flags
+ * are deleted the flag guard cannot know that the cutover happened.
+ */
+async function warnMissingMarker(name: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
+  const service = deps.config.services.find((s) => s.name === name);
+  if (!service || service.cutoverRecorded || !capabilitiesOf(service).cutover) return;
+  const { store } = storeOf(name, deps);
+  const checked = (await store.checkedTexts()).cutover;
+  if (checked.status !== 'ok') return;
+  const parsed = store.parse('cutover', checked.text);
+  if (!parsed.ok || !parsed.value.completed) return;
+  const file = options.config ?? 'lib/config/demo.ts';
+  const deploy = options.config ? `npx cdk deploy --all -c config=${options.config}` : 'npx cdk deploy --all';
+  for (const line of [
+    `!!! ${service.name}: the cutover is completed (run ${parsed.value.runId} at ${parsed.value.completedAt}), but the environment file does not record it.`,
+    `!!! Until it does, a routing proxy that starts while SSM is unreachable holds ${service.name}'s routes (503), and if the flags are deleted the flag guard cannot know the cutover happened.`,
+    `!!! Add to the entry of "${service.name}" under "services" in ${file}:`,
+    `!!!   ${markerSnippet(parsed.value)}`,
+    `!!! and deploy: ${deploy}`,
+  ])
+    deps.out(line);
 }
 
 /** The deploy-time marker of a recorded cutover, as a line of the environment file. */

@@ -54,10 +54,16 @@ function flags(routing: string, cutover: string, override?: string) {
   ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
 }
 
-async function run(argv: string[], phase = 2, gateway: 'krakend' | 'alb' = 'krakend') {
+async function run(
+  argv: string[],
+  phase = 2,
+  gateway: 'krakend' | 'alb' = 'krakend',
+  mutate: (input: ReturnType<typeof demoInput>) => void = () => {},
+) {
   const input = demoInput();
   input.services[0].phase = phase;
   if (gateway === 'alb') albMode(input.services[0]);
+  mutate(input);
   const lines: string[] = [];
   const { command, options } = parseArgs(argv);
   if (command.name === 'help') throw new Error('unexpected help');
@@ -268,7 +274,7 @@ describe('status of a cutover', () => {
         },
       ],
     });
-    const out = await run(['status']);
+    const out = (await run(['status'])).filter((l) => !l.startsWith('!!!'));
     expect(out[0]).toMatch(/users\s+2\s+all\s+0\s+0\s+completed 2026-11-26T10:00:00Z \(users-cutover-1\)/);
     expect(out[1]).toBe(
       'users cutover: last run users-cutover-1 SUCCEEDED (started 2026-11-26T09:00:00.000Z, ended 2026-11-26T10:00:00.000Z)',
@@ -279,6 +285,47 @@ describe('status of a cutover', () => {
     flags('{"mode":"all"}', '{"completed":false}');
     sfnMock.on(ListStateMachinesCommand).resolves({ stateMachines: [] });
     expect((await run(['status', 'users']))[1]).toBe('users cutover: state machine not deployed');
+  });
+});
+
+describe('a completed cutover the environment file does not record', () => {
+  const loud = (out: string[]) => out.filter((l) => l.startsWith('!!!'));
+  const snippet = '"cutoverRecorded": {"runId":"users-cutover-1","completedAt":"2026-11-26T10:00:00Z"}';
+
+  it('is said loudly by status, with the exact line to add and the deploy', async () => {
+    flags('{"mode":"all"}', completed);
+    const out = await run(['status', '--config', 'envs/prod.json']);
+    expect(loud(out)).toEqual([
+      '!!! users: the cutover is completed (run users-cutover-1 at 2026-11-26T10:00:00Z), but the environment file does not record it.',
+      "!!! Until it does, a routing proxy that starts while SSM is unreachable holds users's routes (503), and if the flags are deleted the flag guard cannot know the cutover happened.",
+      '!!! Add to the entry of "users" under "services" in envs/prod.json:',
+      `!!!   ${snippet}`,
+      '!!! and deploy: npx cdk deploy --all -c config=envs/prod.json',
+    ]);
+    // Last, after the table and the cutover's last run: what an operator reads last.
+    expect(out[out.length - 1]).toBe('!!! and deploy: npx cdk deploy --all -c config=envs/prod.json');
+  });
+
+  it.each([
+    ['history', ['history', 'users']],
+    ['route', ['route', 'users', 'all']],
+  ])('is said first by every command on the service: %s', async (_name, argv) => {
+    flags('{"mode":"all"}', completed);
+    const out = await run(argv);
+    expect(out.slice(0, 5).every((l) => l.startsWith('!!!'))).toBe(true);
+    expect(out[3]).toBe(`!!!   ${snippet}`);
+    expect(out[4]).toBe('!!! and deploy: npx cdk deploy --all');
+  });
+
+  it('is not said once the marker is in the environment file, nor before the cutover', async () => {
+    flags('{"mode":"all"}', completed);
+    const marked = await run(['status'], 2, 'krakend', (i) => {
+      i.services[0].cutoverRecorded = { runId: 'users-cutover-1', completedAt: '2026-11-26T10:00:00Z' };
+    });
+    expect(loud(marked)).toEqual([]);
+    flags('{"mode":"all"}', '{"completed":false}');
+    expect(loud(await run(['status']))).toEqual([]);
+    expect(loud(await run(['history', 'users']))).toEqual([]);
   });
 });
 
@@ -373,7 +420,8 @@ describe('the emergency override (two keys)', () => {
       '--reason',
       'INC-4711',
     ]);
-    expect(out[0]).toBe(
+    // After the loud lines about the missing deploy-time marker (this config has none).
+    expect(out.filter((l) => !l.startsWith('!!!'))[0]).toBe(
       'EMERGENCY OVERRIDE (users DB corrupted, INC-4711, until 2026-11-26T18:00:00Z): INC-4711 approved by CTO',
     );
     expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {

@@ -6,6 +6,7 @@
 import {
   DeleteParameterCommand,
   GetParameterHistoryCommand,
+  LabelParameterVersionCommand,
   PutParameterCommand,
   SSMClient,
   UnlabelParameterVersionCommand,
@@ -266,6 +267,121 @@ describe('an alarm during the bulk migration', () => {
     await expect(guard(event(s.names.cutover), { ...s.deps, sfn: verifiedRun() })).resolves.toMatchObject({
       status: 'restored',
       problems: ['the cutover can only be recorded while routing is "all" (it is "off")'],
+    });
+  });
+});
+
+describe('from phase 2, the guard never re-initialises what it cannot know (issue 23)', () => {
+  /** Where a reader that starts now sends user 42 of `users` at phase 2 (no marker). */
+  async function freshReader(s: Awaited<ReturnType<typeof setup>>) {
+    const loaded = await readChecked(ssm, [s.names.routing, s.names.cutover, s.service.overrideName]);
+    const of = (name: string) => loaded.get(name) ?? ({ status: 'missing' } as const);
+    const { state } = nextFlagState(
+      {},
+      { routing: of(s.names.routing), cutover: of(s.names.cutover), override: of(s.service.overrideName) },
+    );
+    return destinationOf(
+      { service: 'users', phase: 2, cutoverRecorded: false },
+      state,
+      { userId: '42', anonymous: 'legacy' },
+      new Date(),
+    );
+  }
+  const alerts = (s: Awaited<ReturnType<typeof setup>>) => {
+    const published: string[] = [];
+    return {
+      deps: {
+        ...s.deps,
+        alerts: { publish: async (subject: string) => void published.push(subject) } as never,
+      },
+      published,
+    };
+  };
+
+  it('after the cutover, its records and both flag parameters deleted: writes nothing back, alerts; readers wait', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    for (const name of [s.records.cutover, s.records.routing, s.names.cutover, s.names.routing])
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    const { deps, published } = alerts(s);
+    await expect(guard(event(s.names.cutover, 'Delete'), deps)).resolves.toMatchObject({
+      status: 'held',
+      problems: expect.arrayContaining([expect.stringMatching(/cannot know whether the cutover happened/)]),
+    });
+    await expect(guard(event(s.names.routing, 'Delete'), deps)).resolves.toMatchObject({ status: 'held' });
+    await expect(guard(schedule, deps)).resolves.toMatchObject({ status: 'reconciled' });
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'missing' });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'missing' });
+    expect(published).toEqual(expect.arrayContaining([expect.stringMatching(/^Migration flag held/)]));
+    // Never the monolith: a reader that starts now cannot decide, and waits.
+    expect(await freshReader(s)).toBe('unavailable');
+  });
+
+  it('after the cutover, its cutover record and parameter deleted and a forged cutover written: never the initial document', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    for (const name of [s.records.cutover, s.names.cutover])
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    await s.put(s.names.cutover, DONE.replace('users-cutover-20261126T100000', 'forged-run'));
+    const { deps } = alerts(s);
+    await expect(guard(event(s.names.cutover, 'Create'), deps)).resolves.toMatchObject({
+      status: 'held',
+      problems: expect.arrayContaining([expect.stringMatching(/forged-run is not an execution/)]),
+    });
+    const versions = await versionsOf(ssm, s.names.cutover);
+    expect(versions.map((v) => v.value)).not.toContain('{"completed":false}');
+    expect(await freshReader(s)).not.toBe('legacy');
+  });
+
+  it('after the cutover, records deleted, labels moved by hand onto the first cutover version and a raw routing off: neither taken', async () => {
+    const s = await setup();
+    await recordCutover(s);
+    for (const name of [s.records.cutover, s.records.routing])
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    const [first] = await versionsOf(ssm, s.names.cutover);
+    await ssm.send(
+      new LabelParameterVersionCommand({
+        Name: s.names.cutover,
+        ParameterVersion: first.version,
+        Labels: ['last-good'],
+      }),
+    );
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    const { deps } = alerts(s);
+    await expect(guard(event(s.names.routing), deps)).resolves.toMatchObject({ status: 'held' });
+    await expect(guard(event(s.names.cutover, 'LabelParameterVersion'), deps)).resolves.toMatchObject({
+      status: 'held',
+    });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+    expect(await freshReader(s)).toBe('service');
+  });
+
+  it('with the deploy-time marker added, the same deletions are restored completed (the way out)', async () => {
+    const marker = { runId: 'users-cutover-20261126T100000', completedAt: '2026-11-26T10:00:00.123Z' };
+    const s = await setup();
+    await recordCutover(s);
+    for (const name of [s.records.cutover, s.records.routing, s.names.cutover, s.names.routing])
+      await ssm.send(new DeleteParameterCommand({ Name: name }));
+    const marked = {
+      ...s.deps,
+      services: [
+        hookService(s.service.names.routing.replace('/users/routing', ''), {
+          phase: 2,
+          cutoverRecorded: marker,
+        }),
+      ],
+    };
+    await guard(event(s.names.cutover, 'Delete'), marked);
+    await guard(event(s.names.routing, 'Delete'), marked);
+    expect(await s.checked(s.names.cutover)).toEqual({ status: 'ok', text: DONE });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+  });
+
+  it('at phase 2 before any cutover, a deleted routing parameter is still restored from the record', async () => {
+    const s = await setup();
+    await ssm.send(new DeleteParameterCommand({ Name: s.names.routing }));
+    await expect(guard(event(s.names.routing, 'Delete'), s.deps)).resolves.toMatchObject({
+      status: 'restored',
     });
   });
 });

@@ -233,6 +233,85 @@ describe('flag guard decisions', () => {
   });
 });
 
+describe('from phase 2, when the guard cannot know whether the cutover happened', () => {
+  const unknown = { cutoverUnknown: 'no record, no marker', recordText: undefined, validated: before };
+  const latest = (v: number, value: string, labels: string[] = []) => ({
+    exists: true as const,
+    latest: version(v, value, labels),
+  });
+
+  it('holds (writes and labels nothing) instead of re-creating a deleted flag with its initial document', () => {
+    for (const kind of ['routing', 'cutover'] as const)
+      expect(decide(input({ ...unknown, kind, parameter: { exists: false } }))).toEqual({
+        action: 'hold',
+        problems: [
+          `the ${kind} parameter was deleted; it is not re-created with its initial document`,
+          'no record, no marker',
+        ],
+      });
+  });
+
+  it('holds a routing document that could send users to the monolith, labelled or not, valid or not', () => {
+    for (const parameter of [
+      latest(4, '{"mode":"off","users":[],"percent":0}'),
+      latest(4, '{"mode":"off","users":[],"percent":0}', ['last-good']),
+      latest(4, '{"mode":"users","users":["42"],"percent":0}'),
+      latest(4, '{"mode":"nonsense"}'),
+    ])
+      expect(decide(input({ ...unknown, kind: 'routing', parameter }))).toMatchObject({
+        action: 'hold',
+        version: 4,
+      });
+  });
+
+  it('holds a completed cutover whose run does not check out, and a {"completed":false}, rather than restore', () => {
+    const forged = latest(2, completedText);
+    expect(
+      decide(
+        input({
+          ...unknown,
+          kind: 'cutover',
+          parameter: forged,
+          runCheck: { ok: false, problem: 'not a run' },
+        }),
+      ),
+    ).toMatchObject({
+      action: 'hold',
+      problems: [expect.stringMatching(/not a run/), 'no record, no marker'],
+    });
+    expect(
+      decide(input({ ...unknown, kind: 'cutover', parameter: latest(3, '{"completed":false}') })),
+    ).toMatchObject({
+      action: 'hold',
+    });
+  });
+
+  it('takes what cannot send anyone to the monolith: routing all, a verified completed cutover', () => {
+    expect(
+      decide(
+        input({ ...unknown, kind: 'routing', parameter: latest(5, '{"mode":"all","users":[],"percent":0}') }),
+      ),
+    ).toMatchObject({ action: 'accept', version: 5 });
+    expect(
+      decide(
+        input({
+          ...unknown,
+          validated: { ...before, routing: after.routing },
+          kind: 'cutover',
+          parameter: latest(2, completedText),
+          runCheck: { ok: true },
+        }),
+      ),
+    ).toMatchObject({ action: 'accept', version: 2 });
+  });
+
+  it('decides the gateway weight as usual (it sends nobody to the monolith: the legacy proxy routes)', () => {
+    expect(
+      decide(input({ ...unknown, kind: 'gateway', parameter: { exists: false }, validated: after })),
+    ).toMatchObject({ action: 'restore', restoreValue: '{"weight":0}' });
+  });
+});
+
 describe('the override parameter', () => {
   const write = (doc: object, at = now) => ({ ...version(2, JSON.stringify(doc)), modifiedAt: at });
 
