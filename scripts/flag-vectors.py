@@ -4,8 +4,10 @@
 The TypeScript modules (lib/flags/documents.ts, json-text.ts, evaluate.ts, loaded-flags.ts) are tested
 against this file, so the vectors prove that two implementations in two languages agree on every rule of
 docs/flag-contract.md; a PHP or Go reader runs the same file. Regenerate only when the contract itself
-changes, and review the diff: python3 scripts/flag-vectors.py
+changes, lay it out with the repository's formatter and review the diff:
+python3 scripts/flag-vectors.py && npx biome format --write lib/flags/vectors.json
 """
+import base64
 import calendar
 import json
 import pathlib
@@ -56,7 +58,7 @@ def _int(text):
 
 
 def _scalar_strings(value, depth=0):
-    """Every string must be Unicode scalar values (no lone surrogate); nesting at most MAX_DEPTH."""
+    """Every string must be Unicode scalar values (no lone surrogate) other than U+FFFD; nesting at most MAX_DEPTH."""
     if isinstance(value, (dict, list)):
         depth += 1
         if depth > MAX_DEPTH:
@@ -71,6 +73,8 @@ def _scalar_strings(value, depth=0):
             value.encode("utf-8")
         except UnicodeEncodeError as e:
             raise Invalid("lone surrogate") from e
+        if "\ufffd" in value:
+            raise Invalid("U+FFFD (what a decoder puts for bytes that are not UTF-8)")
 
 
 def load(text):
@@ -176,6 +180,15 @@ def valid(kind, text):
         return False
 
 
+def valid_bytes(kind, raw):
+    """A reader of the raw bytes: they must be UTF-8 (strictly: no overlong form, no encoded surrogate)."""
+    try:
+        text = raw.decode("utf-8", "strict")
+    except UnicodeDecodeError:
+        return False
+    return valid(kind, text)
+
+
 # --- evaluation ---
 
 
@@ -203,11 +216,12 @@ def routes(doc, service, user):
     return user in users or bucket(service, user) < doc["percent"]
 
 
-def epoch(t):
+def epoch_ms(t):
+    """Milliseconds since the epoch: the fraction truncated to its first three digits (the contract's precision)."""
     m = TIME.fullmatch(t)
     y, mo, d, h, mi, s = (int(g) for g in m.groups()[:6])
-    frac = float(m.group(7) or 0)
-    return calendar.timegm((y, mo, d, h, mi, s)) + frac
+    millis = int((m.group(7) or ".")[1:4].ljust(3, "0"))
+    return calendar.timegm((y, mo, d, h, mi, s)) * 1000 + millis
 
 
 def destination(case):
@@ -224,7 +238,7 @@ def destination(case):
 
     if case["cutoverRecorded"] or (cutover is not None and cutover["completed"]):
         ref = routing.get("override") if routing else None
-        if ref and override and ref["expiresAt"] == override["expiresAt"] and epoch(case["now"]) < epoch(override["expiresAt"]):
+        if ref and override and ref["expiresAt"] == override["expiresAt"] and epoch_ms(case["now"]) < epoch_ms(override["expiresAt"]):
             return routed()
         return "service"
     if cutover is None and case["phase"] >= 2:
@@ -370,6 +384,35 @@ def parsing_vectors():
         ("gateway", '{}'),
         ("gateway", '{"weight":1,"reason":"' + "b" * 200 + '"}'),
         ("gateway", '{"weight":1,"reason":"' + "b" * 201 + '"}'),
+        # null is no value of any field, and a key is compared after unescaping
+        ("routing", '{"mode":"off","reason":null}'),
+        ("cutover", '{"completed":null}'),
+        ("routing", '{"mode":"off","m\\u006fde":"all"}'),
+        # DEL and C1 control characters in a reason (raw and escaped)
+        ("routing", r + ',"reason":"del \u007f"}'),
+        ("routing", r + ',"reason":"del \\u007f"}'),
+        ("routing", r + ',"reason":"c1 \u0085"}'),
+        ("routing", r + ',"reason":"c1 \\u009f"}'),
+        ("routing", r + ',"reason":"latin \u00a0 ok"}'),
+        # U+FFFD is refused anywhere (what a decoder puts for bytes that are not UTF-8)
+        ("routing", r + ',"reason":"bad \ufffd byte"}'),
+        ("routing", r + ',"reason":"bad \\ufffd byte"}'),
+        # whitespace: only space, tab, LF and CR
+        ("routing", '\u000b{"mode":"off"}'),
+        ("routing", '{"mode":"off"}\u000c'),
+        ("routing", '\u00a0{"mode":"off"}'),
+        ("routing", '{"mode":\u2028"off"}'),
+        # an empty user id
+        ("routing", '{"mode":"users","users":[""]}'),
+        # nesting: at the limit (refused for its unknown key only) and one past it
+        ("routing", '{"mode":"off","x":' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + "}"),
+        ("routing", '{"mode":"off","x":' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + "}"),
+        # times: upper-case T and Z only, years 1970-9999
+        ("cutover", '{"completed":true,"completedAt":"2026-11-26t10:00:00z","runId":"run_1"}'),
+        ("cutover", '{"completed":true,"completedAt":"2026-11-26T10:00:00z","runId":"run_1"}'),
+        ("cutover", '{"completed":true,"completedAt":"0000-01-01T00:00:00Z","runId":"run_1"}'),
+        ("cutover", '{"completed":true,"completedAt":"10000-01-01T00:00:00Z","runId":"run_1"}'),
+        ("cutover", '{"completed":true,"completedAt":"9999-12-31T23:59:59.999999999Z","runId":"run_1"}'),
         # override (key one)
         ("override", '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-26T18:00:00Z"}'),
         ("override", '{"acceptDataLoss":false,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-26T18:00:00Z"}'),
@@ -377,7 +420,21 @@ def parsing_vectors():
         ("override", '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711"}'),
         ("override", '{"acceptDataLoss":true,"reason":"users DB corrupted, INC-4711","expiresAt":"2026-11-31T18:00:00Z"}'),
     ]
-    return [{"kind": kind, "text": text, "valid": valid(kind, text)} for kind, text in cases]
+    vectors = [{"kind": kind, "text": text, "valid": valid(kind, text)} for kind, text in cases]
+    # Bytes a JSON string cannot carry: the value's raw bytes, in base64 (a reader decodes them first).
+    raw = [
+        ("routing", '{"mode":"off","reason":"caf\u00e9"}'.encode("utf-8")),
+        ("routing", b'{"mode":"off","reason":"caf\xe9"}'),
+        ("routing", b'{"mode":"off","reason":"over\xc0\xaflong"}'),
+        ("routing", b'{"mode":"off","reason":"cut \xe2\x82"}'),
+        ("routing", b'{"mode":"off","reason":"surrogate \xed\xa0\x80"}'),
+        ("cutover", b'\xff{"completed":false}'),
+    ]
+    vectors += [
+        {"kind": kind, "textBase64": base64.b64encode(b).decode("ascii"), "valid": valid_bytes(kind, b)}
+        for kind, b in raw
+    ]
+    return vectors
 
 
 def decision_vectors():
@@ -421,6 +478,27 @@ def decision_vectors():
                                     continue
                                 case["expected"] = destination(case)
                                 cases.append(case)
+    # The precision of a time: milliseconds, the rest of the fraction truncated. An override that expires
+    # at 08:00:00.0009 has expired at 08:00:00.000 in every reader.
+    fine = dict(override, expiresAt="2026-11-27T08:00:00.0009Z")
+    fine_ref = dict(ref, expiresAt=fine["expiresAt"])
+    for now in ("2026-11-27T07:59:59.999Z", "2026-11-27T08:00:00.000Z", "2026-11-27T08:00:00.0001Z"):
+        case = {
+            "service": "users", "phase": 2, "cutoverRecorded": False, "routing": dict(off, override=fine_ref),
+            "cutover": done, "override": fine, "now": now, "userId": "42", "anonymous": "legacy",
+        }
+        case["expected"] = destination(case)
+        cases.append(case)
+    # The marker as the monolith's environment gives it (MIGRATION_<NAME>_CUTOVER_RECORDED): the run id, or
+    # an empty string when the cutover is not recorded.
+    for marker in ("users-cutover-20261126T100000", ""):
+        for cutover in (None, not_done):
+            case = {
+                "service": "users", "phase": 2, "cutoverRecorded": marker, "routing": off, "cutover": cutover,
+                "override": None, "now": before, "userId": "42", "anonymous": "legacy",
+            }
+            case["expected"] = destination(case)
+            cases.append(case)
     return cases
 
 
@@ -445,6 +523,8 @@ def latch_vectors():
         [not_done, garbage],
         [garbage],
         [garbage, done, not_done],
+        # a second completed cutover after the first: the newer one is held (still completed)
+        [done, ok('{"completed":true,"completedAt":"2026-11-27T10:00:00Z","runId":"run_2"}')],
     ]
     return [{"loads": s, "cutover": latch(s)} for s in sequences]
 

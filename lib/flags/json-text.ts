@@ -1,7 +1,8 @@
 /**
  * The lexical rules of the flag contract (docs/flag-contract.md, "Lexical rules"), which `JSON.parse`
  * cannot see: a strict JSON parser that rejects duplicate keys, any number that is not written as a plain
- * non-negative integer (`10.0`, `1e1`, `-0`), escapes that leave a lone UTF-16 surrogate, and nesting
+ * non-negative integer (`10.0`, `1e1`, `-0`), escapes that leave a lone UTF-16 surrogate, U+FFFD (what the
+ * SDK's decoder puts for bytes that are not UTF-8, which a reader of the raw bytes refuses), and nesting
  * deeper than MAX_DEPTH. Every reader of the contract (PHP, Go, Python) applies the same rules; the
  * parse vectors in lib/flags/vectors.json prove it. Pure: no SDK, no env.
  */
@@ -37,6 +38,9 @@ class TextError extends Error {
 function dottedPath(parts: readonly (string | number)[]): string {
   return parts.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 }
+
+const REPLACEMENT =
+  'U+FFFD, the replacement character: the value had bytes that are not UTF-8 (a reader of the raw bytes refuses them)';
 
 /** Parses `text` under the contract's lexical rules. Never throws. */
 export function parseJsonText(text: string): TextResult {
@@ -203,6 +207,7 @@ class Parser {
         return out;
       }
       if (c < 0x20) this.fail('a control character inside a string; escape it');
+      if (c === 0xfffd) this.fail(REPLACEMENT);
       if (c >= 0xd800 && c <= 0xdfff) {
         // Raw surrogates are fine only as a well-formed pair (a character outside the BMP).
         const next = t.charCodeAt(this.pos + 1);
@@ -242,6 +247,7 @@ class Parser {
     }
     if (c !== 'u') this.fail('an invalid escape in a string');
     const unit = this.hex4(this.pos + 2);
+    if (unit === 0xfffd) this.fail(REPLACEMENT);
     this.pos += 6;
     if (unit < 0xd800 || unit > 0xdfff) return String.fromCharCode(unit);
     if (unit <= 0xdbff && t[this.pos] === '\\' && t[this.pos + 1] === 'u') {

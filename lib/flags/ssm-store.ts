@@ -61,7 +61,10 @@ export async function readChecked(
           options.abortSignal ? { abortSignal: options.abortSignal } : {},
         );
         for (const p of res.Parameters ?? []) {
-          if (p.Name !== undefined && p.Value !== undefined) out.set(p.Name, { status: 'ok', text: p.Value });
+          // SSM answers `<name>:last-good` with Name `<name>` (the label in Selector); a parameter name
+          // cannot contain ":", so a name that came back with its selector is matched all the same.
+          if (p.Name !== undefined && p.Value !== undefined)
+            out.set(p.Name.split(':')[0], { status: 'ok', text: p.Value });
         }
         for (const name of batch) if (!out.has(name)) out.set(name, { status: 'missing' });
       } catch (error) {

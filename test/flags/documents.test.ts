@@ -10,11 +10,17 @@ import {
 import { MAX_DEPTH, parseJsonText } from '../../lib/flags/json-text';
 import { isContractTime } from '../../lib/formats';
 
-const { parsing } = JSON.parse(
+const { parsing: all } = JSON.parse(
   readFileSync(join(__dirname, '..', '..', 'lib', 'flags', 'vectors.json'), 'utf8'),
 ) as {
-  parsing: { kind: DocumentKind; text: string; valid: boolean }[];
+  parsing: ({ kind: DocumentKind; valid: boolean } & ({ text: string } | { textBase64: string }))[];
 };
+/** The vectors given as text. */
+const parsing = all.flatMap((v) => ('text' in v ? [v] : []));
+/** The vectors given as raw bytes (base64): bytes a JSON string cannot carry, such as invalid UTF-8. */
+const raw = all.flatMap((v) =>
+  'textBase64' in v ? [{ ...v, bytes: Buffer.from(v.textBase64, 'base64') }] : [],
+);
 
 describe('the published parse vectors (written by an independent Python implementation)', () => {
   it('cover every kind, with both outcomes', () => {
@@ -29,6 +35,26 @@ describe('the published parse vectors (written by an independent Python implemen
     const mismatches = parsing
       .filter((v) => parseFlag(v.kind, v.text).ok !== v.valid)
       .map((v) => ({ ...v, text: v.text.slice(0, 120), got: parseFlag(v.kind, v.text) }));
+    expect(mismatches).toEqual([]);
+  });
+
+  it('given as raw bytes: refused when not UTF-8, whether read as bytes or decoded as the SDK decodes them', () => {
+    expect(new Set(raw.map((v) => v.valid))).toEqual(new Set([true, false]));
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const asBytes = (bytes: Buffer) => {
+      try {
+        return strict.decode(bytes);
+      } catch {
+        return undefined;
+      }
+    };
+    const mismatches = raw.filter((v) => {
+      const text = asBytes(v.bytes);
+      const readingBytes = text !== undefined && parseFlag(v.kind, text).ok;
+      // The AWS SDK for JavaScript decodes a response body with U+FFFD for bytes that are not UTF-8.
+      const readingDecoded = parseFlag(v.kind, v.bytes.toString('utf8')).ok;
+      return readingBytes !== v.valid || readingDecoded !== v.valid;
+    });
     expect(mismatches).toEqual([]);
   });
 });
