@@ -25,10 +25,13 @@ export const PROXY_BASE_IMAGE = 'node:24.11.1-alpine3.22';
  * collects before the limit kills it), and a young generation of 2 MiB semi-spaces instead of 16: under
  * load that keeps the resident set about 20 MiB smaller; the collector takes about 7 % of the main
  * thread then, 3.5-5 % with 4 MiB, a difference the benchmark's CPU time per request does not show
- * (docs/routing-proxy.md, "Sizing").
+ * (docs/routing-proxy.md, "Sizing"). One V8 platform worker instead of four: the proxy has a share of
+ * one core, and on the image's Node 24 the three threads fewer keep the resident set about 5 MiB smaller
+ * under the benchmark's load, with no difference in CPU time per request (docs/performance.md, "The
+ * routing proxy on Node 24").
  */
 export function proxyNodeOptions(memoryMiB: number): string {
-  return `--max-old-space-size=${Math.floor(memoryMiB * 0.75)} --max-semi-space-size=2`;
+  return `--max-old-space-size=${Math.floor(memoryMiB * 0.75)} --max-semi-space-size=2 --v8-pool-size=1`;
 }
 
 export function proxyBuildOptions(outfile: string): BuildOptions {

@@ -46,7 +46,7 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
     expect(JSON.stringify(proxy.Image)).toContain('cdk-hnb659fds-container-assets');
     expect(envOf(proxy)).toMatchObject({
       AWS_REGION: { Ref: 'AWS::Region' },
-      NODE_OPTIONS: '--max-old-space-size=192 --max-semi-space-size=2',
+      NODE_OPTIONS: '--max-old-space-size=192 --max-semi-space-size=2 --v8-pool-size=1',
     });
   });
 
