@@ -144,6 +144,18 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
         `${s.name} reads the legacy database with its master secret; set services[].legacyReadSecretArn to a read-only user's secret`,
       );
     }
+    if (s.writeBack && !s.writeBack.legacySecretArn) {
+      Annotations.of(service).addWarningV2(
+        'migration:write-back-master-secret',
+        `${s.name} writes back to the legacy database with its MASTER secret: the product applies only the configured tables and columns, but nothing in the database enforces it; set services[].writeBack.legacySecretArn to a user limited to them (docs/data-contract.md, section 4)`,
+      );
+    }
+    if (!s.writeBack && capabilitiesOf(s).reversible) {
+      Annotations.of(service).addWarningV2(
+        'migration:no-write-back',
+        `${s.name} has no write-back (services[].writeBack): writes its routed users make on the service stay in its database, and routing them back to the monolith (route off, a lower percentage, rollback, the automatic rollback) loses them until the cutover; see docs/data-contract.md`,
+      );
+    }
     // Routes that identify nobody, or identify one person by different strings (identity-coverage.ts).
     for (const w of warnings.filter((w) => w.service === s.name))
       Annotations.of(service).addWarningV2(w.id, w.message);

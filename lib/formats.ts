@@ -1,8 +1,14 @@
 /**
  * Formats that the configuration, the flag contract and the routing proxy all check, kept on the ground
  * floor so that none of them imports another for them: the contract's time and run id (a cutover marker
- * in the configuration copies the cutover document's), and the headers an HTTP proxy hop owns. No imports.
+ * in the configuration copies the cutover document's), the headers an HTTP proxy hop owns, and the SQL
+ * names of the data contract (the configuration names the legacy tables a service writes back). No imports.
  */
+
+/** A legacy column name: a lowercase SQL identifier. */
+export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A legacy table name: a lowercase SQL identifier, optionally after its schema (`app.users`). */
+export const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
 
 /** A run id: the name of a Step Functions execution of the service's cutover state machine. */
 export const RUN_ID = /^[A-Za-z0-9_-]{1,80}$/;

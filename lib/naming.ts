@@ -52,6 +52,23 @@ export function flagGuardFunctionName(envName: string): string {
   return `${envName}-flag-guard`;
 }
 
+/**
+ * A service's write-back function (docs/data-contract.md): the CLI, the flag guard, the automatic
+ * rollback and the cutover state machine invoke it by this name, so none of them needs a reference to
+ * the service's stack.
+ */
+export function writeBackFunctionName(envName: string, service: string): string {
+  return `${envName}-${service}-write-back`;
+}
+
+/** The alarms on a service's write-back: rows waiting too long, and the function failing. */
+export function writeBackAlarmNames(envName: string, service: string) {
+  return {
+    lag: `${envName}-${service}-write-back-lag`,
+    errors: `${envName}-${service}-write-back-errors`,
+  } as const;
+}
+
 /** The IAM managed policies to attach to people's roles (docs/runbook.md, "Who may write what"). */
 export function operatorPolicyNames(envName: string) {
   return {

@@ -18,6 +18,13 @@ export interface Capabilities {
   readonly throughGateway: boolean;
   /** Phase 3 in `alb` mode: the ALB rewrites to the service itself. */
   readonly nativeRewrite: boolean;
+  /**
+   * From phase 1 until the cutover is recorded in the environment file (`cutoverRecorded`): routing may
+   * still send users back to the monolith, so their writes must reach the legacy database (the
+   * write-back's schedule runs; docs/data-contract.md). The write-back function checks the cutover
+   * document itself between the cutover and that deploy.
+   */
+  readonly reversible: boolean;
 }
 
 /** The phase that brings each capability, for messages ("deploy phase 2 first"). */
@@ -27,11 +34,14 @@ export const PHASE_OF: { readonly [K in keyof Capabilities]: Phase } = {
   atAlb: 3,
   throughGateway: 3,
   nativeRewrite: 3,
+  reversible: 1,
 };
 
 export function capabilitiesOf(service: {
   readonly phase: number;
   readonly gateway?: 'krakend' | 'alb';
+  /** The marker (the config's object), or whether there is one (a reader's context). */
+  readonly cutoverRecorded?: object | boolean;
 }): Capabilities {
   const atAlb = service.phase >= PHASE_OF.atAlb;
   return {
@@ -40,5 +50,6 @@ export function capabilitiesOf(service: {
     atAlb,
     throughGateway: atAlb && (service.gateway ?? 'krakend') === 'krakend',
     nativeRewrite: atAlb && service.gateway === 'alb',
+    reversible: service.phase >= PHASE_OF.reversible && !service.cutoverRecorded,
   };
 }

@@ -21,8 +21,8 @@ export const DEMO_CONFIG_INPUT = {
     environment: { APP_ENV: 'demo' },
     database: {
       mode: 'create',
-      engine: 'mysql',
-      engineVersion: '8.4.9',
+      engine: 'postgres',
+      engineVersion: '17.9',
       instanceClass: 't4g.medium',
       allocatedStorageGiB: 50,
       multiAz: true,
@@ -92,7 +92,22 @@ export const DEMO_CONFIG_INPUT = {
           ],
         },
       ],
-      bulkMigration: { command: ['/app/users-service', 'migrate', '--bulk'], timeoutMinutes: 120 },
+      bulkMigration: {
+        command: ['/app/users-service', 'migrate', '--bulk'],
+        verify: ['/app/users-service', 'migrate', '--verify'],
+        timeoutMinutes: 120,
+      },
+      // Its writes reach the legacy users table until the cutover (docs/data-contract.md). The demo writes
+      // back with the legacy master secret (the synth warns); an environment names a limited user.
+      writeBack: {
+        tables: {
+          users: {
+            key: ['id'],
+            columns: ['email', 'password_hash', 'display_name', 'updated_at'],
+            versionColumn: 'updated_at',
+          },
+        },
+      },
     },
   ],
 } as const;

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -36,6 +37,15 @@ export interface HookFunctionProps {
    *   two invocations for the same parameter cannot overwrite each other's result.
    */
   readonly reservedConcurrency?: number;
+  /**
+   * Runs the function in the VPC (the write-back function, which reaches the databases).
+   * @default - outside any VPC, like the hooks, which only call AWS APIs
+   */
+  readonly vpc?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroups: readonly ec2.ISecurityGroup[];
+  };
 }
 
 /**
@@ -80,6 +90,18 @@ export class HookFunction extends Construct {
       description: `${props.hook} hook: writes its own logs; further grants are explicit`,
     });
     this.logGroup.grantWrite(this.role);
+    if (props.vpc) {
+      // Lambda places its network interfaces in the VPC with the function's own role: CDK adds this
+      // policy only to a role it creates itself.
+      this.role.addManagedPolicy(
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      Validations.of(this.role).acknowledge({
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+        reason:
+          'The network interfaces of a function in a VPC (ec2:CreateNetworkInterface and its Describe/Delete on "*", which the EC2 API requires): the AWS-maintained policy for exactly that.',
+      });
+    }
 
     this.function = new lambda.Function(this, 'Resource', {
       code: hookCode(props.hook),
@@ -91,6 +113,13 @@ export class HookFunction extends Construct {
       timeout: props.timeout ?? Duration.seconds(30),
       memorySize: props.memorySizeMiB ?? 256,
       reservedConcurrentExecutions: props.reservedConcurrency,
+      ...(props.vpc
+        ? {
+            vpc: props.vpc.vpc,
+            vpcSubnets: props.vpc.subnets,
+            securityGroups: [...props.vpc.securityGroups],
+          }
+        : {}),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,

@@ -165,6 +165,18 @@ export const PUBLISHED_METRICS: readonly PublishedMetric[] = [
     source:
       'the routing proxy (proxy/log.ts: every access log line is an EMF record; docs/routing-proxy.md, "Metrics")',
   })),
+  ...[
+    'WriteBackPendingRows',
+    'WriteBackPendingUsers',
+    'WriteBackOldestPendingSeconds',
+    'WriteBackFailedRows',
+  ].map((m) => ({
+    namespace: METRIC_NAMESPACE,
+    metric: m,
+    dimensionSets: [['Service']],
+    source:
+      'lambda/write-back (logger.metric with { Service } on every drain and pending report; docs/data-contract.md)',
+  })),
   {
     namespace: METRIC_NAMESPACE,
     metric: PROXY_FLAG_AGE_METRIC,

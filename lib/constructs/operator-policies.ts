@@ -18,6 +18,8 @@ export interface OperatorPoliciesProps {
   }[];
   /** The flag guard's ARN: operators invoke it to have a write checked at once. */
   readonly guardFunctionArn: string;
+  /** The services' write-back functions: the CLI asks them what is pending and drains before users leave. */
+  readonly writeBackFunctionArns: readonly string[];
 }
 
 /**
@@ -70,6 +72,15 @@ export class OperatorPolicies extends Construct {
           actions: ['lambda:InvokeFunction'],
           resources: [props.guardFunctionArn],
         }),
+        ...(props.writeBackFunctionArns.length > 0
+          ? [
+              new iam.PolicyStatement({
+                sid: 'WriteBackBeforeUsersLeave',
+                actions: ['lambda:InvokeFunction'],
+                resources: [...props.writeBackFunctionArns],
+              }),
+            ]
+          : []),
         ...(machines.length > 0
           ? [
               new iam.PolicyStatement({

@@ -7,7 +7,12 @@
 import type { CutoverMarker } from '../config/types';
 import type { FlagParameterNames } from '../flags/parameters';
 import { flagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
-import { cutoverStateMachineName, gatewayAlarmNames, serviceAlarmNames } from '../naming';
+import {
+  cutoverStateMachineName,
+  gatewayAlarmNames,
+  serviceAlarmNames,
+  writeBackFunctionName,
+} from '../naming';
 import { capabilitiesOf } from '../phases';
 
 /** The namespace of every metric the hooks and the routing proxy publish (embedded metric format). */
@@ -21,6 +26,8 @@ export interface HookServiceEntry {
   readonly gateway: 'krakend' | 'alb';
   /** The deploy-time marker of a completed cutover (services[].cutoverRecorded). */
   readonly cutoverRecorded?: CutoverMarker;
+  /** The service has a write-back (services[].writeBack): its function is asked before users leave. */
+  readonly writeBack?: boolean;
 }
 
 export interface HookEnvironment {
@@ -54,6 +61,8 @@ export interface HookService {
   readonly cutoverRecorded?: CutoverMarker;
   /** The cutover state machine (it exists from phase 2). */
   readonly cutoverStateMachineArn: string;
+  /** The service's write-back function, by name, when it has one (lib/write-back/invoke.ts). */
+  readonly writeBackFunction?: string;
 }
 
 /**
@@ -82,6 +91,7 @@ export function hookServices(env: HookEnvironment): HookService[] {
     gatewayAlarmNames: rollbackAlarmNames(env.envName, s).gateway,
     ...(s.cutoverRecorded ? { cutoverRecorded: s.cutoverRecorded } : {}),
     cutoverStateMachineArn: `${env.statesArnPrefix}stateMachine:${cutoverStateMachineName(env.envName, s.name)}`,
+    ...(s.writeBack ? { writeBackFunction: writeBackFunctionName(env.envName, s.name) } : {}),
   }));
 }
 

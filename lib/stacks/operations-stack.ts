@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -20,6 +20,7 @@ import {
 } from '../constructs/nag';
 import { OperatorPolicies } from '../constructs/operator-policies';
 import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../constructs/service-alarms';
+import { WriteBackAlarms } from '../constructs/write-back-alarms';
 import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
 import {
   HOOK_ENV_VARIABLE,
@@ -34,7 +35,7 @@ import {
   type SwitchEnvironment,
   type SwitchedService,
 } from '../hooks/switch-contract';
-import { cutoverStateMachineName, flagGuardFunctionName, idOf } from '../naming';
+import { cutoverStateMachineName, flagGuardFunctionName, idOf, writeBackFunctionName } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -97,6 +98,8 @@ export class OperationsStack extends MigrationStack {
   readonly cutoverSteps?: HookFunction;
   /** A human hears of every hook failure. */
   readonly hookAlarms: HookAlarms;
+  /** Per service with a write-back: its lag and its function's errors. */
+  readonly writeBackAlarms: readonly WriteBackAlarms[];
   /** At phase 3 through KrakenD: the gateway's own alarms. */
   readonly gatewayAlarms?: GatewayAlarms;
 
@@ -148,6 +151,7 @@ export class OperationsStack extends MigrationStack {
         phase: s.config.phase,
         gateway: s.config.gateway,
         ...(s.config.cutoverRecorded ? { cutoverRecorded: s.config.cutoverRecorded } : {}),
+        ...(s.config.writeBack ? { writeBack: true } : {}),
       })),
     };
     const environment = { [HOOK_ENV_VARIABLE]: this.toJsonString(hookEnvironment) };
@@ -215,6 +219,21 @@ export class OperationsStack extends MigrationStack {
       props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]),
     );
     this.grantPublish(this.autoRollback);
+    // Before users leave: what is pending (the guard, which never waits), the drain (the rollback).
+    this.grantWriteBack(this.flagGuard, props.services);
+    this.grantWriteBack(this.autoRollback, props.services);
+    this.writeBackAlarms = props.services.flatMap((s) =>
+      s.config.writeBack
+        ? [
+            new WriteBackAlarms(this, `${idOf(s.config.name)}WriteBackAlarms`, {
+              envName: config.name,
+              service: s.config.name,
+              alarmAfterMinutes: s.config.writeBack.alarmAfterMinutes,
+              topic: this.alerts.topic,
+            }),
+          ]
+        : [],
+    );
     new events.Rule(this, 'AlarmRaised', {
       description: 'An alarm of a migrating service went to ALARM',
       eventPattern: {
@@ -245,6 +264,11 @@ export class OperationsStack extends MigrationStack {
       envName: config.name,
       parameterPrefix: prefix,
       guardFunctionArn: this.flagGuard.function.functionArn,
+      writeBackFunctionArns: writeBackFunctionArns(
+        this,
+        config.name,
+        props.services.map((s) => s.config),
+      ),
       services: props.services.map((s) => ({
         name: s.config.name,
         flagNames: s.flagNames,
@@ -508,12 +532,43 @@ export class OperationsStack extends MigrationStack {
     acknowledgeOnDefaultPolicy(hook.role, ENCRYPTED_TOPIC_PUBLISH);
   }
 
+  /** Invoking the write-back functions of these services (by their conventional names). */
+  private grantWriteBack(hook: HookFunction, services: readonly OperatedService[]): void {
+    const functions = writeBackFunctionArns(
+      this,
+      this.config.name,
+      services.map((s) => s.config),
+    );
+    if (functions.length > 0)
+      hook.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions }),
+      );
+  }
+
   /** Exactly these actions on exactly these parameters. */
   private grantSsm(hook: HookFunction, actions: string[], names: readonly string[]): void {
     hook.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions, resources: names.map((n) => parameterArn(this, n)) }),
     );
   }
+}
+
+/** The ARNs of the write-back functions of the services that have one. */
+export function writeBackFunctionArns(
+  stack: Stack,
+  envName: string,
+  services: readonly ExtractedServiceConfig[],
+): string[] {
+  return services
+    .filter((s) => s.writeBack)
+    .map((s) =>
+      stack.formatArn({
+        service: 'lambda',
+        resource: 'function',
+        resourceName: writeBackFunctionName(envName, s.name),
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
 }
 
 /** The strictest of several services' thresholds (the gateway serves them all). */

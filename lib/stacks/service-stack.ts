@@ -11,9 +11,18 @@ import { parameterArn } from '../constructs/flag-parameters';
 import { GatewayRoutes } from '../constructs/gateway-routes';
 import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
+import { WriteBack } from '../constructs/write-back';
 import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
 import type { ServiceRulePlan } from '../gateway/alb-rules';
 import { capabilitiesOf } from '../phases';
+import {
+  DATA_CONTRACT_VERSION,
+  OUTBOX_TABLE,
+  SERVICE_CONTRACT_VARIABLE,
+  type ServiceContractEnvironment,
+  VERIFICATION_TABLE,
+  type WriteBackTables,
+} from '../write-back/contract';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
 export interface ServiceStackProps extends MigrationStackProps {
@@ -69,6 +78,8 @@ export class ServiceStack extends MigrationStack {
   readonly nativeRewrite?: NativeRewriteRoutes;
   /** At phase 3 in `krakend` mode: the weighted rules to the gateway. */
   readonly gatewayRoutes?: GatewayRoutes;
+  /** With services[].writeBack: the function that applies the service's outbox to the legacy database. */
+  readonly writeBack?: WriteBack;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -97,6 +108,17 @@ export class ServiceStack extends MigrationStack {
       MIGRATION_SERVICE_NAME: service.name,
       MIGRATION_CUTOVER_PARAMETER: props.flagNames.cutover,
       MIGRATION_FLAG_CACHE_TTL_SECONDS: String(config.flags.cacheTtlSeconds),
+      // The data contract the service implements (docs/data-contract.md): its outbox, what it may write back.
+      ...(service.writeBack
+        ? {
+            [SERVICE_CONTRACT_VARIABLE]: JSON.stringify({
+              version: DATA_CONTRACT_VERSION,
+              outboxTable: OUTBOX_TABLE,
+              verificationTable: VERIFICATION_TABLE,
+              tables: service.writeBack.tables as WriteBackTables,
+            } satisfies ServiceContractEnvironment),
+          }
+        : {}),
     };
     const secrets = {
       DB_USERNAME: ecs.Secret.fromSecretsManager(ownSecret, 'username'),
@@ -138,6 +160,18 @@ export class ServiceStack extends MigrationStack {
         environment,
         secrets,
         vpcSubnets: props.taskSubnets,
+      });
+    }
+    if (service.writeBack) {
+      this.writeBack = new WriteBack(this, 'WriteBack', {
+        envName: config.name,
+        service: { ...service, writeBack: service.writeBack },
+        vpc: props.cluster.vpc,
+        legacy: legacyDb,
+        outbox: db,
+        legacySecretArn: service.writeBack.legacySecretArn ?? legacyDb.secretArn,
+        outboxSecretArn: service.writeBack.outboxSecretArn ?? db.secretArn,
+        cutoverParameter: props.flagNames.cutover,
       });
     }
     this.monitored = {

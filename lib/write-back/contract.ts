@@ -39,10 +39,6 @@ CREATE TABLE ${VERIFICATION_TABLE} (
   finished_at timestamptz NOT NULL DEFAULT now()
 );`;
 
-/** A legacy table or column name: lowercase SQL identifiers; a table may name its schema (`app.users`). */
-export const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-export const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}(\.[a-z_][a-z0-9_]{0,62})?$/;
-
 /** What a service may write back to one legacy table (services[].writeBack.tables in the config). */
 export interface WriteBackTable {
   /** The columns of the primary key (or a unique key) that identify a row. */

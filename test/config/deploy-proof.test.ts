@@ -16,7 +16,7 @@ const orders = (routes: unknown[], extra: Record<string, unknown> = {}) => ({
   phase: 3,
   image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
   routes,
-  bulkMigration: { command: ['/app/orders', 'migrate'] },
+  bulkMigration: { command: ['/app/orders', 'migrate'], verify: ['/app/orders', 'verify'] },
   ...extra,
 });
 

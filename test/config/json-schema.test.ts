@@ -214,7 +214,7 @@ describe('the JSON Schema and the parser agree', () => {
     ['a public CIDR', variant((c) => (c.vpc.cidr = '8.8.0.0/16'))],
     ['more NAT gateways than AZs', variant((c) => (c.vpc.natGateways = 3))],
     ['an account without a region', variant((c) => (c.account = '123456789012'))],
-    ['the engine version of the other engine', variant((c) => (c.legacy.database.engineVersion = '17.9'))],
+    ['the engine version of the other engine', variant((c) => (c.legacy.database.engineVersion = '8.4.9'))],
     [
       'a service placeholder the path lacks',
       variant((c) => (c.services[0].routes[3].servicePath = '/v1/{userId}')),
@@ -231,7 +231,7 @@ describe('the JSON Schema and the parser agree', () => {
     ],
     [
       'phase 2 without a bulk command',
-      variant((c) => Object.assign(c.services[0], { phase: 2, bulkMigration: {} })),
+      variant((c) => Object.assign(c.services[0], { phase: 2, bulkMigration: { verify: ['/app/verify'] } })),
     ],
     [
       'a recorded cutover at phase 1',

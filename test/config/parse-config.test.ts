@@ -317,8 +317,8 @@ describe('bad configurations', () => {
     ],
     [
       'engine version of the other engine',
-      (c) => (c.legacy.database.engineVersion = '16.4'),
-      /^legacy\.database\.engineVersion: "16\.4" is not valid; use a full MySQL version such as "8\.4\.9"$/,
+      (c) => (c.legacy.database.engineVersion = '8.4.9'),
+      /^legacy\.database\.engineVersion: "8\.4\.9" is not valid; use a full Postgres version such as "17\.9"$/,
     ],
     [
       'backup retention too long',
@@ -376,6 +376,36 @@ describe('bad configurations', () => {
       'unknown method',
       (c) => (c.services[0].routes[0].methods = ['FETCH']),
       /^services\[0\]\.routes\[0\]\.methods\[0\]: "FETCH" is not allowed; use "GET", /,
+    ],
+    [
+      'phase 2 without a verification',
+      (c) => Object.assign(c.services[0].bulkMigration, { verify: [] }),
+      /^services\[0\]\.bulkMigration\.verify: required from phase 2; set the command that proves both databases agree/,
+    ],
+    [
+      'a write-back to a MySQL legacy database',
+      (c) => Object.assign(c.legacy.database, { engine: 'mysql', engineVersion: '8.4.9' }),
+      /^services\[0\]\.writeBack: the write-back supports PostgreSQL databases only, and the legacy database \(legacy\.database\.engine\) is MySQL; remove writeBack/,
+    ],
+    [
+      'a write-back of a key column',
+      (c) => c.services[0].writeBack.tables.users.columns.push('id'),
+      /^services\[0\]\.writeBack\.tables\.users\.columns\[4\]: "id" is in the key; list the key columns only in key$/,
+    ],
+    [
+      'a version column it does not write',
+      (c) => (c.services[0].writeBack.tables.users.versionColumn = 'modified_at'),
+      /^services\[0\]\.writeBack\.tables\.users\.versionColumn: "modified_at" is not one of columns/,
+    ],
+    [
+      'a write-back table that is no SQL name',
+      (c) => (c.services[0].writeBack.tables = { 'Users Table': { key: ['id'], columns: ['email'] } }),
+      /^services\[0\]\.writeBack\.tables\.Users Table: invalid name; use the lowercase legacy table name/,
+    ],
+    [
+      'a write-back of nothing',
+      (c) => (c.services[0].writeBack.tables = {}),
+      /^services\[0\]\.writeBack\.tables: list at least one legacy table/,
     ],
     [
       'phase 2 without a bulk command',

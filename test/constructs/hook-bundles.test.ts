@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { cachedBuild } from '../../lib/bundling/cached-build';
 import {
   HOOK_BUNDLE_FILE,
@@ -15,7 +16,11 @@ import {
   startupFiles,
 } from '../../lib/constructs/hook-bundling';
 import { type HookEnvironment, hookServices } from '../../lib/hooks/contract';
+import type { WriteBackEnvironment } from '../../lib/write-back/contract';
 import { createTopic, deployFlags, isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { freshDatabases, postgresUrl, sql } from '../helpers/postgres';
+import { seedLegacy } from '../standins/monolith';
+import { createServiceSchema, USERS_WRITE_BACK } from '../standins/users-service';
 
 const ROOT = join(__dirname, '..', '..');
 const hooks = readdirSync(join(ROOT, 'lambda')).filter((d) => d !== 'shared');
@@ -100,6 +105,73 @@ describe('the hook bundles', () => {
     );
     // "done" comes after the alert: a publish that failed (a chunk missing) would print its error.
     expect(run.stdout).toMatch(/^\{"status":"done"/m);
+  });
+
+  it('write-back, bundled: signs in with its Secrets Manager credentials over verified TLS and drains', async () => {
+    const dbs = await freshDatabases();
+    try {
+      await seedLegacy(dbs.legacy, [{ id: '7', email: 'seven@example.com', password: 'old' }]);
+      await createServiceSchema(dbs.service);
+      await sql(
+        dbs.service,
+        `INSERT INTO migration_outbox (user_id, legacy_table, legacy_key, operation, legacy_row)
+         VALUES ('7', 'users', '{"id":"7"}', 'upsert', '{"display_name":"Seven"}')`,
+      );
+      const secrets = new SecretsManagerClient({
+        region: REGION,
+        endpoint: motoEndpoint(),
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+        maxAttempts: 1,
+      });
+      const secret = async (name: string) =>
+        (
+          await secrets.send(
+            new CreateSecretCommand({
+              Name: `${name}-${Date.now()}`,
+              SecretString: JSON.stringify({ username: 'postgres', password: 'unused' }),
+            }),
+          )
+        ).ARN as string;
+      const { config } = isolatedConfig();
+      const names = await deployFlags(ssm, config);
+      const port = Number(new URL(postgresUrl()).port);
+      const target = async (url: string, name: string) => ({
+        host: '127.0.0.1',
+        port,
+        database: new URL(url).pathname.slice(1),
+        secretArn: await secret(name),
+      });
+      const env: WriteBackEnvironment = {
+        service: 'users',
+        cutoverParameter: names.cutover,
+        cutoverRecorded: false,
+        legacy: await target(dbs.legacy, 'legacy'),
+        outbox: await target(dbs.service, 'outbox'),
+        tables: USERS_WRITE_BACK,
+      };
+      secrets.destroy();
+      const run = (ca: string | undefined) =>
+        runBundled(
+          'write-back',
+          { action: 'drain' },
+          {
+            AWS_ENDPOINT_URL: motoEndpoint(),
+            AWS_ACCESS_KEY_ID: 'testing',
+            AWS_SECRET_ACCESS_KEY: 'testing',
+            MIGRATION_WRITE_BACK_CONFIG: JSON.stringify(env),
+            ...(ca ? { NODE_EXTRA_CA_CERTS: ca } : {}),
+          },
+        );
+      // Without the server's certificate authority, TLS verification refuses the connection.
+      expect(run(undefined).stdout).toMatch(/self-signed certificate/);
+      const drained = run(process.env.POSTGRES_CERTIFICATE);
+      expect(drained.stdout).toMatch(/^\{"action":"drain","status":"drained","applied":1,/m);
+      expect(await sql(dbs.legacy, "SELECT display_name FROM users WHERE id = '7'")).toEqual([
+        { display_name: 'Seven' },
+      ]);
+    } finally {
+      await dbs.drop();
+    }
   });
 
   it('runs with environment credentials, and needs the left-out providers only without them', () => {

@@ -63,7 +63,7 @@ export function ordersService(gateway: 'krakend' | 'alb' = 'alb') {
       { path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' },
       { path: '/api/orders', methods: ['GET', 'POST'], servicePath: '/v2/orders' },
     ],
-    bulkMigration: { command: ['/app/orders', 'migrate'] },
+    bulkMigration: { command: ['/app/orders', 'migrate'], verify: ['/app/orders', 'verify'] },
   };
 }
 

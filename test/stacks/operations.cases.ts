@@ -60,7 +60,7 @@ describe('hook functions', () => {
       '\\"envName\\":\\"demo\\",\\"parameterPrefix\\":\\"/demo/migration\\",\\"tier\\":\\"standard\\"',
     );
     expect(text).toContain(
-      '\\"services\\":[{\\"name\\":\\"users\\",\\"phase\\":3,\\"gateway\\":\\"krakend\\"}]',
+      '\\"services\\":[{\\"name\\":\\"users\\",\\"phase\\":3,\\"gateway\\":\\"krakend\\",\\"writeBack\\":true}]',
     );
     // Names are derived by the hooks with the shared naming functions, not listed.
     expect(text).not.toContain('/demo/migration/users/routing');
@@ -408,6 +408,14 @@ describe('policies for people', () => {
     expect(sid(operator, 'RunCutover').Action).toEqual(['states:ListExecutions', 'states:StartExecution']);
   });
 
+  it('lets operators ask the write-back function what is pending and drain it, by its name', () => {
+    expect(sid('demo-migration-operator', 'WriteBackBeforeUsersLeave')).toMatchObject({
+      Effect: 'Allow',
+      Action: 'lambda:InvokeFunction',
+      Resource: { 'Fn::Join': ['', expect.arrayContaining([':function:demo-users-write-back'])] },
+    });
+  });
+
   it('denies operators deleting, labelling and unlabelling, and writing live state, the record, the cutover or the override', () => {
     const operator = 'demo-migration-operator';
     expect(sid(operator, 'NeverDeleteOrLabel')).toMatchObject({
@@ -435,6 +443,50 @@ describe('policies for people', () => {
       Action: ['ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameterHistory', 'ssm:PutParameter'],
       Resource: param('override'),
     });
+  });
+});
+
+describe('the write-back of a service (docs/data-contract.md)', () => {
+  it('alarms when a write waits too long and when the function fails, to the alert topic', () => {
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-write-back-lag',
+      Namespace: 'StranglerMigration',
+      MetricName: 'WriteBackOldestPendingSeconds',
+      Dimensions: [{ Name: 'Service', Value: 'users' }],
+      Statistic: 'Maximum',
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+      OKActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+    });
+    ops.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'demo-users-write-back-errors',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: 'demo-users-write-back' }],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('^Alerts') }],
+    });
+  });
+
+  it('lets the flag guard and the automatic rollback invoke exactly that function', () => {
+    for (const role of ['FlagGuardRole', 'AutoRollbackRole']) {
+      const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
+        id.startsWith(role),
+      );
+      expect(policy[1].Properties.PolicyDocument.Statement).toContainEqual({
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: { 'Fn::Join': ['', expect.arrayContaining([':function:demo-users-write-back'])] },
+      });
+    }
+  });
+
+  it('does not send its alarms to the automatic rollback: a lagging write-back is no reason to route back', () => {
+    const [rule] = Object.values(ops.findResources('AWS::Events::Rule')).filter((r) =>
+      JSON.stringify(r.Properties.EventPattern ?? {}).includes('CloudWatch Alarm State Change'),
+    );
+    expect(JSON.stringify(rule.Properties.EventPattern)).not.toContain('write-back');
   });
 });
 
@@ -545,7 +597,7 @@ describe('every alarm watches a metric its publisher emits, with exactly those d
           name: 'orders',
           phase: 2,
           routes: [{ path: '/api/orders', methods: ['GET'], servicePath: '/v1/orders' }],
-          bulkMigration: { command: ['/app/orders', 'migrate'] },
+          bulkMigration: { command: ['/app/orders', 'migrate'], verify: ['/app/orders', 'verify'] },
         });
         return Template.fromStack(sharedStacks(input).operations as never);
       },

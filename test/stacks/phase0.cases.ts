@@ -9,10 +9,18 @@ import { buildStacks, demoInput, sharedStacks, templateOf } from '../helpers/tes
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation templates are untyped JSON
 type Json = any;
 
-/** The demo with every service still at phase 0: only the baseline stacks. */
+/**
+ * The demo with every service still at phase 0: only the baseline stacks. Its monolith database is MySQL,
+ * as many PHP monoliths' are (the demo's own is PostgreSQL, which the write-back needs; a service without
+ * a write-back runs on either).
+ */
 function phase0Input() {
   const input = demoInput();
-  for (const s of input.services) s.phase = 0;
+  for (const s of input.services) {
+    s.phase = 0;
+    delete s.writeBack;
+  }
+  Object.assign(input.legacy.database, { engine: 'mysql', engineVersion: '8.4.9' });
   return input;
 }
 

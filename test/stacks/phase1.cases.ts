@@ -297,11 +297,24 @@ describe('service stack', () => {
     expect(env).toMatchObject({
       DB_PORT: '5432',
       DB_NAME: 'users',
-      LEGACY_DB_ENGINE: 'mysql',
-      LEGACY_DB_PORT: '3306',
+      LEGACY_DB_ENGINE: 'postgres',
+      LEGACY_DB_PORT: '5432',
       LEGACY_DB_NAME: 'monolith',
       MIGRATION_SERVICE_NAME: 'users',
       MIGRATION_CUTOVER_PARAMETER: '/demo/migration/users/cutover',
+    });
+    // The data contract it implements (docs/data-contract.md).
+    expect(JSON.parse(env.MIGRATION_DATA_CONTRACT)).toEqual({
+      version: 1,
+      outboxTable: 'migration_outbox',
+      verificationTable: 'migration_verification',
+      tables: {
+        users: {
+          key: ['id'],
+          columns: ['email', 'password_hash', 'display_name', 'updated_at'],
+          versionColumn: 'updated_at',
+        },
+      },
     });
     expect(container.Secrets.map((s: { Name: string }) => s.Name).sort()).toEqual([
       'DB_PASSWORD',
@@ -315,13 +328,13 @@ describe('service stack', () => {
     const ingress = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress')).map(
       (r) => r.Properties,
     );
-    expect(ingress.map((i) => [i.Description, i.FromPort])).toEqual(
-      expect.arrayContaining([
-        ['users service to its database', 5432],
-        ['users service to the legacy database (organic import)', 3306],
-      ]),
-    );
-    expect(ingress).toHaveLength(2);
+    expect(ingress.map((i) => [i.Description, i.FromPort]).sort()).toEqual([
+      ['users service to its database', 5432],
+      ['users service to the legacy database (organic import)', 5432],
+      // Its write-back function, to both (see "the write-back").
+      ['users write-back', 5432],
+      ['users write-back', 5432],
+    ]);
   });
 
   const monolith = {
@@ -357,6 +370,7 @@ describe('service stack', () => {
       .map((m) => String(m.data));
     expect(warnings).toEqual([
       expect.stringContaining('users reads the legacy database with its master secret'),
+      expect.stringContaining('users writes back to the legacy database with its MASTER secret'),
     ]);
   });
 
@@ -379,6 +393,7 @@ describe('service stack', () => {
     const input = demoInput();
     const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-readonly-AbCdEf';
     input.services[0].legacyReadSecretArn = arn;
+    input.services[0].writeBack.legacySecretArn = arn.replace('readonly', 'writer');
     const built = sharedStacks(input).services[0].service;
     expect(built?.node.metadata.filter((m) => m.type === 'aws:cdk:warning')).toEqual([]);
     Template.fromStack(built as never).hasResourceProperties('AWS::ECS::TaskDefinition', {
@@ -402,6 +417,124 @@ describe('service stack', () => {
         ],
       },
     });
+  });
+});
+
+describe('the write-back (docs/data-contract.md)', () => {
+  const phase1 = Template.fromStack(atPhase1.services[0].service as never);
+  const functionId = onlyId(phase1, 'AWS::Lambda::Function', 'WriteBackFunction');
+
+  it('is a function of the service stack, by the name the CLI and the hooks invoke, in the VPC', () => {
+    phase1.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'demo-users-write-back',
+      Runtime: 'nodejs24.x',
+      Timeout: 60,
+      VpcConfig: {
+        SecurityGroupIds: [
+          { 'Fn::GetAtt': [onlyId(phase1, 'AWS::EC2::SecurityGroup', 'WriteBackSecurityGroup'), 'GroupId'] },
+        ],
+        SubnetIds: Match.anyValue(),
+      },
+    });
+    const env = phase1.toJSON().Resources[functionId].Properties.Environment.Variables;
+    expect(env.NODE_EXTRA_CA_CERTS).toBe('/var/runtime/ca-cert.pem');
+    // The databases' endpoints are tokens of the data stacks, resolved inside the JSON.
+    expect(JSON.stringify(env.MIGRATION_WRITE_BACK_CONFIG)).toContain('demo-20-legacy-data');
+    expect(JSON.stringify(env.MIGRATION_WRITE_BACK_CONFIG)).toContain('demo-20-users-data');
+  });
+
+  it('reaches both databases on their ports, and nothing else but HTTPS', () => {
+    const group = onlyId(phase1, 'AWS::EC2::SecurityGroup', 'WriteBackSecurityGroup');
+    phase1.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
+    });
+    const rules = (type: string) =>
+      Object.values(phase1.findResources(type))
+        .map((r) => r.Properties)
+        .filter((p) => JSON.stringify(p).includes(group));
+    expect(
+      rules('AWS::EC2::SecurityGroupEgress')
+        .map((r) => [r.FromPort, r.DestinationSecurityGroupId['Fn::GetStackOutput'].StackName])
+        .sort(),
+    ).toEqual([
+      [5432, 'demo-20-legacy-data'],
+      [5432, 'demo-20-users-data'],
+    ]);
+    expect(
+      rules('AWS::EC2::SecurityGroupIngress')
+        .map((r) => [r.FromPort, r.GroupId['Fn::GetStackOutput'].StackName])
+        .sort(),
+    ).toEqual([
+      [5432, 'demo-20-legacy-data'],
+      [5432, 'demo-20-users-data'],
+    ]);
+  });
+
+  it('reads both secrets and the checked cutover document, nothing else', () => {
+    const role = onlyId(phase1, 'AWS::IAM::Role', 'WriteBackFunctionRole');
+    const [policy] = Object.values(phase1.findResources('AWS::IAM::Policy')).filter((p) =>
+      JSON.stringify(p.Properties.Roles).includes(role),
+    );
+    const statements = policy.Properties.PolicyDocument.Statement;
+    expect(statements.map((st: Json) => st.Action)).toEqual([
+      ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
+      'ssm:GetParameters',
+    ]);
+    expect(JSON.stringify(statements[1].Resource)).toMatch(/LegacyDatabaseSecret.*DatabaseSecret/);
+    expect(parameterNamesOf({ Resource: [statements[2].Resource] })).toEqual([
+      '/demo/migration/users/cutover',
+    ]);
+  });
+
+  it('runs every minute while a rollback is possible, without retries (the next minute is the retry)', () => {
+    phase1.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+        }),
+      ],
+    });
+    phase1.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { MaximumRetryAttempts: 0 });
+  });
+
+  it('stops its schedule once the cutover is recorded, and the function refuses on its own before that', () => {
+    const input = demoInput();
+    input.services[0].phase = 2;
+    input.services[0].cutoverRecorded = { runId: 'users-cutover-1', completedAt: '2026-12-01T10:00:00Z' };
+    const after = Template.fromStack(sharedStacks(input).services[0].service as never);
+    after.resourceCountIs('AWS::Events::Rule', 0);
+    const [fn] = Object.values(after.findResources('AWS::Lambda::Function'));
+    expect(JSON.stringify(fn.Properties.Environment.Variables.MIGRATION_WRITE_BACK_CONFIG)).toContain(
+      '\\"cutoverRecorded\\":true',
+    );
+  });
+
+  it('signs in to the legacy database as the configured user, and warns loudly about the master secret', () => {
+    const input = demoInput();
+    input.services[0].phase = 1;
+    const writer = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:legacy-writer-AbCdEf';
+    input.services[0].writeBack.legacySecretArn = writer;
+    const built = sharedStacks(input).services[0].service;
+    expect(JSON.stringify(Template.fromStack(built as never).toJSON())).toContain(writer);
+    expect(built?.node.metadata.map((m) => String(m.data))).not.toContainEqual(
+      expect.stringContaining('MASTER'),
+    );
+  });
+
+  it('without a write-back, says at every synth that a rollback loses the writes made on the service', () => {
+    const input = demoInput();
+    input.services[0].phase = 1;
+    delete input.services[0].writeBack;
+    const built = sharedStacks(input).services[0].service;
+    expect(built?.node.metadata.map((m) => String(m.data))).toContainEqual(
+      expect.stringMatching(
+        /users has no write-back \(services\[\]\.writeBack\): writes its routed users make on the service stay in its database/,
+      ),
+    );
+    Template.fromStack(built as never).resourceCountIs('AWS::Lambda::Function', 0);
   });
 });
 

@@ -117,6 +117,10 @@ export const environmentSchema = environment
   .superRefine(uniqueNames, intact('services.*.name'))
   .superRefine(ruleBlockOwners, intact('services.*.name', 'alb.ruleBlocks.{keys}'))
   .superRefine(
+    writeBackEngines,
+    intact('legacy.database.engine', 'services.*.database.engine', 'services.*.writeBack'),
+  )
+  .superRefine(
     (v, ctx) => {
       if (v.routing.mode !== 'proxy') {
         if (v.legacy.mode === 'external')
@@ -177,6 +181,23 @@ function uniqueNames(v: Pick<Environment, 'services'>, ctx: Ctx): void {
         `"${s.name}" is also services[${first}].name; names must be unique`,
       );
     else names.set(s.name, i);
+  });
+}
+
+/** The write-back (data contract version 1) applies PostgreSQL rows to a PostgreSQL database. */
+function writeBackEngines(v: Pick<Environment, 'legacy' | 'services'>, ctx: Ctx): void {
+  v.services.forEach((s, i) => {
+    if (!s.writeBack) return;
+    const mysql = [
+      ...(v.legacy.database.engine === 'mysql' ? ['the legacy database (legacy.database.engine)'] : []),
+      ...(s.database.engine === 'mysql' ? [`its own database (services[${i}].database.engine)`] : []),
+    ];
+    if (mysql.length > 0)
+      problem(
+        ctx,
+        ['services', i, 'writeBack'],
+        `the write-back supports PostgreSQL databases only, and ${mysql.join(' and ')} is MySQL; remove writeBack (every synth and routing change then says that writes made on the service are not written back) or see docs/decisions/0013-write-back-outbox.md for the options`,
+      );
   });
 }
 

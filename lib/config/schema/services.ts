@@ -1,6 +1,6 @@
 /**
  * An extracted service: its container, phase, routes, database, gateway mode, alarm thresholds, bulk
- * migration and the deploy-time record of its cutover.
+ * migration and its verification, its write-back, and the deploy-time record of its cutover.
  */
 import { z } from 'zod';
 import { isContractTime, RUN_ID } from '../../formats';
@@ -11,6 +11,7 @@ import { containerRules, containerShape, sized } from './containers';
 import { createdDatabase, withDatabaseDefaults } from './databases';
 import { array, bool, int, intact, oneOf, oneOfNumbers, problem, str, strict } from './kit';
 import { route } from './routes';
+import { writeBack } from './write-back';
 
 /** Service names the app's own stacks and parameters use. */
 const RESERVED_SERVICE_NAMES = ['legacy', 'gateway'] as const;
@@ -36,12 +37,16 @@ const bulkMigration = strict({
   command: array(str()).default([]).meta({
     description: 'Command run in the service image, e.g. ["/app/migrate", "--all"]; required from phase 2.',
   }),
+  verify: array(str()).default([]).meta({
+    description:
+      'Command run in the service image after the migration, e.g. ["/app/migrate", "--verify"]: proves both databases agree before the cutover is recorded (docs/data-contract.md); required from phase 2.',
+  }),
   timeoutMinutes: int({ min: 5, max: 1440 })
     .default(120)
-    .meta({ description: 'Timeout of one run in minutes.' }),
+    .meta({ description: 'Timeout of one run (the migration, and the verification) in minutes.' }),
 })
   .prefault({})
-  .meta({ description: 'The bulk data migration of phase 2.' });
+  .meta({ description: 'The bulk data migration of phase 2 and its verification.' });
 
 const fromCutover = 'copy it from the output of the cutover (or npm run migrate -- status)';
 
@@ -107,6 +112,7 @@ export const service = containerRules(
     }),
     alarms,
     bulkMigration,
+    writeBack: writeBack.optional(),
     cutoverRecorded: cutoverMarker.optional(),
   }),
 )
@@ -140,8 +146,15 @@ export const service = containerRules(
           ['bulkMigration', 'command'],
           'required from phase 2; set the command that copies the remaining records, e.g. ["/app/service", "migrate", "--bulk"]',
         );
+      // Once the cutover is recorded nothing verifies any more: a marker needs no command.
+      if (v.phase >= 2 && v.bulkMigration.verify.length === 0 && v.cutoverRecorded === undefined)
+        problem(
+          ctx,
+          ['bulkMigration', 'verify'],
+          'required from phase 2; set the command that proves both databases agree before the cutover is recorded, e.g. ["/app/service", "migrate", "--verify"] (docs/data-contract.md)',
+        );
     },
-    intact('phase', 'bulkMigration'),
+    intact('phase', 'bulkMigration', 'cutoverRecorded'),
   )
   .superRefine((v, ctx) => {
     if (v.cutoverRecorded !== undefined && v.phase < 2)
