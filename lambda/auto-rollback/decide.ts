@@ -8,6 +8,7 @@
 import type { GatewayDocument, RoutingDocument } from '../../lib/flags/documents';
 import type { FlagSet } from '../../lib/flags/invariants';
 import { capabilitiesOf } from '../../lib/phases';
+import { AUTO_ROLLBACK_REASON_PREFIX } from '../../lib/write-back/leaving';
 
 export interface RollbackInput {
   readonly service: string;
@@ -29,7 +30,7 @@ export interface RollbackPlan {
 
 export function planRollback(input: RollbackInput): RollbackPlan {
   const { flags, alarmName } = input;
-  const reason = `auto-rollback: ${alarmName}`.slice(0, 200);
+  const reason = `${AUTO_ROLLBACK_REASON_PREFIX}${alarmName}`.slice(0, 200);
   const atAlb = capabilitiesOf(input).atAlb;
   const gateway = atAlb && flags.gateway.weight > 0 ? { weight: 0, reason } : undefined;
   const routing =

@@ -9,22 +9,41 @@ import {
   type OverrideDocument,
   overrideWriteProblems,
   parseFlag,
+  type RoutingDocument,
   serializeFlag,
 } from '../../lib/flags/documents';
 import { type FlagSet, violations } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import type { FlagVersion } from '../../lib/flags/ssm-store';
 import { BULK_MIGRATION_STATE } from '../../lib/hooks/contract';
+import type { PendingUser } from '../../lib/write-back/contract';
+import {
+  AUTO_ROLLBACK_REASON_PREFIX,
+  anyoneLeaves,
+  nameUsers,
+  safeCommand,
+  whoLeaves,
+} from '../../lib/write-back/leaving';
 
 /** What the parameter holds: nothing (deleted), or its newest version and the one labelled last-good. */
 export type ParameterState =
   | { readonly exists: false }
   | { readonly exists: true; readonly latest: FlagVersion; readonly labelled?: FlagVersion };
 
+/**
+ * What the service's write-back function said about the users a routing write sends back: those of them
+ * whose writes are not yet in the legacy database (and whose loss nobody accepted), or why it could not say.
+ */
+export type LeavingCheck =
+  | { readonly ok: true; readonly stranded: readonly PendingUser[] }
+  | { readonly ok: false; readonly problem: string };
+
 /** Whether the run a new cutover document names completed its migration (see verifyRun in the handler). */
 export type RunCheck = { readonly ok: true } | { readonly ok: false; readonly problem: string };
 
 export interface GuardInput {
+  /** The service the flag belongs to (for the messages). */
+  readonly service?: string;
   readonly kind: FlagKind;
   readonly parameter: ParameterState;
   /** The guard's record of this flag: the text it last accepted; absent before the first. */
@@ -48,6 +67,8 @@ export interface GuardInput {
    * verify); absent when it knows. See `unknownCutoverDecision`.
    */
   readonly cutoverUnknown?: string;
+  /** For a routing write that sends users back while a rollback is possible (see needsLeavingCheck). */
+  readonly leavingCheck?: LeavingCheck;
 }
 
 export type GuardDecision =
@@ -58,6 +79,8 @@ export type GuardDecision =
       readonly text: string;
       /** False when the version already carries the label (only the record is missing or behind). */
       readonly label: boolean;
+      /** Accepted, but a check could not be made: the alert says which. */
+      readonly unchecked?: string;
     }
   | {
       readonly action: 'restore';
@@ -83,6 +106,25 @@ export function needsRunCheck(kind: FlagKind, text: string, validated: FlagSet):
   const known = validated.cutover;
   if (known.completed && known.runId === parsed.value.runId) return undefined;
   return parsed.value.runId;
+}
+
+/**
+ * The routing change a write makes, when it sends users back to the monolith while a rollback is possible
+ * and the service has a write-back: the guard then asks who of them has writes not yet written back. A
+ * write of the automatic rollback is left to it: it must act when the service fails, and names the users
+ * whose writes did not make it back itself.
+ */
+export function needsLeavingCheck(
+  service: string,
+  kind: FlagKind,
+  text: string,
+  validated: FlagSet,
+): { readonly from: RoutingDocument; readonly to: RoutingDocument } | undefined {
+  if (kind !== 'routing' || validated.cutover.completed) return undefined;
+  const parsed = parseFlag('routing', text);
+  if (!parsed.ok || parsed.value.reason?.startsWith(AUTO_ROLLBACK_REASON_PREFIX)) return undefined;
+  const leaving = { from: validated.routing, to: parsed.value };
+  return anyoneLeaves(whoLeaves(service, leaving.from, leaving.to)) ? leaving : undefined;
 }
 
 export function decide(input: GuardInput): GuardDecision {
@@ -127,8 +169,21 @@ function decideKnowing(input: GuardInput): GuardDecision {
     const check = input.runCheck ?? { ok: false, problem: `run ${runId} was not checked` };
     if (!check.ok) problems.push(check.problem);
   }
+  const leaving = input.leavingCheck;
+  if (problems.length === 0 && leaving?.ok && leaving.stranded.length > 0 && parsed.ok) {
+    const n = leaving.stranded.length;
+    problems.push(
+      `it sends ${n} user${n === 1 ? '' : 's'} back to the monolith whose writes on the service are not yet in the legacy database (${nameUsers(leaving.stranded)}): the monolith would not see them. Make the change with ${safeCommand(input.service ?? 'the service', parsed.value as RoutingDocument)}: it writes them back first, or names them (docs/runbook.md).`,
+    );
+  }
   if (problems.length === 0)
-    return { action: 'accept', version: latest.version, text: latest.value, label: !labelled };
+    return {
+      action: 'accept',
+      version: latest.version,
+      text: latest.value,
+      label: !labelled,
+      ...(leaving && !leaving.ok ? { unchecked: leaving.problem } : {}),
+    };
   return { action: 'restore', badVersion: latest.version, problems, restoreValue: baseline };
 }
 

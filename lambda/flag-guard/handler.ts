@@ -10,6 +10,7 @@
 import type { DescribeExecutionCommandOutput, HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { GetParametersCommand } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
+import type { RoutingDocument } from '../../lib/flags/documents';
 import {
   ALL_ROUTING,
   type CutoverDocument,
@@ -24,12 +25,15 @@ import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore, type FlagVersion, isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { executionArn, type HookService } from '../../lib/hooks/contract';
 import { capabilitiesOf } from '../../lib/phases';
+import { WriteBackUnavailableError } from '../../lib/write-back/invoke';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
 import { type Lazy, lazy } from '../shared/lazy';
 import {
   decide,
   decideOverride,
   type GuardDecision,
+  type LeavingCheck,
+  needsLeavingCheck,
   needsRunCheck,
   type ParameterState,
   runCheckOf,
@@ -205,7 +209,12 @@ async function checkFlag(
   const parameter = await parameterState(store, name);
   const { validated, recordText, override, cutoverUnknown } = await validatedSet(service, deps);
   const runId = parameter.exists ? needsRunCheck(kind, parameter.latest.value, validated) : undefined;
+  const leaving =
+    parameter.exists && service.writeBackFunction
+      ? needsLeavingCheck(service.service, kind, parameter.latest.value, validated)
+      : undefined;
   const decision = decide({
+    service: service.service,
     kind,
     parameter,
     recordText: recordText(kind),
@@ -216,6 +225,7 @@ async function checkFlag(
     gatewayMode: service.gatewayMode,
     runCheck: runId === undefined ? undefined : await verifyRun(service, runId, deps),
     ...(cutoverUnknown !== undefined ? { cutoverUnknown } : {}),
+    leavingCheck: leaving && (await leavingCheckOf(service, leaving, deps)),
   });
   return act(decision, { service, kind, name, store, parameter, recordText: recordText(kind) }, deps);
 }
@@ -254,6 +264,26 @@ async function verifyRun(service: HookService, runId: string, deps: GuardDepende
   return runCheckOf(runId, arn, execution?.status, events);
 }
 
+/** How long the guard waits for the write-back function's answer: it never waits for a drain. */
+const PENDING_ANSWER_MS = 10_000;
+
+/** Which of the users a routing write sends back have writes on the service not yet in the legacy database. */
+async function leavingCheckOf(
+  service: HookService,
+  leaving: { from: RoutingDocument; to: RoutingDocument },
+  deps: GuardDependencies,
+): Promise<LeavingCheck> {
+  const fn = service.writeBackFunction;
+  if (!fn || !deps.writeBack) return { ok: false, problem: 'no channel to the write-back function' };
+  try {
+    const { pending } = await deps.writeBack(fn, { action: 'pending', leaving }, PENDING_ANSWER_MS);
+    return { ok: true, stranded: pending.list.filter((u) => !u.lossAccepted) };
+  } catch (e) {
+    if (!(e instanceof WriteBackUnavailableError)) throw e;
+    return { ok: false, problem: e.message };
+  }
+}
+
 interface Target {
   readonly service: HookService;
   readonly kind: FlagKind | 'override';
@@ -282,7 +312,21 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
       if (decision.label) await store.markLastGood(name, decision.version);
       if (kind !== 'override' && decision.text !== target.recordText)
         await record(service, kind, decision.text, deps);
-      logger.log('info', 'validated', context);
+      logger.log(decision.unchecked ? 'warn' : 'info', 'validated', {
+        ...context,
+        unchecked: decision.unchecked,
+      });
+      if (decision.unchecked) {
+        // A routing change back must not be blocked when the check meant to protect it cannot run.
+        logger.metric('FlagAcceptedUnchecked', 1, { Service: service.service });
+        await deps.alerts.publish(`Migration flag accepted without the write-back check: ${name}`, {
+          service: service.service,
+          parameter: name,
+          version: decision.version,
+          writtenBy: latest?.modifiedBy ?? 'unknown',
+          problem: `${decision.unchecked}: users it sends back may have writes not yet in the legacy database. Run npm run migrate -- pending ${service.service}.`,
+        });
+      }
       return { status: 'labelled', version: decision.version };
     }
     case 'reject': {

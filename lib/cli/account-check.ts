@@ -33,6 +33,9 @@ export function writes(command: Command): boolean {
     case 'dns':
       // The clients' DNS name in the environment's hosted zone: stepping it is a write.
       return command.action !== 'status';
+    // A drain applies the service's pending writes to the legacy database of the account it runs in.
+    case 'pending':
+      return command.drain;
   }
 }
 

@@ -6,6 +6,7 @@
 import { selectConfig } from '../environment/load';
 import { flagGuardFunctionName } from '../naming';
 import { type CallerIdentity, checkWriteTarget, resolveRegion, stsIdentity, writes } from './account-check';
+import { type Invoke, writeBackChannel } from '../write-back/invoke';
 import { describeFailure, type FailureContext } from './failures';
 import { parseArgs, USAGE } from './parse-args';
 import type { CliDependencies, GuardVerdict } from './run';
@@ -24,7 +25,7 @@ export interface MainIo {
 }
 
 /** What the commands reach AWS with. */
-export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients'> & {
+export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients' | 'writeBack'> & {
   /** Who the credentials are (STS), checked before a write. @default - STS GetCallerIdentity */
   readonly callerIdentity?: () => Promise<CallerIdentity>;
 };
@@ -33,6 +34,10 @@ export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkN
 export const CONFIG_VARIABLE = 'MIGRATE_CONFIG';
 /** Seconds the CLI waits for the flag guard to check a write (default 60). */
 export const CONFIRM_TIMEOUT_VARIABLE = 'MIGRATE_CONFIRM_TIMEOUT_SECONDS';
+/** Seconds the CLI spends writing leaving users' writes back before it refuses (default 60). */
+export const DRAIN_TIMEOUT_VARIABLE = 'MIGRATE_DRAIN_TIMEOUT_SECONDS';
+/** Where the CLI writes its lists of users (default: the system's temporary directory). */
+export const REPORT_DIR_VARIABLE = 'MIGRATE_REPORT_DIR';
 
 /**
  * SDK clients from the environment: SSM and Step Functions retry throttling with exponential backoff
@@ -48,6 +53,27 @@ async function connect(
   const ssmSdk = await import('@aws-sdk/client-ssm');
   // AWS_MAX_ATTEMPTS, when set, is honoured by the SDK itself (tests set 1 against the emulator).
   const retries = { retryMode: 'adaptive', maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 6 } as const;
+  // One Lambda client, made on first use: the flag guard and the write-back functions are invoked by name.
+  let lambda:
+    | Promise<{
+        client: import('@aws-sdk/client-lambda').LambdaClient;
+        sdk: typeof import('@aws-sdk/client-lambda');
+      }>
+    | undefined;
+  const invoke: Invoke = async (functionName, payload, signal) => {
+    lambda ??= import('@aws-sdk/client-lambda').then((sdk) => ({
+      sdk,
+      client: new sdk.LambdaClient({ region, profile, maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 3 }),
+    }));
+    const { sdk, client } = await lambda;
+    const out = await client.send(new sdk.InvokeCommand({ FunctionName: functionName, Payload: payload }), {
+      abortSignal: signal,
+    });
+    return {
+      payload: new TextDecoder().decode(out.Payload ?? new Uint8Array()),
+      ...(out.FunctionError ? { functionError: out.FunctionError } : {}),
+    };
+  };
   return {
     ssm: new ssmSdk.SSMClient({ region, profile, ...retries }),
     stepFunctions: async () => {
@@ -65,31 +91,21 @@ async function connect(
       };
     },
     checkNow: async (parameterName: string): Promise<GuardVerdict> => {
-      const sdk = await import('@aws-sdk/client-lambda');
-      const lambda = new sdk.LambdaClient({
-        region,
-        profile,
-        maxAttempts: env.AWS_MAX_ATTEMPTS ? undefined : 3,
-      });
-      const out = await lambda.send(
-        new sdk.InvokeCommand({
-          FunctionName: flagGuardFunctionName(envName),
-          Payload: JSON.stringify({
-            source: 'migration.cli',
-            'detail-type': 'Parameter Store Change',
-            detail: { name: parameterName, operation: 'Update' },
-          }),
+      const out = await invoke(
+        flagGuardFunctionName(envName),
+        JSON.stringify({
+          source: 'migration.cli',
+          'detail-type': 'Parameter Store Change',
+          detail: { name: parameterName, operation: 'Update' },
         }),
+        AbortSignal.timeout(60_000),
       );
-      const payload = JSON.parse(
-        new TextDecoder().decode(out.Payload ?? new Uint8Array()),
-      ) as GuardVerdict & {
-        errorMessage?: string;
-      };
-      if (out.FunctionError)
-        throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.FunctionError}`);
+      const payload = JSON.parse(out.payload || 'null') as GuardVerdict & { errorMessage?: string };
+      if (out.functionError)
+        throw new Error(`the flag guard failed: ${payload.errorMessage ?? out.functionError}`);
       return payload;
     },
+    writeBack: writeBackChannel(invoke),
   };
 }
 
@@ -133,6 +149,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
         );
       const { runCommand } = await import('./run');
       const timeout = Number(io.env[CONFIRM_TIMEOUT_VARIABLE] ?? 60);
+      const drainTimeout = Number(io.env[DRAIN_TIMEOUT_VARIABLE] ?? 60);
       await runCommand(
         command,
         { ...options, config: configPath },
@@ -143,6 +160,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
           now: io.now,
           sleep: io.sleep,
           confirmTimeoutSeconds: Number.isFinite(timeout) && timeout >= 0 ? timeout : 60,
+          drainTimeoutSeconds: Number.isFinite(drainTimeout) && drainTimeout > 0 ? drainTimeout : 60,
+          reportDir: io.env[REPORT_DIR_VARIABLE] || undefined,
         },
       );
     };

@@ -18,6 +18,11 @@ export interface GlobalOptions {
   readonly reason?: string;
   /** The second key of the emergency override: why losing the data written since the cutover is accepted. */
   readonly acceptDataLoss?: string;
+  /**
+   * A list of users (a file the CLI wrote) who may leave the service with writes not yet in the legacy
+   * database: a routing change goes ahead for exactly them (docs/data-contract.md).
+   */
+  readonly acceptLoss?: string;
 }
 
 export type Command =
@@ -35,7 +40,8 @@ export type Command =
   | { readonly name: 'gateway'; readonly service: string; readonly weight: number }
   | { readonly name: 'rollback'; readonly service: string; readonly flag: 'routing' | 'gateway' }
   | { readonly name: 'cutover'; readonly service: string }
-  | DnsCommand;
+  | DnsCommand
+  | { readonly name: 'pending'; readonly service: string; readonly drain: boolean };
 
 export interface Invocation {
   readonly command: Command;
@@ -55,7 +61,9 @@ Commands:
   gateway <service> <0-100>                share of the service's routes through the gateway (phase 3)
   rollback <service> [--flag routing|gateway]
                                            back to the version validated before the current one
-  cutover <service> --confirm <service>    run the bulk migration, then record the point of no return (phase 2)
+  cutover <service> --confirm <service>    run the bulk migration, verify it, then record the point of no return (phase 2)
+  pending <service> [--drain]              writes made on the service not yet in the legacy database, per user
+                                           (--drain: write them back first, at most $MIGRATE_DRAIN_TIMEOUT_SECONDS)
 ${DNS_USAGE}
 
 Options:
@@ -64,6 +72,9 @@ Options:
   --profile <name>    AWS profile, as defined in ~/.aws/config (default: $AWS_PROFILE)
   --reason <text>     why, stored in the document for the audit trail
   --dry-run           show what would be written, write nothing
+  --accept-loss <file>
+                      route and rollback: go ahead although the users listed in <file> (a list the CLI
+                      wrote) leave the service with writes not yet in the legacy database
   --accept-data-loss <why>
                       route away from "all" after the point of no return; only with a valid
                       emergency override parameter (the second key; see docs/runbook.md)
@@ -72,6 +83,9 @@ Options:
 --dry-run and --help are switches: give them alone (--dry-run, not --dry-run=true). A value follows its
 option (--reason "ramp up") or is joined with = (--reason=-1 for a value starting with -).
 
+Before a routing change sends users back to the monolith, the CLI writes their writes made on the service
+back to the legacy database (at most $MIGRATE_DRAIN_TIMEOUT_SECONDS, 60), or refuses and lists them in a
+file (in $MIGRATE_REPORT_DIR, else the system's temporary directory).
 After a write the CLI has the flag guard check it and says when it is live; it waits up to
 $MIGRATE_CONFIRM_TIMEOUT_SECONDS (60) for the guard's check when it cannot invoke the guard itself.`;
 
@@ -79,7 +93,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 type CommandName = Exclude<Command['name'], 'help'>;
 type Values = Partial<Record<'config' | 'region' | 'profile' | 'reason' | 'flag' | 'confirm', string>> & {
   readonly 'accept-data-loss'?: string;
+  readonly 'accept-loss'?: string;
   readonly 'dry-run'?: boolean;
+  readonly drain?: boolean;
   readonly help?: boolean;
 };
 
@@ -95,11 +111,12 @@ const GLOBAL_OPTIONS = {
 const COMMAND_OPTIONS: Record<CommandName, Options> = {
   status: {},
   history: { flag: { type: 'string' } },
-  route: { 'accept-data-loss': { type: 'string' } },
+  route: { 'accept-data-loss': { type: 'string' }, 'accept-loss': { type: 'string' } },
   gateway: {},
-  rollback: { flag: { type: 'string' } },
+  rollback: { flag: { type: 'string' }, 'accept-loss': { type: 'string' } },
   cutover: { confirm: { type: 'string' } },
   dns: {},
+  pending: { drain: { type: 'boolean' } },
 };
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...Object.values(COMMAND_OPTIONS));
 
@@ -129,7 +146,7 @@ export function parseArgs(argv: readonly string[]): Invocation {
   if (values.help || name === undefined) return { command: { name: 'help' }, options };
   if (command === undefined)
     throw new UsageError(
-      `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback, cutover or dns`,
+      `unknown command ${JSON.stringify(name)}; use status, history, route, gateway, rollback, cutover, pending or dns`,
     );
   return { command: build(command, words, values), options };
 }
@@ -172,6 +189,8 @@ function globalOptions(v: Values): GlobalOptions {
     throw new UsageError(`--reason is ${v.reason.length} characters; keep it under 200`);
   if (v['accept-data-loss'] !== undefined && !/^.{10,150}$/s.test(v['accept-data-loss']))
     throw new UsageError('--accept-data-loss needs the reason for the emergency, 10-150 characters');
+  if (v['accept-loss'] === '')
+    throw new UsageError('--accept-loss needs the file of users the CLI wrote (its refusal names it)');
   return {
     dryRun: v['dry-run'] ?? false,
     region: v.region,
@@ -179,6 +198,7 @@ function globalOptions(v: Values): GlobalOptions {
     config: v.config,
     reason: v.reason,
     acceptDataLoss: v['accept-data-loss'],
+    acceptLoss: v['accept-loss'],
   };
 }
 
@@ -222,6 +242,8 @@ function build(name: CommandName, words: readonly string[], v: Values): Command 
     }
     case 'dns':
       return parseDns(words);
+    case 'pending':
+      return { name, service: service(1), drain: v.drain ?? false };
   }
 }
 

@@ -32,6 +32,7 @@ import type { DnsClients } from './dns';
 import { RefusedError, RunFailedError, UsageError } from './errors';
 import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
+import { beforeUsersLeave, pendingCommand, type WriteBackDependencies } from './write-back';
 
 /** What the flag guard answered when asked to check a parameter (its result's status and version). */
 export interface GuardVerdict {
@@ -40,7 +41,7 @@ export interface GuardVerdict {
   readonly problems?: readonly string[];
 }
 
-export interface CliDependencies {
+export interface CliDependencies extends WriteBackDependencies {
   readonly config: MigrationConfig;
   readonly ssm: SSMClient;
   /** Step Functions, built only for the commands that need it. */
@@ -100,6 +101,8 @@ export async function runCommand(
       if (!dnsClients) throw new Error('this CLI was built without Route 53 and CloudFormation clients');
       return runDns(command, options, { ...deps, dnsClients });
     }
+    case 'pending':
+      return pendingCommand(storeOf(command.service, deps).service, command.drain, deps);
   }
 }
 
@@ -187,7 +190,27 @@ async function write<K extends FlagKind>(
       ? await checkedState(store, deps, options)
       : { ...(await store.checkedSet()), override: undefined };
   const text = serializeFlag(kind, propose(flags, override));
-  await checkAndPut(store, kind, text, flags, deps, options, { override, gatewayMode: service.gateway });
+  await checkAndPut(store, kind, text, flags, deps, options, {
+    override,
+    gatewayMode: service.gateway,
+    beforeWrite: usersLeaveCheck(service, flags, deps, options),
+  });
+}
+
+/**
+ * Before a routing write (while a rollback is possible): the leaving users' writes go to the legacy
+ * database first, or the write is refused (lib/cli/write-back.ts).
+ */
+function usersLeaveCheck(
+  service: ExtractedServiceConfig,
+  current: FlagSet,
+  deps: CliDependencies,
+  options: GlobalOptions,
+): (kind: FlagKind, proposed: FlagDocument<FlagKind>) => Promise<void> {
+  return async (kind, proposed) => {
+    if (kind !== 'routing' || current.cutover.completed) return;
+    await beforeUsersLeave(service, current.routing, proposed as RoutingDocument, options, deps);
+  };
 }
 
 async function checkAndPut(
@@ -197,12 +220,19 @@ async function checkAndPut(
   current: FlagSet,
   deps: CliDependencies,
   options: GlobalOptions,
-  context: { override?: OverrideDocument; gatewayMode: ExtractedServiceConfig['gateway'] },
+  context: {
+    override?: OverrideDocument;
+    gatewayMode: ExtractedServiceConfig['gateway'];
+    /** Runs once the write is allowed, before it is made (and on a dry run). */
+    beforeWrite?: (kind: FlagKind, proposed: FlagDocument<FlagKind>) => Promise<void>;
+  },
 ) {
   const parsed = store.parse(kind, text);
   if (!parsed.ok) throw new RefusedError(parsed.errors.join('\n'));
-  const problems = violations(kind, parsed.value, current, { ...context, now: deps.now?.() ?? new Date() });
+  const { beforeWrite, ...rules } = context;
+  const problems = violations(kind, parsed.value, current, { ...rules, now: deps.now?.() ?? new Date() });
   if (problems.length > 0) throw new RefusedError(`refused: ${problems.join('\n')}`);
+  await beforeWrite?.(kind, parsed.value);
   const name = store.names[kind];
   if (options.dryRun) {
     deps.out(`dry run: would write ${name}: ${text}`);
@@ -314,7 +344,10 @@ async function rollback(
   deps.out(
     `rolling ${store.names[kind]} back from version ${good.version} to the content of version ${previous.version}`,
   );
-  await checkAndPut(store, kind, previous.value, current, deps, options, { gatewayMode: service.gateway });
+  await checkAndPut(store, kind, previous.value, current, deps, options, {
+    gatewayMode: service.gateway,
+    beforeWrite: usersLeaveCheck(service, current, deps, options),
+  });
 }
 
 async function history(serviceName: string, kind: FlagKind, deps: CliDependencies): Promise<void> {

@@ -97,3 +97,22 @@ export function nameUsers(users: readonly { readonly userId: string }[], max = 2
   const shown = users.slice(0, max).map((u) => u.userId);
   return `${shown.join(', ')}${users.length > max ? ` and ${users.length - max} more` : ''}`;
 }
+
+/** The CLI command that makes the change to `to` safely (it writes the leaving users' writes back first). */
+export function safeCommand(service: string, to: RoutingDocument): string {
+  const base = `npm run migrate -- route ${service}`;
+  switch (to.mode) {
+    case 'off':
+    case 'all':
+      return `${base} ${to.mode}`;
+    case 'percent':
+      return `${base} percent ${to.percent}`;
+    case 'users':
+      return to.users.length <= 10
+        ? `${base} users ${to.users.join(' ')}`
+        : `${base} users <the ${to.users.length} users>`;
+  }
+}
+
+/** The reason the automatic rollback writes: the guard leaves its writes to it (it names the stranded users itself). */
+export const AUTO_ROLLBACK_REASON_PREFIX = 'auto-rollback: ';

@@ -113,7 +113,7 @@ describe('parseArgs', () => {
     [['gateway', 'users', '-50'], '-50 is negative; percent and weight are whole numbers from 0 to 100'],
     [
       ['flip', 'users', '--flag', 'routing'],
-      'unknown command "flip"; use status, history, route, gateway, rollback, cutover or dns',
+      'unknown command "flip"; use status, history, route, gateway, rollback, cutover, pending or dns',
     ],
     [['status', 'users', 'extra'], 'unexpected argument "extra" for status'],
     [['history', 'users', '--flag', 'weights'], '--flag "weights" is not one of routing, cutover, gateway'],

@@ -30,6 +30,8 @@ const changeEvent = (name: string) =>
 async function deployed(phase = 1) {
   const env = isolatedConfig((input) => {
     input.services[0].phase = phase;
+    // The write-back (test/integration/writes-follow-users.int.test.ts) is not what these tests are about.
+    delete input.services[0].writeBack;
   });
   const names = await deployFlags(ssm, env.config);
   const topic = await createTopic(sns);

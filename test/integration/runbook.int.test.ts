@@ -54,11 +54,16 @@ import type { MigrationConfig } from '../../lib/config/types';
 import { selectConfig } from '../../lib/environment/load';
 import { flagParameterNames, overrideParameterName } from '../../lib/flags/parameters';
 import { hookServices } from '../../lib/hooks/contract';
-import { flagGuardFunctionName } from '../../lib/naming';
+import { flagGuardFunctionName, writeBackFunctionName } from '../../lib/naming';
 import { capabilitiesOf } from '../../lib/phases';
+import { writeBackChannel } from '../../lib/write-back/invoke';
 import { ready, verifiedRun } from '../helpers/hooks';
 import { createTopic, deployFlags, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { type DatabasePair, freshDatabases, sql } from '../helpers/postgres';
 import { scriptInterpreter } from '../helpers/python';
+import { invokeLocal, type LocalWriteBack, localWriteBack } from '../helpers/write-back';
+import { hashOf, seedLegacy } from '../standins/monolith';
+import { createServiceSchema, startUsersService, type UsersService } from '../standins/users-service';
 
 const ROOT = join(__dirname, '..', '..');
 const RUNBOOK = join(ROOT, 'docs', 'runbook.md');
@@ -127,6 +132,12 @@ let hook = '';
 let guardDeps: GuardDependencies;
 let config: MigrationConfig;
 let configPath = '';
+/** The data side: the databases, the users service, the write-back function's handler. */
+let dbs: DatabasePair;
+let usersService: UsersService;
+let writeBack: LocalWriteBack;
+/** What users do after a step of the running scenario, by the step's index (see runScenario). */
+let afterStep: Record<number, () => Promise<void>> = {};
 /** Guard runs one at a time, as concurrent Lambda invocations of one flag would race otherwise. */
 let queue: Promise<unknown> = Promise.resolve();
 const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -226,12 +237,22 @@ async function deployPhase(mutate: (input: ExampleInput) => void) {
         phase: s.phase,
         gateway: s.gateway,
         ...(s.cutoverRecorded ? { cutoverRecorded: s.cutoverRecorded } : {}),
+        ...(s.writeBack ? { writeBack: true } : {}),
       })),
     }),
     ssm,
     sfn: ready(sfn),
     alerts: new Alerts(topic, ready(sns)),
     logger: jsonLogger('flag-guard', () => {}),
+    // The guard reaches the write-back function as on AWS: by name, through the Lambda Invoke API.
+    writeBack: writeBackChannel(async (name, payload) => {
+      const res = await fetch(`${hook}/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, {
+        method: 'POST',
+        body: payload,
+      });
+      const fnError = res.headers.get('x-amz-function-error');
+      return { payload: await res.text(), ...(fnError ? { functionError: fnError } : {}) };
+    }),
   };
   // A data stack creates the flags of a service the first time it migrates; later deploys keep them.
   for (const s of migrating) {
@@ -253,6 +274,18 @@ function startStandIn(): Promise<void> {
         const invoke = /^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '');
         if (invoke && req.method === 'POST') {
           const name = decodeURIComponent(invoke[1]);
+          if (name === writeBackFunctionName(config.name, 'users')) {
+            const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+            try {
+              const answer = await invokeLocal(writeBack)(payload);
+              res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+              res.end(JSON.stringify(answer));
+            } catch (e) {
+              res.writeHead(200, { 'content-type': 'application/json', 'x-amz-function-error': 'Unhandled' });
+              res.end(JSON.stringify({ errorMessage: (e as Error).message, errorType: (e as Error).name }));
+            }
+            return;
+          }
           if (name !== flagGuardFunctionName(config.name)) {
             res.writeHead(404, { 'x-amzn-errortype': 'ResourceNotFoundException' });
             res.end(JSON.stringify({ Type: 'User', message: `Function not found: ${name}` }));
@@ -267,7 +300,10 @@ function startStandIn(): Promise<void> {
         const step = /^\/step\/([a-z0-9-]+)$/.exec(req.url ?? '');
         if (step) {
           await deliverChangeEvents();
-          if (/^\d+$/.test(step[1])) steps.set(Number(step[1]), await snapshot());
+          if (/^\d+$/.test(step[1])) {
+            await afterStep[Number(step[1])]?.();
+            steps.set(Number(step[1]), await snapshot());
+          }
           res.end('ok');
           return;
         }
@@ -408,6 +444,7 @@ async function runScenario(scenario: string): Promise<StepResult[]> {
     child.on('error', reject);
     child.on('close', () => resolve(text));
   });
+  afterStep = {};
   if (stderr.trim()) throw new Error(`the ${scenario} script wrote to stderr:\n${stderr}`);
   const setupFailed = setup.some((_s, i) => readFileSync(join(out, `setup-${i}.rc`), 'utf8').trim() !== '0');
   if (setupFailed) throw new Error(`a setup block of docs/runbook.md failed; see the .err files in ${out}`);
@@ -496,6 +533,17 @@ beforeAll(async () => {
   for (let i = 0; i < names.length; i += 10)
     await ssm.send(new DeleteParametersCommand({ Names: names.slice(i, i + 10) }));
   topic = await createTopic(sns);
+  // The monolith's users and the service's database (the contract's tables), the service itself, and its
+  // write-back function's handler on both.
+  dbs = await freshDatabases();
+  await seedLegacy(dbs.legacy, [
+    { id: '42', email: 'pilot@example.com', password: 'old-42' },
+    { id: '1001', email: 'second@example.com', password: 'old-1001' },
+  ]);
+  await createServiceSchema(dbs.service);
+  usersService = await startUsersService({ serviceUrl: dbs.service, legacyUrl: dbs.legacy });
+  const example = selectConfig(join(ROOT, 'envs', 'example.json'));
+  writeBack = localWriteBack(dbs, { tables: example.services[0].writeBack?.tables ?? {} });
   await Promise.all([startStandIn(), startAwsServer(), startCliServer()]);
 });
 afterAll(async () => {
@@ -506,6 +554,8 @@ afterAll(async () => {
   });
   server.closeAllConnections();
   await Promise.all([new Promise((r) => server.close(r)), ...stopped]);
+  await usersService?.close();
+  await dbs?.drop();
   ssm.destroy();
   sns.destroy();
   sfn.destroy();
@@ -527,6 +577,16 @@ describe('docs/runbook.md against the emulator', () => {
     'phase 1: chosen users, a sticky share, more, and the rollbacks',
     async () => {
       await deployPhase(usersAt(1));
+      // While routed to the service (after step 2, "chosen users"), user 42 changes their password there.
+      afterStep = {
+        2: async () => {
+          const res = await fetch(`${usersService.url}/v1/users/42/password`, {
+            method: 'PUT',
+            body: JSON.stringify({ password: 'new-42' }),
+          });
+          expect(res.status).toBe(200);
+        },
+      };
       const users = { mode: 'users', users: ['42', '1001'], percent: 0 };
       const percent = (n: number) => ({ mode: 'percent', users: ['42', '1001'], percent: n });
       const off = { mode: 'off', users: ['42', '1001'], percent: 50 };
@@ -551,7 +611,13 @@ describe('docs/runbook.md against the emulator', () => {
         raw(percent(10)),
         { run: 'npm run migrate -- route users percent 50', stdout: LIVE, live: percent(50) },
         raw(percent(50)),
-        { run: 'npm run migrate -- route users off', stdout: LIVE, live: off },
+        {
+          run: 'npm run migrate -- route users off',
+          // Who leaves, whose writes are not yet in the legacy database, written back first: as the runbook shows.
+          stdout:
+            /^leaving users for the monolith: 2 listed users \(42, 1001\) and every user in sticky buckets 0-49 \(50 % of users\)\n1 of them has writes not yet in the legacy database \(1 row, oldest \d+ s old\): \S+\nwriting them back \(at most 60 s\)\.\.\.\nwritten back: every leaving user's writes are in the legacy database; going ahead\nwrote /,
+          live: off,
+        },
         raw(off),
         {
           run: 'npm run migrate -- rollback users',
@@ -570,6 +636,9 @@ describe('docs/runbook.md against the emulator', () => {
           },
         },
       ]);
+      // The monolith has user 42's new password: `route users off` wrote it back before routing them away.
+      const [row] = await sql(dbs.legacy, "SELECT password_hash FROM users WHERE id = '42'");
+      expect(row.password_hash).toBe(hashOf('new-42'));
     },
     SCENARIO_TIMEOUT_MS,
   );

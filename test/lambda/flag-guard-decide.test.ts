@@ -2,6 +2,7 @@ import {
   decide,
   decideOverride,
   type GuardInput,
+  needsLeavingCheck,
   needsRunCheck,
   runCheckOf,
 } from '../../lambda/flag-guard/decide';
@@ -359,6 +360,61 @@ describe('the run a cutover document names', () => {
       runCheckOf('run-1', arn, 'RUNNING', [{ type: 'TaskStateEntered' }, exit({ task: { exitCode: 0 } })]),
     ).toEqual({
       ok: true,
+    });
+  });
+});
+
+describe('a routing write that sends users back while a rollback is possible', () => {
+  const stranded = [{ userId: '42', rows: 2, oldestAt: '2026-11-27T06:59:00.000Z', lossAccepted: false }];
+
+  it('is checked only when someone leaves, before the cutover, and not when the automatic rollback wrote it', () => {
+    const off = '{"mode":"off","users":[],"percent":10}';
+    expect(needsLeavingCheck('users', 'routing', off, before)).toEqual({
+      from: before.routing,
+      to: { mode: 'off', users: [], percent: 10 },
+    });
+    expect(
+      needsLeavingCheck('users', 'routing', '{"mode":"percent","users":[],"percent":20}', before),
+    ).toBeUndefined();
+    expect(
+      needsLeavingCheck(
+        'users',
+        'routing',
+        '{"mode":"off","users":[],"percent":10,"reason":"auto-rollback: demo-users-5xx-rate"}',
+        before,
+      ),
+    ).toBeUndefined();
+    expect(needsLeavingCheck('users', 'routing', off, after)).toBeUndefined();
+    expect(needsLeavingCheck('users', 'gateway', '{"weight":0}', before)).toBeUndefined();
+  });
+
+  it('is restored while leaving users have writes pending, naming them and the safe command', () => {
+    const decision = decide(
+      input({ kind: 'routing', service: 'users', leavingCheck: { ok: true, stranded } }),
+    );
+    expect(decision).toMatchObject({
+      action: 'restore',
+      problems: [expect.stringMatching(/sends 1 user back .* \(42\)\.*.*npm run migrate -- route users off/)],
+    });
+  });
+
+  it('is accepted when nobody leaving has writes pending', () => {
+    expect(decide(input({ kind: 'routing', leavingCheck: { ok: true, stranded: [] } }))).toMatchObject({
+      action: 'accept',
+    });
+  });
+
+  it('is accepted, saying so, when the write-back function cannot be asked: a rollback is never blocked by the check', () => {
+    expect(
+      decide(
+        input({
+          kind: 'routing',
+          leavingCheck: { ok: false, problem: 'could not ask demo-users-write-back (no answer within 10 s)' },
+        }),
+      ),
+    ).toMatchObject({
+      action: 'accept',
+      unchecked: 'could not ask demo-users-write-back (no answer within 10 s)',
     });
   });
 });

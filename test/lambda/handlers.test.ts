@@ -264,6 +264,11 @@ describe('auto-rollback handler', () => {
       status: 'done',
       summary: 'users: routing percent -> off',
       wrote: [`${names.routing} v5`],
+      // This service has no write-back: the alert says so (the writes follow their users in
+      // test/integration/writes-follow-users.int.test.ts).
+      writeBack: {
+        users: { next: expect.stringMatching(/^users has no write-back \(services\[\]\.writeBack\)/) },
+      },
     });
     expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
       Name: names.routing,
