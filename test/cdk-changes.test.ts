@@ -9,3 +9,4 @@ import './stacks/nag.cases';
 import './integ/snapshots.cases';
 import './integration/flag-parameters.cases';
 import './integration/traffic-switch-discovery.cases';
+import './integration/verified-cutover.cases';

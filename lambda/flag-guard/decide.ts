@@ -15,7 +15,7 @@ import {
 import { type FlagSet, violations } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import type { FlagVersion } from '../../lib/flags/ssm-store';
-import { BULK_MIGRATION_STATE } from '../../lib/hooks/contract';
+import { BULK_MIGRATION_STATE, VERIFICATION_STATE } from '../../lib/hooks/contract';
 import type { PendingUser } from '../../lib/write-back/contract';
 import {
   AUTO_ROLLBACK_REASON_PREFIX,
@@ -245,9 +245,27 @@ export interface RunHistoryEvent {
   readonly stateExitedEventDetails?: { readonly name?: string; readonly output?: string };
 }
 
+/** The exit code a task state left in its output at `path` (`task.exitCode`), if it exited. */
+function exitCodeOf(
+  events: readonly RunHistoryEvent[],
+  state: string,
+  path: readonly string[],
+): { exited: boolean; exitCode?: unknown } {
+  const exit = events.find((e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === state);
+  if (!exit) return { exited: false };
+  try {
+    let v: unknown = JSON.parse(exit.stateExitedEventDetails?.output ?? '{}');
+    for (const key of path) v = (v as Record<string, unknown> | undefined)?.[key];
+    return { exited: true, exitCode: v };
+  } catch {
+    return { exited: true };
+  }
+}
+
 /**
  * A cutover document may name only a running execution of the service's cutover state machine whose
- * bulk migration state exited with code 0 (the state machine writes the document right after it).
+ * bulk migration and verification states both exited with code 0 (the state machine writes the document
+ * after them, once the verification's verdict passed too).
  */
 export function runCheckOf(
   runId: string,
@@ -255,7 +273,8 @@ export function runCheckOf(
   status: string | undefined,
   events: readonly RunHistoryEvent[],
 ): RunCheck {
-  const rule = 'a cutover is recorded only by its state machine, after the bulk migration exited 0';
+  const rule =
+    'a cutover is recorded only by its state machine, after the bulk migration and its verification exited 0';
   if (status === undefined)
     return {
       ok: false,
@@ -266,23 +285,18 @@ export function runCheckOf(
       ok: false,
       problem: `run ${runId} is ${status}, not running: ${rule}, while its execution runs`,
     };
-  const exit = events.find(
-    (e) => e.type === 'TaskStateExited' && e.stateExitedEventDetails?.name === BULK_MIGRATION_STATE,
-  );
-  let exitCode: unknown;
-  try {
-    exitCode = (
-      JSON.parse(exit?.stateExitedEventDetails?.output ?? '{}') as { task?: { exitCode?: unknown } }
-    ).task?.exitCode;
-  } catch {
-    exitCode = undefined;
+  for (const [state, path, what] of [
+    [BULK_MIGRATION_STATE, ['task', 'exitCode'], 'bulk migration'],
+    [VERIFICATION_STATE, ['verification', 'task', 'exitCode'], 'verification'],
+  ] as const) {
+    const { exited, exitCode } = exitCodeOf(events, state, path);
+    if (exitCode !== 0)
+      return {
+        ok: false,
+        problem: exited
+          ? `run ${runId}: the ${what} exited with ${JSON.stringify(exitCode)}, not 0: ${rule}`
+          : `run ${runId} has not finished its ${what} yet: ${rule}`,
+      };
   }
-  if (exitCode !== 0)
-    return {
-      ok: false,
-      problem: exit
-        ? `run ${runId}: the bulk migration exited with ${JSON.stringify(exitCode)}, not 0: ${rule}`
-        : `run ${runId} has not finished its bulk migration yet: ${rule}`,
-    };
   return { ok: true };
 }

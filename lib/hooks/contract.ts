@@ -117,6 +117,12 @@ export function readHookEnvironment(env: NodeJS.ProcessEnv = process.env): HookE
  */
 export const BULK_MIGRATION_STATE = 'RunBulkMigration';
 
+/**
+ * The state that runs the service's verification command (services[].bulkMigration.verify) after the
+ * migration: the guard accepts a cutover document only from a run whose verification exited 0 too.
+ */
+export const VERIFICATION_STATE = 'RunVerification';
+
 /** The cutover-steps hook's lock table (one item per service while a cutover runs). */
 export const LOCK_TABLE_VARIABLE = 'MIGRATION_CUTOVER_LOCK_TABLE';
 

@@ -87,6 +87,8 @@ export default async function globalSetup(): Promise<void> {
   // The operator CLI as an operator runs it, and loaded once for the runbook's many commands.
   process.env.MIGRATE_CLI = bundle('migrate', 'bin/migrate.ts');
   process.env.MIGRATE_CLI_SERVER = bundle('cli-server', 'test/helpers/cli-server.ts');
+  // The users service image's commands (the bulk migration, the verification), run as the cutover's tasks.
+  process.env.USERS_SERVICE_COMMAND = bundle('users-service', 'test/standins/users-service-command.ts');
 
   // The routing proxy, bundled as its image bundles it, for the tests that run it as a child process.
   const proxy = join(work, 'routing-proxy.cjs');

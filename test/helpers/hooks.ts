@@ -39,7 +39,8 @@ export function hookService(
 
 /**
  * A Step Functions stand-in for the flag guard's run check: the named run is still running and its bulk
- * migration exited 0 (what the cutover state machine's history holds when it writes the cutover).
+ * migration and verification exited 0 (what the cutover state machine's history holds when it writes the
+ * cutover).
  */
 export function verifiedRun(): GuardDependencies['sfn'] {
   return ready({
@@ -51,6 +52,13 @@ export function verifiedRun(): GuardDependencies['sfn'] {
               {
                 type: 'TaskStateExited',
                 stateExitedEventDetails: { name: 'RunBulkMigration', output: '{"task":{"exitCode":0}}' },
+              },
+              {
+                type: 'TaskStateExited',
+                stateExitedEventDetails: {
+                  name: 'RunVerification',
+                  output: '{"task":{"exitCode":0},"verification":{"task":{"exitCode":0}}}',
+                },
               },
             ],
           },

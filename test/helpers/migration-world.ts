@@ -9,7 +9,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { type RollbackResult, rollback } from '../../lambda/auto-rollback/handler';
 import {
@@ -73,6 +73,14 @@ export interface World {
   ): Promise<{ status: number; body: Record<string, unknown> }>;
   /** Waits until the proxy sends `userId`'s requests to `side`. */
   routedTo(userId: string, side: 'service' | 'legacy'): Promise<void>;
+  /** What the hooks run with here (for the cutover's steps, run from its state machine definition). */
+  readonly hooks: {
+    readonly service: HookService;
+    readonly guardDeps: GuardDependencies;
+    /** The write-back function's handler, as Lambda invokes it. */
+    readonly writeBack: (event: unknown) => Promise<unknown>;
+    readonly ssm: SSMClient;
+  };
   close(): Promise<void>;
 }
 
@@ -236,6 +244,7 @@ export async function startWorld(users: readonly LegacyUser[], phase = 1): Promi
           '{}',
       ),
     request,
+    hooks: { service: hookService, guardDeps, writeBack: handlerOf, ssm },
     routedTo: (userId, side) =>
       eventually(async () => (await request('GET', `/api/users/${userId}`)).body.side === side, 5000),
     close: async () => {

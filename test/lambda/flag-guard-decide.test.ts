@@ -339,7 +339,7 @@ describe('the run a cutover document names', () => {
   });
   const arn = 'arn:aws:states:eu-west-1:123456789012:execution:demo-users-cutover:run-1';
 
-  it('must exist, be running, and have its bulk migration exit 0', () => {
+  it('must exist, be running, and have its bulk migration and its verification exit 0', () => {
     expect(runCheckOf('run-1', arn, undefined, [])).toMatchObject({
       ok: false,
       problem: expect.stringMatching(/not an execution/),
@@ -356,8 +356,29 @@ describe('the run a cutover document names', () => {
       ok: false,
       problem: expect.stringMatching(/exited with 3/),
     });
+    expect(runCheckOf('run-1', arn, 'RUNNING', [exit({ task: { exitCode: 0 } })])).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/has not finished its verification yet/),
+    });
+    const verified = (exitCode: number) => ({
+      type: 'TaskStateExited',
+      stateExitedEventDetails: {
+        name: 'RunVerification',
+        output: JSON.stringify({ task: { exitCode: 0 }, verification: { task: { exitCode } } }),
+      },
+    });
+    expect(runCheckOf('run-1', arn, 'RUNNING', [exit({ task: { exitCode: 0 } }), verified(1)])).toMatchObject(
+      {
+        ok: false,
+        problem: expect.stringMatching(/the verification exited with 1, not 0/),
+      },
+    );
     expect(
-      runCheckOf('run-1', arn, 'RUNNING', [{ type: 'TaskStateEntered' }, exit({ task: { exitCode: 0 } })]),
+      runCheckOf('run-1', arn, 'RUNNING', [
+        { type: 'TaskStateEntered' },
+        exit({ task: { exitCode: 0 } }),
+        verified(0),
+      ]),
     ).toEqual({
       ok: true,
     });

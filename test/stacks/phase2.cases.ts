@@ -59,13 +59,13 @@ describe('phase 2: the cutover state machine', () => {
   const def = definition();
   const states = def.States;
 
-  it('is named for the CLI, logs everything, traces, and times out after the task timeout plus 30 minutes', () => {
+  it('is named for the CLI, logs everything, traces, and times out after the migration and verification timeouts plus 30 minutes', () => {
     ops.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'demo-users-cutover',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
-    expect(def.TimeoutSeconds).toBe((120 + 30) * 60);
+    expect(def.TimeoutSeconds).toBe((2 * 120 + 30) * 60);
   });
 
   /** The states in order along the path of a successful run (a Choice's first branch is its success). */
@@ -97,7 +97,7 @@ describe('phase 2: the cutover state machine', () => {
     return seen;
   }
 
-  it('takes the lock first, checks, migrates, checks again, then records and has the guard accept it', () => {
+  it('takes the lock first, checks, migrates, writes back, verifies, checks again, then records and has the guard accept it', () => {
     expect(successPath()).toEqual([
       'ConfirmedService?',
       'AcquireLock',
@@ -106,6 +106,10 @@ describe('phase 2: the cutover state machine', () => {
       'PreconditionsHold?',
       'RunBulkMigration',
       'ExitedZero?',
+      'DrainWriteBack',
+      'RunVerification',
+      'ReadVerification',
+      'Verified?',
       'PostCheck',
       'NothingChanged?',
       'ComposeCutover',
@@ -235,6 +239,71 @@ describe('phase 2: the cutover state machine', () => {
     expect(run.Parameters?.TaskDefinition).toBe(family);
     expect(family).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(states['ExitedZero?'].Default).toBe('MigrationFailed');
+  });
+
+  it('verifies after the migration and the write-back, with the watermark; a failed verification records nothing', () => {
+    // The write-back's drain, by the function's conventional name, gives the watermark.
+    expect(states.DrainWriteBack).toMatchObject({
+      Resource: expect.anything(),
+      Parameters: { action: 'drain', deadlineMs: 40000 },
+      ResultPath: '$.writeBack',
+    });
+    expect(JSON.stringify(states.DrainWriteBack.Resource)).toContain(':function:demo-users-write-back');
+    // The verification: the same task definition, the configured command, the run and the watermark.
+    const verify = states.RunVerification;
+    expect(verify.Resource).toContain(':states:::ecs:runTask.sync');
+    expect(verify.Parameters?.TaskDefinition).toBe(states.RunBulkMigration.Parameters?.TaskDefinition);
+    expect(verify.Retry).toBeUndefined();
+    expect(verify.Parameters?.Overrides).toEqual({
+      ContainerOverrides: [
+        {
+          Name: 'Migrate',
+          Command: ['/app/users-service', 'migrate', '--verify'],
+          Environment: [
+            { Name: 'MIGRATION_RUN_ID', 'Value.$': '$$.Execution.Name' },
+            { Name: 'MIGRATION_WRITE_BACK_APPLIED_THROUGH', 'Value.$': '$.writeBack.appliedThrough' },
+          ],
+        },
+      ],
+    });
+    expect(states.ReadVerification.Parameters).toEqual({
+      action: 'verification',
+      'runId.$': '$$.Execution.Name',
+    });
+    // Only an exit code 0 and a verdict that passed go on; anything else fails the run with the message.
+    expect(states['Verified?'].Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.verification.task.exitCode', NumericEquals: 0 },
+          { Variable: '$.verification.verdict.passed', BooleanEquals: true },
+        ],
+        Next: 'PostCheck',
+      },
+    ]);
+    expect(states['Verified?'].Default).toBe('VerificationNotPassed');
+    expect(JSON.stringify(states.VerificationNotPassed.Parameters)).toContain(
+      '$.verification.verdict.message',
+    );
+    for (const failure of ['VerificationNotPassed', 'VerificationDidNotRun', 'WriteBackFailed']) {
+      const after = reachable(failure, 'CutoverFailed');
+      expect([failure, after.has('CutoverFailed'), after.has('RecordCutover')]).toEqual([
+        failure,
+        true,
+        false,
+      ]);
+    }
+  });
+
+  it('verifies from the exit code alone for a service without a write-back', () => {
+    const input = demoInput();
+    input.services[0].phase = 2;
+    delete input.services[0].writeBack;
+    const other = Template.fromStack(sharedStacks(input).operations as never);
+    const [machine] = Object.values(other.findResources('AWS::StepFunctions::StateMachine'));
+    const json = JSON.stringify(machine.Properties.DefinitionString);
+    expect(json).toContain('RunVerification');
+    expect(json).not.toContain('DrainWriteBack');
+    expect(json).not.toContain('MIGRATION_WRITE_BACK_APPLIED_THROUGH');
   });
 
   it('records the cutover document only after the checks after the migration, and only the guard decides it', () => {

@@ -78,6 +78,8 @@ export async function startUsersService(options: UsersServiceOptions): Promise<U
   const pool = new pg.Pool({ connectionString: options.serviceUrl, max: 4 });
   // Read-only use of the legacy database (the organic import), as legacyReadSecretArn allows.
   const legacy = new pg.Pool({ connectionString: options.legacyUrl, max: 2 });
+  // An idle connection the test's teardown ends (DROP DATABASE ... WITH (FORCE)) is no error of ours.
+  for (const p of [pool, legacy]) p.on('error', () => {});
 
   /**
    * The user's copy, imported from the legacy database on first touch, and imported again when the
@@ -220,7 +222,8 @@ async function outbox(db: Db, userId: string, operation: 'upsert' | 'delete', ro
 /**
  * The bulk migration: copies every legacy user the service does not have yet. `mangle` names a user
  * whose e-mail it copies wrongly (a bug, for the verification to find); `repair` copies again every
- * user whose copy differs from the legacy row and has no pending outbox row.
+ * user whose copy differs from the legacy row and has no pending outbox row (so a run after a fixed bug
+ * corrects what the buggy one copied).
  */
 export async function bulkMigrate(
   options: UsersServiceOptions & { mangle?: string; repair?: boolean },
@@ -240,7 +243,7 @@ export async function bulkMigrate(
         [u.id, email, u.password_hash, u.display_name, u.updated_at],
       );
       copied += rowCount ?? 0;
-      if (!options.repair || rowCount) continue;
+      if (!options.repair || rowCount || u.id === options.mangle) continue;
       const { rowCount: fixed } = await service.query(
         `UPDATE users SET email = $2, password_hash = $3, display_name = $4, legacy_version = $5
           WHERE id = $1 AND (email, password_hash, display_name) IS DISTINCT FROM ($2, $3, $4)
