@@ -5,8 +5,8 @@
  */
 import { selectConfig } from '../environment/load';
 import { flagGuardFunctionName } from '../naming';
-import { type CallerIdentity, checkWriteTarget, resolveRegion, stsIdentity, writes } from './account-check';
 import { type Invoke, writeBackChannel } from '../write-back/invoke';
+import { type CallerIdentity, checkWriteTarget, resolveRegion, stsIdentity, writes } from './account-check';
 import { describeFailure, type FailureContext } from './failures';
 import { parseArgs, USAGE } from './parse-args';
 import type { CliDependencies, GuardVerdict } from './run';
@@ -25,7 +25,10 @@ export interface MainIo {
 }
 
 /** What the commands reach AWS with. */
-export type Connection = Pick<CliDependencies, 'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients' | 'writeBack'> & {
+export type Connection = Pick<
+  CliDependencies,
+  'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients' | 'writeBack'
+> & {
   /** Who the credentials are (STS), checked before a write. @default - STS GetCallerIdentity */
   readonly callerIdentity?: () => Promise<CallerIdentity>;
 };

@@ -1,12 +1,13 @@
 /**
  * Runs one operator command against SSM. Every write is checked with the flag contract before it is
  * made (the document parses and fits its tier; the rules in lib/flags/invariants.ts hold against the
- * checked flags), so the CLI refuses what the flag guard would undo; after the write, the guard checks
- * it at once (the CLI invokes it), and the CLI reports when the flip is live.
+ * checked flags), so the CLI refuses what the flag guard would undo; before a routing change sends users
+ * back to the monolith, their writes go to the legacy database first (write-back.ts); after the write, the
+ * guard checks it at once (the CLI invokes it), and the CLI reports when the flip is live. The reading
+ * commands are in status.ts, the cutover in cutover.ts, the DNS steps in dns.ts.
  */
-import type { SFNClient } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
+import type { ExtractedServiceConfig } from '../config/types';
 import {
   type FlagDocument,
   type FlagKind,
@@ -15,51 +16,19 @@ import {
   serializeFlag,
 } from '../flags/documents';
 import { type FlagSet, violations } from '../flags/invariants';
-import {
-  checkedName,
-  flagParameterNames,
-  LAST_GOOD_LABEL,
-  livePinParameterName,
-  liveWeightParameterNames,
-  overrideParameterName,
-} from '../flags/parameters';
-import { FlagStore, type FlagVersion, isNotFound } from '../flags/ssm-store';
-import { PIN_PINNED, PIN_RELEASED } from '../gateway/alb-rules';
-import { cutoverStateMachineName } from '../naming';
+import { checkedName, LAST_GOOD_LABEL } from '../flags/parameters';
+import { type FlagStore, isNotFound } from '../flags/ssm-store';
 import { capabilitiesOf } from '../phases';
-import { table } from '../text/table';
-import type { DnsClients } from './dns';
-import { RefusedError, RunFailedError, UsageError } from './errors';
+import { type CliDependencies, type GuardVerdict, serviceOf, storeOf } from './context';
+import { cutover, warnMissingMarker } from './cutover';
+import { RefusedError } from './errors';
 import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
-import { beforeUsersLeave, pendingCommand, type WriteBackDependencies } from './write-back';
+import { history, status } from './status';
+import { beforeUsersLeave, pendingCommand } from './write-back';
 
-/** What the flag guard answered when asked to check a parameter (its result's status and version). */
-export interface GuardVerdict {
-  readonly status: string;
-  readonly version?: number;
-  readonly problems?: readonly string[];
-}
-
-export interface CliDependencies extends WriteBackDependencies {
-  readonly config: MigrationConfig;
-  readonly ssm: SSMClient;
-  /** Step Functions, built only for the commands that need it. */
-  readonly stepFunctions: () => Promise<SFNClient>;
-  /** Route 53 and CloudFormation, built only for the `dns` command. */
-  readonly dnsClients?: () => Promise<DnsClients>;
-  /**
-   * Asks the flag guard to check a parameter now (a synchronous invocation). Absent, or failing (no
-   * permission, not deployed), the CLI waits for the guard's own check of the change event instead.
-   */
-  readonly checkNow?: (parameterName: string) => Promise<GuardVerdict>;
-  readonly out: (line: string) => void;
-  readonly now?: () => Date;
-  /** Waits between polls (a running cutover, a label the guard has not placed yet). */
-  readonly sleep?: (ms: number) => Promise<void>;
-  /** How long to wait for the flag guard's check of a write. @default 60 */
-  readonly confirmTimeoutSeconds?: number;
-}
+export type { CliDependencies, GuardVerdict } from './context';
+export { serviceOf } from './context';
 
 export async function runCommand(
   command: Exclude<Command, { name: 'help' }>,
@@ -104,32 +73,6 @@ export async function runCommand(
     case 'pending':
       return pendingCommand(storeOf(command.service, deps).service, command.drain, deps);
   }
-}
-
-export function serviceOf(config: MigrationConfig, name: string): ExtractedServiceConfig {
-  const service = config.services.find((s) => s.name === name);
-  if (!service) {
-    throw new UsageError(
-      `unknown service ${JSON.stringify(name)}; the configuration has ${config.services.map((s) => s.name).join(', ') || 'no service'}`,
-    );
-  }
-  return service;
-}
-
-function storeOf(name: string, deps: CliDependencies): { service: ExtractedServiceConfig; store: FlagStore } {
-  const service = serviceOf(deps.config, name);
-  if (!capabilitiesOf(service).migrating) {
-    throw new RefusedError(
-      `${service.name} is at phase 0: its flags exist from phase 1; deploy phase 1 first`,
-    );
-  }
-  const prefix = deps.config.flags.parameterPrefix;
-  const store = new FlagStore(flagParameterNames(prefix, service.name), deps.ssm, {
-    tier: deps.config.flags.tier,
-    overrideName: overrideParameterName(prefix, service.name),
-    cutoverRecorded: service.cutoverRecorded,
-  });
-  return { service, store };
 }
 
 export function routeDocument(
@@ -348,274 +291,4 @@ async function rollback(
     gatewayMode: service.gateway,
     beforeWrite: usersLeaveCheck(service, current, deps, options),
   });
-}
-
-async function history(serviceName: string, kind: FlagKind, deps: CliDependencies): Promise<void> {
-  const { store } = storeOf(serviceName, deps);
-  const rows = (await store.history(kind))
-    .reverse()
-    .map((v) => [
-      String(v.version),
-      v.modifiedAt?.toISOString() ?? '',
-      v.modifiedBy ?? '',
-      v.labels.join(','),
-      v.value,
-    ]);
-  deps.out(`${store.names[kind]}`);
-  deps.out(table(['version', 'written at', 'by', 'labels', 'value'], rows));
-}
-
-async function status(
-  only: string | undefined,
-  deps: CliDependencies,
-  options: GlobalOptions,
-): Promise<void> {
-  const services = only ? [serviceOf(deps.config, only)] : deps.config.services;
-  const rows: string[][] = [];
-  for (const service of services) {
-    if (!capabilitiesOf(service).migrating) {
-      rows.push([service.name, '0', '-', '-', '-', '-', '-', '-', '-', 'flags exist from phase 1']);
-      continue;
-    }
-    const { store } = storeOf(service.name, deps);
-    const [routing, cutover, gateway] = await Promise.all(
-      (['routing', 'cutover', 'gateway'] as const).map((k) => store.history(k)),
-    );
-    const latest = (versions: FlagVersion[]) => versions[versions.length - 1];
-    const routingDoc = parseOr(store, 'routing', latest(routing));
-    const cutoverDoc = parseOr(store, 'cutover', latest(cutover));
-    const gatewayDoc = parseOr(store, 'gateway', latest(gateway));
-    const good = routing.find((v) => v.labels.includes(LAST_GOOD_LABEL));
-    const last = [routing, cutover, gateway]
-      .map(latest)
-      .sort((a, b) => (b.modifiedAt?.getTime() ?? 0) - (a.modifiedAt?.getTime() ?? 0))[0];
-    rows.push([
-      service.name,
-      String(service.phase),
-      routingDoc ? routingDoc.mode : 'INVALID',
-      routingDoc ? String(routingDoc.percent) : '-',
-      routingDoc ? String(routingDoc.users.length) : '-',
-      cutoverDoc
-        ? cutoverDoc.completed
-          ? `completed ${cutoverDoc.completedAt} (${cutoverDoc.runId})`
-          : 'not done'
-        : 'INVALID',
-      gatewayDoc ? String(gatewayDoc.weight) : 'INVALID',
-      good
-        ? `v${good.version}${good.version === latest(routing).version ? '' : ` (latest v${latest(routing).version} unchecked)`}`
-        : 'none',
-      last.modifiedAt?.toISOString() ?? '',
-      last.modifiedBy ?? '',
-    ]);
-  }
-  deps.out(
-    table(
-      [
-        'service',
-        'phase',
-        'routing',
-        'percent',
-        'allowlist',
-        'cutover',
-        'gateway',
-        'last-good',
-        'last change',
-        'by',
-      ],
-      rows,
-    ),
-  );
-  for (const service of services.filter((s) => capabilitiesOf(s).atAlb))
-    deps.out(await liveAlbState(service, deps));
-  const phase2 = services.filter((s) => capabilitiesOf(s).cutover);
-  if (phase2.length > 0) {
-    const sfn = await deps.stepFunctions();
-    const { ListExecutionsCommand } = await import('@aws-sdk/client-sfn');
-    for (const service of phase2) {
-      const machine = await findCutoverMachine(sfn, deps.config, service.name);
-      if (!machine) {
-        deps.out(`${service.name} cutover: state machine not deployed`);
-        continue;
-      }
-      const [last] =
-        (await sfn.send(new ListExecutionsCommand({ stateMachineArn: machine, maxResults: 1 }))).executions ??
-        [];
-      deps.out(
-        last
-          ? `${service.name} cutover: last run ${last.name} ${last.status} (started ${last.startDate?.toISOString()}${last.stopDate ? `, ended ${last.stopDate.toISOString()}` : ''})`
-          : `${service.name} cutover: not run yet`,
-      );
-    }
-  }
-  for (const service of services) await warnMissingMarker(service.name, deps, options);
-}
-
-function parseOr<K extends FlagKind>(
-  store: FlagStore,
-  kind: K,
-  version: FlagVersion | undefined,
-): FlagDocument<K> | undefined {
-  if (!version) return undefined;
-  const parsed = store.parse(kind, version.value);
-  return parsed.ok ? parsed.value : undefined;
-}
-
-/**
- * Starts the service's cutover state machine (which checks the preconditions again, runs the bulk
- * migration and records the point of no return) and follows it to the end. On success it says exactly
- * what to add to the environment file: the deploy-time marker.
- */
-async function cutover(serviceName: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
-  const { service, store } = storeOf(serviceName, deps);
-  if (!capabilitiesOf(service).cutover)
-    throw new RefusedError(
-      `${service.name} is at phase ${service.phase}: the cutover exists from phase 2; deploy phase 2 first`,
-    );
-  const { flags: current } = await store.checkedSet();
-  if (current.cutover.completed) {
-    throw new RefusedError(
-      `refused: the cutover of ${service.name} is already recorded (run ${current.cutover.runId} at ${current.cutover.completedAt})${service.cutoverRecorded ? '' : `; record it in the environment file: ${markerSnippet(current.cutover)}`}`,
-    );
-  }
-  if (current.routing.mode !== 'all') {
-    throw new RefusedError(
-      `refused: routing of ${service.name} is "${current.routing.mode}"; the cutover needs "all" (npm run migrate -- route ${service.name} all)`,
-    );
-  }
-  const sfn = await deps.stepFunctions();
-  const { StartExecutionCommand, DescribeExecutionCommand, ListExecutionsCommand } = await import(
-    '@aws-sdk/client-sfn'
-  );
-  const machineName = cutoverStateMachineName(deps.config.name, service.name);
-  const stateMachineArn = await findCutoverMachine(sfn, deps.config, service.name);
-  if (!stateMachineArn)
-    throw new RefusedError(
-      `state machine ${machineName} not found: deploy the phase-2 stacks (operations stack) first`,
-    );
-  const [running] =
-    (await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1 })))
-      .executions ?? [];
-  if (running) {
-    throw new RefusedError(
-      `refused: a cutover of ${service.name} is already running (${running.name}, started ${running.startDate?.toISOString()}); follow it with npm run migrate -- status ${service.name}`,
-    );
-  }
-
-  const now = deps.now?.() ?? new Date();
-  const name = `${service.name}-cutover-${now.toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
-  if (options.dryRun) {
-    deps.out(`dry run: would start ${machineName} as ${name}`);
-    return;
-  }
-  const started = await sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn,
-      name,
-      input: JSON.stringify({ confirm: service.name, requestedBy: 'migrate cli' }),
-    }),
-  );
-  deps.out(`started ${name}: bulk migration of ${service.name}, then the point of no return`);
-  const sleep = deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-  for (;;) {
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    if (execution.status === 'SUCCEEDED') {
-      const { flags } = await store.checkedSet();
-      deps.out(
-        `${name} SUCCEEDED: the cutover is recorded; ${service.name}'s database is now the only truth.`,
-      );
-      if (flags.cutover.completed) {
-        deps.out(
-          `Now record it in the environment file (${options.config ?? 'lib/config/demo.ts'}), in the entry of ${service.name} under "services", and deploy, so that every reader routes ${service.name} to the service before its first read of the flags and whenever SSM fails:`,
-        );
-        deps.out(`  ${markerSnippet(flags.cutover)}`);
-      }
-      return;
-    }
-    if (execution.status !== 'RUNNING' && execution.status !== 'PENDING_REDRIVE') {
-      const why =
-        execution.error || execution.cause
-          ? `${execution.error ?? 'no error name'}: ${execution.cause ?? 'no cause given'}`
-          : 'it was stopped before it finished';
-      throw new RunFailedError(
-        `${name} ${execution.status}: ${why}. See "When a cutover run fails" in docs/runbook.md.`,
-      );
-    }
-    deps.out(`${new Date().toISOString()} ${name} still running`);
-    await sleep(15_000);
-  }
-}
-
-/**
- * When a service's live (checked) cutover is completed and the environment file has no
- * `cutoverRecorded` for it, says so loudly, with the exact lines to add and the deploy: without the
- * marker, a reader that starts while SSM is unreachable holds the service's routes, and after the flags
- * are deleted the flag guard cannot know that the cutover happened.
- */
-async function warnMissingMarker(name: string, deps: CliDependencies, options: GlobalOptions): Promise<void> {
-  const service = deps.config.services.find((s) => s.name === name);
-  if (!service || service.cutoverRecorded || !capabilitiesOf(service).cutover) return;
-  const { store } = storeOf(name, deps);
-  const checked = (await store.checkedTexts()).cutover;
-  if (checked.status !== 'ok') return;
-  const parsed = store.parse('cutover', checked.text);
-  if (!parsed.ok || !parsed.value.completed) return;
-  const file = options.config ?? 'lib/config/demo.ts';
-  const deploy = options.config ? `npx cdk deploy --all -c config=${options.config}` : 'npx cdk deploy --all';
-  for (const line of [
-    `!!! ${service.name}: the cutover is completed (run ${parsed.value.runId} at ${parsed.value.completedAt}), but the environment file does not record it.`,
-    `!!! Until it does, a routing proxy that starts while SSM is unreachable holds ${service.name}'s routes (503), and if the flags are deleted the flag guard cannot know the cutover happened.`,
-    `!!! Add to the entry of "${service.name}" under "services" in ${file}:`,
-    `!!!   ${markerSnippet(parsed.value)}`,
-    `!!! and deploy: ${deploy}`,
-  ])
-    deps.out(line);
-}
-
-/** The deploy-time marker of a recorded cutover, as a line of the environment file. */
-function markerSnippet(cutover: { runId: string; completedAt: string }): string {
-  return `"cutoverRecorded": ${JSON.stringify({ runId: cutover.runId, completedAt: cutover.completedAt })}`;
-}
-
-/** The ARN of a service's cutover state machine, found by its contract name. */
-async function findCutoverMachine(
-  sfn: SFNClient,
-  config: MigrationConfig,
-  service: string,
-): Promise<string | undefined> {
-  const { ListStateMachinesCommand } = await import('@aws-sdk/client-sfn');
-  const name = cutoverStateMachineName(config.name, service);
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(new ListStateMachinesCommand({ nextToken }));
-    const found = page.stateMachines?.find((m) => m.name === name)?.stateMachineArn;
-    if (found) return found;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
-}
-
-/** What the traffic-switch hook last applied at the ALB for a phase-3 service (its live parameters). */
-async function liveAlbState(service: ExtractedServiceConfig, deps: CliDependencies): Promise<string> {
-  const { GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const prefix = deps.config.flags.parameterPrefix;
-  const read = async (name: string) => {
-    try {
-      return (await deps.ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '?';
-    } catch (e) {
-      if ((e as Error).name === 'ParameterNotFound') return 'missing';
-      throw e;
-    }
-  };
-  if (service.gateway === 'alb') {
-    const pin = await read(livePinParameterName(prefix, service.name));
-    const state =
-      pin === PIN_PINNED
-        ? 'pinned to legacy'
-        : pin === PIN_RELEASED
-          ? 'released to the service'
-          : `unknown pin ${pin}`;
-    return `${service.name} at the ALB (native rewrite): ${state}`;
-  }
-  const live = liveWeightParameterNames(prefix, service.name);
-  return `${service.name} at the ALB: legacy ${await read(live.legacy)} / gateway ${await read(live.gateway)} (as applied by the traffic-switch hook)`;
 }
