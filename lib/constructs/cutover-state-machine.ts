@@ -268,14 +268,15 @@ export class CutoverStateMachine extends Construct {
         parameters: { error, ...('text' in cause ? { cause: cause.text } : { 'cause.$': cause.format }) },
         resultPath: FAILURE,
       }).next(exit);
-    const howTo = `See "When a cutover run fails" in docs/runbook.md.`;
+    // Short: every state machine of the environment is in the operations stack (CloudFormation's 1 MB),
+    // and the CLI adds where to read on (docs/runbook.md, "When a cutover run fails").
     const taskFailed = failed('VerificationDidNotRun', 'VerificationFailed', {
-      text: `The verification of ${service.name} did not run to its end (it failed to start or timed out, or its verdict could not be read): nothing was recorded. Read the BulkMigration log group. ${howTo}`,
+      text: `The verification of ${service.name} did not run to its end (it did not start, timed out, or left no readable verdict): nothing was recorded. Read the BulkMigration log group.`,
     });
     const notPassed = failed('VerificationNotPassed', 'VerificationFailed', {
       format: fn
-        ? `States.Format('The verification of ${service.name} failed (exit code {}): {}. Nothing was recorded. ${howTo}', $.verification.task.exitCode, $.verification.verdict.message)`
-        : `States.Format('The verification of ${service.name} failed (exit code {}): nothing was recorded. Read its log (BulkMigration log group). ${howTo}', $.verification.task.exitCode)`,
+        ? `States.Format('The verification of ${service.name} failed (exit code {}): {}. Nothing was recorded.', $.verification.task.exitCode, $.verification.verdict.message)`
+        : `States.Format('The verification of ${service.name} failed (exit code {}): nothing was recorded. Read its log (BulkMigration log group).', $.verification.task.exitCode)`,
     });
     const run = this.runTask(VERIFICATION_STATE, '$.verification.task', {
       command: [...service.bulkMigration.verify],
@@ -316,6 +317,8 @@ export class CutoverStateMachine extends Construct {
         lambdaFunction: lambda.Function.fromFunctionArn(this, `${id}Function`, fn),
         payload: sfn.TaskInput.fromObject(request),
         payloadResponseOnly: true,
+        // Both are safe to run again, but a failure only ends this run: the next one does both again.
+        retryOnServiceExceptions: false,
         resultPath,
       });
     const drain = invoke(
@@ -325,7 +328,7 @@ export class CutoverStateMachine extends Construct {
     );
     drain.addCatch(
       failed('WriteBackFailed', 'WriteBackFailed', {
-        text: `The write-back of ${service.name} failed before the verification (its function: ${writeBackFunctionName(this.props.envName, service.name)}): nothing was recorded. Read its log group. ${howTo}`,
+        text: `The write-back of ${service.name} failed before the verification (its function: ${writeBackFunctionName(this.props.envName, service.name)}): nothing was recorded. Read its log group.`,
       }),
       { resultPath: '$.caught' },
     );
@@ -339,7 +342,7 @@ export class CutoverStateMachine extends Construct {
       .when(sfn.Condition.isPresent('$.writeBack.appliedThrough'), run.next(read).next(verified))
       .otherwise(
         failed('WriteBackUnreadable', 'WriteBackFailed', {
-          text: `The write-back of ${service.name} answered without its watermark (appliedThrough): nothing was recorded. Read its log group. ${howTo}`,
+          text: `The write-back of ${service.name} answered without its watermark (appliedThrough): nothing was recorded. Read its log group.`,
         }),
       );
     return drain.next(writtenBack);

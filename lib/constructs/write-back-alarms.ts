@@ -39,7 +39,7 @@ export class WriteBackAlarms extends Construct {
       period,
     }).createAlarm(this, 'Lag', {
       alarmName: names.lag,
-      alarmDescription: `Writes of ${props.service} made on the service have waited more than ${props.alarmAfterMinutes} minutes to reach the legacy database: a routing change back would leave them behind. npm run migrate -- pending ${props.service} names the users and the error (docs/runbook.md, "When something goes wrong").`,
+      alarmDescription: `A write made on ${props.service} waits over ${props.alarmAfterMinutes} min to reach the legacy database: npm run migrate -- pending ${props.service} (docs/runbook.md)`,
       threshold: props.alarmAfterMinutes * 60,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
@@ -53,7 +53,7 @@ export class WriteBackAlarms extends Construct {
       period,
     }).createAlarm(this, 'Errors', {
       alarmName: names.errors,
-      alarmDescription: `The write-back function of ${props.service} failed: the outbox is not being written back. Read its log group (in the ${props.service} service stack).`,
+      alarmDescription: `The write-back function of ${props.service} failed: read its log group (docs/runbook.md)`,
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,

@@ -539,10 +539,11 @@ export class OperationsStack extends MigrationStack {
       this.config.name,
       services.map((s) => s.config),
     );
-    if (functions.length > 0)
-      hook.role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions }),
-      );
+    if (functions.length === 0) return;
+    hook.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: functions }),
+    );
+    acknowledgeOnDefaultPolicy(hook.role, ...writeBackFunctionFindings(this, functions));
   }
 
   /** Exactly these actions on exactly these parameters. */
@@ -553,22 +554,34 @@ export class OperationsStack extends MigrationStack {
   }
 }
 
-/** The ARNs of the write-back functions of the services that have one. */
+/**
+ * The write-back functions of this environment's services (those that have one), as one ARN pattern
+ * `<name>-*-write-back` (empty when none has one): one statement keeps a policy's size independent of the
+ * number of services (the operations stack holds every service's: CloudFormation's 1 MB).
+ */
 export function writeBackFunctionArns(
   stack: Stack,
   envName: string,
   services: readonly ExtractedServiceConfig[],
 ): string[] {
-  return services
-    .filter((s) => s.writeBack)
-    .map((s) =>
-      stack.formatArn({
-        service: 'lambda',
-        resource: 'function',
-        resourceName: writeBackFunctionName(envName, s.name),
-        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-      }),
-    );
+  if (!services.some((s) => s.writeBack)) return [];
+  return [
+    stack.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: writeBackFunctionName(envName, '*'),
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  ];
+}
+
+/** The cdk-nag acknowledgements of a grant on writeBackFunctionArns. */
+export function writeBackFunctionFindings(scope: Construct, arns: readonly string[]) {
+  return arns.map((arn) => ({
+    id: wildcardResourceFinding(scope, arn),
+    reason:
+      "The write-back functions of this environment's services, by their conventional name <name>-<service>-write-back; one statement for all of them keeps the policy's size independent of the number of services.",
+  }));
 }
 
 /** The strictest of several services' thresholds (the gateway serves them all). */

@@ -57,12 +57,19 @@ export interface Playground {
   stop(): Promise<void>;
 }
 
-/** The demo with `users` at phase 1 (the pilot), named `playground`, flags read every few seconds. */
+/**
+ * The demo with `users` at phase 1 (the pilot), named `playground`, flags read every few seconds. Its
+ * in-memory stand-ins keep no database, so it runs without the demo's write-back (docs/data-contract.md):
+ * a route back says that writes made on the service are not written back.
+ */
 export function playgroundConfig(parameterPrefix: string): MigrationConfig {
   const input = JSON.parse(JSON.stringify(DEMO_CONFIG_INPUT));
   input.name = 'playground';
   input.flags = { parameterPrefix, cacheTtlSeconds: 5 };
-  for (const s of input.services) s.phase = 1;
+  for (const s of input.services) {
+    s.phase = 1;
+    delete s.writeBack;
+  }
   return parseConfigOrThrow(input, '(playground)');
 }
 
@@ -258,7 +265,10 @@ function playgroundInput(config: MigrationConfig) {
     parameterPrefix: config.flags.parameterPrefix,
     cacheTtlSeconds: config.flags.cacheTtlSeconds,
   };
-  for (const s of input.services) s.phase = 1;
+  for (const s of input.services) {
+    s.phase = 1;
+    delete s.writeBack;
+  }
   return input;
 }
 

@@ -111,7 +111,7 @@ describe('first mistakes in an environment file', () => {
 
   it('creates the legacy database when mode is missing and no key of an imported one is given', () => {
     const problems = example((c) => {
-      c.legacy.database = { engine: 'mysql', engineVersion: '8.4.9' };
+      c.legacy.database = { engine: 'postgres', engineVersion: '17.9' };
     });
     expect(problems).toEqual([]);
   });

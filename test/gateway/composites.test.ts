@@ -15,7 +15,7 @@ const ordersInput = () => ({
   image: 'public.ecr.aws/nginx/nginx:1.27-alpine',
   port: 80,
   routes: [{ path: '/api/orders/{id}', methods: ['GET'], servicePath: '/v2/orders/{id}' }],
-  bulkMigration: { command: ['/app/orders', 'migrate'] },
+  bulkMigration: { command: ['/app/orders', 'migrate'], verify: ['/app/orders', 'verify'] },
 });
 
 /** The demo plus `orders`, and a composite of users that also calls orders directly. */
@@ -123,7 +123,7 @@ describe("the legacy task's front door", () => {
       endpoint: { url: 'http://10.0.12.7:8899' },
       database: {
         mode: 'import',
-        engine: 'mysql',
+        engine: 'postgres',
         endpoint: 'db.example.com',
         securityGroupId: 'sg-0123456789abcdef0',
         secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',

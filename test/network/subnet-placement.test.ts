@@ -98,7 +98,7 @@ describe('rolesInUse', () => {
     expect(rolesInUse(config(input))).toEqual(SUBNET_ROLES);
     input.legacy.database = {
       mode: 'import',
-      engine: 'mysql',
+      engine: 'postgres',
       endpoint: 'db.example.com',
       securityGroupId: 'sg-0123456789abcdef0',
       secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf',

@@ -14,9 +14,9 @@ type Json = any;
 
 const IMPORTED_DATABASE = {
   mode: 'import',
-  engine: 'mysql',
+  engine: 'postgres',
   endpoint: 'shop-legacy.abcdefghijkl.eu-west-1.rds.amazonaws.com',
-  port: 3306,
+  port: 5432,
   securityGroupId: 'sg-0123456789abcdef0',
   secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/legacy-db-AbCdEf',
   databaseName: 'shop',
@@ -157,7 +157,7 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
     // The service still reads the legacy database (organic import).
     Template.fromStack(built.services[0].service as never).hasResourceProperties(
       'AWS::EC2::SecurityGroupIngress',
-      { GroupId: 'sg-0123456789abcdef0', FromPort: 3306 },
+      { GroupId: 'sg-0123456789abcdef0', FromPort: 5432 },
     );
   });
 });

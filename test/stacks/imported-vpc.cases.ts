@@ -119,7 +119,7 @@ function taggedInput(subnets: Json) {
   return companyInput(0, { subnetGroupNameTag: 'Tier', subnets }, (i) => {
     i.legacy.database = {
       mode: 'import',
-      engine: 'mysql',
+      engine: 'postgres',
       endpoint: 'shop-legacy.abcdefghijkl.eu-west-1.rds.amazonaws.com',
       securityGroupId: 'sg-0123456789abcdef0',
       secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/legacy-db-AbCdEf',

@@ -384,6 +384,7 @@ describe('service stack', () => {
       .map((m) => String(m.data));
     expect(warnings).toEqual([
       expect.stringContaining('users reads the legacy database with its master secret'),
+      expect.stringContaining('users writes back to the legacy database with its MASTER secret'),
       expect.stringMatching(/^users: services\[0\]\.routes\[2\] \(POST \/api\/users\) has no identity/),
       expect.stringMatching(/^users's routes find the user in 3 places/),
     ]);

@@ -107,6 +107,7 @@ describe('phase 2: the cutover state machine', () => {
       'RunBulkMigration',
       'ExitedZero?',
       'DrainWriteBack',
+      'WrittenBack?',
       'RunVerification',
       'ReadVerification',
       'Verified?',
@@ -270,21 +271,39 @@ describe('phase 2: the cutover state machine', () => {
       action: 'verification',
       'runId.$': '$$.Execution.Name',
     });
-    // Only an exit code 0 and a verdict that passed go on; anything else fails the run with the message.
+    // Only an exit code 0 and a verdict that passed go on (each read only once found present);
+    // anything else fails the run, with the command's message when there is one.
+    const present = (v: string) => ({ Variable: v, IsPresent: true });
     expect(states['Verified?'].Choices).toEqual([
       {
         And: [
-          { Variable: '$.verification.task.exitCode', NumericEquals: 0 },
-          { Variable: '$.verification.verdict.passed', BooleanEquals: true },
+          present('$.verification.task.exitCode'),
+          present('$.verification.verdict.passed'),
+          {
+            And: [
+              { Variable: '$.verification.task.exitCode', NumericEquals: 0 },
+              { Variable: '$.verification.verdict.passed', BooleanEquals: true },
+            ],
+          },
         ],
         Next: 'PostCheck',
       },
+      {
+        And: [present('$.verification.task.exitCode'), present('$.verification.verdict.message')],
+        Next: 'VerificationNotPassed',
+      },
     ]);
-    expect(states['Verified?'].Default).toBe('VerificationNotPassed');
+    expect(states['Verified?'].Default).toBe('VerificationDidNotRun');
+    expect(states['WrittenBack?'].Default).toBe('WriteBackUnreadable');
     expect(JSON.stringify(states.VerificationNotPassed.Parameters)).toContain(
       '$.verification.verdict.message',
     );
-    for (const failure of ['VerificationNotPassed', 'VerificationDidNotRun', 'WriteBackFailed']) {
+    for (const failure of [
+      'VerificationNotPassed',
+      'VerificationDidNotRun',
+      'WriteBackFailed',
+      'WriteBackUnreadable',
+    ]) {
       const after = reachable(failure, 'CutoverFailed');
       expect([failure, after.has('CutoverFailed'), after.has('RecordCutover')]).toEqual([
         failure,

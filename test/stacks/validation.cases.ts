@@ -38,7 +38,7 @@ const variants: Record<string, (input: Input) => void> = {
       endpoint: { url: 'http://10.20.5.7:8080', securityGroupId: 'sg-0fedcba9876543210' },
       database: {
         mode: 'import',
-        engine: 'mysql',
+        engine: 'postgres',
         endpoint: 'shop-legacy.abcdefghijkl.eu-west-1.rds.amazonaws.com',
         securityGroupId: 'sg-0123456789abcdef0',
         secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:shop/legacy-db-AbCdEf',
