@@ -127,6 +127,11 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
       callerSecurityGroupIds: [platform.legacySecurityGroupId],
+      // Deployed before this stack, they call the service's endpoint: rolled once it exists.
+      endpointCallers: [
+        platform.legacyCaller,
+        ...(plan?.mode === 'krakend' && gateway ? [gateway.caller] : []),
+      ],
       nativeRewrite:
         routing && plan?.mode === 'alb' ? { ...routing, loadBalancerSecurityGroupId } : undefined,
       gatewayRoutes:

@@ -7,6 +7,7 @@ import type { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
+import { type EndpointCaller, EndpointRoll } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
 import { GatewayRoutes } from '../constructs/gateway-routes';
 import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
@@ -39,6 +40,11 @@ export interface ServiceStackProps extends MigrationStackProps {
   readonly flagNames: FlagParameterNames;
   /** Security groups of the callers (the monolith's proxy, later the gateway), admitted on the service port. */
   readonly callerSecurityGroupIds: readonly string[];
+  /**
+   * The ECS services that call the service through Service Connect and deploy before this stack (the
+   * legacy service; the gateway in krakend mode): rolled once the service's endpoint exists.
+   */
+  readonly endpointCallers: readonly EndpointCaller[];
   /**
    * At phase 3: the service's ALB rules, in the service's own stack in both modes. `alb`: the ALB routes
    * the service's paths straight to it, rewritten; `krakend`: weighted between the monolith and the
@@ -80,6 +86,8 @@ export class ServiceStack extends MigrationStack {
   readonly gatewayRoutes?: GatewayRoutes;
   /** With services[].writeBack: the function that applies the service's outbox to the legacy database. */
   readonly writeBack?: WriteBack;
+  /** Rolls the callers of the service's endpoint once it exists. */
+  readonly endpointRoll: EndpointRoll;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -134,6 +142,13 @@ export class ServiceStack extends MigrationStack {
       extraEnvironment: environment,
       extraSecrets: secrets,
       loadBalanced: props.nativeRewrite !== undefined,
+    });
+    // Tasks started before the endpoint cannot resolve it: its callers get a new deployment once it exists.
+    this.endpointRoll = new EndpointRoll(this, 'EndpointRoll', {
+      publisher: this.web.service,
+      dnsName: service.name,
+      port: service.port,
+      callers: props.endpointCallers,
     });
     if (props.nativeRewrite) {
       this.nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {

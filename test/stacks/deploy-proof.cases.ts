@@ -31,21 +31,45 @@ const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-
 
 const synth = (mutate?: (input: Input) => void): Record<string, Cfn> => templatesOf(mutate);
 
+/** The configurations the transitions go between (a change of the demo input each). */
+const variants: Record<string, (input: Input) => void> = {
+  'users at phase 1': (i) => (i.services[0].phase = 1),
+  'users at phase 2': (i) => (i.services[0].phase = 2),
+  'users at phase 3, krakend': () => {},
+  'users at phase 3, alb': (i) => albMode(i.services[0]),
+  'users krakend, orders alb': (i) => i.services.push(ordersService('alb')),
+  'orders alb, users krakend (reordered)': (i) => i.services.unshift(ordersService('alb')),
+  'users and orders krakend': (i) => i.services.push(ordersService('krakend')),
+  'users alb, orders krakend': (i) => {
+    albMode(i.services[0]);
+    i.services.push(ordersService('krakend'));
+  },
+  'orders alone (users removed)': (i) => (i.services = [ordersService('alb')]),
+};
+
 /** The shapes of the app the transitions go between, each built when a test first reads it. */
-const shapes = lazyRecord<Record<string, Cfn>>({
-  'users at phase 2': () => synth((i) => (i.services[0].phase = 2)),
-  'users at phase 3, krakend': () => synth(),
-  'users at phase 3, alb': () => synth((i) => albMode(i.services[0])),
-  'users krakend, orders alb': () => synth((i) => i.services.push(ordersService('alb'))),
-  'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(ordersService('alb'))),
-  'users and orders krakend': () => synth((i) => i.services.push(ordersService('krakend'))),
-  'users alb, orders krakend': () =>
-    synth((i) => {
-      albMode(i.services[0]);
-      i.services.push(ordersService('krakend'));
-    }),
-  'orders alone (users removed)': () => synth((i) => (i.services = [ordersService('alb')])),
-});
+const shapes = lazyRecord<Record<string, Cfn>>(
+  Object.fromEntries(Object.entries(variants).map(([name, mutate]) => [name, () => synth(mutate)])),
+);
+
+/** The same shapes as built apps (shared with `shapes`: one synthesis each), for their stack dependencies. */
+const apps = lazyRecord(
+  Object.fromEntries(
+    Object.entries(variants).map(([name, mutate]) => [
+      name,
+      () => {
+        const input = demoInput();
+        mutate(input);
+        return sharedStacks(input);
+      },
+    ]),
+  ),
+);
+
+/** Whether `a` deploys after `b` (a depends on b, directly or through other stacks). */
+function deploysAfter(a: Stack, b: Stack): boolean {
+  return a.dependencies.some((d) => d === b || deploysAfter(d, b));
+}
 
 interface Rule {
   readonly stack: string;
@@ -485,4 +509,64 @@ describe('deploy-proof: limits as services grow', () => {
     );
     expect(report).toContain('migration-limits/template-size');
   }, 120_000);
+});
+
+describe('deploy-proof: Service Connect callers start after the endpoints they call', () => {
+  const rollsOf = (t: Cfn) =>
+    Object.entries<Cfn>(t.Resources).filter(([, r]) => r.Type === 'Custom::MigrationEndpointRoll');
+  const stackOf = (shape: string, name: string) => apps[shape].all.find((s) => s.stackName === name) as Stack;
+
+  it.each(Object.keys(variants))(
+    '%s: every service stack deploys after its callers and rolls each once its endpoint exists',
+    (shape) => {
+      const built = apps[shape];
+      const deployed = built.services.filter((s) => s.service);
+      expect(deployed.length).toBeGreaterThan(0);
+      for (const s of deployed) {
+        const name = s.service?.stackName as string;
+        const t = shapes[shape][name];
+        const krakend = s.config.phase === 3 && s.config.gateway === 'krakend';
+        // The callers' stacks come first: the rolls are what makes their tasks resolve the endpoint.
+        expect([name, deploysAfter(stackOf(shape, name), built.platform)]).toEqual([name, true]);
+        if (krakend && built.gateway)
+          expect([name, deploysAfter(stackOf(shape, name), built.gateway)]).toEqual([name, true]);
+        const rolls = rollsOf(t);
+        expect(rolls.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(
+          krakend ? ['EndpointRollLegacy', 'EndpointRollGateway'] : ['EndpointRollLegacy'],
+        );
+        const [[serviceId]] = Object.entries<Cfn>(t.Resources).filter(
+          ([, r]) => r.Type === 'AWS::ECS::Service',
+        );
+        for (const [, roll] of rolls) {
+          // Keyed on the endpoint: its name, port and the ARN of the service that publishes it.
+          expect(roll.Properties.Endpoint).toEqual({
+            'Fn::Join': ['', [`${s.config.name}:${s.config.port}@`, { Ref: serviceId }]],
+          });
+          expect(roll.DependsOn).toContain(serviceId);
+        }
+        expect(JSON.stringify(rolls[0][1].Properties.Service)).toContain('LegacyService');
+        // The provider may roll the callers and nothing else.
+        const grants = Object.values<Cfn>(t.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy')
+          .flatMap((r) => r.Properties.PolicyDocument.Statement)
+          .filter((st: Cfn) => JSON.stringify(st.Action).includes('ecs:UpdateService'));
+        expect(grants).toHaveLength(1);
+        expect(grants[0].Action).toBe('ecs:UpdateService');
+        const outputs = [grants[0].Resource].flat().map((r: Cfn) => r['Fn::GetStackOutput'].OutputName);
+        expect(outputs).toEqual(
+          krakend
+            ? [
+                expect.stringMatching(/^PublishOutputRefLegacyService/),
+                expect.stringMatching(/^PublishOutputRefGatewayService/),
+              ]
+            : [expect.stringMatching(/^PublishOutputRefLegacyService/)],
+        );
+      }
+    },
+  );
+
+  it('the platform and gateway stacks need no roll of their own: they publish before their callers deploy', () => {
+    for (const name of ['demo-30-platform', 'demo-35-gateway'])
+      expect(rollsOf(shapes['users at phase 3, krakend'][name])).toEqual([]);
+  });
 });
