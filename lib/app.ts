@@ -96,7 +96,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   const legacyTargetGroupArn = platform.legacyTargetGroup.arn;
   const loadBalancerSecurityGroupId = platform.loadBalancerSecurityGroupId;
 
-  // The gateway comes before the service stacks: their weighted rules forward to its target group.
+  // The gateway comes before the stacks of the services it routes: their weighted rules forward to it.
   const throughGateway = atPhase3.filter((s) => capabilitiesOf(s).throughGateway);
   const gateway =
     throughGateway.length > 0
@@ -167,6 +167,14 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     return { config: s, data, service };
   });
 
+  // The gateway deploys after the stacks of the services it does not route (phase 1-2, alb mode), and
+  // before those it does (their rules forward to it): a service leaving it removes its weighted rules
+  // before the gateway drops its endpoints (docs/decisions/0018).
+  if (gateway)
+    for (const s of services)
+      if (s.service && !capabilitiesOf(s.config).throughGateway)
+        gateway.addStackDependency(s.service, `${s.config.name} is not routed by the gateway`);
+
   // The services with stacks (phase 1 and later), typed so that their stacks are known to exist.
   const deployed = services.flatMap((s) =>
     s.service && s.data ? [{ config: s.config, service: s.service, data: s.data }] : [],
@@ -213,13 +221,18 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
         })
       : undefined;
 
+  const serviceStacks = (routedByGateway: boolean) =>
+    services.flatMap((s) =>
+      s.service && capabilitiesOf(s.config).throughGateway === routedByGateway ? [s.service] : [],
+    );
   const all: MigrationStack[] = [
     network,
     ...(legacyData ? [legacyData] : []),
     ...dataStacks.values(),
     platform,
+    ...serviceStacks(false),
     ...(gateway ? [gateway] : []),
-    ...services.flatMap((s) => (s.service ? [s.service] : [])),
+    ...serviceStacks(true),
     ...(operations ? [operations] : []),
   ];
   // cdk deploy --all never deletes a stack that is no longer in the app: say which ones may be left.

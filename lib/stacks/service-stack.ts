@@ -9,12 +9,13 @@ import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
 import { type EndpointCaller, EndpointRoll } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
+import { GatewayGate } from '../constructs/gateway-gate';
 import { GatewayRoutes } from '../constructs/gateway-routes';
 import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
 import { WriteBack } from '../constructs/write-back';
 import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
-import type { ServiceRulePlan } from '../gateway/alb-rules';
+import { pinRegexBody, type ServiceRulePlan } from '../gateway/alb-rules';
 import { capabilitiesOf } from '../phases';
 import {
   DATA_CONTRACT_VERSION,
@@ -88,6 +89,8 @@ export class ServiceStack extends MigrationStack {
   readonly writeBack?: WriteBack;
   /** Rolls the callers of the service's endpoint once it exists. */
   readonly endpointRoll: EndpointRoll;
+  /** Stands before the service's ALB rules, target group and ECS service (docs/decisions/0018). */
+  readonly gatewayGate: GatewayGate;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -150,24 +153,49 @@ export class ServiceStack extends MigrationStack {
       port: service.port,
       callers: props.endpointCallers,
     });
-    if (props.nativeRewrite) {
+    // Before any rule, target group or load balancer attachment of the service changes: refuses a change
+    // out of a phase-3 mode while traffic goes there, and gives the alb pin rule its pin.
+    const live = liveWeightParameterNames(config.flags.parameterPrefix, service.name);
+    const native = props.nativeRewrite;
+    this.gatewayGate = new GatewayGate(this, 'GatewayGate', {
+      serviceName: service.name,
+      routing: native ? 'alb' : props.gatewayRoutes ? 'krakend' : 'none',
+      gatewayParameter: props.flagNames.gateway,
+      liveGatewayWeightParameter: live.gateway,
+      livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
+      pinRuleInputs: native
+        ? [
+            native.listener.listenerArn,
+            native.plan.pinPriority,
+            pinRegexBody(service.routes),
+            native.legacyTargetGroupArn,
+          ].join(' ')
+        : undefined,
+    });
+    this.web.service.node.addDependency(this.gatewayGate.resource);
+    if (native) {
       this.nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
-        ...props.nativeRewrite,
+        ...native,
         service,
         serviceTargetGroup: this.web.targetGroup,
         serviceSecurityGroup: this.web.securityGroup,
-        livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
+        pin: this.gatewayGate.pin,
       });
-      // ECS registers tasks only in a target group that a load balancer already uses.
-      for (const rule of this.nativeRewrite.routeRules) this.web.service.node.addDependency(rule);
+      this.web.targetGroup.node.addDependency(this.gatewayGate.resource);
+      for (const rule of this.nativeRewrite.routeRules) {
+        rule.node.addDependency(this.gatewayGate.resource);
+        // ECS registers tasks only in a target group that a load balancer already uses.
+        this.web.service.node.addDependency(rule);
+      }
     }
     if (props.gatewayRoutes) {
       this.gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
         ...props.gatewayRoutes,
         service,
         serviceSecurityGroup: this.web.securityGroup,
-        liveWeights: liveWeightParameterNames(config.flags.parameterPrefix, service.name),
+        liveWeights: live,
       });
+      for (const rule of this.gatewayRoutes.rules) rule.node.addDependency(this.gatewayGate.resource);
     }
     if (capabilitiesOf(service).cutover) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', {

@@ -570,3 +570,104 @@ describe('deploy-proof: Service Connect callers start after the endpoints they c
       expect(rollsOf(shapes['users at phase 3, krakend'][name])).toEqual([]);
   });
 });
+
+describe('deploy-proof: leaving or entering a phase-3 mode drops no request', () => {
+  const mode = (shape: string, service: string) => {
+    const s = apps[shape].services.find((x) => x.config.name === service);
+    if (!s?.service) return 'absent';
+    return s.config.phase === 3 ? s.config.gateway : 'none';
+  };
+  const stackOf = (shape: string, service: string) =>
+    apps[shape].services.find((x) => x.config.name === service)?.service as Stack;
+
+  it.each(Object.keys(variants))(
+    '%s: the gateway deploys after the services it does not route and before those it does',
+    (shape) => {
+      const built = apps[shape];
+      // `all` is a deploy order: every stack after the stacks it depends on.
+      built.all.forEach((stack, i) => {
+        for (const d of stack.dependencies)
+          expect([stack.stackName, built.all.indexOf(d as never) < i]).toEqual([stack.stackName, true]);
+      });
+      if (!built.gateway) return;
+      for (const s of built.services.filter((x) => x.service)) {
+        const routed = mode(shape, s.config.name) === 'krakend';
+        const [first, second] = routed
+          ? [s.service as Stack, built.gateway]
+          : [built.gateway, s.service as Stack];
+        expect([s.config.name, deploysAfter(first, second)]).toEqual([s.config.name, true]);
+      }
+    },
+  );
+
+  // The transitions of the matrix that take a service out of a phase-3 mode, or into alb mode.
+  const transitions = Object.keys(variants).flatMap((from) =>
+    Object.keys(variants).flatMap((to) =>
+      ['users', 'orders']
+        .map((service) => ({ from, to, service, a: mode(from, service), b: mode(to, service) }))
+        .filter((t) => t.from !== t.to && t.a !== 'absent' && t.b !== 'absent' && t.a !== t.b),
+    ),
+  );
+
+  it('covers phase up and down and mode switches with one and two services', () => {
+    const kinds = new Set(transitions.map((t) => `${t.a}->${t.b}`));
+    expect([...kinds].sort()).toEqual(
+      ['alb->krakend', 'alb->none', 'krakend->alb', 'krakend->none', 'none->alb', 'none->krakend'].sort(),
+    );
+    expect(transitions.some((t) => t.a === 'krakend' && apps[t.to].gateway !== undefined)).toBe(true);
+  });
+
+  it('a service leaving the gateway removes its weighted rules before the gateway drops its endpoints', () => {
+    const leaving = transitions.filter((t) => t.a === 'krakend' && apps[t.to].gateway);
+    expect(leaving.length).toBeGreaterThan(0);
+    for (const t of leaving)
+      expect([
+        t.from,
+        t.to,
+        t.service,
+        deploysAfter(apps[t.to].gateway as Stack, stackOf(t.to, t.service)),
+      ]).toEqual([t.from, t.to, t.service, true]);
+  });
+
+  it.each(Object.keys(variants))(
+    '%s: the gate of every service stack stands before each of its rules, target groups and its ECS service',
+    (shape) => {
+      for (const s of apps[shape].services.filter((x) => x.service)) {
+        const t = shapes[shape][(s.service as Stack).stackName];
+        const gates = Object.entries<Cfn>(t.Resources).filter(
+          ([, r]) => r.Type === 'Custom::MigrationGatewayGate',
+        );
+        expect(gates).toHaveLength(1);
+        const [[gateId, gateResource]] = gates;
+        expect(gateResource.Properties.Routing).toBe(mode(shape, s.config.name));
+        const guarded = Object.entries<Cfn>(t.Resources).filter(([, r]) =>
+          [
+            'AWS::ElasticLoadBalancingV2::ListenerRule',
+            'AWS::ElasticLoadBalancingV2::TargetGroup',
+            'AWS::ECS::Service',
+          ].includes(r.Type),
+        );
+        expect(guarded.length).toBeGreaterThan(0);
+        for (const [id, r] of guarded) {
+          const after =
+            (r.DependsOn ?? []).includes(gateId) || JSON.stringify(r.Properties).includes(`"${gateId}"`);
+          expect([id, after]).toEqual([id, true]);
+        }
+      }
+    },
+  );
+
+  it("makes the alb pin rule with the gate's pin (pinned on entering), never straight from the live parameter", () => {
+    const t = shapes['users at phase 3, alb']['demo-40-users-service'];
+    const [[gateId, gateResource]] = Object.entries<Cfn>(t.Resources).filter(
+      ([, r]) => r.Type === 'Custom::MigrationGatewayGate',
+    );
+    const [pin] = Object.entries<Cfn>(t.Resources).filter(([id]) => id.startsWith('NativeRewritePin'));
+    const regex = JSON.stringify(pin[1].Properties.Conditions);
+    expect(regex).toContain(JSON.stringify({ 'Fn::GetAtt': [gateId, 'Pin'] }));
+    expect(JSON.stringify(t)).not.toContain('live/alb-pin}}');
+    // The gate runs whenever the pin rule's inputs change: listener, priority, routes, the monolith's group.
+    expect(JSON.stringify(gateResource.Properties.PinRule)).toContain('LoadBalancerHttp');
+    expect(JSON.stringify(gateResource.Properties.PinRule)).toContain(String(pin[1].Properties.Priority));
+  });
+});

@@ -536,9 +536,10 @@ describe('the write-back (docs/data-contract.md)', () => {
         /users has no write-back \(services\[\]\.writeBack\): writes its routed users make on the service stay in its database/,
       ),
     );
-    // No write-back function (the stack's only function rolls the endpoint's callers).
+    // No write-back function (the stack's functions roll the endpoint's callers and gate its routing).
     expect(Object.keys(Template.fromStack(built as never).findResources('AWS::Lambda::Function'))).toEqual([
       expect.stringMatching(/^EndpointRollProvider/),
+      expect.stringMatching(/^GatewayGateProvider/),
     ]);
   });
 });
@@ -649,9 +650,10 @@ describe('two services at different phases', () => {
       'demo-20-users-data',
       'demo-20-billing-data',
       'demo-30-platform',
+      // Not routed by the gateway: deployed before it (a service leaving it goes first, decision 0018).
+      'demo-40-billing-service',
       'demo-35-gateway',
       'demo-40-users-service',
-      'demo-40-billing-service',
       'demo-60-operations',
     ]);
     expect(built.services.map((s) => [s.config.name, Boolean(s.data), Boolean(s.service)])).toEqual([
