@@ -31,9 +31,23 @@ export type GateDecision =
   | { readonly allow: true; readonly pin: string; readonly why: string }
   | { readonly allow: false; readonly reason: string };
 
-/** Whether the decision needs the SSM reading: every request but a delete. */
-export function needsReading(requestType: 'Create' | 'Update' | 'Delete'): boolean {
-  return requestType !== 'Delete';
+/**
+ * Whether the decision needs the reading (SSM and the stack's status): when the routes leave a mode, or
+ * the alb pin rule needs its pin. Nothing else reads, so nothing else can fail on a read.
+ */
+export function needsReading(
+  requestType: 'Create' | 'Update' | 'Delete',
+  props: GateProperties,
+  old?: GateProperties,
+): boolean {
+  if (requestType === 'Delete') return false;
+  if (props.Routing === 'alb') return true;
+  return requestType === 'Update' && old !== undefined && leaves(old.Routing, props.Routing);
+}
+
+/** The routes leave a phase-3 mode: to phase 1-2, or to the other mode. */
+function leaves(from: AlbRouting, to: AlbRouting): from is Exclude<AlbRouting, 'none'> {
+  return from !== 'none' && from !== to;
 }
 
 const MODE_LEFT: Readonly<Record<Exclude<AlbRouting, 'none'>, string>> = {
@@ -48,14 +62,19 @@ export function gateDecision(
   old: GateProperties | undefined,
   reading: GateReading | undefined,
 ): GateDecision {
-  if (requestType === 'Delete' || !reading)
-    return { allow: true, pin: PIN_PINNED, why: 'the stack is going away: nothing to hold' };
+  if (requestType === 'Delete') return { allow: true, pin: PIN_PINNED, why: 'the stack is going away' };
+  if (!reading)
+    return {
+      allow: true,
+      pin: PIN_PINNED,
+      why: `routing ${old?.Routing ?? 'created'} -> ${props.Routing}: nothing to hold`,
+    };
   const livePin = reading.livePin === PIN_RELEASED ? PIN_RELEASED : PIN_PINNED;
   const from = requestType === 'Update' ? old?.Routing : undefined;
   const to = props.Routing;
   // A rollback restores what ran before: the pin as the switch last applied it, never a refusal.
   if (reading.rollingBack) return { allow: true, pin: livePin, why: `rollback to ${to}: nothing held` };
-  if (from && from !== 'none' && from !== to) {
+  if (from && leaves(from, to)) {
     const transition = to === 'none' ? `phase 3 -> 2 (out of ${from} mode)` : `${from} -> ${to} mode`;
     const applied = from === 'krakend' ? reading.liveGatewayWeight === '0' : reading.livePin === PIN_PINNED;
     if (reading.weight > 0 || !applied) {

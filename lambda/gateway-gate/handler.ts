@@ -27,7 +27,9 @@ export async function gate(
   const props = event.ResourceProperties as unknown as GateProperties;
   const old =
     event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as GateProperties) : undefined;
-  const reading = needsReading(event.RequestType) ? await read(deps, props, event.StackId) : undefined;
+  const reading = needsReading(event.RequestType, props, old)
+    ? await read(deps, props, event.StackId)
+    : undefined;
   const decision = gateDecision(event.RequestType, props, old, reading);
   if (!decision.allow) return { status: 'FAILED', reason: decision.reason };
   return { status: 'SUCCESS', reason: decision.why, data: { [GATE_PIN_ATTRIBUTE]: decision.pin } };

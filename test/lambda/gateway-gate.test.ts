@@ -8,6 +8,7 @@ import {
   type GateProperties,
   type GateReading,
   gateDecision,
+  needsReading,
 } from '../../lambda/gateway-gate/decide';
 import { gate } from '../../lambda/gateway-gate/handler';
 import { PIN_PINNED, PIN_RELEASED } from '../../lib/gateway/alb-rules';
@@ -102,7 +103,15 @@ describe('gateway gate: the transition matrix', () => {
     expect(update('alb', 'none', { ...applied(50, 'alb'), rollingBack: true }).allow).toBe(true);
   });
 
-  it('lets a delete through without reading anything', () => {
+  it('reads only when the routes leave a mode or the alb pin rule needs its pin (nothing else can fail on a read)', () => {
+    expect(needsReading('Delete', props('alb'))).toBe(false);
+    expect(needsReading('Create', props('none'))).toBe(false);
+    expect(needsReading('Create', props('krakend'))).toBe(false);
+    expect(needsReading('Update', props('krakend'), props('none'))).toBe(false);
+    expect(needsReading('Update', props('krakend'), props('krakend'))).toBe(false);
+    expect(needsReading('Create', props('alb'))).toBe(true);
+    expect(needsReading('Update', props('none'), props('krakend'))).toBe(true);
+    expect(needsReading('Update', props('krakend'), props('alb'))).toBe(true);
     expect(gateDecision('Delete', props('alb'), undefined, undefined).allow).toBe(true);
   });
 });
@@ -176,10 +185,11 @@ describe('gateway gate provider', () => {
     });
   });
 
-  it('lets the rollback of a refused change through (its stack status says so)', async () => {
-    live('40', { '/demo/migration/users/live/gateway-weight': '40' }, 'UPDATE_ROLLBACK_IN_PROGRESS');
-    const result = await gate(event('Update', props('krakend'), props('none')), deps());
-    expect(result.status).toBe('SUCCESS');
+  it('lets the rollback of a refused change through (its stack status says so), keeping the live pin', async () => {
+    // A refused alb -> krakend (weight 100, released) rolls back as krakend -> alb.
+    live('100', { '/demo/migration/users/live/alb-pin': PIN_RELEASED }, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    const result = await gate(event('Update', props('alb'), props('krakend')), deps());
+    expect(result).toMatchObject({ status: 'SUCCESS', data: { Pin: PIN_RELEASED } });
     expect(cfnMock).toHaveReceivedCommandWith(DescribeStacksCommand, {
       StackName: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/demo-40-users-service/x',
     });
