@@ -8,17 +8,8 @@
  * created. Also in `legacy.mode: "external"`: the legacy service is then the routing proxy's own.
  * The rule is pure (staleEndpointProblem); readEndpointState reads ECS and CloudFormation.
  */
-import {
-  type CloudFormationClient,
-  ListStackResourcesCommand,
-  type StackResourceSummary,
-} from '@aws-sdk/client-cloudformation';
-import {
-  DescribeServicesCommand,
-  DescribeTasksCommand,
-  type ECSClient,
-  ListTasksCommand,
-} from '@aws-sdk/client-ecs';
+import type { CloudFormationClient, StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
 import type { RoutingDocument } from '../flags/documents';
 import { platformStackName, serviceStackName } from '../naming';
@@ -145,13 +136,16 @@ async function ecsServicesOf(cfn: CloudFormationClient, stackName: string): Prom
     .map((r) => r.PhysicalResourceId as string);
 }
 
-function listPage(cfn: CloudFormationClient, stackName: string, token: string | undefined) {
+// The SDK's commands are loaded only when a routing write leaves `off` (the CLI's other commands never).
+async function listPage(cfn: CloudFormationClient, stackName: string, token: string | undefined) {
+  const { ListStackResourcesCommand } = await import('@aws-sdk/client-cloudformation');
   return cfn.send(new ListStackResourcesCommand({ StackName: stackName, NextToken: token }));
 }
 
 async function describeService(ecs: ECSClient, serviceArn: string) {
   // arn:aws:ecs:<region>:<account>:service/<cluster>/<name>
   const cluster = serviceArn.split('/').slice(-2, -1)[0];
+  const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs');
   const out = await ecs.send(new DescribeServicesCommand({ cluster, services: [serviceArn] }));
   const [svc] = out.services ?? [];
   if (!svc) return undefined;
@@ -172,6 +166,7 @@ async function describeService(ecs: ECSClient, serviceArn: string) {
 }
 
 async function runningTasks(ecs: ECSClient, cluster: string, serviceName: string) {
+  const { DescribeTasksCommand, ListTasksCommand } = await import('@aws-sdk/client-ecs');
   const arns: string[] = [];
   let token: string | undefined;
   do {
