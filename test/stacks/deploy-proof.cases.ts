@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { type GateProperties, gateDecision } from '../../lambda/gateway-gate/decide';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
-import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
+import { GATEWAY_ANCHOR_PRIORITY, PIN_PINNED, PIN_RELEASED } from '../../lib/gateway/alb-rules';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
   albMode,
@@ -58,6 +59,8 @@ const apps = lazyRecord(
     Object.entries(variants).map(([name, mutate]) => [
       name,
       () => {
+        // Synthesized first: CDK adds the dependencies that cross-stack references make at synthesis.
+        void shapes[name];
         const input = demoInput();
         mutate(input);
         return sharedStacks(input);
@@ -627,6 +630,38 @@ describe('deploy-proof: leaving or entering a phase-3 mode drops no request', ()
         t.service,
         deploysAfter(apps[t.to].gateway as Stack, stackOf(t.to, t.service)),
       ]).toEqual([t.from, t.to, t.service, true]);
+  });
+
+  it('the gate, fed the two templates of each transition, refuses leaving a mode above weight 0 and starts alb pinned', () => {
+    const gateOf = (shape: string, service: string) => {
+      const stack = stackOf(shape, service);
+      const [gate] = Object.values<Cfn>(shapes[shape][stack.stackName].Resources).filter(
+        (r) => r.Type === 'Custom::MigrationGatewayGate',
+      );
+      return gate.Properties as GateProperties;
+    };
+    const at = (weight: number, mode: string) => ({
+      rollingBack: false,
+      weight,
+      liveGatewayWeight: mode === 'krakend' ? String(weight) : '0',
+      livePin: mode === 'alb' && weight > 0 ? PIN_RELEASED : PIN_PINNED,
+    });
+    for (const t of transitions) {
+      const [before, after] = [gateOf(t.from, t.service), gateOf(t.to, t.service)];
+      const leavingMode = t.a !== 'none';
+      const where = `${t.service}: ${t.from} -> ${t.to}`;
+      expect([where, gateDecision('Update', after, before, at(50, t.a)).allow]).toEqual([
+        where,
+        !leavingMode,
+      ]);
+      const atZero = gateDecision('Update', after, before, {
+        ...at(0, t.a),
+        livePin: PIN_RELEASED,
+        liveGatewayWeight: '0',
+      });
+      if (t.b === 'alb')
+        expect([where, atZero]).toEqual([where, expect.objectContaining({ allow: true, pin: PIN_PINNED })]);
+    }
   });
 
   it.each(Object.keys(variants))(
