@@ -153,50 +153,10 @@ export class ServiceStack extends MigrationStack {
       port: service.port,
       callers: props.endpointCallers,
     });
-    // Before any rule, target group or load balancer attachment of the service changes: refuses a change
-    // out of a phase-3 mode while traffic goes there, and gives the alb pin rule its pin.
-    const live = liveWeightParameterNames(config.flags.parameterPrefix, service.name);
-    const native = props.nativeRewrite;
-    this.gatewayGate = new GatewayGate(this, 'GatewayGate', {
-      serviceName: service.name,
-      routing: native ? 'alb' : props.gatewayRoutes ? 'krakend' : 'none',
-      gatewayParameter: props.flagNames.gateway,
-      liveGatewayWeightParameter: live.gateway,
-      livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
-      pinRuleInputs: native
-        ? [
-            native.listener.listenerArn,
-            native.plan.pinPriority,
-            pinRegexBody(service.routes),
-            native.legacyTargetGroupArn,
-          ].join(' ')
-        : undefined,
-    });
-    this.web.service.node.addDependency(this.gatewayGate.resource);
-    if (native) {
-      this.nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
-        ...native,
-        service,
-        serviceTargetGroup: this.web.targetGroup,
-        serviceSecurityGroup: this.web.securityGroup,
-        pin: this.gatewayGate.pin,
-      });
-      this.web.targetGroup.node.addDependency(this.gatewayGate.resource);
-      for (const rule of this.nativeRewrite.routeRules) {
-        rule.node.addDependency(this.gatewayGate.resource);
-        // ECS registers tasks only in a target group that a load balancer already uses.
-        this.web.service.node.addDependency(rule);
-      }
-    }
-    if (props.gatewayRoutes) {
-      this.gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
-        ...props.gatewayRoutes,
-        service,
-        serviceSecurityGroup: this.web.securityGroup,
-        liveWeights: live,
-      });
-      for (const rule of this.gatewayRoutes.rules) rule.node.addDependency(this.gatewayGate.resource);
-    }
+    const routes = this.routesAtAlb(props);
+    this.gatewayGate = routes.gate;
+    this.nativeRewrite = routes.nativeRewrite;
+    this.gatewayRoutes = routes.gatewayRoutes;
     if (capabilitiesOf(service).cutover) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', {
         service,
@@ -253,5 +213,63 @@ export class ServiceStack extends MigrationStack {
       port(legacyDb),
       `${service.name} service to the legacy database (organic import)`,
     );
+  }
+
+  /**
+   * The service's ALB routing at phase 3 (either mode) and the gate before it: the gate stands before
+   * every rule, target group and load balancer attachment of the service, refuses a change out of a
+   * phase-3 mode while traffic goes there, and gives the alb pin rule its pin (docs/decisions/0018).
+   */
+  private routesAtAlb(props: ServiceStackProps): {
+    gate: GatewayGate;
+    nativeRewrite?: NativeRewriteRoutes;
+    gatewayRoutes?: GatewayRoutes;
+  } {
+    const { service, config } = props;
+    const live = liveWeightParameterNames(config.flags.parameterPrefix, service.name);
+    const native = props.nativeRewrite;
+    const gate = new GatewayGate(this, 'GatewayGate', {
+      serviceName: service.name,
+      routing: native ? 'alb' : props.gatewayRoutes ? 'krakend' : 'none',
+      gatewayParameter: props.flagNames.gateway,
+      liveGatewayWeightParameter: live.gateway,
+      livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
+      pinRuleInputs: native
+        ? [
+            native.listener.listenerArn,
+            native.plan.pinPriority,
+            pinRegexBody(service.routes),
+            native.legacyTargetGroupArn,
+          ].join(' ')
+        : undefined,
+    });
+    this.web.service.node.addDependency(gate.resource);
+    let nativeRewrite: NativeRewriteRoutes | undefined;
+    if (native) {
+      nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
+        ...native,
+        service,
+        serviceTargetGroup: this.web.targetGroup,
+        serviceSecurityGroup: this.web.securityGroup,
+        pin: gate.pin,
+      });
+      this.web.targetGroup.node.addDependency(gate.resource);
+      for (const rule of nativeRewrite.routeRules) {
+        rule.node.addDependency(gate.resource);
+        // ECS registers tasks only in a target group that a load balancer already uses.
+        this.web.service.node.addDependency(rule);
+      }
+    }
+    let gatewayRoutes: GatewayRoutes | undefined;
+    if (props.gatewayRoutes) {
+      gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
+        ...props.gatewayRoutes,
+        service,
+        serviceSecurityGroup: this.web.securityGroup,
+        liveWeights: live,
+      });
+      for (const rule of gatewayRoutes.rules) rule.node.addDependency(gate.resource);
+    }
+    return { gate, nativeRewrite, gatewayRoutes };
   }
 }
