@@ -23,6 +23,7 @@ import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../construc
 import { WriteBackAlarms } from '../constructs/write-back-alarms';
 import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
 import {
+  AUTO_ROLLBACK_ROLE_VARIABLE,
   HOOK_ENV_VARIABLE,
   type HookEnvironment,
   LOCK_TABLE_VARIABLE,
@@ -219,6 +220,8 @@ export class OperationsStack extends MigrationStack {
       props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]),
     );
     this.grantPublish(this.autoRollback);
+    // The guard takes a routing write as the rollback's only from a session of this role.
+    this.flagGuard.function.addEnvironment(AUTO_ROLLBACK_ROLE_VARIABLE, this.autoRollback.role.roleName);
     // Before users leave: what is pending (the guard, which never waits), the drain (the rollback).
     this.grantWriteBack(this.flagGuard, props.services);
     this.grantWriteBack(this.autoRollback, props.services);
