@@ -14,6 +14,16 @@ export const PORT_MAPPING_NAME = 'http';
 /** The name of the front proxy's port mapping. */
 export const FRONT_PORT_MAPPING_NAME = 'proxy';
 
+/**
+ * The `Port` of every target group the app creates, whatever its containers listen on. A target group's
+ * port cannot change without replacing the group (a new ARN under the same logical id and output), and
+ * the stacks that read it (listener rules, alarms, dashboards) would not change with it and keep the old
+ * group (docs/decisions/0019). It is only the default for targets registered without a port: ECS
+ * registers each task at the port of the container it names, and the health check uses that port
+ * (`traffic-port`), so a new container port reaches the group through the rolling deployment.
+ */
+export const TARGET_GROUP_PORT = 80;
+
 /** A container in front of the app in the same task: the target group sends it the traffic. */
 export interface FrontProxyProps {
   readonly image: ecs.ContainerImage;
@@ -72,6 +82,11 @@ export interface WebServiceProps {
    * @default false
    */
   readonly loadBalanced?: boolean;
+  /**
+   * The target group's own `Port`, fixed for the group's life (see `TARGET_GROUP_PORT`).
+   * @default TARGET_GROUP_PORT
+   */
+  readonly targetGroupPort?: number;
   /**
    * A proxy container in front of the app (the routing proxy): it starts after the app and stops before
    * it, and the target group registers it instead of the app, which it reaches over localhost.
@@ -207,11 +222,11 @@ export class WebService extends Construct {
     if (props.loadBalanced) {
       this._targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
         vpc: props.cluster.vpc,
-        port: config.port,
+        // Not the container's: a port change must not replace the group (TARGET_GROUP_PORT).
+        port: props.targetGroupPort ?? TARGET_GROUP_PORT,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        // The target group's own port stays the app's (changing it would replace the group); ECS
-        // registers each task at the port of the container it names.
+        // ECS registers each task at the port of the container it names.
         targets: [
           front
             ? this.service.loadBalancerTarget({ containerName: 'Proxy', containerPort: front.port })

@@ -486,3 +486,103 @@ describe('deploy-proof: limits as services grow', () => {
     expect(report).toContain('migration-limits/template-size');
   }, 120_000);
 });
+
+/**
+ * Every weak reference whose producer resource a transition replaces (a new physical id, so a new ARN or
+ * name under the same logical id and output) or whose output changes: the consumer's resource that reads
+ * it must change too, or `cdk deploy` skips the consumer and it keeps the old value (issue 24, item 5).
+ */
+function staleConsumers(before: Record<string, Cfn>, after: Record<string, Cfn>): string[] {
+  const stale: string[] = [];
+  const replacedIn = new Map<string, Set<string>>();
+  const replaced = (stack: string): Set<string> => {
+    let ids = replacedIn.get(stack);
+    if (!ids) {
+      ids = new Set();
+      const diff = fullDiff((before[stack] ?? {}) as never, after[stack] as never);
+      diff.resources.forEachDifference((id, change) => {
+        if (
+          change.changeImpact === ResourceImpact.WILL_REPLACE ||
+          change.changeImpact === ResourceImpact.MAY_REPLACE
+        )
+          ids?.add(id);
+      });
+      replacedIn.set(stack, ids);
+    }
+    return ids;
+  };
+  for (const [consumer, t] of Object.entries(after)) {
+    const old = before[consumer];
+    if (!old) continue; // a new stack reads every value at its first deploy
+    for (const [id, resource] of Object.entries<Cfn>(t.Resources ?? {})) {
+      const refs = weakReferences({ ...after, [consumer]: { Resources: { [id]: resource } } }).filter(
+        (r) => r.consumer === consumer,
+      );
+      for (const r of refs) {
+        const value = after[r.producer]?.Outputs?.[r.output]?.Value;
+        const target = value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+        const outputChanged =
+          JSON.stringify(before[r.producer]?.Outputs?.[r.output]?.Value) !== JSON.stringify(value);
+        const changes = outputChanged || replaced(r.producer).has(target);
+        if (changes && JSON.stringify(old.Resources?.[id]) === JSON.stringify(resource))
+          stale.push(`${consumer}/${id} reads ${r.producer}/${r.output} (${r.type})`);
+      }
+    }
+  }
+  return [...new Set(stale)];
+}
+
+describe('deploy-proof: a value a producer replaces reaches every consumer', () => {
+  const base = shapes['users at phase 3, krakend'];
+  const alb = shapes['users at phase 3, alb'];
+  it.each<[string, () => Record<string, Cfn>, () => Record<string, Cfn>]>([
+    ['legacy.port 80 -> 8081, krakend mode', () => base, () => synth((i) => (i.legacy.port = 8081))],
+    [
+      'legacy.port 80 -> 8081, alb mode (the pin)',
+      () => alb,
+      () =>
+        synth((i) => {
+          albMode(i.services[0]);
+          i.legacy.port = 8081;
+        }),
+    ],
+    [
+      "a service's port 80 -> 8081, alb mode",
+      () => alb,
+      () =>
+        synth((i) => {
+          albMode(i.services[0]);
+          i.services[0].port = 8081;
+        }),
+    ],
+    ['a certificate added', () => base, () => synth((i) => (i.alb = { certificateArn: CERT }))],
+    ['krakend -> alb', () => base, () => alb],
+    [
+      'the monolith routes in-app -> the routing proxy',
+      () => synth((i) => (i.routing = { mode: 'in-app' })),
+      () => base,
+    ],
+    ['phase 2 -> 3', () => shapes['users at phase 2'], () => base],
+  ])('%s', (_name, from, to) => {
+    expect(staleConsumers(from(), to())).toEqual([]);
+  });
+
+  it('the check can fail: a replaced target group read by an unchanged rule', () => {
+    const producer = (port: number) => ({
+      Resources: { Tg: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Port: port } } },
+      Outputs: { O: { Value: { Ref: 'Tg' } } },
+    });
+    const consumer = {
+      Resources: {
+        Rule: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: { TargetGroupArn: { 'Fn::GetStackOutput': { StackName: 'p', OutputName: 'O' } } },
+        },
+      },
+    };
+    expect(staleConsumers({ p: producer(80), c: consumer }, { p: producer(8081), c: consumer })).toEqual([
+      'c/Rule reads p/O (AWS::ElasticLoadBalancingV2::TargetGroup)',
+    ]);
+    expect(staleConsumers({ p: producer(80), c: consumer }, { p: producer(80), c: consumer })).toEqual([]);
+  });
+});
