@@ -8,6 +8,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlbConfig } from '../config/types';
+import { ALB_IDLE_TIMEOUT_SECONDS } from '../timeouts';
 
 export interface PublicLoadBalancerProps {
   readonly vpc: ec2.IVpc;
@@ -96,7 +97,7 @@ export class PublicLoadBalancer extends Construct {
       securityGroup,
       dropInvalidHeaderFields: true,
       http2Enabled: true,
-      idleTimeout: Duration.seconds(60),
+      idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
       // Written as "true" or "false", never left out: removing the attribute would not turn it off.
       deletionProtection: config.deletionProtection,
     });

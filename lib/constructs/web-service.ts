@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ContainerServiceConfig } from '../config/types';
+import { deregistrationDelay, type RequestTimeout } from '../timeouts';
 import { acknowledgeOnDefaultPolicy } from './nag';
 
 /** The name of the container port mapping; Service Connect refers to it. */
@@ -87,6 +88,12 @@ export interface WebServiceProps {
    * @default TARGET_GROUP_PORT
    */
   readonly targetGroupPort?: number;
+  /**
+   * The timeouts that bound a request behind the target group, besides the ALB's idle timeout (which
+   * always does): the deregistration delay outlasts the longest (lib/timeouts.ts), checked at synth.
+   * @default - the ALB's idle timeout only
+   */
+  readonly requestTimeouts?: readonly RequestTimeout[];
   /**
    * A proxy container in front of the app (the routing proxy): it starts after the app and stops before
    * it, and the target group registers it instead of the app, which it reaches over localhost.
@@ -220,6 +227,8 @@ export class WebService extends Construct {
     });
 
     if (props.loadBalanced) {
+      const delay = deregistrationDelay(props.requestTimeouts ?? []);
+      this.node.addValidation({ validate: () => [...delay.problems] });
       this._targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
         vpc: props.cluster.vpc,
         // Not the container's: a port change must not replace the group (TARGET_GROUP_PORT).
@@ -232,7 +241,8 @@ export class WebService extends Construct {
             ? this.service.loadBalancerTarget({ containerName: 'Proxy', containerPort: front.port })
             : this.service,
         ],
-        deregistrationDelay: Duration.seconds(30),
+        // Longer than any request may wait: a rolling deployment cuts no request (lib/timeouts.ts).
+        deregistrationDelay: Duration.seconds(delay.seconds),
         healthCheck: {
           path: config.healthCheckPath,
           healthyHttpCodes: '200',

@@ -10,6 +10,7 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
+import { PROXY_CONFIG_VARIABLE } from '../../lib/proxy/contract';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
   albMode,
@@ -584,5 +585,45 @@ describe('deploy-proof: a value a producer replaces reaches every consumer', () 
       'c/Rule reads p/O (AWS::ElasticLoadBalancingV2::TargetGroup)',
     ]);
     expect(staleConsumers({ p: producer(80), c: consumer }, { p: producer(80), c: consumer })).toEqual([]);
+  });
+});
+
+describe('deploy-proof: a rolling deployment cuts no request (issue 24, item 8)', () => {
+  const attribute = (r: Cfn, key: string): number =>
+    Number(
+      [...(r.Properties.LoadBalancerAttributes ?? []), ...(r.Properties.TargetGroupAttributes ?? [])].find(
+        (a: Cfn) => a.Key === key,
+      )?.Value,
+    );
+  const resources = (templates: Record<string, Cfn>, type: string) =>
+    Object.values(templates).flatMap((t) => Object.values<Cfn>(t.Resources).filter((r) => r.Type === type));
+
+  it.each(['users at phase 3, krakend', 'users krakend, orders alb'])(
+    '%s: every target group keeps a deregistering target longer than the ALB, the proxy and the gateway let a request wait',
+    (shape) => {
+      const templates = shapes[shape];
+      const [alb] = resources(templates, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+      const timeouts = [attribute(alb, 'idle_timeout.timeout_seconds')];
+      for (const task of resources(templates, 'AWS::ECS::TaskDefinition'))
+        for (const c of task.Properties.ContainerDefinitions)
+          for (const e of c.Environment ?? [])
+            if (e.Name === PROXY_CONFIG_VARIABLE) {
+              const { timeouts: t } = JSON.parse(e.Value);
+              timeouts.push(t.headersMs / 1000, t.idleMs / 1000);
+            }
+      timeouts.push(config().gateway.timeoutMs / 1000);
+      expect(timeouts.length).toBeGreaterThanOrEqual(4);
+      expect(timeouts[0]).toBe(60);
+      const groups = resources(templates, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+      expect(groups.length).toBeGreaterThanOrEqual(2);
+      for (const g of groups)
+        expect(attribute(g, 'deregistration_delay.timeout_seconds')).toBeGreaterThan(Math.max(...timeouts));
+    },
+  );
+
+  it('refuses at synth a proxy timeout the delay cannot outlast, naming the field', () => {
+    expect(() => synth((i) => (i.routing = { mode: 'proxy', proxy: { headersTimeoutMs: 3600000 } }))).toThrow(
+      /routing\.proxy\.headersTimeoutMs \(3600 s\) is not shorter than the target group's deregistration delay/,
+    );
   });
 });

@@ -133,7 +133,7 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
       },
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '70' }]),
     });
     // drainSeconds (25) plus 5 s to flush the logs: test/proxy/proxy-process.test.ts, "SIGTERM".
     expect(containers(t)[0].StopTimeout).toBe(30);
