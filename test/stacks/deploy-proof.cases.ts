@@ -9,7 +9,8 @@ import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
-import { GATEWAY_ANCHOR_PRIORITY } from '../../lib/gateway/alb-rules';
+import { USE_HTTPS } from '../../lib/constructs/public-load-balancer';
+import { GATEWAY_ANCHOR_PRIORITY, HTTP_REDIRECT_RULE_PRIORITY } from '../../lib/gateway/alb-rules';
 import { PROXY_CONFIG_VARIABLE } from '../../lib/proxy/contract';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
@@ -187,9 +188,10 @@ describe('deploy-proof: adding a certificate to a running environment', () => {
     const [[httpId]] = listeners(before['demo-30-platform']);
     const port80 = listeners(after['demo-30-platform']).filter(([, r]) => r.Properties.Port === 80);
     expect(port80.map(([id]) => id)).toEqual([httpId]);
+    // GET and HEAD are redirected by a rule; any other method gets the fixed answer (item 8 below).
     expect(port80[0][1].Properties.DefaultActions[0]).toMatchObject({
-      Type: 'redirect',
-      RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+      Type: 'fixed-response',
+      FixedResponseConfig: { StatusCode: '403' },
     });
     const diff = fullDiff(before['demo-30-platform'] as never, after['demo-30-platform'] as never);
     const http = diff.resources.get(httpId);
@@ -198,13 +200,46 @@ describe('deploy-proof: adding a certificate to a running environment', () => {
   });
 
   it('keeps the logical ids of every rule (they move to the HTTPS listener under the same names)', () => {
-    const ids = (t: Record<string, Cfn>) =>
-      rulesOf(t)
-        .map((r) => `${r.stack}/${r.logicalId}@${r.priority}`)
-        .sort();
-    expect(ids(after)).toEqual(ids(before));
-    const listenersOf = new Set(rulesOf(after).map((r) => r.listener));
-    expect([...listenersOf]).toEqual([expect.stringMatching(/LoadBalancerHttps/)]);
+    const onHttps = (r: Rule) => /LoadBalancerHttps/.test(r.listener);
+    const ids = (rules: Rule[]) => rules.map((r) => `${r.stack}/${r.logicalId}@${r.priority}`).sort();
+    expect(ids(rulesOf(after).filter(onHttps))).toEqual(ids(rulesOf(before)));
+    // The one other rule: the port-80 listener's redirect of GET and HEAD.
+    expect(rulesOf(after).filter((r) => !onHttps(r))).toEqual([
+      expect.objectContaining({ stack: 'demo-30-platform', priority: HTTP_REDIRECT_RULE_PRIORITY }),
+    ]);
+  });
+
+  it('redirects only GET and HEAD on port 80 and tells every other method to use HTTPS (item 8: a 301 may turn a POST into a GET)', () => {
+    const platform = after['demo-30-platform'];
+    const [[, rule], ...more] = Object.entries<Cfn>(platform.Resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
+        JSON.stringify(r.Properties.ListenerArn).includes('LoadBalancerHttp') &&
+        !JSON.stringify(r.Properties.ListenerArn).includes('LoadBalancerHttps'),
+    );
+    expect(more).toEqual([]);
+    expect(rule.Properties).toMatchObject({
+      Priority: HTTP_REDIRECT_RULE_PRIORITY,
+      Conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET', 'HEAD'] } }],
+      Actions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+    const [http] = Object.values<Cfn>(platform.Resources).filter(
+      (r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener' && r.Properties.Port === 80,
+    );
+    expect(http.Properties.DefaultActions).toEqual([
+      {
+        Type: 'fixed-response',
+        FixedResponseConfig: {
+          StatusCode: String(USE_HTTPS.statusCode),
+          ContentType: 'text/plain',
+          MessageBody: expect.stringMatching(/requires HTTPS: send the request to https:\/\//),
+        },
+      },
+    ]);
+    expect(USE_HTTPS.statusCode).toBeGreaterThanOrEqual(400);
+    expect(USE_HTTPS.body.length).toBeLessThanOrEqual(1024);
   });
 });
 
