@@ -599,6 +599,13 @@ describe('deploy-proof: a value a producer replaces reaches every consumer', () 
       () => base,
     ],
     ['phase 2 -> 3', () => shapes['users at phase 2'], () => base],
+    ['phase 3 -> 2', () => base, () => shapes['users at phase 2']],
+    ['a second service added (orders, alb)', () => base, () => shapes['users krakend, orders alb']],
+    [
+      'two services: users krakend -> alb, orders stays krakend',
+      () => shapes['users and orders krakend'],
+      () => shapes['users alb, orders krakend'],
+    ],
   ])('%s', (_name, from, to) => {
     expect(staleConsumers(from(), to())).toEqual([]);
   });
