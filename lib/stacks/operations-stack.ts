@@ -422,7 +422,11 @@ export class OperationsStack extends MigrationStack {
       new iam.PolicyStatement({ actions: ['ssm:GetParameters'], resources: [gatewayDocuments] }),
     );
     hook.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter'], resources: [liveParameters] }),
+      // Read first: it writes a record only when the value changes (SSM keeps 100 versions).
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters', 'ssm:PutParameter'],
+        resources: [liveParameters],
+      }),
     );
     acknowledgeOnDefaultPolicy(
       hook.role,
@@ -439,7 +443,7 @@ export class OperationsStack extends MigrationStack {
       {
         id: wildcardResourceFinding(this, liveParameters),
         reason:
-          "Writes only the live/ records of this environment's services (what it applied at the ALB, which the rules read at deploy time); one statement keeps the policy's size independent of the number of services.",
+          "Reads and writes only the live/ records of this environment's services (what it applied at the ALB, which the rules read at deploy time); one statement keeps the policy's size independent of the number of services.",
       },
     );
     // The listener ARN is a cross-stack reference: cdk-nag names the finding by its resolved form, which
