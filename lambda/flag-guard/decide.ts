@@ -18,8 +18,8 @@ import type { FlagVersion } from '../../lib/flags/ssm-store';
 import { BULK_MIGRATION_STATE, VERIFICATION_STATE } from '../../lib/hooks/contract';
 import type { PendingUser } from '../../lib/write-back/contract';
 import {
-  AUTO_ROLLBACK_REASON_PREFIX,
   anyoneLeaves,
+  isAutoRollbackWrite,
   nameUsers,
   safeCommand,
   whoLeaves,
@@ -111,18 +111,20 @@ export function needsRunCheck(kind: FlagKind, text: string, validated: FlagSet):
 /**
  * The routing change a write makes, when it sends users back to the monolith while a rollback is possible
  * and the service has a write-back: the guard then asks who of them has writes not yet written back. A
- * write of the automatic rollback is left to it: it must act when the service fails, and names the users
- * whose writes did not make it back itself.
+ * write of the automatic rollback (its reason, written by its role: isAutoRollbackWrite) is left to it:
+ * it must act when the service fails, and names the users whose writes did not make it back itself.
  */
 export function needsLeavingCheck(
   service: string,
   kind: FlagKind,
-  text: string,
+  version: Pick<FlagVersion, 'value' | 'modifiedBy'>,
   validated: FlagSet,
+  autoRollbackRole?: string,
 ): { readonly from: RoutingDocument; readonly to: RoutingDocument } | undefined {
   if (kind !== 'routing' || validated.cutover.completed) return undefined;
-  const parsed = parseFlag('routing', text);
-  if (!parsed.ok || parsed.value.reason?.startsWith(AUTO_ROLLBACK_REASON_PREFIX)) return undefined;
+  const parsed = parseFlag('routing', version.value);
+  if (!parsed.ok || isAutoRollbackWrite(parsed.value.reason, version.modifiedBy, autoRollbackRole))
+    return undefined;
   const leaving = { from: validated.routing, to: parsed.value };
   return anyoneLeaves(whoLeaves(service, leaving.from, leaving.to)) ? leaving : undefined;
 }

@@ -23,7 +23,7 @@ import {
 import type { FlagSet } from '../../lib/flags/invariants';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore, type FlagVersion, isNotFound, readChecked } from '../../lib/flags/ssm-store';
-import { executionArn, type HookService } from '../../lib/hooks/contract';
+import { AUTO_ROLLBACK_ROLE_VARIABLE, executionArn, type HookService } from '../../lib/hooks/contract';
 import { capabilitiesOf } from '../../lib/phases';
 import { WriteBackUnavailableError } from '../../lib/write-back/invoke';
 import { defaultHookDependencies, type HookDependencies } from '../shared/dependencies';
@@ -48,6 +48,8 @@ export interface GuardDependencies extends HookDependencies {
   /** Made when a cutover document is first checked: the one write that needs it. */
   readonly sfn: Lazy<SFNClient>;
   readonly now?: () => Date;
+  /** The automatic rollback's role name: only its sessions' writes are taken as the rollback's. */
+  readonly autoRollbackRole?: string;
 }
 
 export type CheckResult =
@@ -211,7 +213,7 @@ async function checkFlag(
   const runId = parameter.exists ? needsRunCheck(kind, parameter.latest.value, validated) : undefined;
   const leaving =
     parameter.exists && service.writeBackFunction
-      ? needsLeavingCheck(service.service, kind, parameter.latest.value, validated)
+      ? needsLeavingCheck(service.service, kind, parameter.latest, validated, deps.autoRollbackRole)
       : undefined;
   const decision = decide({
     service: service.service,
@@ -430,6 +432,7 @@ export async function handler(event: GuardEvent): Promise<GuardResult> {
   dependencies ??= {
     ...defaultHookDependencies('flag-guard'),
     sfn: lazy(async () => new (await import('../shared/aws-sfn')).SFNClient({})),
+    autoRollbackRole: process.env[AUTO_ROLLBACK_ROLE_VARIABLE] || undefined,
   };
   return guard(event, dependencies);
 }

@@ -3,6 +3,7 @@
  * to do when CloudFormation creates, updates or deletes it. The value belongs to the running system:
  * the deploy writes it once, on create, and never again.
  */
+import { flagRenameProblem } from '../../lib/flags/parameters';
 
 /** What the template says about the parameter (the custom resource's properties). */
 export interface ParameterProperties {
@@ -71,8 +72,19 @@ export function onExisting(props: ParameterProperties, existing: ExistingParamet
 }
 
 /**
+ * An update that renames the parameter (flags.parameterPrefix, or a service renamed): refused, naming
+ * the way out (lib/flags/parameters.ts). Checked before anything is read: the new name does not exist.
+ * `physicalId` is the name the parameter was created under (the resource's physical id, which an update
+ * never changes), so the rollback's update, back to that name, passes.
+ */
+export function onRename(physicalId: string | undefined, props: ParameterProperties): string | undefined {
+  if (physicalId === undefined || physicalId === props.Name) return undefined;
+  return flagRenameProblem(physicalId, props.Name);
+}
+
+/**
  * An update may change tags and description, never the value. Going from the advanced tier back to
- * standard is refused: SSM cannot downgrade a parameter.
+ * standard is refused: SSM cannot downgrade a parameter. `currentTier` is the tier of the newest version.
  */
 export function onUpdate(
   props: ParameterProperties,

@@ -10,13 +10,14 @@ import {
   GetParameterHistoryCommand,
   LabelParameterVersionCommand,
   ListTagsForResourceCommand,
+  type ParameterHistory,
   PutParameterCommand,
   SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { jsonLogger, type Logger } from '../shared/log';
-import { IDENTITY_TAG, onExisting, onUpdate, type ParameterProperties } from './decide';
+import { IDENTITY_TAG, onExisting, onRename, onUpdate, type ParameterProperties } from './decide';
 
 export interface ProviderDependencies {
   readonly ssm: SSMClient;
@@ -60,13 +61,10 @@ export async function provide(
       } catch (e) {
         if ((e as Error).name !== 'ParameterAlreadyExists') throw e;
       }
-      const history = await deps.ssm.send(
-        new GetParameterHistoryCommand({ Name: props.Name, MaxResults: 50 }),
-      );
+      const versions = await historyOf(deps, props.Name);
       const existingTags = await deps.ssm.send(
         new ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: props.Name }),
       );
-      const versions = history.Parameters ?? [];
       const decision = onExisting(props, {
         versions: versions.map((v) => ({ value: v.Value ?? '', labels: v.Labels ?? [] })),
         tags: Object.fromEntries((existingTags.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
@@ -88,10 +86,9 @@ export async function provide(
       return { status: 'SUCCESS', reason: `adopted ${props.Name}: ${decision.why}` };
     }
     case 'Update': {
-      const history = await deps.ssm.send(
-        new GetParameterHistoryCommand({ Name: props.Name, MaxResults: 50 }),
-      );
-      const versions = history.Parameters ?? [];
+      const renamed = onRename(event.PhysicalResourceId, props);
+      if (renamed) return { status: 'FAILED', reason: renamed };
+      const versions = await historyOf(deps, props.Name);
       const { fail } = onUpdate(props, versions[versions.length - 1]?.Tier);
       if (fail) return { status: 'FAILED', reason: fail };
       // The identity tag keeps the build that created the parameter; other tags follow the template.
@@ -101,6 +98,20 @@ export async function provide(
     case 'Delete':
       return { status: 'SUCCESS', reason: `left ${props.Name} and its history in place` };
   }
+}
+
+/** Every stored version (SSM keeps 100; a page holds at most 50), oldest first. */
+async function historyOf(deps: ProviderDependencies, name: string): Promise<ParameterHistory[]> {
+  const versions: ParameterHistory[] = [];
+  let NextToken: string | undefined;
+  do {
+    const page = await deps.ssm.send(
+      new GetParameterHistoryCommand({ Name: name, MaxResults: 50, NextToken }),
+    );
+    versions.push(...(page.Parameters ?? []));
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return versions.sort((a, b) => (a.Version ?? 0) - (b.Version ?? 0));
 }
 
 async function retag(
@@ -128,7 +139,11 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
     requestType: event.RequestType,
     logicalResourceId: event.LogicalResourceId,
   });
-  const name = (event.ResourceProperties as { Name?: string }).Name ?? event.LogicalResourceId;
+  // The parameter's name, once created: an update or delete keeps it (a renamed update is refused).
+  const name =
+    event.RequestType === 'Create'
+      ? ((event.ResourceProperties as { Name?: string }).Name ?? event.LogicalResourceId)
+      : event.PhysicalResourceId;
   const response = await fetch(event.ResponseURL, {
     method: 'PUT',
     headers: { 'content-type': '' },

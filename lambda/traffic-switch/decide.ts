@@ -136,3 +136,30 @@ export function pinPlan(
   const regex = pinRegex(pin, parsed.body);
   return { ruleArn: rule.ruleArn, pin, regex, change: rule.pathRegexes[0] !== regex };
 }
+
+/**
+ * Why a run has nothing to apply for a service or a listener, or undefined when it has: after a deploy
+ * that moved them (a mode switch, a service leaving phase 3, a certificate that moved the rules to a new
+ * listener) the events of that deploy reach this function before the operations stack gives it its new
+ * configuration; that run finds nothing of its own and must not fail (a retry, then a page).
+ */
+export function nothingOwned(
+  target: { readonly service: string; readonly mode: GatewayMode; readonly block: number },
+  rules: readonly ObservedRule[],
+): string | undefined {
+  if (rules.length > 0) return undefined;
+  const { first, last } = priorityRange(target.mode, target.block);
+  return `${target.service}: no rule in its ${target.mode} block (priorities ${first}-${last}) on the listener: its stack no longer routes it in this mode (phase or mode changed, the new configuration comes with the operations stack)`;
+}
+
+/**
+ * The parameters to write: those whose current value differs from the wanted one (a missing parameter
+ * has none). SSM keeps 100 versions of a parameter: a write every few minutes that changes nothing would
+ * push every useful version out of its history within hours.
+ */
+export function writesNeeded(
+  current: ReadonlyMap<string, string | undefined>,
+  wanted: Readonly<Record<string, string>>,
+): [string, string][] {
+  return Object.entries(wanted).filter(([name, value]) => current.get(name) !== value);
+}

@@ -9,6 +9,12 @@
  * in flight during an automatic rollback writes the old weights back), and on a schedule (every
  * service: missed events, hand edits). The rules are found on the listener by their priorities; every
  * change is checked with DescribeRules before it is recorded.
+ *
+ * Idempotent and quiet: it modifies only the rules that differ and writes a `live/` record only when its
+ * value changes. A settle or scheduled run that finds nothing of its own (a listener that no longer
+ * forwards to the monolith, a service with no rule in its block and mode: the events of a deploy that
+ * moved them reach it before the operations stack updates its configuration) logs it and succeeds; a
+ * labelled document that cannot be applied still fails (retried, then dead-lettered).
  */
 import {
   DescribeListenersCommand,
@@ -17,7 +23,7 @@ import {
   ModifyRuleCommand,
   type Rule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parseFlag } from '../../lib/flags/documents';
 import {
   flagParameterNames,
@@ -32,6 +38,7 @@ import {
 } from '../../lib/hooks/switch-contract';
 import { jsonLogger, type Logger } from '../shared/log';
 import {
+  nothingOwned,
   type ObservedRule,
   pinPlan,
   rulesOfService,
@@ -39,6 +46,7 @@ import {
   type Weights,
   weightedRules,
   weightsFor,
+  writesNeeded,
 } from './decide';
 
 export interface SwitchDependencies {
@@ -61,21 +69,27 @@ export type ServiceResult =
       readonly status: 'applied';
       readonly weights: Weights;
       readonly modified: readonly string[];
+      /** The `live/` parameters written (only those whose value changed). */
+      readonly recorded: readonly string[];
     }
+  /** Nothing of the service's on the listener in its configured mode (see `nothingOwned`). */
+  | { readonly service: string; readonly status: 'skipped'; readonly reason: string }
   | { readonly service: string; readonly status: 'failed'; readonly error: string };
+
+type Trigger = 'parameter' | 'stack' | 'schedule';
 
 export type SwitchResult =
   | { readonly status: 'ignored'; readonly reason: string }
   | {
       readonly status: 'applied';
       /** Why it ran: `parameter` (one service), `stack` or `schedule` (every service). */
-      readonly trigger: 'parameter' | 'stack' | 'schedule';
+      readonly trigger: Trigger;
       readonly results: readonly ServiceResult[];
     };
 
 export async function switchTraffic(event: SwitchEvent, deps: SwitchDependencies): Promise<SwitchResult> {
   const prefix = deps.env.parameterPrefix;
-  let trigger: 'parameter' | 'stack' | 'schedule';
+  let trigger: Trigger;
   let targets: readonly SwitchedService[];
   if (event?.source === 'aws.cloudformation') {
     trigger = 'stack';
@@ -96,10 +110,19 @@ export async function switchTraffic(event: SwitchEvent, deps: SwitchDependencies
   }
 
   const listener = await observeListener(deps);
+  if ('notOwned' in listener) {
+    // An operator's labelled document must reach the ALB: fail, and the retry finds the new configuration.
+    if (trigger === 'parameter') throw new Error(`traffic switch (parameter): ${listener.notOwned}`);
+    deps.logger.log('info', 'nothing to apply: the listener is not the application listener any more', {
+      trigger,
+      reason: listener.notOwned,
+    });
+    return { status: 'ignored', reason: listener.notOwned };
+  }
   const results: ServiceResult[] = [];
   for (const target of targets) {
     try {
-      results.push(await applyService(target, listener, deps));
+      results.push(await applyService(target, listener, trigger, deps));
     } catch (error) {
       deps.logger.log('error', 'gateway document not applied', {
         service: target.service,
@@ -126,6 +149,7 @@ interface ObservedListener {
 async function applyService(
   target: SwitchedService,
   listener: ObservedListener,
+  trigger: Trigger,
   deps: SwitchDependencies,
 ): Promise<ServiceResult> {
   const prefix = deps.env.parameterPrefix;
@@ -137,18 +161,29 @@ async function applyService(
   if (!parsed.ok) throw new Error(`${name}:last-good does not parse: ${parsed.errors.join('; ')}`);
   const wanted = weightsFor(parsed.value.weight);
   const rules = rulesOfService(listener.rules, target.mode, target.block);
-  const modified =
+  const absent = nothingOwned(target, rules);
+  if (absent) {
+    if (trigger === 'parameter') throw new Error(absent);
+    deps.logger.log('info', 'nothing to apply for this service', { service: target.service, reason: absent });
+    return { service: target.service, status: 'skipped', reason: absent };
+  }
+  const { modified, recorded } =
     target.mode === 'krakend'
       ? await applyWeights(target, rules, listener.legacyTargetGroupArn, wanted, deps)
       : await applyPin(target, rules, wanted, deps);
-  deps.logger.log('info', 'gateway weight applied', {
-    service: target.service,
-    mode: target.mode,
-    weights: wanted,
-    modified,
-  });
+  // A run that changed nothing (the schedule's usual case) logs at debug level only.
+  deps.logger.log(
+    modified.length + recorded.length > 0 ? 'info' : 'debug',
+    modified.length + recorded.length > 0 ? 'gateway weight applied' : 'gateway weight already applied',
+    { service: target.service, mode: target.mode, weights: wanted, modified, recorded },
+  );
   deps.logger.metric('GatewayWeight', wanted.gateway, { Service: target.service });
-  return { service: target.service, status: 'applied', weights: wanted, modified };
+  return { service: target.service, status: 'applied', weights: wanted, modified, recorded };
+}
+
+interface Applied {
+  readonly modified: string[];
+  readonly recorded: string[];
 }
 
 async function applyWeights(
@@ -157,7 +192,7 @@ async function applyWeights(
   legacyTargetGroupArn: string,
   wanted: Weights,
   deps: SwitchDependencies,
-): Promise<string[]> {
+): Promise<Applied> {
   const weighted = weightedRules(target.service, rules, legacyTargetGroupArn);
   if ('problem' in weighted) throw new Error(weighted.problem);
   const modify = rulesToModify(rules, weighted, wanted);
@@ -183,9 +218,11 @@ async function applyWeights(
   if (after.length > 0)
     throw new Error(`rules still not at ${JSON.stringify(wanted)} after ModifyRule: ${after.join(', ')}`);
   const live = liveWeightParameterNames(deps.env.parameterPrefix, target.service);
-  await record(deps.ssm, live.legacy, String(wanted.legacy));
-  await record(deps.ssm, live.gateway, String(wanted.gateway));
-  return modify;
+  const recorded = await record(deps.ssm, {
+    [live.legacy]: String(wanted.legacy),
+    [live.gateway]: String(wanted.gateway),
+  });
+  return { modified: modify, recorded };
 }
 
 async function applyPin(
@@ -193,7 +230,7 @@ async function applyPin(
   rules: readonly ObservedRule[],
   wanted: Weights,
   deps: SwitchDependencies,
-): Promise<string[]> {
+): Promise<Applied> {
   const plan = pinPlan(target.service, rules, target.block, wanted);
   if ('problem' in plan) throw new Error(plan.problem);
   if (plan.change) {
@@ -209,37 +246,59 @@ async function applyPin(
     throw new Error(
       `pin rule still at ${JSON.stringify(after?.pathRegexes)} after ModifyRule, wanted ${plan.regex}`,
     );
-  await record(deps.ssm, livePinParameterName(deps.env.parameterPrefix, target.service), plan.pin);
-  return plan.change ? [plan.ruleArn] : [];
+  const recorded = await record(deps.ssm, {
+    [livePinParameterName(deps.env.parameterPrefix, target.service)]: plan.pin,
+  });
+  return { modified: plan.change ? [plan.ruleArn] : [], recorded };
 }
 
-async function record(ssm: SSMClient, name: string, value: string): Promise<void> {
-  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+/** Writes the `live/` records whose value differs from the wanted one; returns the names written. */
+async function record(ssm: SSMClient, wanted: Readonly<Record<string, string>>): Promise<string[]> {
+  const res = await ssm.send(new GetParametersCommand({ Names: Object.keys(wanted) }));
+  const current = new Map((res.Parameters ?? []).map((p) => [p.Name ?? '', p.Value]));
+  const writes = writesNeeded(current, wanted);
+  for (const [name, value] of writes)
+    await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  return writes.map(([name]) => name);
 }
 
 async function describe(elb: ElasticLoadBalancingV2Client, ruleArns: readonly string[]): Promise<Rule[]> {
   return (await elb.send(new DescribeRulesCommand({ RuleArns: [...ruleArns] }))).Rules ?? [];
 }
 
-/** Every rule of the listener (all pages) and the target group of its default action. */
-async function observeListener(deps: SwitchDependencies): Promise<ObservedListener> {
+/**
+ * Every rule of the listener (all pages) and the target group of its default action; or why the
+ * configured listener is not the application's any more (deleted, or a redirect since a certificate
+ * moved the application to the HTTPS listener).
+ */
+async function observeListener(
+  deps: SwitchDependencies,
+): Promise<ObservedListener | { readonly notOwned: string }> {
   const listenerArn = deps.env.listenerArn;
-  const rules: Rule[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await deps.elb.send(
-      new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }),
-    );
-    rules.push(...(page.Rules ?? []));
-    marker = page.NextMarker;
-  } while (marker);
-  const [listener] =
-    (await deps.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners ?? [];
-  const forward = listener?.DefaultActions?.find((a) => a.Type === 'forward');
-  const legacy = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
-  if (!legacy)
-    throw new Error(`listener ${listenerArn} has no default forward to the monolith's target group`);
-  return { rules: observe(rules), legacyTargetGroupArn: legacy };
+  try {
+    const [listener] =
+      (await deps.elb.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }))).Listeners ?? [];
+    const forward = listener?.DefaultActions?.find((a) => a.Type === 'forward');
+    const legacy = forward?.TargetGroupArn ?? forward?.ForwardConfig?.TargetGroups?.[0]?.TargetGroupArn;
+    if (!legacy)
+      return {
+        notOwned: `listener ${listenerArn} has no default forward to the monolith's target group (a certificate made it the redirect? the new listener comes with the operations stack)`,
+      };
+    const rules: Rule[] = [];
+    let marker: string | undefined;
+    do {
+      const page = await deps.elb.send(
+        new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: 400 }),
+      );
+      rules.push(...(page.Rules ?? []));
+      marker = page.NextMarker;
+    } while (marker);
+    return { rules: observe(rules), legacyTargetGroupArn: legacy };
+  } catch (error) {
+    if ((error as Error)?.name === 'ListenerNotFoundException')
+      return { notOwned: `listener ${listenerArn} does not exist any more` };
+    throw error;
+  }
 }
 
 function observe(rules: readonly Rule[]): ObservedRule[] {

@@ -8,6 +8,8 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { FactName, RegionInfo } from 'aws-cdk-lib/region-info';
 import { Construct } from 'constructs';
 import type { AlbConfig } from '../config/types';
+import { HTTP_REDIRECT_RULE_PRIORITY } from '../gateway/alb-rules';
+import { ALB_IDLE_TIMEOUT_SECONDS } from '../timeouts';
 
 export interface PublicLoadBalancerProps {
   readonly vpc: ec2.IVpc;
@@ -30,13 +32,23 @@ export const NO_TRAFFIC_EGRESS = {
   toPort: 86,
 } as const;
 
+/**
+ * The port-80 answer to a method that is not redirected (with a certificate): 403, as a server that
+ * requires TLS answers (a 4xx: the client must not retry it as it is), naming the fix.
+ */
+export const USE_HTTPS = {
+  statusCode: 403,
+  body: 'This endpoint requires HTTPS: send the request to https:// (only GET and HEAD are redirected, since a redirect may turn another method into a GET and drop its body).',
+} as const;
+
 /** The service principal that delivers ALB access logs in the regions that have no ELB account. */
 export const LOG_DELIVERY_PRINCIPAL = 'logdelivery.elasticloadbalancing.amazonaws.com';
 
 /**
  * The internet-facing ALB the clients call. With a certificate: HTTPS on 443 (TLS 1.2+) and a permanent
- * redirect on 80. Without: plain HTTP on 80, acknowledged for demo environments. Access logs go to an
- * encrypted, private bucket with a lifecycle expiry. Deletion protection is on unless the config turns it
+ * redirect on 80 for GET and HEAD (a 403 naming HTTPS for other methods). Without: plain HTTP on 80,
+ * acknowledged for demo environments. Access logs go to an encrypted, private bucket with a lifecycle
+ * expiry. Deletion protection is on unless the config turns it
  * off; an AWS WAF web ACL is associated when the config names one.
  *
  * The port-80 listener has the construct id `Http` in both cases, so that adding a certificate to a
@@ -96,7 +108,7 @@ export class PublicLoadBalancer extends Construct {
       securityGroup,
       dropInvalidHeaderFields: true,
       http2Enabled: true,
-      idleTimeout: Duration.seconds(60),
+      idleTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
       // Written as "true" or "false", never left out: removing the attribute would not turn it off.
       deletionProtection: config.deletionProtection,
     });
@@ -117,17 +129,27 @@ export class PublicLoadBalancer extends Construct {
         defaultTargetGroups: [props.defaultTargetGroup],
         open: true,
       });
-      // The same construct id as the HTTP-only listener: the same resource, now redirecting.
-      this.loadBalancer.addListener('Http', {
+      // The same construct id as the HTTP-only listener: the same resource, now redirecting. Only GET
+      // and HEAD: a 301 or 302 (the only redirects an ALB makes) may turn a POST into a GET, which would
+      // reach the app without its body. Every other method is told to use HTTPS.
+      const http = this.loadBalancer.addListener('Http', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
-        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+        defaultAction: elbv2.ListenerAction.fixedResponse(USE_HTTPS.statusCode, {
+          contentType: 'text/plain',
+          messageBody: USE_HTTPS.body,
+        }),
         open: true,
+      });
+      http.addAction('RedirectReads', {
+        priority: HTTP_REDIRECT_RULE_PRIORITY,
+        conditions: [elbv2.ListenerCondition.httpRequestMethods(['GET', 'HEAD'])],
+        action: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
       });
       Validations.of(securityGroup).acknowledge({
         id: 'AwsSolutions-EC23',
         reason:
-          'A public web entry point: 443 (and 80, which only redirects to 443) must be open to every client.',
+          'A public web entry point: 443 (and 80, which only redirects to 443 or answers use HTTPS) must be open to every client.',
       });
     } else {
       this.listener = this.loadBalancer.addListener('Http', {

@@ -7,12 +7,23 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ContainerServiceConfig } from '../config/types';
+import { deregistrationDelay, type RequestTimeout } from '../timeouts';
 import { acknowledgeOnDefaultPolicy } from './nag';
 
 /** The name of the container port mapping; Service Connect refers to it. */
 export const PORT_MAPPING_NAME = 'http';
 /** The name of the front proxy's port mapping. */
 export const FRONT_PORT_MAPPING_NAME = 'proxy';
+
+/**
+ * The `Port` of every target group the app creates, whatever its containers listen on. A target group's
+ * port cannot change without replacing the group (a new ARN under the same logical id and output), and
+ * the stacks that read it (listener rules, alarms, dashboards) would not change with it and keep the old
+ * group (docs/decisions/0019). It is only the default for targets registered without a port: ECS
+ * registers each task at the port of the container it names, and the health check uses that port
+ * (`traffic-port`), so a new container port reaches the group through the rolling deployment.
+ */
+export const TARGET_GROUP_PORT = 80;
 
 /** A container in front of the app in the same task: the target group sends it the traffic. */
 export interface FrontProxyProps {
@@ -72,6 +83,17 @@ export interface WebServiceProps {
    * @default false
    */
   readonly loadBalanced?: boolean;
+  /**
+   * The target group's own `Port`, fixed for the group's life (see `TARGET_GROUP_PORT`).
+   * @default TARGET_GROUP_PORT
+   */
+  readonly targetGroupPort?: number;
+  /**
+   * The timeouts that bound a request behind the target group, besides the ALB's idle timeout (which
+   * always does): the deregistration delay outlasts the longest (lib/timeouts.ts), checked at synth.
+   * @default - the ALB's idle timeout only
+   */
+  readonly requestTimeouts?: readonly RequestTimeout[];
   /**
    * A proxy container in front of the app (the routing proxy): it starts after the app and stops before
    * it, and the target group registers it instead of the app, which it reaches over localhost.
@@ -205,19 +227,22 @@ export class WebService extends Construct {
     });
 
     if (props.loadBalanced) {
+      const delay = deregistrationDelay(props.requestTimeouts ?? []);
+      this.node.addValidation({ validate: () => [...delay.problems] });
       this._targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
         vpc: props.cluster.vpc,
-        port: config.port,
+        // Not the container's: a port change must not replace the group (TARGET_GROUP_PORT).
+        port: props.targetGroupPort ?? TARGET_GROUP_PORT,
         protocol: elbv2.ApplicationProtocol.HTTP,
         targetType: elbv2.TargetType.IP,
-        // The target group's own port stays the app's (changing it would replace the group); ECS
-        // registers each task at the port of the container it names.
+        // ECS registers each task at the port of the container it names.
         targets: [
           front
             ? this.service.loadBalancerTarget({ containerName: 'Proxy', containerPort: front.port })
             : this.service,
         ],
-        deregistrationDelay: Duration.seconds(30),
+        // Longer than any request may wait: a rolling deployment cuts no request (lib/timeouts.ts).
+        deregistrationDelay: Duration.seconds(delay.seconds),
         healthCheck: {
           path: config.healthCheckPath,
           healthyHttpCodes: '200',

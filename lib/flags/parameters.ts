@@ -49,3 +49,25 @@ export function liveWeightParameterNames(prefix: string, service: string) {
 export function livePinParameterName(prefix: string, service: string): string {
   return `${prefix}/${service}/live/alb-pin`;
 }
+
+/**
+ * Why a flag parameter's name must not change, and the way out: the deploy's custom resource refuses the
+ * update with it, and `npm run guard` reports it before the deploy. A parameter cannot be renamed, and
+ * its value, history and `last-good` label are the running system's (a new name starts from the initial
+ * value: a completed cutover or a routing decision would be forgotten). The names end alike
+ * (`<service>/<flag>`); what differs before that is the prefix.
+ */
+export function flagRenameProblem(oldName: string, newName: string): string {
+  const a = oldName.split('/');
+  const b = newName.split('/');
+  let common = 0;
+  while (common < Math.min(a.length, b.length) - 1 && a[a.length - 1 - common] === b[b.length - 1 - common])
+    common++;
+  const oldPrefix = a.slice(0, a.length - common).join('/');
+  const newPrefix = b.slice(0, b.length - common).join('/');
+  return (
+    `${oldName} would move to ${newName}: a flag parameter cannot be renamed, and its value, history and last-good label belong to the running system. ` +
+    `Set flags.parameterPrefix back to "${oldPrefix}" in the environment file (it is now "${newPrefix}"; or the service was renamed: keep its name) and deploy again. ` +
+    'A new prefix needs a new environment (new data stacks).'
+  );
+}

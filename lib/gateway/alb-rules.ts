@@ -201,16 +201,33 @@ export function planServiceRules(
   };
 }
 
-/** Listener rules a plan puts on the listener: the services' rules, their pins, and the gateway's anchor. */
-export function ruleCount(plans: readonly ServiceRulePlan[]): number {
+/**
+ * With a certificate, the port-80 listener's one rule: GET and HEAD are redirected to HTTPS, every other
+ * method gets a fixed answer (its default action), since a 301 or 302 may turn a POST into a GET. The
+ * quota counts the rules of every listener of the load balancer, so it counts too.
+ */
+export const HTTP_REDIRECT_RULE_PRIORITY = 1;
+
+/**
+ * Listener rules the load balancer holds: the services' rules, their pins, the gateway's anchor, and
+ * (with a certificate) the port-80 listener's redirect rule.
+ */
+export function ruleCount(
+  plans: readonly ServiceRulePlan[],
+  alb: Pick<AlbConfig, 'certificateArn'> = {},
+): number {
   const anchor = plans.some((p) => p.mode === 'krakend') ? 1 : 0;
-  return plans.reduce((n, p) => n + p.rules.length + (p.pinPriority === undefined ? 0 : 1), anchor);
+  const redirect = alb.certificateArn ? 1 : 0;
+  return plans.reduce(
+    (n, p) => n + p.rules.length + (p.pinPriority === undefined ? 0 : 1),
+    anchor + redirect,
+  );
 }
 
 /** Every problem of planning these phase-3 services' rules on one ALB, without throwing. */
 export function planProblems(
   services: readonly PlannableService[],
-  alb: Pick<AlbConfig, 'ruleBlocks' | 'ruleQuota'>,
+  alb: Pick<AlbConfig, 'ruleBlocks' | 'ruleQuota' | 'certificateArn'>,
 ): { plans: ServiceRulePlan[]; problems: RulePlanProblem[] } {
   const problems: RulePlanProblem[] = [];
   const plans = services.map((s) => {
@@ -218,10 +235,10 @@ export function planProblems(
     problems.push(...own.map((message) => ({ service: s.name, message })));
     return plan;
   });
-  const count = ruleCount(plans);
+  const count = ruleCount(plans, alb);
   if (count > alb.ruleQuota) {
     problems.push({
-      message: `the phase-3 routes need ${count} listener rules; the load balancer's quota (alb.ruleQuota) is ${alb.ruleQuota}: group routes with the same methods, move a service back to phase 2, or raise the quota with AWS and then alb.ruleQuota`,
+      message: `the phase-3 routes need ${count} listener rules${alb.certificateArn ? ' (with the port-80 redirect rule)' : ''}; the load balancer's quota (alb.ruleQuota) is ${alb.ruleQuota}: group routes with the same methods, move a service back to phase 2, or raise the quota with AWS and then alb.ruleQuota`,
     });
   }
   return { plans, problems };
@@ -230,7 +247,7 @@ export function planProblems(
 /** The rule plans of the phase-3 services; throws an `AlbRulesError` listing every problem. */
 export function planListenerRules(
   services: readonly PlannableService[],
-  alb: Pick<AlbConfig, 'ruleBlocks' | 'ruleQuota'>,
+  alb: Pick<AlbConfig, 'ruleBlocks' | 'ruleQuota' | 'certificateArn'>,
 ): ServiceRulePlan[] {
   const { plans, problems } = planProblems(services, alb);
   if (problems.length > 0)

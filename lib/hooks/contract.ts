@@ -43,6 +43,9 @@ export interface HookEnvironment {
 
 export const HOOK_ENV_VARIABLE = 'MIGRATION_HOOK_CONFIG';
 
+/** The flag guard's variable naming the automatic rollback's role (lib/write-back/leaving.ts isAutoRollbackWrite). */
+export const AUTO_ROLLBACK_ROLE_VARIABLE = 'MIGRATION_AUTO_ROLLBACK_ROLE';
+
 /** A service with every name the hooks need, derived from the environment. */
 export interface HookService {
   readonly service: string;

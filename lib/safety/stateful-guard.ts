@@ -4,6 +4,7 @@
  * Built on @aws-cdk/cloudformation-diff, which knows which property changes replace a resource.
  */
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
+import { flagRenameProblem } from '../flags/parameters';
 import { CUTOVER_MARKER_METADATA } from '../naming';
 
 /** Resource types that hold data, or the keys to it. */
@@ -98,7 +99,13 @@ export function statefulChanges(
       if (type === 'Custom::MigrationFlagParameter') {
         // A new parameter name is a new physical resource: the flag and its history would be left behind.
         const nameOf = (r: Template['Resources'] | undefined) => r?.Properties?.Name;
-        if (nameOf(oldResource) !== nameOf(next.Resources?.[logicalId])) replacing.push('Name');
+        const [from, to] = [nameOf(oldResource), nameOf(next.Resources?.[logicalId])];
+        if (from !== to)
+          replacing.push(
+            typeof from === 'string' && typeof to === 'string'
+              ? `Name: ${flagRenameProblem(from, to)}`
+              : 'Name',
+          );
       }
       if (
         change.changeImpact === ResourceImpact.WILL_REPLACE ||

@@ -107,6 +107,9 @@ export class GatewayStack extends MigrationStack {
       vpcSubnets: props.taskSubnets,
       config: gatewayConfig,
       loadBalanced: true,
+      // The port it was created with (a constant): another value would replace the group.
+      targetGroupPort: GATEWAY_PORT,
+      requestTimeouts: [{ name: 'gateway.timeoutMs', seconds: config.gateway.timeoutMs / 1000 }],
       image: ecs.ContainerImage.fromAsset(join(__dirname, '..', '..', 'gateway'), {
         platform: Platform.LINUX_AMD64,
         buildArgs: {

@@ -23,6 +23,7 @@ import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../construc
 import { WriteBackAlarms } from '../constructs/write-back-alarms';
 import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
 import {
+  AUTO_ROLLBACK_ROLE_VARIABLE,
   HOOK_ENV_VARIABLE,
   type HookEnvironment,
   LOCK_TABLE_VARIABLE,
@@ -219,6 +220,8 @@ export class OperationsStack extends MigrationStack {
       props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]),
     );
     this.grantPublish(this.autoRollback);
+    // The guard takes a routing write as the rollback's only from a session of this role.
+    this.flagGuard.function.addEnvironment(AUTO_ROLLBACK_ROLE_VARIABLE, this.autoRollback.role.roleName);
     // Before users leave: what is pending (the guard, which never waits), the drain (the rollback).
     this.grantWriteBack(this.flagGuard, props.services);
     this.grantWriteBack(this.autoRollback, props.services);
@@ -419,7 +422,11 @@ export class OperationsStack extends MigrationStack {
       new iam.PolicyStatement({ actions: ['ssm:GetParameters'], resources: [gatewayDocuments] }),
     );
     hook.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['ssm:PutParameter'], resources: [liveParameters] }),
+      // Read first: it writes a record only when the value changes (SSM keeps 100 versions).
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameters', 'ssm:PutParameter'],
+        resources: [liveParameters],
+      }),
     );
     acknowledgeOnDefaultPolicy(
       hook.role,
@@ -436,7 +443,7 @@ export class OperationsStack extends MigrationStack {
       {
         id: wildcardResourceFinding(this, liveParameters),
         reason:
-          "Writes only the live/ records of this environment's services (what it applied at the ALB, which the rules read at deploy time); one statement keeps the policy's size independent of the number of services.",
+          "Reads and writes only the live/ records of this environment's services (what it applied at the ALB, which the rules read at deploy time); one statement keeps the policy's size independent of the number of services.",
       },
     );
     // The listener ARN is a cross-stack reference: cdk-nag names the finding by its resolved form, which

@@ -17,6 +17,7 @@ import { gatewayCallsLegacy, legacyFrontDoor } from '../gateway/composites';
 import { proxyNodeOptions } from '../proxy/bundle';
 import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
 import type { RoutingWiring } from '../proxy/wiring';
+import { ALB_IDLE_TIMEOUT_SECONDS } from '../timeouts';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 import { admitLegacyService, monolithTask } from './monolith';
 
@@ -82,6 +83,14 @@ export class PlatformStack extends MigrationStack {
       cluster: this.cluster,
       vpcSubnets: props.subnets.tasks,
       loadBalanced: true,
+      // What the routing proxy lets a request wait: the deregistration delay outlasts it.
+      requestTimeouts:
+        migration.mode === 'proxy'
+          ? [
+              { name: 'routing.proxy.headersTimeoutMs', seconds: migration.proxy.timeouts.headersMs / 1000 },
+              { name: 'routing.proxy.idleTimeoutMs', seconds: migration.proxy.timeouts.idleMs / 1000 },
+            ]
+          : [],
       // The monolith's container and the proxy in front of it, or the proxy alone (legacy.mode).
       ...monolithTask(this, config.legacy, db, migration, routingProxy),
       ...(door
@@ -90,7 +99,7 @@ export class PlatformStack extends MigrationStack {
               dnsName: door.dnsName,
               ingressPort: door.ingressPort,
               // The gateway's own timeout ends a part first (at most 60 s, the ALB's idle timeout).
-              perRequestTimeout: Duration.seconds(60),
+              perRequestTimeout: Duration.seconds(ALB_IDLE_TIMEOUT_SECONDS),
             },
           }
         : {}),

@@ -116,3 +116,22 @@ export function safeCommand(service: string, to: RoutingDocument): string {
 
 /** The reason the automatic rollback writes: the guard leaves its writes to it (it names the stranded users itself). */
 export const AUTO_ROLLBACK_REASON_PREFIX = 'auto-rollback: ';
+
+/**
+ * Whether a routing write is the automatic rollback's, which the guard leaves to it. The reason alone is
+ * not proof (the CLI or a raw write may give any reason): when SSM recorded the writer as an ARN (AWS
+ * always does: LastModifiedUser) and the auto-rollback's role is known, the writer must be a session of
+ * that role (`arn:<partition>:sts::<account>:assumed-role/<role>/<session>`), which only Lambda can
+ * assume. Without an ARN (an emulator) or a role name (a guard deployed before it had one), the reason
+ * decides.
+ */
+export function isAutoRollbackWrite(
+  reason: string | undefined,
+  modifiedBy: string | undefined,
+  autoRollbackRole: string | undefined,
+): boolean {
+  if (!reason?.startsWith(AUTO_ROLLBACK_REASON_PREFIX)) return false;
+  if (autoRollbackRole === undefined || !modifiedBy?.startsWith('arn:')) return true;
+  const session = /^arn:[\w-]+:sts::\d{12}:assumed-role\/([^/]+)\/[^/]+$/.exec(modifiedBy);
+  return session?.[1] === autoRollbackRole;
+}

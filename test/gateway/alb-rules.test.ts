@@ -203,4 +203,19 @@ describe('listener rule planning', () => {
       "the phase-3 routes need 101 listener rules; the load balancer's quota (alb.ruleQuota) is 100: group routes with the same methods, move a service back to phase 2, or raise the quota with AWS and then alb.ruleQuota",
     ]);
   });
+
+  it("counts the port-80 listener's redirect rule against the quota when there is a certificate", () => {
+    const many = (name: string, count: number) =>
+      svc(
+        name,
+        Array.from({ length: count }, (_, i) => r(`/${name}/${i}`, ['GET', 'PUT', 'POST', 'DELETE'])),
+      );
+    const blocks = albConfig({ users: 1, orders: 2, billing: 3, stock: 4 });
+    const full = [many('users', 25), many('orders', 25), many('billing', 25), many('stock', 24)];
+    const certificateArn = 'arn:aws:acm:eu-west-1:123456789012:certificate/x';
+    expect(ruleCount(planListenerRules(full, blocks), { certificateArn })).toBe(DEFAULT_RULE_QUOTA + 1);
+    expect(problemsOf(() => planListenerRules(full, { ...blocks, certificateArn }))).toEqual([
+      "the phase-3 routes need 101 listener rules (with the port-80 redirect rule); the load balancer's quota (alb.ruleQuota) is 100: group routes with the same methods, move a service back to phase 2, or raise the quota with AWS and then alb.ruleQuota",
+    ]);
+  });
 });

@@ -46,6 +46,7 @@ function event(
   RequestType: 'Create' | 'Update' | 'Delete',
   props: Record<string, unknown>,
   old?: Record<string, unknown>,
+  physicalId = String(props.Name),
 ): CloudFormationCustomResourceEvent {
   return {
     RequestType,
@@ -56,7 +57,7 @@ function event(
     LogicalResourceId: 'FlagsRouting',
     ResourceType: 'Custom::MigrationFlagParameter',
     ResourceProperties: { ServiceToken: 'arn:provider', ...props },
-    ...(RequestType === 'Create' ? {} : { PhysicalResourceId: String(props.Name) }),
+    ...(RequestType === 'Create' ? {} : { PhysicalResourceId: physicalId }),
     ...(old ? { OldResourceProperties: old } : {}),
   } as CloudFormationCustomResourceEvent;
 }
@@ -192,6 +193,52 @@ describe('flag parameters across deploys (the custom resource against the emulat
     expect(result).toEqual({
       status: 'FAILED',
       reason: `${advanced.routing.Name} is in the advanced tier and SSM cannot move a parameter back to standard: set flags.tier back to "advanced" in the environment file and deploy again.`,
+    });
+  });
+
+  it('refuses an update that renames the parameter (a new flags.parameterPrefix), naming the way out, before reading anything', async () => {
+    const first = parameters(input(), STACK_A);
+    await provide(event('Create', first.routing), deps);
+    const oldPrefix = first.routing.Name.replace(/\/users\/routing$/, '');
+    const moved = { ...first.routing, Name: `${oldPrefix}-moved/users/routing` };
+    const update = event('Update', moved, first.routing, first.routing.Name);
+    await expect(provide(update, deps)).resolves.toEqual({
+      status: 'FAILED',
+      reason: expect.stringContaining(
+        `${first.routing.Name} would move to ${moved.Name}: a flag parameter cannot be renamed`,
+      ),
+    });
+    const { reason } = await provide(update, deps);
+    expect(reason).toContain(`Set flags.parameterPrefix back to "${oldPrefix}"`);
+    // The rollback's update (the old name again) succeeds; the flag was never touched.
+    await expect(
+      provide(event('Update', first.routing, moved, first.routing.Name), deps),
+    ).resolves.toMatchObject({
+      status: 'SUCCESS',
+    });
+    expect(await versionsOf(ssm, first.routing.Name)).toHaveLength(1);
+  });
+
+  it('reads the tier of the newest version past the first page of the history (more than 50 versions)', async () => {
+    const props = parameters(input(), STACK_A);
+    await provide(event('Create', props.routing), deps);
+    for (let i = 0; i < 55; i++)
+      await ssm.send(
+        new PutParameterCommand({
+          Name: props.routing.Name,
+          Value: String(props.routing.Value),
+          Type: 'String',
+          Overwrite: true,
+          // The newest versions went to the advanced tier (a large value, or flags.tier once).
+          ...(i >= 52 ? { Tier: 'Advanced' } : {}),
+        }),
+      );
+    const result = await provide(event('Update', props.routing, props.routing), deps);
+    expect(result).toEqual({
+      status: 'FAILED',
+      reason: expect.stringMatching(
+        /is in the advanced tier and SSM cannot move a parameter back to standard/,
+      ),
     });
   });
 

@@ -209,6 +209,20 @@ describe('traffic switch finding its rules on the listener (emulator)', () => {
     for (const rule of d.rules) expect(await d.weights(rule)).toEqual([100, 0]);
   });
 
+  it('a scheduled run with nothing to change writes no new version of the live records', async () => {
+    const d = await deployed();
+    await d.checkedGateway(60);
+    await switchTraffic({ source: 'aws.ssm', detail: { name: d.names.gateway } }, d.deps);
+    const version = async (name: string) =>
+      (await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Version;
+    const before = [await version(d.live.legacy), await version(d.live.gateway)];
+    for (let i = 0; i < 3; i++)
+      await expect(
+        switchTraffic({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, d.deps),
+      ).resolves.toMatchObject({ results: [{ modified: [], recorded: [] }] });
+    expect([await version(d.live.legacy), await version(d.live.gateway)]).toEqual(before);
+  });
+
   it('a redeploy of the rules keeps the live weight: their dynamic references name the live parameters', async () => {
     const d = await deployed();
     await d.checkedGateway(70);

@@ -389,24 +389,40 @@ describe('a routing write that sends users back while a rollback is possible', (
   const stranded = [{ userId: '42', rows: 2, oldestAt: '2026-11-27T06:59:00.000Z', lossAccepted: false }];
 
   it('is checked only when someone leaves, before the cutover, and not when the automatic rollback wrote it', () => {
-    const off = '{"mode":"off","users":[],"percent":10}';
+    const off = { value: '{"mode":"off","users":[],"percent":10}' };
     expect(needsLeavingCheck('users', 'routing', off, before)).toEqual({
       from: before.routing,
       to: { mode: 'off', users: [], percent: 10 },
     });
     expect(
-      needsLeavingCheck('users', 'routing', '{"mode":"percent","users":[],"percent":20}', before),
+      needsLeavingCheck('users', 'routing', { value: '{"mode":"percent","users":[],"percent":20}' }, before),
     ).toBeUndefined();
-    expect(
-      needsLeavingCheck(
-        'users',
-        'routing',
-        '{"mode":"off","users":[],"percent":10,"reason":"auto-rollback: demo-users-5xx-rate"}',
-        before,
-      ),
-    ).toBeUndefined();
+    expect(needsLeavingCheck('users', 'routing', rollbackWrite, before)).toBeUndefined();
     expect(needsLeavingCheck('users', 'routing', off, after)).toBeUndefined();
-    expect(needsLeavingCheck('users', 'gateway', '{"weight":0}', before)).toBeUndefined();
+    expect(needsLeavingCheck('users', 'gateway', { value: '{"weight":0}' }, before)).toBeUndefined();
+  });
+
+  const rollbackWrite = {
+    value: '{"mode":"off","users":[],"percent":10,"reason":"auto-rollback: demo-users-5xx-rate"}',
+  };
+  const role = 'demo-60-operations-AutoRollbackRole1A2B3C-XYZ';
+
+  it("takes the rollback's reason as its write only from a session of the rollback's role", () => {
+    const by = (modifiedBy: string) => ({ ...rollbackWrite, modifiedBy });
+    const rollbackSession = `arn:aws:sts::123456789012:assumed-role/${role}/demo-auto-rollback`;
+    expect(needsLeavingCheck('users', 'routing', by(rollbackSession), before, role)).toBeUndefined();
+    // The CLI (an operator's role) or a raw write giving the same reason is checked like any write.
+    for (const writer of [
+      'arn:aws:sts::123456789012:assumed-role/demo-migration-operator/alice',
+      `arn:aws:sts::123456789012:assumed-role/${role}-copy/demo-auto-rollback`,
+      `arn:aws:iam::123456789012:user/${role}`,
+    ])
+      expect(needsLeavingCheck('users', 'routing', by(writer), before, role)).toMatchObject({
+        to: { mode: 'off' },
+      });
+    // No ARN recorded (an emulator) or no role known (a guard deployed before it had one): the reason decides.
+    expect(needsLeavingCheck('users', 'routing', by('N/A'), before, role)).toBeUndefined();
+    expect(needsLeavingCheck('users', 'routing', by('arn:aws:iam::1:user/x'), before)).toBeUndefined();
   });
 
   it('is restored while leaving users have writes pending, naming them and the safe command', () => {

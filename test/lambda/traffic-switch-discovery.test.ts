@@ -75,10 +75,11 @@ function listenerWith(rules: Rule[]) {
   });
 }
 
-/** The checked (last-good) gateway documents: weight per service. */
-function checked(weights: Record<string, number>) {
+/** The checked (last-good) gateway documents: weight per service; and the `live/` records by name. */
+function checked(weights: Record<string, number>, live: Record<string, string> = {}) {
   ssmMock.on(GetParametersCommand).callsFake(({ Names }: { Names: string[] }) => ({
     Parameters: Names.flatMap((n) => {
+      if (n in live) return [{ Name: n, Value: live[n] }];
       const service = /\/demo\/migration\/([a-z0-9]+)\/gateway:last-good$/.exec(n)?.[1];
       return service && service in weights
         ? [{ Name: n.replace(/:last-good$/, ''), Value: JSON.stringify({ weight: weights[service] }) }]
@@ -86,6 +87,11 @@ function checked(weights: Record<string, number>) {
     }),
   }));
 }
+const LIVE = {
+  usersLegacy: '/demo/migration/users/live/legacy-weight',
+  usersGateway: '/demo/migration/users/live/gateway-weight',
+  ordersPin: '/demo/migration/orders/live/alb-pin',
+};
 
 beforeEach(() => {
   ssmMock.reset();
@@ -141,7 +147,13 @@ describe('traffic switch: the rules are found on the listener by their block', (
       status: 'applied',
       trigger: 'parameter',
       results: [
-        { service: 'users', status: 'applied', weights: { legacy: 70, gateway: 30 }, modified: ['rule/u1'] },
+        {
+          service: 'users',
+          status: 'applied',
+          weights: { legacy: 70, gateway: 30 },
+          modified: ['rule/u1'],
+          recorded: [LIVE.usersLegacy, LIVE.usersGateway],
+        },
       ],
     });
     expect(elbMock).toHaveReceivedCommandTimes(ModifyRuleCommand, 1);
@@ -220,21 +232,28 @@ describe('traffic switch: the rules are found on the listener by their block', (
             status: 'applied',
             weights: { legacy: 100, gateway: 0 },
             modified: ['rule/u1'],
+            recorded: [LIVE.usersLegacy, LIVE.usersGateway],
           },
-          { service: 'orders', status: 'applied', weights: { legacy: 100, gateway: 0 }, modified: [] },
+          {
+            service: 'orders',
+            status: 'applied',
+            weights: { legacy: 100, gateway: 0 },
+            modified: [],
+            recorded: [LIVE.ordersPin],
+          },
         ],
       });
     },
   );
 
   it('applies the others and then fails (retry, dead-letter queue) when one service cannot be applied', async () => {
-    listenerWith([pin(pinRegex('/?', BODY))]);
+    listenerWith([other('rule/foreign', usersFirst), pin(pinRegex('/?', BODY))]);
     elbMock
       .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
       .resolves({ Rules: [pin(pinRegex('/?', BODY))] });
     checked({ users: 10, orders: 0 });
     await expect(switchTraffic({ source: 'aws.events' }, deps)).rejects.toThrow(
-      /traffic switch \(schedule\) failed for users: users: no rule in its krakend block on the listener/,
+      /traffic switch \(schedule\) failed for users: users: rule rule\/foreign .* is not a weighted forward between the monolith and the gateway/,
     );
     expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, {
       Name: '/demo/migration/orders/live/alb-pin',
@@ -253,5 +272,141 @@ describe('traffic switch: the rules are found on the listener by their block', (
     await expect(switchTraffic({ detail: {} }, deps)).resolves.toMatchObject({ status: 'ignored' });
     expect(elbMock.calls()).toHaveLength(0);
     expect(ssmMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('traffic switch: idempotent, and quiet when there is nothing to do (issue 24, item 7)', () => {
+  const logged: [string, string, Record<string, unknown> | undefined][] = [];
+  const quiet: SwitchDependencies = {
+    ...deps,
+    logger: { log: (level, message, fields) => logged.push([level, message, fields]), metric: () => {} },
+  };
+  beforeEach(() => {
+    logged.length = 0;
+  });
+  const schedule = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} } as const;
+  const settled = {
+    source: 'aws.cloudformation',
+    'detail-type': 'CloudFormation Stack Status Change',
+    detail: { 'stack-id': 'arn' },
+  } as const;
+
+  it('writes no live/ record and modifies no rule when everything is already applied', async () => {
+    listenerWith([weighted('rule/u1', usersFirst, 70, 30), pin(pinRegex('#', BODY))]);
+    elbMock
+      .on(DescribeRulesCommand, { RuleArns: ['rule/u1'] })
+      .resolves({ Rules: [weighted('rule/u1', usersFirst, 70, 30)] });
+    elbMock
+      .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
+      .resolves({ Rules: [pin(pinRegex('#', BODY))] });
+    checked(
+      { users: 30, orders: 100 },
+      { [LIVE.usersLegacy]: '70', [LIVE.usersGateway]: '30', [LIVE.ordersPin]: '#' },
+    );
+    await expect(switchTraffic(schedule, quiet)).resolves.toMatchObject({
+      status: 'applied',
+      results: [
+        { service: 'users', status: 'applied', modified: [], recorded: [] },
+        { service: 'orders', status: 'applied', modified: [], recorded: [] },
+      ],
+    });
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(logged.filter(([level]) => level !== 'debug')).toEqual([]);
+  });
+
+  it('writes only the record whose value changed', async () => {
+    listenerWith([weighted('rule/u1', usersFirst, 70, 30), pin(pinRegex('#', BODY))]);
+    elbMock
+      .on(DescribeRulesCommand, { RuleArns: ['rule/u1'] })
+      .resolves({ Rules: [weighted('rule/u1', usersFirst, 70, 30)] });
+    elbMock
+      .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
+      .resolves({ Rules: [pin(pinRegex('#', BODY))] });
+    // A hand edit of one record (or a first run that wrote one of the two before failing).
+    checked(
+      { users: 30, orders: 100 },
+      { [LIVE.usersLegacy]: '100', [LIVE.usersGateway]: '30', [LIVE.ordersPin]: '#' },
+    );
+    await switchTraffic(schedule, quiet);
+    expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+    expect(ssmMock).toHaveReceivedCommandWith(PutParameterCommand, { Name: LIVE.usersLegacy, Value: '70' });
+  });
+
+  it.each([
+    ['a settled stack', settled],
+    ['the schedule', schedule],
+  ])(
+    'after a mode switch, %s that reaches the old configuration skips the service with no rule in its block, and succeeds',
+    async (_when, event) => {
+      // users moved to alb mode (its krakend block is empty); the function still has it as krakend.
+      listenerWith([pin(pinRegex('/?', BODY)), other('rule/users-alb', priorityRange('alb', 7).first)]);
+      elbMock
+        .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
+        .resolves({ Rules: [pin(pinRegex('/?', BODY))] });
+      checked({ users: 0, orders: 0 });
+      await expect(switchTraffic(event, quiet)).resolves.toMatchObject({
+        status: 'applied',
+        results: [
+          {
+            service: 'users',
+            status: 'skipped',
+            reason: expect.stringMatching(/^users: no rule in its krakend block/),
+          },
+          { service: 'orders', status: 'applied' },
+        ],
+      });
+      expect(ssmMock).not.toHaveReceivedCommandWith(PutParameterCommand, { Name: LIVE.usersGateway });
+      expect(elbMock).not.toHaveReceivedCommand(ModifyRuleCommand);
+      expect(logged).toContainEqual([
+        'info',
+        'nothing to apply for this service',
+        expect.objectContaining({ service: 'users' }),
+      ]);
+      expect(logged.filter(([level]) => level === 'error')).toEqual([]);
+    },
+  );
+
+  it('still fails a labelled document for a service with no rule in its block (the retry finds the new configuration)', async () => {
+    listenerWith([pin(pinRegex('/?', BODY))]);
+    checked({ users: 30 });
+    await expect(
+      switchTraffic({ source: 'aws.ssm', detail: { name: '/demo/migration/users/gateway' } }, quiet),
+    ).rejects.toThrow(/users: no rule in its krakend block/);
+  });
+
+  it('after a certificate (its listener is now the redirect), a settled stack is ignored with a log line', async () => {
+    elbMock.on(DescribeListenersCommand).resolves({
+      Listeners: [
+        {
+          ListenerArn: LISTENER,
+          DefaultActions: [
+            { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+          ],
+        },
+      ],
+    });
+    elbMock.on(DescribeRulesCommand).resolves({ Rules: [{ RuleArn: 'rule/default', IsDefault: true }] });
+    await expect(switchTraffic(settled, quiet)).resolves.toEqual({
+      status: 'ignored',
+      reason: expect.stringMatching(/has no default forward to the monolith's target group/),
+    });
+    expect(ssmMock.calls()).toHaveLength(0);
+    expect(elbMock).not.toHaveReceivedCommand(ModifyRuleCommand);
+    expect(logged.map(([level]) => level)).toEqual(['info']);
+    // An operator's labelled document is not lost silently: it fails, and its retry gets the new listener.
+    await expect(
+      switchTraffic({ source: 'aws.ssm', detail: { name: '/demo/migration/users/gateway' } }, quiet),
+    ).rejects.toThrow(/has no default forward/);
+  });
+
+  it('ignores a listener that no longer exists on the schedule', async () => {
+    elbMock
+      .on(DescribeListenersCommand)
+      .rejects(Object.assign(new Error('listener not found'), { name: 'ListenerNotFoundException' }));
+    await expect(switchTraffic(schedule, quiet)).resolves.toEqual({
+      status: 'ignored',
+      reason: `listener ${LISTENER} does not exist any more`,
+    });
   });
 });

@@ -49,6 +49,19 @@ describe('npm run guard', () => {
     );
   });
 
+  it('refuses a new flags.parameterPrefix, naming the prefix to set back (issue 24, item 8)', () => {
+    const flag = (name: string) => ({ Type: 'Custom::MigrationFlagParameter', Properties: { Name: name } });
+    const result = guard(
+      assembly({ FlagsRouting: flag('/shop/migration/users/routing') }),
+      assembly({ FlagsRouting: flag('/shop/flags/users/routing') }),
+    );
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'demo-20-users-data/FlagsRouting (Custom::MigrationFlagParameter) would be REPLACED: changed Name: /shop/migration/users/routing would move to /shop/flags/users/routing',
+    );
+    expect(result.stderr).toContain('Set flags.parameterPrefix back to "/shop/migration"');
+  });
+
   it('explains its usage', () => {
     const result = guard('only-one');
     expect(result.status).toBe(2);

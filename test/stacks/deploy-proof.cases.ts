@@ -10,7 +10,14 @@ import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { type GateProperties, gateDecision } from '../../lambda/gateway-gate/decide';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
-import { GATEWAY_ANCHOR_PRIORITY, PIN_PINNED, PIN_RELEASED } from '../../lib/gateway/alb-rules';
+import { USE_HTTPS } from '../../lib/constructs/public-load-balancer';
+import {
+  GATEWAY_ANCHOR_PRIORITY,
+  HTTP_REDIRECT_RULE_PRIORITY,
+  PIN_PINNED,
+  PIN_RELEASED,
+} from '../../lib/gateway/alb-rules';
+import { PROXY_CONFIG_VARIABLE } from '../../lib/proxy/contract';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
   albMode,
@@ -213,9 +220,10 @@ describe('deploy-proof: adding a certificate to a running environment', () => {
     const [[httpId]] = listeners(before['demo-30-platform']);
     const port80 = listeners(after['demo-30-platform']).filter(([, r]) => r.Properties.Port === 80);
     expect(port80.map(([id]) => id)).toEqual([httpId]);
+    // GET and HEAD are redirected by a rule; any other method gets the fixed answer (item 8 below).
     expect(port80[0][1].Properties.DefaultActions[0]).toMatchObject({
-      Type: 'redirect',
-      RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' },
+      Type: 'fixed-response',
+      FixedResponseConfig: { StatusCode: '403' },
     });
     const diff = fullDiff(before['demo-30-platform'] as never, after['demo-30-platform'] as never);
     const http = diff.resources.get(httpId);
@@ -224,13 +232,46 @@ describe('deploy-proof: adding a certificate to a running environment', () => {
   });
 
   it('keeps the logical ids of every rule (they move to the HTTPS listener under the same names)', () => {
-    const ids = (t: Record<string, Cfn>) =>
-      rulesOf(t)
-        .map((r) => `${r.stack}/${r.logicalId}@${r.priority}`)
-        .sort();
-    expect(ids(after)).toEqual(ids(before));
-    const listenersOf = new Set(rulesOf(after).map((r) => r.listener));
-    expect([...listenersOf]).toEqual([expect.stringMatching(/LoadBalancerHttps/)]);
+    const onHttps = (r: Rule) => /LoadBalancerHttps/.test(r.listener);
+    const ids = (rules: Rule[]) => rules.map((r) => `${r.stack}/${r.logicalId}@${r.priority}`).sort();
+    expect(ids(rulesOf(after).filter(onHttps))).toEqual(ids(rulesOf(before)));
+    // The one other rule: the port-80 listener's redirect of GET and HEAD.
+    expect(rulesOf(after).filter((r) => !onHttps(r))).toEqual([
+      expect.objectContaining({ stack: 'demo-30-platform', priority: HTTP_REDIRECT_RULE_PRIORITY }),
+    ]);
+  });
+
+  it('redirects only GET and HEAD on port 80 and tells every other method to use HTTPS (item 8: a 301 may turn a POST into a GET)', () => {
+    const platform = after['demo-30-platform'];
+    const [[, rule], ...more] = Object.entries<Cfn>(platform.Resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule' &&
+        JSON.stringify(r.Properties.ListenerArn).includes('LoadBalancerHttp') &&
+        !JSON.stringify(r.Properties.ListenerArn).includes('LoadBalancerHttps'),
+    );
+    expect(more).toEqual([]);
+    expect(rule.Properties).toMatchObject({
+      Priority: HTTP_REDIRECT_RULE_PRIORITY,
+      Conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET', 'HEAD'] } }],
+      Actions: [
+        { Type: 'redirect', RedirectConfig: { Protocol: 'HTTPS', Port: '443', StatusCode: 'HTTP_301' } },
+      ],
+    });
+    const [http] = Object.values<Cfn>(platform.Resources).filter(
+      (r) => r.Type === 'AWS::ElasticLoadBalancingV2::Listener' && r.Properties.Port === 80,
+    );
+    expect(http.Properties.DefaultActions).toEqual([
+      {
+        Type: 'fixed-response',
+        FixedResponseConfig: {
+          StatusCode: String(USE_HTTPS.statusCode),
+          ContentType: 'text/plain',
+          MessageBody: expect.stringMatching(/requires HTTPS: send the request to https:\/\//),
+        },
+      },
+    ]);
+    expect(USE_HTTPS.statusCode).toBeGreaterThanOrEqual(400);
+    expect(USE_HTTPS.body.length).toBeLessThanOrEqual(1024);
   });
 });
 
@@ -704,5 +745,152 @@ describe('deploy-proof: leaving or entering a phase-3 mode drops no request', ()
     // The gate runs whenever the pin rule's inputs change: listener, priority, routes, the monolith's group.
     expect(JSON.stringify(gateResource.Properties.PinRule)).toContain('LoadBalancerHttp');
     expect(JSON.stringify(gateResource.Properties.PinRule)).toContain(String(pin[1].Properties.Priority));
+  });
+});
+
+/**
+ * Every weak reference whose producer resource a transition replaces (a new physical id, so a new ARN or
+ * name under the same logical id and output) or whose output changes: the consumer's resource that reads
+ * it must change too, or `cdk deploy` skips the consumer and it keeps the old value (issue 24, item 5).
+ */
+function staleConsumers(before: Record<string, Cfn>, after: Record<string, Cfn>): string[] {
+  const stale: string[] = [];
+  const replacedIn = new Map<string, Set<string>>();
+  const replaced = (stack: string): Set<string> => {
+    let ids = replacedIn.get(stack);
+    if (!ids) {
+      ids = new Set();
+      const diff = fullDiff((before[stack] ?? {}) as never, after[stack] as never);
+      diff.resources.forEachDifference((id, change) => {
+        if (
+          change.changeImpact === ResourceImpact.WILL_REPLACE ||
+          change.changeImpact === ResourceImpact.MAY_REPLACE
+        )
+          ids?.add(id);
+      });
+      replacedIn.set(stack, ids);
+    }
+    return ids;
+  };
+  for (const [consumer, t] of Object.entries(after)) {
+    const old = before[consumer];
+    if (!old) continue; // a new stack reads every value at its first deploy
+    for (const [id, resource] of Object.entries<Cfn>(t.Resources ?? {})) {
+      const refs = weakReferences({ ...after, [consumer]: { Resources: { [id]: resource } } }).filter(
+        (r) => r.consumer === consumer,
+      );
+      for (const r of refs) {
+        const value = after[r.producer]?.Outputs?.[r.output]?.Value;
+        const target = value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+        const outputChanged =
+          JSON.stringify(before[r.producer]?.Outputs?.[r.output]?.Value) !== JSON.stringify(value);
+        const changes = outputChanged || replaced(r.producer).has(target);
+        if (changes && JSON.stringify(old.Resources?.[id]) === JSON.stringify(resource))
+          stale.push(`${consumer}/${id} reads ${r.producer}/${r.output} (${r.type})`);
+      }
+    }
+  }
+  return [...new Set(stale)];
+}
+
+describe('deploy-proof: a value a producer replaces reaches every consumer', () => {
+  const base = shapes['users at phase 3, krakend'];
+  const alb = shapes['users at phase 3, alb'];
+  it.each<[string, () => Record<string, Cfn>, () => Record<string, Cfn>]>([
+    ['legacy.port 80 -> 8081, krakend mode', () => base, () => synth((i) => (i.legacy.port = 8081))],
+    [
+      'legacy.port 80 -> 8081, alb mode (the pin)',
+      () => alb,
+      () =>
+        synth((i) => {
+          albMode(i.services[0]);
+          i.legacy.port = 8081;
+        }),
+    ],
+    [
+      "a service's port 80 -> 8081, alb mode",
+      () => alb,
+      () =>
+        synth((i) => {
+          albMode(i.services[0]);
+          i.services[0].port = 8081;
+        }),
+    ],
+    ['a certificate added', () => base, () => synth((i) => (i.alb = { certificateArn: CERT }))],
+    ['krakend -> alb', () => base, () => alb],
+    [
+      'the monolith routes in-app -> the routing proxy',
+      () => synth((i) => (i.routing = { mode: 'in-app' })),
+      () => base,
+    ],
+    ['phase 2 -> 3', () => shapes['users at phase 2'], () => base],
+    ['phase 3 -> 2', () => base, () => shapes['users at phase 2']],
+    ['a second service added (orders, alb)', () => base, () => shapes['users krakend, orders alb']],
+    [
+      'two services: users krakend -> alb, orders stays krakend',
+      () => shapes['users and orders krakend'],
+      () => shapes['users alb, orders krakend'],
+    ],
+  ])('%s', (_name, from, to) => {
+    expect(staleConsumers(from(), to())).toEqual([]);
+  });
+
+  it('the check can fail: a replaced target group read by an unchanged rule', () => {
+    const producer = (port: number) => ({
+      Resources: { Tg: { Type: 'AWS::ElasticLoadBalancingV2::TargetGroup', Properties: { Port: port } } },
+      Outputs: { O: { Value: { Ref: 'Tg' } } },
+    });
+    const consumer = {
+      Resources: {
+        Rule: {
+          Type: 'AWS::ElasticLoadBalancingV2::ListenerRule',
+          Properties: { TargetGroupArn: { 'Fn::GetStackOutput': { StackName: 'p', OutputName: 'O' } } },
+        },
+      },
+    };
+    expect(staleConsumers({ p: producer(80), c: consumer }, { p: producer(8081), c: consumer })).toEqual([
+      'c/Rule reads p/O (AWS::ElasticLoadBalancingV2::TargetGroup)',
+    ]);
+    expect(staleConsumers({ p: producer(80), c: consumer }, { p: producer(80), c: consumer })).toEqual([]);
+  });
+});
+
+describe('deploy-proof: a rolling deployment cuts no request (issue 24, item 8)', () => {
+  const attribute = (r: Cfn, key: string): number =>
+    Number(
+      [...(r.Properties.LoadBalancerAttributes ?? []), ...(r.Properties.TargetGroupAttributes ?? [])].find(
+        (a: Cfn) => a.Key === key,
+      )?.Value,
+    );
+  const resources = (templates: Record<string, Cfn>, type: string) =>
+    Object.values(templates).flatMap((t) => Object.values<Cfn>(t.Resources).filter((r) => r.Type === type));
+
+  it.each(['users at phase 3, krakend', 'users krakend, orders alb'])(
+    '%s: every target group keeps a deregistering target longer than the ALB, the proxy and the gateway let a request wait',
+    (shape) => {
+      const templates = shapes[shape];
+      const [alb] = resources(templates, 'AWS::ElasticLoadBalancingV2::LoadBalancer');
+      const timeouts = [attribute(alb, 'idle_timeout.timeout_seconds')];
+      for (const task of resources(templates, 'AWS::ECS::TaskDefinition'))
+        for (const c of task.Properties.ContainerDefinitions)
+          for (const e of c.Environment ?? [])
+            if (e.Name === PROXY_CONFIG_VARIABLE) {
+              const { timeouts: t } = JSON.parse(e.Value);
+              timeouts.push(t.headersMs / 1000, t.idleMs / 1000);
+            }
+      timeouts.push(config().gateway.timeoutMs / 1000);
+      expect(timeouts.length).toBeGreaterThanOrEqual(4);
+      expect(timeouts[0]).toBe(60);
+      const groups = resources(templates, 'AWS::ElasticLoadBalancingV2::TargetGroup');
+      expect(groups.length).toBeGreaterThanOrEqual(2);
+      for (const g of groups)
+        expect(attribute(g, 'deregistration_delay.timeout_seconds')).toBeGreaterThan(Math.max(...timeouts));
+    },
+  );
+
+  it('refuses at synth a proxy timeout the delay cannot outlast, naming the field', () => {
+    expect(() => synth((i) => (i.routing = { mode: 'proxy', proxy: { headersTimeoutMs: 3600000 } }))).toThrow(
+      /routing\.proxy\.headersTimeoutMs \(3600 s\) is not shorter than the target group's deregistration delay/,
+    );
   });
 });

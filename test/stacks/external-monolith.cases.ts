@@ -5,6 +5,7 @@
  * over Service Connect, a restart drops no request, and the same alarms watch the same metrics.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { TARGET_GROUP_PORT } from '../../lib/constructs/web-service';
 import { parseProxyConfig } from '../../lib/proxy/contract';
 import { PROXY_METRICS } from '../../lib/proxy/metrics';
 import { demoInput, sharedStacks, templateOf } from '../helpers/test-app';
@@ -86,7 +87,8 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
     const t = platform();
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: '/status',
-      Port: 8800,
+      // The group's own port is fixed (a new one would replace the group); ECS registers the proxy's.
+      Port: TARGET_GROUP_PORT,
       TargetType: 'ip',
       Matcher: { HttpCode: '200' },
     });
@@ -143,7 +145,7 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
       },
     });
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
-      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '30' }]),
+      TargetGroupAttributes: Match.arrayWith([{ Key: 'deregistration_delay.timeout_seconds', Value: '70' }]),
     });
     // drainSeconds (25) plus 5 s to flush the logs: test/proxy/proxy-process.test.ts, "SIGTERM".
     expect(containers(t)[0].StopTimeout).toBe(30);

@@ -280,9 +280,10 @@ describe('phase 3: the traffic-switch hook (operations stack)', () => {
     for (const action of ['elasticloadbalancing:DescribeRules', 'elasticloadbalancing:DescribeListeners'])
       expect(of(action).map((s) => s.Resource)).toEqual(['*']);
 
-    const [read, ...moreRead] = of('ssm:GetParameters');
+    // It reads the live records too: it writes one only when its value changes (issue 24, item 7).
+    const [read, readLive, ...moreRead] = of('ssm:GetParameters');
     const [write, ...moreWrite] = of('ssm:PutParameter');
-    expect([moreRead, moreWrite]).toEqual([[], []]);
+    expect([moreRead, moreWrite, readLive === write]).toEqual([[], [], true]);
     expect([tail(read.Resource), tail(write.Resource)]).toEqual([
       ':parameter/demo/migration/*/gateway',
       ':parameter/demo/migration/*/live/*',

@@ -66,6 +66,17 @@ describe('hook functions', () => {
     expect(text).not.toContain('/demo/migration/users/routing');
   });
 
+  it("tells the guard the automatic rollback's role, whose writes alone it leaves to the rollback", () => {
+    const { fn } = functionNamed('FlagGuard');
+    const role = Object.keys(ops.findResources('AWS::IAM::Role')).find((id) =>
+      id.startsWith('AutoRollbackRole'),
+    );
+    expect(fn.Properties.Environment.Variables.MIGRATION_AUTO_ROLLBACK_ROLE).toEqual({ Ref: role });
+    expect(functionNamed('AutoRollback').fn.Properties.Environment.Variables).not.toHaveProperty(
+      'MIGRATION_AUTO_ROLLBACK_ROLE',
+    );
+  });
+
   it('tells the hooks the deploy-time marker of a recorded cutover', () => {
     const input = demoInput();
     input.services[0].cutoverRecorded = {

@@ -317,7 +317,7 @@ describe('platform stack', () => {
 });
 
 describe('configuration variants', () => {
-  it('serves HTTPS with a certificate and redirects HTTP', () => {
+  it('serves HTTPS with a certificate and redirects HTTP GET and HEAD (other methods: use HTTPS)', () => {
     const input = phase0Input();
     Object.assign(input.alb, {
       certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-8e9f-0a1b2c3d4e5f',
@@ -331,6 +331,12 @@ describe('configuration variants', () => {
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::Listener', {
       Port: 80,
       DefaultActions: [
+        { Type: 'fixed-response', FixedResponseConfig: Match.objectLike({ StatusCode: '403' }) },
+      ],
+    });
+    t.hasResourceProperties('AWS::ElasticLoadBalancingV2::ListenerRule', {
+      Conditions: [{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['GET', 'HEAD'] } }],
+      Actions: [
         {
           Type: 'redirect',
           RedirectConfig: Match.objectLike({ Port: '443', Protocol: 'HTTPS', StatusCode: 'HTTP_301' }),

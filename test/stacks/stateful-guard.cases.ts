@@ -90,13 +90,16 @@ describe('the stateful-change guard', () => {
       phase2(),
       synth((i) => (i.flags = { parameterPrefix: '/demo/flags' })),
     );
+    // Each names the way out (issue 24, item 8): the prefix to set back.
+    const renamed = (flag: string) =>
+      `changed Name: /demo/migration/users/${flag} would move to /demo/flags/users/${flag}: a flag parameter cannot be renamed, and its value, history and last-good label belong to the running system. Set flags.parameterPrefix back to "/demo/migration" in the environment file (it is now "/demo/flags"; or the service was renamed: keep its name) and deploy again. A new prefix needs a new environment (new data stacks).`;
     expect(changes.map((c) => [c.logicalId, c.change, c.cause])).toEqual([
-      ['FlagsRoutingABD38FBB', 'replace', 'changed Name'],
-      ['FlagsCutover793392A4', 'replace', 'changed Name'],
-      ['FlagsGateway3D54E0E5', 'replace', 'changed Name'],
-      [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', 'changed Name'],
-      [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', 'changed Name'],
-      [expect.stringMatching(/^FlagsLiveAlbPin/), 'replace', 'changed Name'],
+      ['FlagsRoutingABD38FBB', 'replace', renamed('routing')],
+      ['FlagsCutover793392A4', 'replace', renamed('cutover')],
+      ['FlagsGateway3D54E0E5', 'replace', renamed('gateway')],
+      [expect.stringMatching(/^FlagsLiveLegacyWeight/), 'replace', renamed('live/legacy-weight')],
+      [expect.stringMatching(/^FlagsLiveGatewayWeight/), 'replace', renamed('live/gateway-weight')],
+      [expect.stringMatching(/^FlagsLiveAlbPin/), 'replace', renamed('live/alb-pin')],
     ]);
   });
 
