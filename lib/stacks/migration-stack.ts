@@ -61,7 +61,7 @@ export abstract class MigrationStack extends Stack {
 
 /**
  * Stack names start with a number that shows the deploy order (10 network, 20 data, 30 platform, 40
- * services, 50 gateway, 60 operations). Names are a contract: renaming a stateful stack recreates its data.
+ * services, 35 gateway, 60 operations, 65 a service's operations). Names are a contract: renaming a stateful stack recreates its data.
  */
 export function stackId(config: MigrationConfig, order: number, part: string): string {
   return `${config.name}-${order}-${part}`;
