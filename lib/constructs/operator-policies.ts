@@ -1,7 +1,6 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { FlagParameterNames } from '../flags/parameters';
 import { operatorPolicyNames } from '../naming';
 import {
   cutoverStateMachinePattern,
@@ -17,13 +16,11 @@ import { wildcardResourceFinding } from './nag';
 export interface OperatorPoliciesProps {
   readonly envName: string;
   readonly parameterPrefix: string;
-  readonly services: readonly {
-    readonly name: string;
-    readonly flagNames: FlagParameterNames;
-    readonly overrideName: string;
-    /** From phase 2: the cutover state machine exists. */
-    readonly cutover: boolean;
-  }[];
+  /**
+   * From phase 2 of any service: cutover state machines exist. The policies name the services by patterns
+   * (lib/patterns.ts), never one by one, so that their size does not depend on the number of services.
+   */
+  readonly cutover: boolean;
   /** The flag guard's ARN: operators invoke it to have a write checked at once. */
   readonly guardFunctionArn: string;
   /** The services' write-back functions: the CLI asks them what is pending and drains before users leave. */
@@ -57,7 +54,7 @@ export class OperatorPolicies extends Construct {
         resourceName: name,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    const machines = props.services.some((s) => s.cutover) ? [cutoverStateMachinePattern(props.envName)] : [];
+    const machines = props.cutover ? [cutoverStateMachinePattern(props.envName)] : [];
     const flips = flagPatterns(prefix, ['routing', 'gateway']).map((n) => parameterArn(this, n));
     const overrides = parameterArn(this, overridePattern(prefix));
     const neverWritten = [

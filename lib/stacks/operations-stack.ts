@@ -25,7 +25,7 @@ import {
   serviceTraffic,
   type TargetGroupNames,
 } from '../constructs/service-alarms';
-import { type FlagParameterNames, overrideParameterName } from '../flags/parameters';
+import type { FlagParameterNames } from '../flags/parameters';
 import {
   AUTO_ROLLBACK_ROLE_VARIABLE,
   HOOK_ENV_VARIABLE,
@@ -272,12 +272,7 @@ export class OperationsStack extends MigrationStack {
         config.name,
         props.services.map((s) => s.config),
       ),
-      services: props.services.map((s) => ({
-        name: s.config.name,
-        flagNames: s.flagNames,
-        overrideName: overrideParameterName(prefix, s.config.name),
-        cutover: s.bulkMigration !== undefined,
-      })),
+      cutover: phase2.length > 0,
     });
 
     this.trafficSwitch = this.addTrafficSwitch(
