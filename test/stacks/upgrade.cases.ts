@@ -4,7 +4,9 @@
  * test/fixtures/deployed-before-0017.json: the embedded demo as main synthesized it before the split
  * (its stateful resources and listener rules, all the stateful-change guard and these checks read).
  */
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Template as Cfn, formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import { demoStacks, templatesOf } from '../helpers/test-app';
@@ -25,10 +27,29 @@ function resourcesOf(templates: Record<string, Cfn>, type: string) {
   );
 }
 
+/** The templates as a minimal cloud assembly, for `npm run guard`. */
+function assembly(templates: Record<string, Cfn>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'upgrade-'));
+  writeFileSync(join(dir, 'manifest.json'), '{"version":"55.0.0","artifacts":{}}');
+  for (const [stack, t] of Object.entries(templates))
+    writeFileSync(join(dir, `${stack}.template.json`), JSON.stringify(t));
+  return dir;
+}
+
 describe('upgrading an environment deployed before the operations split (decision 0017)', () => {
   it('replaces or deletes nothing stateful (the stateful-change guard over the old and the new shape)', () => {
     expect(formatChanges(statefulChanges(before, after))).toBe('');
-  });
+    // The same as CI runs it: npm run guard -- <old cdk.out> <new cdk.out>.
+    const root = join(__dirname, '..', '..');
+    const run = spawnSync(
+      join(root, 'node_modules', '.bin', 'tsx'),
+      ['scripts/stateful-guard.ts', assembly(before), assembly(after)],
+      { cwd: root, encoding: 'utf8' },
+    );
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/^No stateful resource is replaced or deleted/);
+    expect(run.status).toBe(0);
+  }, 60_000);
 
   it('leaves behind only retained resources: the cutover log group, which the new stack recreates', () => {
     const gone = Object.entries(before['demo-60-operations'].Resources ?? {}).filter(
