@@ -148,16 +148,35 @@ export class MigrationDashboards extends Construct {
             width: 12,
             height: 6,
           }),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'All rollback alarms',
-            alarms: props.services.flatMap((s) => [...s.alarms]),
-            width: 12,
-            height: 6,
-          }),
+          ...alarmStatusWidgets(
+            'All rollback alarms',
+            props.services.flatMap((s) => [...s.alarms]),
+          ),
         ],
       ],
     });
   }
+}
+
+/** CloudWatch shows at most 100 alarms in one alarm status widget (3 to 6 per service: 17 services). */
+export const ALARMS_PER_STATUS_WIDGET = 100;
+
+/** As many alarm status widgets as the alarms need, numbered when more than one. */
+function alarmStatusWidgets(
+  title: string,
+  alarms: readonly cloudwatch.IAlarm[],
+): cloudwatch.AlarmStatusWidget[] {
+  const count = Math.max(1, Math.ceil(alarms.length / ALARMS_PER_STATUS_WIDGET));
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      new cloudwatch.AlarmStatusWidget({
+        title: count > 1 ? `${title} (${i + 1}/${count})` : title,
+        alarms: alarms.slice(i * ALARMS_PER_STATUS_WIDGET, (i + 1) * ALARMS_PER_STATUS_WIDGET),
+        width: 12,
+        height: 6,
+      }),
+  );
 }
 
 type LegacyMetrics = ReturnType<typeof legacyMetrics>;

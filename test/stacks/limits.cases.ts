@@ -105,6 +105,17 @@ describe(`${SERVICES} services at phase 3, half in krakend and half in alb mode`
     expect(value).toBeLessThanOrEqual(limit * share);
   });
 
+  it('show every rollback alarm on the overview, at most 100 in one alarm status widget', () => {
+    const { stacks } = synthesized();
+    const body = JSON.stringify(
+      Template.fromStack(stacks.operations as never).findResources('AWS::CloudWatch::Dashboard'),
+    );
+    // 13 krakend services with 3 alarms, 12 alb services with 6.
+    expect(body.match(/:alarm:demo-[a-z0-9-]+/g) ?? []).toHaveLength(13 * 3 + 12 * 6);
+    expect(body).toContain('All rollback alarms (1/2)');
+    expect(body).toContain('All rollback alarms (2/2)');
+  });
+
   it('hold policies and event patterns of the same size as with one service: they no longer grow', () => {
     const demo = demoStacks();
     const one = measureTemplates(
