@@ -269,13 +269,15 @@ if (!args.includes('--skip-scaling')) {
     const inline = largest(m.roleInlinePolicies);
     const pattern = largest(m.eventPatterns);
     const environment = largest(m.lambdaEnvironments);
+    const groupRules = largest(m.securityGroupRules);
     const within = limitViolations(texts).length === 0;
     row(
       `synth with ${n} service${n === 1 ? '' : 's'} at phase 3`,
       `${(ms / 1000).toFixed(1)} s, ${m.templates.length} stacks; largest template ${template.stack} ${kb(template.bytes)}; ` +
         `${resources} resources; ${references} dynamic references; managed policy ${managed?.size ?? 0} chars; ` +
-        `role inline ${inline?.size ?? 0} chars; event pattern ${pattern?.size ?? 0} chars; Lambda environment ${environment?.size ?? 0} B`,
-      `${LIMITS.templateBytes} B, ${LIMITS.resources}, ${LIMITS.dynamicReferences}, ${LIMITS.managedPolicyChars}, ${LIMITS.roleInlinePolicyChars}, ${LIMITS.eventPatternChars}, ${LIMITS.lambdaEnvironmentBytes} B`,
+        `role inline ${inline?.size ?? 0} chars; event pattern ${pattern?.size ?? 0} chars; Lambda environment ${environment?.size ?? 0} B; ` +
+        `security group rules ${groupRules?.size ?? 0}`,
+      `${LIMITS.templateBytes} B, ${LIMITS.resources}, ${LIMITS.dynamicReferences}, ${LIMITS.managedPolicyChars}, ${LIMITS.roleInlinePolicyChars}, ${LIMITS.eventPatternChars}, ${LIMITS.lambdaEnvironmentBytes} B, ${LIMITS.securityGroupRules}`,
       within,
     );
   }

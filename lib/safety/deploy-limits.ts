@@ -1,5 +1,5 @@
 /**
- * CloudFormation's, IAM's, EventBridge's and Lambda's hard limits, checked at synth against the written
+ * CloudFormation's, IAM's, EventBridge's, Lambda's and the VPC's limits, checked at synth against the written
  * templates: a config that grows past one fails `cdk synth` (and `cdk deploy`) with the limit, the measured
  * size and the way out, instead of failing in the middle of a deploy. A CDK validation plugin, like
  * cdk-nag: it reads only cdk.out. `measureTemplates` is the same measurement as numbers (the 25-service
@@ -33,6 +33,8 @@ export const LIMITS = {
   managedPoliciesPerRole: 10,
   /** EventBridge: one rule's event pattern (the default quota). */
   eventPatternChars: 2048,
+  /** VPC: inbound, and separately outbound, rules of one security group (the default quota, adjustable). */
+  securityGroupRules: 60,
 } as const;
 
 /** What an unresolved value (an ARN or name from Ref, GetAtt, GetStackOutput) is counted as. */
@@ -120,6 +122,11 @@ export interface TemplateMeasures {
   /** Per role: how many managed policies are attached to it. */
   readonly roleManagedPolicies: readonly Measured[];
   readonly eventPatterns: readonly Measured[];
+  /**
+   * Per security group and direction (`<group> ingress|egress`): its rules, inline and separate, added up
+   * across templates (a group of another stack is keyed by the reference to it).
+   */
+  readonly securityGroupRules: readonly Measured[];
 }
 
 /** The key of a role that a policy names in `Roles`: a role of the same template by its logical id. */
@@ -127,6 +134,19 @@ function roleKey(stack: string, reference: Json): string {
   return reference && typeof reference === 'object' && typeof reference.Ref === 'string'
     ? `${stack}/${reference.Ref}`
     : JSON.stringify(reference);
+}
+
+/**
+ * The key of a security group that a rule names in `GroupId`: a group of the same template by its logical
+ * id, one of another stack by the output it is read from (every consumer names it the same way).
+ */
+function groupKey(stack: string, reference: Json): string {
+  const getAtt = reference?.['Fn::GetAtt'];
+  if (Array.isArray(getAtt)) return `${stack}/${getAtt[0]}`;
+  if (typeof reference?.Ref === 'string') return `${stack}/${reference.Ref}`;
+  const output = reference?.['Fn::GetStackOutput'];
+  if (output) return `${output.StackName}:${output.OutputName}`;
+  return JSON.stringify(reference);
 }
 
 /** Measures every template (by stack name, their text as written); a role's policies add up across them. */
@@ -137,6 +157,7 @@ export function measureTemplates(texts: Readonly<Record<string, string>>): Templ
   const eventPatterns: Measured[] = [];
   const inline = new Map<string, number>();
   const attached = new Map<string, number>();
+  const groupRules = new Map<string, number>();
   const add = (map: Map<string, number>, key: string, n: number) => map.set(key, (map.get(key) ?? 0) + n);
   for (const [stack, text] of Object.entries(texts)) {
     const template: Json = JSON.parse(text);
@@ -181,6 +202,16 @@ export function measureTemplates(texts: Readonly<Record<string, string>>): Templ
           );
           add(attached, `${stack}/${id}`, (props.ManagedPolicyArns ?? []).length);
           break;
+        case 'AWS::EC2::SecurityGroup':
+          add(groupRules, `${stack}/${id} ingress`, (props.SecurityGroupIngress ?? []).length);
+          add(groupRules, `${stack}/${id} egress`, (props.SecurityGroupEgress ?? []).length);
+          break;
+        case 'AWS::EC2::SecurityGroupIngress':
+          add(groupRules, `${groupKey(stack, props.GroupId)} ingress`, 1);
+          break;
+        case 'AWS::EC2::SecurityGroupEgress':
+          add(groupRules, `${groupKey(stack, props.GroupId)} egress`, 1);
+          break;
         case 'AWS::Events::Rule':
           if (props.EventPattern)
             eventPatterns.push({ stack, id, size: estimatedJsonLength(props.EventPattern) });
@@ -202,6 +233,7 @@ export function measureTemplates(texts: Readonly<Record<string, string>>): Templ
     roleInlinePolicies: perRole(inline),
     roleManagedPolicies: perRole(attached),
     eventPatterns,
+    securityGroupRules: [...groupRules].map(([id, size]) => ({ stack: '', id, size })),
   };
 }
 
@@ -279,6 +311,12 @@ export function limitViolations(texts: Readonly<Record<string, string>>): LimitV
       logicalId: e.id,
       message: `${e.stack}/${e.id}: the event pattern takes about ${e.size} characters; EventBridge accepts ${LIMITS.eventPatternChars} by default. Match a name prefix and filter in the target instead of listing every service's names`,
     });
+  for (const g of m.securityGroupRules.filter((x) => x.size > LIMITS.securityGroupRules))
+    out.push({
+      rule: 'security-group-rules',
+      logicalId: g.id.split(' ')[0],
+      message: `${g.id}: the security group has ${g.size} ${g.id.endsWith('egress') ? 'outbound' : 'inbound'} rules; a VPC allows ${LIMITS.securityGroupRules} per direction by default. Raise the quota "Inbound or outbound rules per security group" (Service Quotas, VPC) before the deploy, or fewer services per environment`,
+    });
   return out;
 }
 
@@ -303,6 +341,7 @@ export class DeployLimitsCheck implements IPolicyValidationPlugin {
     'role-inline-policies',
     'role-managed-policies',
     'event-pattern-size',
+    'security-group-rules',
   ];
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {

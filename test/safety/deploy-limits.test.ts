@@ -199,4 +199,30 @@ describe('IAM, EventBridge and Lambda limits, measured with ARNs resolved', () =
     ]);
     expect(largest(measureTemplates(texts).roleManagedPolicies)?.size).toBe(11);
   });
+
+  it('adds up the rules of a security group across the stacks that add them, per direction', () => {
+    const group = { 'Fn::GetStackOutput': { StackName: 'demo-20-legacy-data', OutputName: 'GroupId' } };
+    const rules = (n: number, type: string) =>
+      Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [`R${i}`, { Type: type, Properties: { GroupId: group } }]),
+      );
+    const texts = {
+      a: template(rules(31, 'AWS::EC2::SecurityGroupIngress')),
+      b: template({
+        ...rules(30, 'AWS::EC2::SecurityGroupIngress'),
+        E: { Type: 'AWS::EC2::SecurityGroupEgress', Properties: { GroupId: group } },
+      }),
+      c: template({ G: { Type: 'AWS::EC2::SecurityGroup', Properties: { SecurityGroupEgress: [{}, {}] } } }),
+    };
+    const m = measureTemplates(texts);
+    expect(largest(m.securityGroupRules)).toEqual({
+      stack: '',
+      id: 'demo-20-legacy-data:GroupId ingress',
+      size: 61,
+    });
+    expect(m.securityGroupRules).toContainEqual({ stack: '', id: 'c/G egress', size: 2 });
+    expect(limitViolations(texts).map((v) => v.message)).toEqual([
+      'demo-20-legacy-data:GroupId ingress: the security group has 61 inbound rules; a VPC allows 60 per direction by default. Raise the quota "Inbound or outbound rules per security group" (Service Quotas, VPC) before the deploy, or fewer services per environment',
+    ]);
+  });
 });

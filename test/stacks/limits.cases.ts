@@ -93,6 +93,13 @@ describe(`${SERVICES} services at phase 3, half in krakend and half in alb mode`
       LIMITS.eventPatternChars,
       0.25,
     ],
+    // The tightest: the legacy database admits each service's tasks and its write-back (2 per service).
+    [
+      'rules of one security group, per direction',
+      () => size(largest(synthesized().measures.securityGroupRules)),
+      LIMITS.securityGroupRules,
+      0.9,
+    ],
     [
       'Lambda environment (bytes)',
       () => size(largest(synthesized().measures.lambdaEnvironments)),
