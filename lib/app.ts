@@ -234,7 +234,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
               config,
               service: s,
               legacy,
-              alerts: { topicArn: operations.alerts.topic.topicArn, keyArn: operations.alerts.key.keyArn },
+              alerts: operations.alertTopicReference,
             },
           ),
         ])

@@ -116,6 +116,11 @@ export class OperationsStack extends MigrationStack {
   /** At phase 3 through KrakenD: the gateway's own alarms. */
   readonly gatewayAlarms?: GatewayAlarms;
 
+  /** What the services' operations stacks need of the alert topic: its ARN and its key's (it is encrypted). */
+  get alertTopicReference(): { readonly topicArn: string; readonly keyArn: string } {
+    return { topicArn: this.alerts.topic.topicArn, keyArn: this.alerts.key.keyArn };
+  }
+
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
       phase: 1,
