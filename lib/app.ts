@@ -4,19 +4,26 @@ import type { ExtractedServiceConfig, ImportedDatabaseConfig, MigrationConfig } 
 import type { DatabaseEndpoint } from './constructs/database';
 import { planListenerRules } from './gateway/alb-rules';
 import { withCompositeRoutes } from './gateway/composites';
+import { ANY } from './patterns';
 import { capabilitiesOf } from './phases';
 import { identityWarnings } from './proxy/identity-coverage';
 import { routingWiring } from './proxy/wiring';
 import { DeployLimitsCheck } from './safety/deploy-limits';
 import { acknowledgeOverflowPolicies } from './safety/overflow-policies';
-import { absentStackNotice, absentStacks, GATEWAY_STACK_ORDER } from './stack-shape';
+import {
+  absentStackNotice,
+  absentStacks,
+  GATEWAY_STACK_ORDER,
+  SERVICE_OPERATIONS_STACK_ORDER,
+} from './stack-shape';
 import { GatewayStack } from './stacks/gateway-stack';
 import { LegacyDataStack } from './stacks/legacy-data-stack';
 import { type MigrationStack, stackId } from './stacks/migration-stack';
 import { NetworkStack } from './stacks/network-stack';
-import { OperationsStack, type SwitchTarget } from './stacks/operations-stack';
+import { type OperatedService, OperationsStack, type SwitchTarget } from './stacks/operations-stack';
 import { PlatformStack } from './stacks/platform-stack';
 import { ServiceDataStack } from './stacks/service-data-stack';
+import { ServiceOperationsStack } from './stacks/service-operations-stack';
 import { ServiceStack } from './stacks/service-stack';
 
 /** The stacks of one extracted service; which exist depends on its phase. */
@@ -26,6 +33,8 @@ export interface ServiceStacks {
   readonly data?: ServiceDataStack;
   /** From phase 1: the Fargate service. */
   readonly service?: ServiceStack;
+  /** From phase 1: its alarms, dashboard and cutover (`<name>-65-<service>-operations`). */
+  readonly operations?: ServiceOperationsStack;
 }
 
 /** The stacks of one environment. */
@@ -111,13 +120,15 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
         })
       : undefined;
 
+  // A service's stack: its ALB rules are there (the traffic switch watches these stacks by a pattern).
+  const serviceStackId = (name: string) => stackId(config, 40, `${name}-service`);
   const warnings = identityWarnings(config);
   const services: ServiceStacks[] = config.services.map((s) => {
     const data = dataStacks.get(s.name);
     if (!data) return { config: s };
     const plan = plans.get(s.name);
     const routing = plan ? { plan, listener, legacyTargetGroupArn } : undefined;
-    const service = new ServiceStack(app, stackId(config, 40, `${s.name}-service`), {
+    const service = new ServiceStack(app, serviceStackId(s.name), {
       config,
       service: s,
       cluster: platform.cluster,
@@ -180,20 +191,37 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     s.service && s.data ? [{ config: s.config, service: s.service, data: s.data }] : [],
   );
 
-  const switchTarget = (s: ExtractedServiceConfig, service: ServiceStack): SwitchTarget | undefined => {
+  const switchTarget = (s: ExtractedServiceConfig): SwitchTarget | undefined => {
     const plan = plans.get(s.name);
-    return plan ? { mode: plan.mode, block: plan.block, stackName: service.stackName } : undefined;
+    return plan ? { mode: plan.mode, block: plan.block } : undefined;
   };
 
+  const operated: OperatedService[] = deployed.map((s) => ({
+    config: s.config,
+    flagNames: s.data.flags.names,
+    cluster: platform.cluster,
+    ecsServiceName: s.service.monitored.ecsServiceName,
+    securityGroupId: s.service.monitored.securityGroupId,
+    bulkMigration: s.service.bulkMigration,
+    switch: switchTarget(s.config),
+    targetGroup: s.service.monitored.targetGroupFullName
+      ? {
+          loadBalancerFullName: platform.loadBalancerFullName,
+          targetGroupFullName: s.service.monitored.targetGroupFullName,
+        }
+      : undefined,
+  }));
+  const legacy = {
+    loadBalancerFullName: platform.loadBalancerFullName,
+    targetGroupFullName: platform.legacyTargetGroup.fullName,
+  };
   const operations =
-    deployed.length > 0
+    operated.length > 0
       ? new OperationsStack(app, stackId(config, 60, 'operations'), {
           config,
-          legacy: {
-            loadBalancerFullName: platform.loadBalancerFullName,
-            targetGroupFullName: platform.legacyTargetGroup.fullName,
-          },
+          legacy,
           applicationListenerArn: plans.size > 0 ? listener.listenerArn : undefined,
+          rulesStackPattern: plans.size > 0 ? serviceStackId(ANY) : undefined,
           gateway: gateway
             ? {
                 ecsServiceName: gateway.monitored.ecsServiceName,
@@ -203,23 +231,29 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
                 },
               }
             : undefined,
-          services: deployed.map((s) => ({
-            config: s.config,
-            flagNames: s.data.flags.names,
-            cluster: platform.cluster,
-            ecsServiceName: s.service.monitored.ecsServiceName,
-            securityGroupId: s.service.monitored.securityGroupId,
-            bulkMigration: s.service.bulkMigration,
-            switch: switchTarget(s.config, s.service),
-            targetGroup: s.service.monitored.targetGroupFullName
-              ? {
-                  loadBalancerFullName: platform.loadBalancerFullName,
-                  targetGroupFullName: s.service.monitored.targetGroupFullName,
-                }
-              : undefined,
-          })),
+          services: operated,
         })
       : undefined;
+  // Each service's alarms, dashboard and cutover in a stack of its own (decision 0017), after the
+  // environment's operations stack (the alert topic, the hooks its cutover invokes by name).
+  const serviceOperations = new Map(
+    operations
+      ? operated.map((s) => [
+          s.config.name,
+          new ServiceOperationsStack(
+            app,
+            stackId(config, SERVICE_OPERATIONS_STACK_ORDER, `${s.config.name}-operations`),
+            {
+              config,
+              service: s,
+              legacy,
+              alerts: operations.alertTopicReference,
+            },
+          ),
+        ])
+      : [],
+  );
+  const withOperations = services.map((s) => ({ ...s, operations: serviceOperations.get(s.config.name) }));
 
   const serviceStacks = (routedByGateway: boolean) =>
     services.flatMap((s) =>
@@ -234,10 +268,11 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     ...(gateway ? [gateway] : []),
     ...serviceStacks(true),
     ...(operations ? [operations] : []),
+    ...serviceOperations.values(),
   ];
   // cdk deploy --all never deletes a stack that is no longer in the app: say which ones may be left.
   for (const absent of absentStacks(config)) Annotations.of(network).addInfo(absentStackNotice(absent));
-  return { network, legacyData, platform, services, gateway, operations, all };
+  return { network, legacyData, platform, services: withOperations, gateway, operations, all };
 }
 
 function importedEndpoint(db: ImportedDatabaseConfig): DatabaseEndpoint {

@@ -58,6 +58,14 @@ export function flagGuardFunctionName(envName: string): string {
 }
 
 /**
+ * The cutover-steps hook (lock and checks of the cutover runs): the services' cutover state machines, in
+ * their own stacks, invoke it by this name.
+ */
+export function cutoverStepsFunctionName(envName: string): string {
+  return `${envName}-cutover-steps`;
+}
+
+/**
  * A service's write-back function (docs/data-contract.md): the CLI, the flag guard, the automatic
  * rollback and the cutover state machine invoke it by this name, so none of them needs a reference to
  * the service's stack.

@@ -11,6 +11,13 @@ import { stackId } from './stacks/migration-stack';
 /** The order number of the gateway stack: after the platform, before the service stacks that route to it. */
 export const GATEWAY_STACK_ORDER = 35;
 
+/**
+ * The order number of a service's operations stack (`<name>-65-<service>-operations`: its alarms,
+ * dashboard and cutover state machine): after the environment's operations stack (60), whose alert topic
+ * and hooks it uses (decision 0017).
+ */
+export const SERVICE_OPERATIONS_STACK_ORDER = 65;
+
 export interface AbsentStack {
   readonly stackName: string;
   /** Stateful stacks are kept: deleting one throws away data (and termination protection refuses it). */
@@ -42,6 +49,13 @@ export function absentStacks(config: MigrationConfig): AbsentStack[] {
   }
   for (const s of config.services.filter((x) => !capabilitiesOf(x).migrating)) {
     const service = stackId(config, 40, `${s.name}-service`);
+    const operations = stackId(config, SERVICE_OPERATIONS_STACK_ORDER, `${s.name}-operations`);
+    out.push({
+      stackName: operations,
+      stateful: false,
+      reason: `${s.name} is at phase 0; a deployed operations stack of the service keeps its alarms, dashboard and cutover state machine`,
+      commands: destroy(operations),
+    });
     out.push({
       stackName: service,
       stateful: false,

@@ -9,7 +9,9 @@
  *   NODE_OPTIONS, the handler's first call: client construction and a first signed request) against
  *   `node -e 0`; and what its bundle loads at start (entry and static chunks) against HOOK_BUNDLE_MAX_BYTES;
  * - the flag evaluator at a small and at a full (4 KB and 8 KB) allowlist;
- * - synth time, template sizes and dynamic references with 1 to 16 services, unless `--skip-scaling`;
+ * - synth time and, against their limits, the largest template, resources, dynamic references, IAM policy
+ *   (managed, and a role's inline together), event pattern and Lambda environment with 1 to 25 services
+ *   (lib/config/scaled-demo.ts, with cdk-nag and the limit checks), unless `--skip-scaling`;
  * - the routing proxy against nginx (scripts/bench-proxy.ts), unless `--skip-proxy`;
  * - `npm test` wall time (3 runs: min and median), unless `--skip-tests`.
  * `--pairs N` sets the number of pairs (default 5; the cold starts take at least 21).
@@ -20,7 +22,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildSync } from 'esbuild';
-import { DEMO_CONFIG_INPUT } from '../lib/config/demo';
+import { scaledDemoInput } from '../lib/config/scaled-demo';
 import {
   HOOK_BUNDLE_FILE,
   HOOK_BUNDLE_MAX_BYTES,
@@ -30,6 +32,7 @@ import {
 } from '../lib/constructs/hook-bundling';
 import { parseFlag } from '../lib/flags/documents';
 import { routesToService } from '../lib/flags/evaluate';
+import { LIMITS, largest, limitViolations, measureTemplates } from '../lib/safety/deploy-limits';
 
 const ROOT = join(__dirname, '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -241,46 +244,41 @@ if (!args.includes('--skip-proxy') && existsSync(join(ROOT, 'scripts', 'bench-pr
   if (proxy.status !== 0) row('routing proxy benchmark', `failed (exit ${proxy.status})`, '', false);
 }
 
-// --- scaling: synth time and template sizes as services are added (all at phase 3) ---
+// --- scaling: synth time and every limit as services are added (all at phase 3, half in each mode) ---
 if (!args.includes('--skip-scaling')) {
-  const base = DEMO_CONFIG_INPUT.services[0];
-  for (const n of [1, 2, 4, 8, 16]) {
-    const services = Array.from({ length: n }, (_, i) => ({
-      ...JSON.parse(JSON.stringify(base)),
-      name: i === 0 ? 'users' : `svc${i}`,
-      gateway: i % 4 === 3 ? 'alb' : 'krakend',
-      routes: [
-        { path: `/api/s${i}/login`, methods: ['POST'], servicePath: `/v1/s${i}/login` },
-        { path: `/api/s${i}/{id}`, methods: ['GET', 'PUT'], servicePath: `/v1/s${i}/{id}` },
-      ],
-    }));
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+  for (const n of [1, 2, 4, 8, 16, 25]) {
     const file = join(work, `services-${n}.json`);
-    writeFileSync(
-      file,
-      JSON.stringify({
-        ...DEMO_CONFIG_INPUT,
-        services,
-        alb: { ruleBlocks: Object.fromEntries(services.map((sv, i) => [sv.name, i + 1])) },
-      }),
-    );
+    writeFileSync(file, JSON.stringify(scaledDemoInput(n)));
     const out = mkdtempSync(join(work, `scale-${n}-`));
+    // bin/app.ts with cdk-nag and the limit checks: a limit broken fails the synth (and the row).
     const ms = run(TSX, ['bin/app.ts'], {
       CDK_OUTDIR: out,
       CDK_CONTEXT_JSON: JSON.stringify({ ...JSON.parse(context), config: file }),
     });
-    const sizes = readdirSync(out)
-      .filter((f) => f.endsWith('.template.json'))
-      .map((f) => {
-        const text = readFileSync(join(out, f), 'utf8');
-        return { f, kb: Buffer.byteLength(text) / 1024, refs: (text.match(/\{\{resolve:/g) ?? []).length };
-      })
-      .sort((a, b) => b.kb - a.kb);
-    const largest = sizes[0];
+    const texts = Object.fromEntries(
+      readdirSync(out)
+        .filter((f) => f.endsWith('.template.json'))
+        .map((f) => [f.replace('.template.json', ''), readFileSync(join(out, f), 'utf8')]),
+    );
+    const m = measureTemplates(texts);
+    const template = [...m.templates].sort((a, b) => b.bytes - a.bytes)[0];
+    const references = Math.max(...m.templates.map((t) => t.dynamicReferences));
+    const resources = Math.max(...m.templates.map((t) => t.resources));
+    const managed = largest(m.managedPolicies);
+    const inline = largest(m.roleInlinePolicies);
+    const pattern = largest(m.eventPatterns);
+    const environment = largest(m.lambdaEnvironments);
+    const groupRules = largest(m.securityGroupRules);
+    const within = limitViolations(texts).length === 0;
     row(
       `synth with ${n} service${n === 1 ? '' : 's'} at phase 3`,
-      `${(ms / 1000).toFixed(1)} s, ${sizes.length} stacks, largest ${largest.f.replace('.template.json', '')} ${largest.kb.toFixed(0)} KB, most dynamic references ${Math.max(...sizes.map((x) => x.refs))}`,
-      '1 MB, 60 references a template',
-      largest.kb <= 1024 && sizes.every((x) => x.refs <= 60),
+      `${(ms / 1000).toFixed(1)} s, ${m.templates.length} stacks; largest template ${template.stack} ${kb(template.bytes)}; ` +
+        `${resources} resources; ${references} dynamic references; managed policy ${managed?.size ?? 0} chars; ` +
+        `role inline ${inline?.size ?? 0} chars; event pattern ${pattern?.size ?? 0} chars; Lambda environment ${environment?.size ?? 0} B; ` +
+        `security group rules ${groupRules?.size ?? 0}`,
+      `${LIMITS.templateBytes} B, ${LIMITS.resources}, ${LIMITS.dynamicReferences}, ${LIMITS.managedPolicyChars}, ${LIMITS.roleInlinePolicyChars}, ${LIMITS.eventPatternChars}, ${LIMITS.lambdaEnvironmentBytes} B, ${LIMITS.securityGroupRules}`,
+      within,
     );
   }
 }

@@ -10,7 +10,7 @@
 import { loadConfigFile } from '../lib/environment/load';
 import { planListenerRules } from '../lib/gateway/alb-rules';
 import { activeComposites, withCompositeRoutes } from '../lib/gateway/composites';
-import { GATEWAY_STACK_ORDER } from '../lib/stack-shape';
+import { GATEWAY_STACK_ORDER, SERVICE_OPERATIONS_STACK_ORDER } from '../lib/stack-shape';
 import { stackId } from '../lib/stacks/migration-stack';
 
 const [path, what] = process.argv.slice(2);
@@ -40,6 +40,7 @@ if (what === 'rules') {
       : []),
     ...migrating.map((s) => stackId(config, 40, `${s.name}-service`)),
     ...(migrating.length > 0 ? [stackId(config, 60, 'operations')] : []),
+    ...migrating.map((s) => stackId(config, SERVICE_OPERATIONS_STACK_ORDER, `${s.name}-operations`)),
   ];
   console.log(names.join('\n'));
 } else {

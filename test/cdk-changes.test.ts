@@ -5,6 +5,8 @@
 import './helpers/quiet-reports';
 import './stacks/stateful-guard.cases';
 import './stacks/deploy-proof.cases';
+import './stacks/limits.cases';
+import './stacks/upgrade.cases';
 import './stacks/nag.cases';
 import './integ/snapshots.cases';
 import './integration/flag-parameters.cases';

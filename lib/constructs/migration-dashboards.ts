@@ -4,15 +4,17 @@ import { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { METRIC_NAMESPACE } from '../hooks/contract';
 import { idOf } from '../naming';
-import { runningTasks, targetGroupMetrics } from './migration-metrics';
-import type { ServiceAlarms } from './service-alarms';
+import { runningTasks, type TrafficMetrics, targetGroupMetrics } from './migration-metrics';
 
 /** One migrating service as the dashboards see it. */
 export interface DashboardService {
   readonly config: ExtractedServiceConfig;
   readonly clusterName: string;
   readonly ecsServiceName: string;
-  readonly alarms: ServiceAlarms;
+  /** What the service's alarms watch (serviceTraffic). */
+  readonly traffic: TrafficMetrics;
+  /** Its rollback alarms (by name when they live in another stack). */
+  readonly alarms: readonly cloudwatch.IAlarm[];
 }
 
 export interface MigrationDashboardsProps {
@@ -24,6 +26,11 @@ export interface MigrationDashboardsProps {
    */
   readonly legacy: { readonly loadBalancerFullName: string; readonly targetGroupFullName: string };
   readonly services: readonly DashboardService[];
+  /**
+   * Which dashboards: `overview` (the whole migration, in the operations stack), `services` (one per
+   * service, in the service's operations stack: decision 0017).
+   */
+  readonly dashboards: 'overview' | 'services';
 }
 
 const PERIOD = Duration.minutes(1);
@@ -35,13 +42,16 @@ const PERIOD = Duration.minutes(1);
  */
 export class MigrationDashboards extends Construct {
   readonly perService: readonly cloudwatch.Dashboard[];
-  readonly overview: cloudwatch.Dashboard;
+  readonly overview?: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: MigrationDashboardsProps) {
     super(scope, id);
     const legacy = legacyMetrics(props.legacy);
-    this.perService = props.services.map((s) => this.serviceDashboard(props.envName, s, legacy));
-    this.overview = this.overviewDashboard(props, legacy);
+    this.perService =
+      props.dashboards === 'services'
+        ? props.services.map((s) => this.serviceDashboard(props.envName, s, legacy))
+        : [];
+    this.overview = props.dashboards === 'overview' ? this.overviewDashboard(props, legacy) : undefined;
   }
 
   /** Legacy against the service: traffic, errors, latency, capacity, flag changes and the alarms. */
@@ -52,7 +62,7 @@ export class MigrationDashboards extends Construct {
   ): cloudwatch.Dashboard {
     const name = s.config.name;
     // What the service's alarms watch: the routing proxy's view in phases 1-2, Service Connect's after.
-    const sc = s.alarms.traffic;
+    const sc = s.traffic;
     const own = (metricName: string, statistic = 'Sum') =>
       new cloudwatch.Metric({
         namespace: METRIC_NAMESPACE,
@@ -106,7 +116,7 @@ export class MigrationDashboards extends Construct {
           ),
           new cloudwatch.AlarmStatusWidget({
             title: `${name} rollback alarms`,
-            alarms: [...s.alarms.alarms],
+            alarms: [...s.alarms],
             width: 12,
             height: 6,
           }),
@@ -133,21 +143,40 @@ export class MigrationDashboards extends Construct {
             title: 'Requests per minute by service',
             left: [
               legacy.requestCount(),
-              ...props.services.map((s) => s.alarms.traffic.requests().with({ label: s.config.name })),
+              ...props.services.map((s) => s.traffic.requests().with({ label: s.config.name })),
             ],
             width: 12,
             height: 6,
           }),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'All rollback alarms',
-            alarms: props.services.flatMap((s) => [...s.alarms.alarms]),
-            width: 12,
-            height: 6,
-          }),
+          ...alarmStatusWidgets(
+            'All rollback alarms',
+            props.services.flatMap((s) => [...s.alarms]),
+          ),
         ],
       ],
     });
   }
+}
+
+/** CloudWatch shows at most 100 alarms in one alarm status widget (3 to 6 per service: 17 services). */
+export const ALARMS_PER_STATUS_WIDGET = 100;
+
+/** As many alarm status widgets as the alarms need, numbered when more than one. */
+function alarmStatusWidgets(
+  title: string,
+  alarms: readonly cloudwatch.IAlarm[],
+): cloudwatch.AlarmStatusWidget[] {
+  const count = Math.max(1, Math.ceil(alarms.length / ALARMS_PER_STATUS_WIDGET));
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      new cloudwatch.AlarmStatusWidget({
+        title: count > 1 ? `${title} (${i + 1}/${count})` : title,
+        alarms: alarms.slice(i * ALARMS_PER_STATUS_WIDGET, (i + 1) * ALARMS_PER_STATUS_WIDGET),
+        width: 12,
+        height: 6,
+      }),
+  );
 }
 
 type LegacyMetrics = ReturnType<typeof legacyMetrics>;

@@ -1,21 +1,26 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { FlagParameterNames } from '../flags/parameters';
-import { cutoverStateMachineName, operatorPolicyNames, platformStackName, serviceStackName } from '../naming';
+import { operatorPolicyNames, platformStackName, serviceStackName } from '../naming';
+import {
+  cutoverStateMachinePattern,
+  flagPatterns,
+  guardRecordPattern,
+  livePattern,
+  overridePattern,
+  underPrefix as underPrefixPattern,
+} from '../patterns';
 import { parameterArn } from './flag-parameters';
 import { wildcardResourceFinding } from './nag';
 
 export interface OperatorPoliciesProps {
   readonly envName: string;
   readonly parameterPrefix: string;
-  readonly services: readonly {
-    readonly name: string;
-    readonly flagNames: FlagParameterNames;
-    readonly overrideName: string;
-    /** From phase 2: the cutover state machine exists. */
-    readonly cutover: boolean;
-  }[];
+  /**
+   * From phase 2 of any service: cutover state machines exist. The policies name the services by patterns
+   * (lib/patterns.ts), never one by one, so that their size does not depend on the number of services.
+   */
+  readonly cutover: boolean;
   /** The flag guard's ARN: operators invoke it to have a write checked at once. */
   readonly guardFunctionArn: string;
   /** The services' write-back functions: the CLI asks them what is pending and drains before users leave. */
@@ -39,7 +44,9 @@ export class OperatorPolicies extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const names = operatorPolicyNames(props.envName);
-    const underPrefix = parameterArn(this, `${props.parameterPrefix}/*`);
+    // Name patterns of the environment (lib/patterns.ts): the policies do not grow with services.
+    const prefix = props.parameterPrefix;
+    const underPrefix = parameterArn(this, underPrefixPattern(prefix));
     const states = (resource: string, name: string) =>
       stack.formatArn({
         service: 'states',
@@ -51,9 +58,15 @@ export class OperatorPolicies extends Construct {
     const stackArn = (name: string) =>
       stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` });
     const ecsStacks = [platformStackName(props.envName), serviceStackName(props.envName, '*')].map(stackArn);
-    const machines = props.services
-      .filter((s) => s.cutover)
-      .map((s) => cutoverStateMachineName(props.envName, s.name));
+    const machines = props.cutover ? [cutoverStateMachinePattern(props.envName)] : [];
+    const flips = flagPatterns(prefix, ['routing', 'gateway']).map((n) => parameterArn(this, n));
+    const overrides = parameterArn(this, overridePattern(prefix));
+    const neverWritten = [
+      parameterArn(this, livePattern(prefix)),
+      parameterArn(this, guardRecordPattern(prefix)),
+      overrides,
+      ...flagPatterns(prefix, ['cutover']).map((n) => parameterArn(this, n)),
+    ];
 
     this.operator = new iam.ManagedPolicy(this, 'Operator', {
       managedPolicyName: names.operator,
@@ -67,9 +80,7 @@ export class OperatorPolicies extends Construct {
         new iam.PolicyStatement({
           sid: 'FlipRoutingAndGateway',
           actions: ['ssm:PutParameter'],
-          resources: props.services
-            .flatMap((s) => [s.flagNames.routing, s.flagNames.gateway])
-            .map((n) => parameterArn(this, n)),
+          resources: flips,
         }),
         new iam.PolicyStatement({
           sid: 'CheckAWriteAtOnce',
@@ -129,13 +140,7 @@ export class OperatorPolicies extends Construct {
           sid: 'NeverWriteLiveStateRecordOrOverride',
           effect: iam.Effect.DENY,
           actions: ['ssm:PutParameter'],
-          resources: [
-            parameterArn(this, `${props.parameterPrefix}/*/live/*`),
-            parameterArn(this, `${props.parameterPrefix}/*/guard/*`),
-            ...props.services
-              .flatMap((s) => [s.overrideName, s.flagNames.cutover])
-              .map((n) => parameterArn(this, n)),
-          ],
+          resources: neverWritten,
         }),
       ],
     });
@@ -155,10 +160,22 @@ export class OperatorPolicies extends Construct {
         reason:
           'The platform and service stacks of this environment, by name (any stack id): the CLI lists their resources to find the legacy and service ECS services.',
       })),
-      ...machines.map((m) => ({
-        id: wildcardResourceFinding(this, states('execution', `${m}:*`)),
+      ...machines.flatMap((m) => [
+        {
+          id: wildcardResourceFinding(this, states('execution', `${m}:*`)),
+          reason:
+            "Following a cutover run: executions of the cutover state machines of this environment's services, whose names are not known in advance (one statement for all services, lib/patterns.ts).",
+        },
+        {
+          id: wildcardResourceFinding(this, states('stateMachine', m)),
+          reason:
+            "The cutover state machines of this environment's services, by their conventional name <name>-<service>-cutover: one statement for all of them keeps the policy's size independent of the number of services.",
+        },
+      ]),
+      ...flips.map((arn) => ({
+        id: wildcardResourceFinding(this, arn),
         reason:
-          'Following a cutover run: executions of this state machine, whose names are not known in advance.',
+          "The routing and gateway flags of every service of this environment (under its parameter prefix): the CLI's flips; one statement keeps the policy's size independent of the number of services.",
       })),
       ...props.writeBackFunctionArns.map((arn) => ({
         id: wildcardResourceFinding(this, arn),
@@ -174,9 +191,14 @@ export class OperatorPolicies extends Construct {
         new iam.PolicyStatement({
           sid: 'EmergencyOverride',
           actions: ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParameterHistory'],
-          resources: props.services.map((s) => parameterArn(this, s.overrideName)),
+          resources: [overrides],
         }),
       ],
+    });
+    Validations.of(this.breakGlass).acknowledge({
+      id: wildcardResourceFinding(this, overrides),
+      reason:
+        "The emergency override of every service of this environment (under its parameter prefix): one statement keeps the policy's size independent of the number of services.",
     });
   }
 }

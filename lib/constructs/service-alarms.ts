@@ -74,10 +74,7 @@ export class ServiceAlarms extends Construct {
     const { service } = props;
     const t = service.alarms;
     const names = serviceAlarmNames(props.envName, service.name);
-    const traffic =
-      props.routing === 'proxy' && !capabilitiesOf(service).atAlb
-        ? proxyMetrics(service.name)
-        : serviceConnectMetrics(service.name);
+    const traffic = serviceTraffic(service, props.routing);
     this.traffic = traffic;
     const alarms = [
       errorRateAlarm(
@@ -150,13 +147,23 @@ export class ServiceAlarms extends Construct {
       });
       notify([this.flagAge], props.topic);
     }
-    this.names = [
-      names.errorRate,
-      names.latency,
-      names.unhealthy,
-      ...(props.targetGroup ? [names.albErrorRate, names.albLatency, names.albUnhealthy] : []),
-    ];
+    this.names = serviceAlarmNamesThatExist(props.envName, service.name, props.targetGroup !== undefined);
   }
+}
+
+/** The names of the rollback alarms ServiceAlarms creates: the `alb-` ones only with a target group. */
+export function serviceAlarmNamesThatExist(
+  envName: string,
+  service: string,
+  withTargetGroup: boolean,
+): string[] {
+  const names = serviceAlarmNames(envName, service);
+  return [
+    names.errorRate,
+    names.latency,
+    names.unhealthy,
+    ...(withTargetGroup ? [names.albErrorRate, names.albLatency, names.albUnhealthy] : []),
+  ];
 }
 
 export interface GatewayAlarmsProps {
@@ -305,4 +312,14 @@ function notify(alarms: readonly cloudwatch.Alarm[], topic: sns.ITopic): void {
     alarm.addAlarmAction(new actions.SnsAction(topic));
     alarm.addOkAction(new actions.SnsAction(topic));
   }
+}
+
+/**
+ * What a service's alarms and dashboards watch: the routing proxy's view in phases 1-2 (through the proxy),
+ * Service Connect's otherwise. Pure metric definitions: any stack can draw them.
+ */
+export function serviceTraffic(service: ExtractedServiceConfig, routing: 'proxy' | 'in-app'): TrafficMetrics {
+  return routing === 'proxy' && !capabilitiesOf(service).atAlb
+    ? proxyMetrics(service.name)
+    : serviceConnectMetrics(service.name);
 }

@@ -1,4 +1,5 @@
 import { ArnFormat, Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -8,7 +9,6 @@ import type { Construct } from 'constructs';
 import type { AlarmThresholdsConfig, ExtractedServiceConfig } from '../config/types';
 import { AlertTopic } from '../constructs/alert-topic';
 import type { BulkMigrationTask } from '../constructs/bulk-migration';
-import { CutoverStateMachine } from '../constructs/cutover-state-machine';
 import { parameterArn } from '../constructs/flag-parameters';
 import { HookAlarms } from '../constructs/hook-alarms';
 import { HookFunction, hookDeadLetterQueue } from '../constructs/hook-function';
@@ -19,15 +19,18 @@ import {
   wildcardResourceFinding,
 } from '../constructs/nag';
 import { OperatorPolicies } from '../constructs/operator-policies';
-import { GatewayAlarms, ServiceAlarms, type TargetGroupNames } from '../constructs/service-alarms';
-import { WriteBackAlarms } from '../constructs/write-back-alarms';
-import { type FlagParameterNames, guardRecordNames, overrideParameterName } from '../flags/parameters';
+import {
+  GatewayAlarms,
+  serviceAlarmNamesThatExist,
+  serviceTraffic,
+  type TargetGroupNames,
+} from '../constructs/service-alarms';
+import type { FlagParameterNames } from '../flags/parameters';
 import {
   AUTO_ROLLBACK_ROLE_VARIABLE,
   HOOK_ENV_VARIABLE,
   type HookEnvironment,
   LOCK_TABLE_VARIABLE,
-  rollbackAlarmNames,
 } from '../hooks/contract';
 import {
   SETTLED_STACK_STATUSES,
@@ -36,7 +39,15 @@ import {
   type SwitchEnvironment,
   type SwitchedService,
 } from '../hooks/switch-contract';
-import { cutoverStateMachineName, flagGuardFunctionName, idOf, writeBackFunctionName } from '../naming';
+import { cutoverStepsFunctionName, flagGuardFunctionName, idOf } from '../naming';
+import {
+  cutoverStateMachinePattern,
+  flagPatterns,
+  guardRecordPattern,
+  overridePattern,
+  rollbackAlarmPatterns,
+  writeBackFunctionPattern,
+} from '../patterns';
 import { capabilitiesOf } from '../phases';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 
@@ -58,13 +69,11 @@ export interface OperatedService {
 
 /**
  * The ALB rules of a phase-3 service, as the traffic-switch hook finds them on the listener: its mode
- * (weighted through KrakenD, or the pin of the native rewrite), its listener-rule block, and the stack
- * that holds them (the hook re-applies the checked weights after that stack settles).
+ * (weighted through KrakenD, or the pin of the native rewrite) and its listener-rule block.
  */
 export interface SwitchTarget {
   readonly mode: SwitchedService['mode'];
   readonly block: number;
-  readonly stackName: string;
 }
 
 export interface OperationsStackProps extends MigrationStackProps {
@@ -75,22 +84,27 @@ export interface OperationsStackProps extends MigrationStackProps {
   readonly gateway?: { readonly targetGroup: TargetGroupNames; readonly ecsServiceName: string };
   /** The application listener holding the phase-3 services' rules (for the traffic-switch hook). */
   readonly applicationListenerArn?: string;
+  /**
+   * The names of the stacks that hold the services' ALB rules, as a pattern (`<name>-40-*-service`): the
+   * traffic-switch hook re-applies the checked weights after one of them settles.
+   */
+  readonly rulesStackPattern?: string;
 }
 
 /**
- * Traffic control and alerting, from phase 1: the alert topic, the per-service alarms, the flag guard
- * (checks every write to a flag parameter, records what it accepted and undoes the rest), the automatic
- * rollback (reacts to the alarms), the IAM policies for people; from phase 2 the cutover state machines
- * and their steps; from phase 3 the traffic switch.
+ * Traffic control and alerting of the environment, from phase 1: the alert topic, the flag guard (checks
+ * every write to a flag parameter, records what it accepted and undoes the rest), the automatic rollback
+ * (reacts to the alarms), the IAM policies for people, the overview dashboard; from phase 2 the cutover
+ * steps and their lock; from phase 3 the traffic switch and the gateway's alarms. Each reaches the
+ * services by name patterns (lib/patterns.ts) and keeps their exact set in its environment, so that
+ * nothing here grows with services but a few bytes per service; each service's own alarms, dashboard and
+ * cutover state machine are in its operations stack (ServiceOperationsStack, decision 0017).
  */
 export class OperationsStack extends MigrationStack {
   readonly alerts: AlertTopic;
   readonly flagGuard: HookFunction;
   readonly autoRollback: HookFunction;
-  readonly alarms: readonly ServiceAlarms[];
   readonly deadLetters: sqs.Queue;
-  /** Per service from phase 2: the cutover (bulk migration, then the point of no return). */
-  readonly cutovers: readonly CutoverStateMachine[];
   readonly dashboards: MigrationDashboards;
   readonly policies: OperatorPolicies;
   /** From phase 3 of any service: applies the gateway document at the ALB. */
@@ -99,34 +113,25 @@ export class OperationsStack extends MigrationStack {
   readonly cutoverSteps?: HookFunction;
   /** A human hears of every hook failure. */
   readonly hookAlarms: HookAlarms;
-  /** Per service with a write-back: its lag and its function's errors. */
-  readonly writeBackAlarms: readonly WriteBackAlarms[];
   /** At phase 3 through KrakenD: the gateway's own alarms. */
   readonly gatewayAlarms?: GatewayAlarms;
+
+  /** What the services' operations stacks need of the alert topic: its ARN and its key's (it is encrypted). */
+  get alertTopicReference(): { readonly topicArn: string; readonly keyArn: string } {
+    return { topicArn: this.alerts.topic.topicArn, keyArn: this.alerts.key.keyArn };
+  }
 
   constructor(scope: Construct, id: string, props: OperationsStackProps) {
     super(scope, id, props, {
       phase: 1,
       stateful: false,
-      summary: 'alerts, alarms, dashboards, traffic-control hooks, cutover state machines, operator policies',
+      summary:
+        'alerts, gateway alarms, overview dashboard, traffic-control hooks, cutover steps, operator policies',
     });
     const { config } = props;
     const prefix = config.flags.parameterPrefix;
 
     this.alerts = new AlertTopic(this, 'Alerts', { emails: config.notifications.emails });
-    this.alarms = props.services.map(
-      (s) =>
-        new ServiceAlarms(this, `${idOf(s.config.name)}Alarms`, {
-          envName: config.name,
-          service: s.config,
-          clusterName: s.cluster.clusterName,
-          ecsServiceName: s.ecsServiceName,
-          targetGroup: s.targetGroup,
-          routing: config.routing.mode,
-          flagCacheTtlSeconds: config.flags.cacheTtlSeconds,
-          topic: this.alerts.topic,
-        }),
-    );
     const throughGateway = props.services.filter((s) => capabilitiesOf(s.config).throughGateway);
     this.gatewayAlarms =
       props.gateway && throughGateway.length > 0
@@ -159,15 +164,13 @@ export class OperationsStack extends MigrationStack {
 
     this.deadLetters = hookDeadLetterQueue(this, 'DeadLetters');
 
-    const flagNames = props.services.flatMap((s) => Object.values(s.flagNames));
-    const overrideNames = props.services.map((s) => overrideParameterName(prefix, s.config.name));
-    const recordNames = props.services.flatMap((s) => Object.values(guardRecordNames(prefix, s.config.name)));
     this.flagGuard = new HookFunction(this, 'FlagGuard', {
       hook: 'flag-guard',
       functionName: flagGuardFunctionName(config.name),
       description: 'Checks every write to a migration flag, records what it accepts, restores the rest',
       environment,
     });
+    // Every grant is on a name pattern of the environment (lib/patterns.ts): no policy grows with services.
     this.grantSsm(
       this.flagGuard,
       [
@@ -177,14 +180,14 @@ export class OperationsStack extends MigrationStack {
         'ssm:LabelParameterVersion',
         'ssm:PutParameter',
       ],
-      flagNames,
+      flagPatterns(prefix),
     );
-    this.grantSsm(this.flagGuard, ['ssm:GetParameters', 'ssm:PutParameter'], recordNames);
+    this.grantSsm(this.flagGuard, ['ssm:GetParameters', 'ssm:PutParameter'], [guardRecordPattern(prefix)]);
     // The emergency override is checked and labelled, never written, by the guard.
     this.grantSsm(
       this.flagGuard,
       ['ssm:GetParameters', 'ssm:GetParameterHistory', 'ssm:LabelParameterVersion'],
-      overrideNames,
+      [overridePattern(prefix)],
     );
     const phase2 = props.services.filter((s) => s.bulkMigration);
     // A new cutover document must name a running cutover execution whose migration exited 0.
@@ -197,7 +200,7 @@ export class OperationsStack extends MigrationStack {
     this.onParameterChange(
       'FlagChanged',
       'A migration flag or override parameter was created, updated, deleted or labelled',
-      [...flagNames, ...overrideNames],
+      [...flagPatterns(prefix), overridePattern(prefix)],
       ['Create', 'Update', 'Delete', 'LabelParameterVersion'],
       this.flagGuard,
     );
@@ -213,11 +216,19 @@ export class OperationsStack extends MigrationStack {
       description: 'Switches a service back when one of its alarms goes to ALARM, as far as no data is lost',
       environment,
     });
-    this.grantSsm(this.autoRollback, ['ssm:GetParameters'], [...flagNames, ...overrideNames]);
     this.grantSsm(
       this.autoRollback,
-      ['ssm:PutParameter'],
-      props.services.flatMap((s) => [s.flagNames.routing, s.flagNames.gateway]),
+      ['ssm:GetParameters'],
+      [...flagPatterns(prefix), overridePattern(prefix)],
+    );
+    this.grantSsm(this.autoRollback, ['ssm:PutParameter'], flagPatterns(prefix, ['routing', 'gateway']));
+    // `<prefix>/*/routing` also matches the guard's record of routing: the rollback never writes a record.
+    this.autoRollback.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        actions: ['ssm:PutParameter'],
+        resources: [parameterArn(this, guardRecordPattern(prefix))],
+      }),
     );
     this.grantPublish(this.autoRollback);
     // The guard takes a routing write as the rollback's only from a session of this role.
@@ -225,41 +236,35 @@ export class OperationsStack extends MigrationStack {
     // Before users leave: what is pending (the guard, which never waits), the drain (the rollback).
     this.grantWriteBack(this.flagGuard, props.services);
     this.grantWriteBack(this.autoRollback, props.services);
-    this.writeBackAlarms = props.services.flatMap((s) =>
-      s.config.writeBack
-        ? [
-            new WriteBackAlarms(this, `${idOf(s.config.name)}WriteBackAlarms`, {
-              envName: config.name,
-              service: s.config.name,
-              alarmAfterMinutes: s.config.writeBack.alarmAfterMinutes,
-              topic: this.alerts.topic,
-            }),
-          ]
-        : [],
-    );
     new events.Rule(this, 'AlarmRaised', {
       description: 'An alarm of a migrating service went to ALARM',
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
+        // Patterns of the rollback alarms' names: the hook keeps those of its services (decision 0017).
         detail: {
-          alarmName: [...this.alarms.flatMap((a) => a.names), ...(this.gatewayAlarms?.names ?? [])],
+          alarmName: rollbackAlarmPatterns(config.name).map((wildcard) => ({ wildcard })),
           state: { value: ['ALARM'] },
         },
       },
       targets: [this.autoRollback.eventTarget(this.deadLetters)],
     });
 
-    ({ cutovers: this.cutovers, steps: this.cutoverSteps } = this.addCutovers(phase2, environment));
+    this.cutoverSteps = this.addCutoverSteps(phase2, environment);
 
+    // The services' alarms are in their own stacks: the overview names them (no reference back).
     this.dashboards = new MigrationDashboards(this, 'Dashboards', {
       envName: config.name,
       legacy: props.legacy,
-      services: props.services.map((s, i) => ({
+      dashboards: 'overview',
+      services: props.services.map((s) => ({
         config: s.config,
         clusterName: s.cluster.clusterName,
         ecsServiceName: s.ecsServiceName,
-        alarms: this.alarms[i],
+        traffic: serviceTraffic(s.config, config.routing.mode),
+        alarms: serviceAlarmNamesThatExist(config.name, s.config.name, s.targetGroup !== undefined).map(
+          (name) => cloudwatch.Alarm.fromAlarmName(this, `${idOf(s.config.name)}${name}`, name),
+        ),
       })),
     });
 
@@ -272,12 +277,7 @@ export class OperationsStack extends MigrationStack {
         config.name,
         props.services.map((s) => s.config),
       ),
-      services: props.services.map((s) => ({
-        name: s.config.name,
-        flagNames: s.flagNames,
-        overrideName: overrideParameterName(prefix, s.config.name),
-        cutover: s.bulkMigration !== undefined,
-      })),
+      cutover: phase2.length > 0,
     });
 
     this.trafficSwitch = this.addTrafficSwitch(
@@ -285,6 +285,7 @@ export class OperationsStack extends MigrationStack {
       props.services,
       props.legacy.loadBalancerFullName,
       props.applicationListenerArn,
+      props.rulesStackPattern,
     );
 
     this.hookAlarms = new HookAlarms(this, 'HookAlarms', {
@@ -305,14 +306,15 @@ export class OperationsStack extends MigrationStack {
   }
 
   /**
-   * Per phase-2 service its cutover state machine; shared by all of them, the cutover-steps hook and its
-   * lock table (one item per service while a run holds the lock: nothing to keep).
+   * Shared by the phase-2 services' cutover state machines (in their own stacks, which invoke it by its
+   * name): the cutover-steps hook and its lock table (one item per service while a run holds the lock:
+   * nothing to keep).
    */
-  private addCutovers(
+  private addCutoverSteps(
     services: readonly OperatedService[],
     environment: Record<string, string>,
-  ): { cutovers: CutoverStateMachine[]; steps?: HookFunction } {
-    if (services.length === 0) return { cutovers: [] };
+  ): HookFunction | undefined {
+    if (services.length === 0) return undefined;
     const config = this.config;
     const locks = new dynamodb.TableV2(this, 'CutoverLocks', {
       partitionKey: { name: 'service', type: dynamodb.AttributeType.STRING },
@@ -322,6 +324,7 @@ export class OperationsStack extends MigrationStack {
     });
     const steps = new HookFunction(this, 'CutoverSteps', {
       hook: 'cutover-steps',
+      functionName: cutoverStepsFunctionName(config.name),
       description: 'Cutover runs: the lock, the checks before and after the bulk migration',
       environment: { ...environment, [LOCK_TABLE_VARIABLE]: locks.tableName },
     });
@@ -329,14 +332,10 @@ export class OperationsStack extends MigrationStack {
     this.grantSsm(
       steps,
       ['ssm:GetParameters'],
-      services.flatMap((s) => [
-        ...Object.values(s.flagNames),
-        overrideParameterName(config.flags.parameterPrefix, s.config.name),
-      ]),
+      [...flagPatterns(config.flags.parameterPrefix), overridePattern(config.flags.parameterPrefix)],
     );
-    // Every alarm the checks read: the service's own and, through KrakenD, the gateway's.
-    const alarmNames = new Set(services.flatMap((s) => rollbackAlarmNames(config.name, s.config).all));
-    const alarmArns = [...alarmNames].map((name) =>
+    // Every alarm the checks read: the services' own and, through KrakenD, the gateway's.
+    const alarmArns = rollbackAlarmPatterns(config.name).map((name) =>
       this.formatArn({
         service: 'cloudwatch',
         resource: 'alarm',
@@ -350,23 +349,17 @@ export class OperationsStack extends MigrationStack {
         resources: alarmArns,
       }),
     );
+    acknowledgeOnDefaultPolicy(
+      steps.role,
+      ...alarmArns.map((arn) => ({
+        id: wildcardResourceFinding(this, arn),
+        reason:
+          "The rollback alarms of this environment's services and gateway, by their conventional names (lib/patterns.ts): one statement for all of them keeps the policy's size independent of the number of services.",
+      })),
+    );
     // Whether the holder of a lock still runs.
     this.grantOnCutoverRuns(steps, ['states:DescribeExecution'], services);
-    const cutovers = services.map(
-      (s) =>
-        new CutoverStateMachine(this, `${idOf(s.config.name)}Cutover`, {
-          envName: config.name,
-          service: s.config,
-          cluster: s.cluster,
-          task: s.bulkMigration as BulkMigrationTask,
-          securityGroupId: s.securityGroupId,
-          flagNames: s.flagNames,
-          topic: this.alerts.topic,
-          steps: steps.function,
-          guard: this.flagGuard.function,
-        }),
-    );
-    return { cutovers, steps };
+    return steps;
   }
 
   /**
@@ -381,11 +374,14 @@ export class OperationsStack extends MigrationStack {
     services: readonly OperatedService[],
     loadBalancerFullName: string,
     listenerArn?: string,
+    rulesStackPattern?: string,
   ) {
     const switchedConfig = services.flatMap((s) => (s.switch ? [{ ...s, switch: s.switch }] : []));
     if (switchedConfig.length === 0) return undefined;
-    if (!listenerArn)
-      throw new Error('the traffic switch needs the application listener (applicationListenerArn)');
+    if (!listenerArn || !rulesStackPattern)
+      throw new Error(
+        'the traffic switch needs the application listener and the rules stacks (applicationListenerArn, rulesStackPattern)',
+      );
     const environment: SwitchEnvironment = {
       parameterPrefix: prefix,
       listenerArn,
@@ -461,7 +457,7 @@ export class OperationsStack extends MigrationStack {
     this.onParameterChange(
       'GatewayDocumentValidated',
       'The flag guard labelled a version of a gateway document last-good',
-      switchedConfig.map((s) => s.flagNames.gateway),
+      flagPatterns(prefix, ['gateway']),
       ['LabelParameterVersion'],
       hook,
     );
@@ -472,9 +468,12 @@ export class OperationsStack extends MigrationStack {
         source: ['aws.cloudformation'],
         detailType: ['CloudFormation Stack Status Change'],
         detail: {
-          'stack-id': [...new Set(switchedConfig.map((s) => s.switch.stackName))].map((name) => ({
-            prefix: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stack/${name}/`,
-          })),
+          // Every service stack of the environment (a pattern): the hook re-applies every service anyway.
+          'stack-id': [
+            {
+              wildcard: `arn:${this.partition}:cloudformation:${this.region}:${this.account}:stack/${rulesStackPattern}/*`,
+            },
+          ],
           'status-details': { status: [...SETTLED_STACK_STATUSES] },
         },
       },
@@ -495,30 +494,34 @@ export class OperationsStack extends MigrationStack {
     services: readonly OperatedService[],
   ): void {
     if (services.length === 0) return;
-    const executions = services.map((s) =>
+    const executions = [
       this.formatArn({
         service: 'states',
         resource: 'execution',
-        resourceName: `${cutoverStateMachineName(this.config.name, s.config.name)}:*`,
+        resourceName: `${cutoverStateMachinePattern(this.config.name)}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       }),
-    );
+    ];
     hook.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: executions }));
     acknowledgeOnDefaultPolicy(
       hook.role,
       ...executions.map((arn) => ({
         id: wildcardResourceFinding(this, arn),
         reason:
-          'The executions of a cutover state machine of this app: their names are not known in advance.',
+          "The executions of the cutover state machines of this environment's services (<name>-*-cutover, lib/patterns.ts): their names are not known in advance, and one statement keeps the policy's size independent of the number of services.",
       })),
     );
   }
 
-  /** Runs `hook` on Parameter Store Change events of these operations on these parameters. */
+  /**
+   * Runs `hook` on Parameter Store Change events of these operations on the parameters of these patterns
+   * (lib/patterns.ts; the hook keeps the names of its services): the pattern's size is independent of the
+   * number of services (EventBridge's 2,048 characters, decision 0017).
+   */
   private onParameterChange(
     id: string,
     description: string,
-    names: readonly string[],
+    patterns: readonly string[],
     operations: string[],
     hook: HookFunction,
   ): void {
@@ -527,7 +530,7 @@ export class OperationsStack extends MigrationStack {
       eventPattern: {
         source: ['aws.ssm'],
         detailType: ['Parameter Store Change'],
-        detail: { name: [...names], operation: operations },
+        detail: { name: patterns.map((wildcard) => ({ wildcard })), operation: operations },
       },
       targets: [hook.eventTarget(this.deadLetters)],
     });
@@ -553,10 +556,17 @@ export class OperationsStack extends MigrationStack {
     acknowledgeOnDefaultPolicy(hook.role, ...writeBackFunctionFindings(this, functions));
   }
 
-  /** Exactly these actions on exactly these parameters. */
-  private grantSsm(hook: HookFunction, actions: string[], names: readonly string[]): void {
-    hook.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions, resources: names.map((n) => parameterArn(this, n)) }),
+  /** Exactly these actions on the parameters of these patterns (lib/patterns.ts). */
+  private grantSsm(hook: HookFunction, actions: string[], patterns: readonly string[]): void {
+    const arns = patterns.map((n) => parameterArn(this, n));
+    hook.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources: arns }));
+    acknowledgeOnDefaultPolicy(
+      hook.role,
+      ...arns.map((arn) => ({
+        id: wildcardResourceFinding(this, arn),
+        reason:
+          "This kind of parameter of every service of this environment (under its parameter prefix, lib/patterns.ts): one statement for all of them keeps the policy's size independent of the number of services.",
+      })),
     );
   }
 }
@@ -576,7 +586,7 @@ export function writeBackFunctionArns(
     stack.formatArn({
       service: 'lambda',
       resource: 'function',
-      resourceName: writeBackFunctionName(envName, '*'),
+      resourceName: writeBackFunctionPattern(envName),
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
   ];

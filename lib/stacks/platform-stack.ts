@@ -9,11 +9,13 @@ import type { DatabaseEndpoint } from '../constructs/database';
 import type { EndpointCaller } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
 import { LoadBalancerDns } from '../constructs/load-balancer-dns';
+import { acknowledgeOnDefaultPolicy, wildcardResourceFinding } from '../constructs/nag';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
 import { RoutingProxyImage } from '../constructs/routing-proxy';
 import type { SubnetPlacement } from '../constructs/subnet-placement';
 import { type FrontProxyProps, WebService } from '../constructs/web-service';
 import { gatewayCallsLegacy, legacyFrontDoor } from '../gateway/composites';
+import { flagPatterns, overridePattern } from '../patterns';
 import { proxyNodeOptions } from '../proxy/bundle';
 import { PROXY_CONFIG_VARIABLE, proxyConfigText } from '../proxy/contract';
 import type { RoutingWiring } from '../proxy/wiring';
@@ -105,17 +107,25 @@ export class PlatformStack extends MigrationStack {
         : {}),
     });
 
-    // Exactly the flag parameters the reader reads, singly or in batches (docs/flag-contract.md).
-    const readable = {
-      actions: ['ssm:GetParameters', 'ssm:GetParameter'],
-      names: migration.mode === 'proxy' ? migration.readableParameters : migration.inApp.readableParameters,
-    };
-    if (readable.names.length > 0) {
+    // The kinds of flag parameters the reader reads, singly or in batches (docs/flag-contract.md), of
+    // every service by a name pattern (lib/patterns.ts): the policy does not grow with services.
+    const readable =
+      migration.mode === 'proxy' ? migration.readableParameters : migration.inApp.readableParameters;
+    if (readable.length > 0) {
+      const prefix = config.flags.parameterPrefix;
+      const patterns = [...flagPatterns(prefix, ['routing', 'cutover']), overridePattern(prefix)].map((n) =>
+        parameterArn(this, n),
+      );
       this.legacy.taskDefinition.taskRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          actions: readable.actions,
-          resources: readable.names.map((name) => parameterArn(this, name)),
-        }),
+        new iam.PolicyStatement({ actions: ['ssm:GetParameters', 'ssm:GetParameter'], resources: patterns }),
+      );
+      acknowledgeOnDefaultPolicy(
+        this.legacy.taskDefinition.taskRole,
+        ...patterns.map((arn) => ({
+          id: wildcardResourceFinding(this, arn),
+          reason:
+            "Reads (never writes) the routing, cutover and override parameters of this environment's services, by a pattern under its parameter prefix: one statement keeps the policy's size independent of the number of services.",
+        })),
       );
     }
 

@@ -112,8 +112,11 @@ export function templateOf(stacks: MigrationStacks, idSuffix: string): Template 
   return Template.fromStack(stack);
 }
 
-/** How an agnostic template spells the ARN of the demo's `users` parameter of that kind (path after `users/`). */
-export function demoParameterArn(kind: string) {
+/**
+ * How an agnostic template spells the ARN of the demo's `users` parameter of that kind (path after
+ * `users/`), or of a pattern with `*` for the service (lib/patterns.ts).
+ */
+export function demoParameterArn(kind: string, service = 'users') {
   return {
     'Fn::Join': [
       '',
@@ -124,7 +127,7 @@ export function demoParameterArn(kind: string) {
         { Ref: 'AWS::Region' },
         ':',
         { Ref: 'AWS::AccountId' },
-        `:parameter/demo/migration/users/${kind}`,
+        `:parameter/demo/migration/${service}/${kind}`,
       ],
     ],
   };

@@ -14,7 +14,7 @@ import { GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';
 import { Template } from 'aws-cdk-lib/assertions';
 import { runStep, type StepDependencies } from '../../lambda/cutover-steps/handler';
 import { guard } from '../../lambda/flag-guard/handler';
-import { writeBackFunctionName } from '../../lib/naming';
+import { cutoverStepsFunctionName, flagGuardFunctionName, writeBackFunctionName } from '../../lib/naming';
 import { type AslMachine, definitionOf, type HistoryEvent, runMachine, TaskFailure } from '../helpers/asl';
 import { ready } from '../helpers/hooks';
 import { startWorld, type World } from '../helpers/migration-world';
@@ -50,7 +50,8 @@ function tokenOf(reference: Json): string {
 beforeAll(async () => {
   world = await startWorld(USERS, 2);
   const built = buildStacks(world.config);
-  const ops = Template.fromStack(built.operations as never);
+  // The service's operations stack holds its cutover state machine (decision 0017).
+  const ops = Template.fromStack(built.services[0].operations as never);
   const [stateMachine] = Object.values(ops.findResources('AWS::StepFunctions::StateMachine'));
   machine = definitionOf(stateMachine.Properties.DefinitionString, tokenOf);
   const service = Template.fromStack(built.services[0].service as never);
@@ -122,6 +123,8 @@ async function runCutover(image: { bug?: string }) {
     logger: { log: () => {}, metric: () => {} },
   };
   const writeBack = `:function:${writeBackFunctionName(world.config.name, 'users')}`;
+  const steps = `:function:${cutoverStepsFunctionName(world.config.name)}`;
+  const flagGuard = `:function:${flagGuardFunctionName(world.config.name)}`;
   const result = await runMachine(
     machine,
     { confirm: 'users', requestedBy: 'migrate cli' },
@@ -142,8 +145,9 @@ async function runCutover(image: { bug?: string }) {
           StoppedReason: 'Essential container in task exited',
         };
       }
-      if (resource.startsWith('getatt:CutoverSteps')) return runStep(parameters, stepDeps);
-      if (resource.startsWith('getatt:FlagGuard'))
+      // The state machine (in the service's operations stack) invokes the hooks by their names.
+      if (resource.endsWith(steps)) return runStep(parameters, stepDeps);
+      if (resource.endsWith(flagGuard))
         return guard(parameters, { ...world.hooks.guardDeps, sfn: ready(runningExecution(task.history)) });
       if (resource.endsWith(writeBack)) return world.hooks.writeBack(parameters);
       if (resource.includes(':states:::aws-sdk:ssm:putParameter')) {

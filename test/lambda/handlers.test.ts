@@ -209,6 +209,17 @@ describe('flag guard handler', () => {
     expect(ssmMock.calls()).toHaveLength(0);
   });
 
+  it("ignores what its rule's name patterns also match: its own record, a service not in its environment (decision 0017)", async () => {
+    const { deps: d } = deps();
+    for (const name of ['/demo/migration/users/guard/routing', '/demo/migration/gone/routing']) {
+      await expect(guard(changeEvent(name), d)).resolves.toEqual({
+        status: 'ignored',
+        reason: `${name} is not a migration flag of this app`,
+      });
+    }
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+
   it.each([
     [
       'throttled',
@@ -308,6 +319,13 @@ describe('auto-rollback handler', () => {
     await expect(rollback(alarmEvent('someone-elses-alarm'), d)).resolves.toMatchObject({
       status: 'ignored',
     });
+    // What the rule's name patterns also match (decision 0017): a service not in the hook's environment,
+    // and an environment whose name starts with this one's.
+    for (const alarm of ['demo-gone-5xx-rate', 'demo-eu-users-5xx-rate'])
+      await expect(rollback(alarmEvent(alarm), d)).resolves.toEqual({
+        status: 'ignored',
+        reason: `${alarm} belongs to no migrating service`,
+      });
     await expect(rollback({ detail: {} } as never, d)).resolves.toEqual({
       status: 'ignored',
       reason: 'malformed event',

@@ -18,9 +18,10 @@ describe('stacks that leave the app', () => {
     expect(names((i) => albMode(i.services[0]))).toEqual([['demo-35-gateway', false]]);
   });
 
-  it('name a service back at phase 0: its service stack to delete, its data stack to keep', () => {
+  it('name a service back at phase 0: its service and operations stacks to delete, its data stack to keep', () => {
     expect(names((i) => (i.services[0].phase = 0))).toEqual([
       ['demo-35-gateway', false],
+      ['demo-65-users-operations', false],
       ['demo-40-users-service', false],
       ['demo-20-users-data', true],
       ['demo-60-operations', false],

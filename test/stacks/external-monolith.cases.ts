@@ -153,7 +153,9 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
 
   it("drives the same alarms with the proxy's metrics: the operations stack is the hosted monolith's", () => {
     const hosted = sharedStacks(atPhase1('hosted'));
-    const ops = (built: typeof hosted) => Template.fromStack(built.operations as never).toJSON();
+    // The environment's and the service's operations stacks (the alarms are in the latter, decision 0017).
+    const ops = (built: typeof hosted) =>
+      [built.operations, built.services[0].operations].map((s) => Template.fromStack(s as never).toJSON());
     expect(ops(external())).toEqual(ops(hosted));
     // And the proxy's metrics are among those alarms' (same names, same dimensions).
     const watched = JSON.stringify(ops(external()));

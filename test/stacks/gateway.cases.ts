@@ -201,7 +201,7 @@ describe('phase 3: the traffic-switch hook (operations stack)', () => {
       EventPattern: {
         source: ['aws.ssm'],
         'detail-type': ['Parameter Store Change'],
-        detail: { name: ['/demo/migration/users/gateway'], operation: ['LabelParameterVersion'] },
+        detail: { name: [{ wildcard: '/demo/migration/*/gateway' }], operation: ['LabelParameterVersion'] },
       },
       Targets: [
         Match.objectLike({

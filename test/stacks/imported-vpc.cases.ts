@@ -70,7 +70,10 @@ describe('an imported VPC with public and private subnets and no isolated ones',
       ).toEqual([ids(COMPANY_VPC, 'Private')]);
     }
     // The bulk migration's runs, started by the cutover state machine.
-    const [machine] = propertiesOf(templateOf(built, '60-operations'), 'AWS::StepFunctions::StateMachine');
+    const [machine] = propertiesOf(
+      templateOf(built, '65-users-operations'),
+      'AWS::StepFunctions::StateMachine',
+    );
     const definition = JSON.stringify(machine.DefinitionString);
     for (const id of ids(COMPANY_VPC, 'Private') ?? []) expect(definition).toContain(id);
     expect(definition).not.toContain(ids(COMPANY_VPC, 'Public')?.[0]);
@@ -225,6 +228,7 @@ describe('envs/existing-estate.example.json (docs/existing-estate.md)', () => {
       'shop-prod-30-platform',
       'shop-prod-40-users-service',
       'shop-prod-60-operations',
+      'shop-prod-65-users-operations',
     ]);
     const platform = Template.fromStack(built.platform);
     platform.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);

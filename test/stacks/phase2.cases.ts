@@ -4,6 +4,8 @@ import { demoInput, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
 const ops = Template.fromStack(stacks.operations as never);
+/** The service's operations stack: its cutover state machine (decision 0017). */
+const cutoverOps = Template.fromStack(stacks.services[0].operations as never);
 const service = Template.fromStack(stacks.services[0].service as never);
 
 interface State {
@@ -20,7 +22,7 @@ interface State {
 
 /** The state machine definition, with CloudFormation tokens replaced by placeholders. */
 function definition(): { StartAt: string; States: Record<string, State>; TimeoutSeconds: number } {
-  const [machine] = Object.values(ops.findResources('AWS::StepFunctions::StateMachine'));
+  const [machine] = Object.values(cutoverOps.findResources('AWS::StepFunctions::StateMachine'));
   const parts: unknown[] = machine.Properties.DefinitionString['Fn::Join'][1];
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
 }
@@ -50,8 +52,9 @@ describe('phase 2: the bulk migration task', () => {
     input.services[0].phase = 1;
     const phase1 = sharedStacks(input);
     expect(phase1.services[0].service?.bulkMigration).toBeUndefined();
-    expect(phase1.operations?.cutovers).toEqual([]);
-    Template.fromStack(phase1.operations as never).resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    expect(phase1.services[0].operations?.cutover).toBeUndefined();
+    for (const stack of [phase1.operations, phase1.services[0].operations])
+      Template.fromStack(stack as never).resourceCountIs('AWS::StepFunctions::StateMachine', 0);
   });
 });
 
@@ -60,7 +63,8 @@ describe('phase 2: the cutover state machine', () => {
   const states = def.States;
 
   it('is named for the CLI, logs everything, traces, and times out after the migration and verification timeouts plus 30 minutes', () => {
-    ops.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+    ops.resourceCountIs('AWS::StepFunctions::StateMachine', 0);
+    cutoverOps.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineName: 'demo-users-cutover',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
@@ -317,7 +321,7 @@ describe('phase 2: the cutover state machine', () => {
     const input = demoInput();
     input.services[0].phase = 2;
     delete input.services[0].writeBack;
-    const other = Template.fromStack(sharedStacks(input).operations as never);
+    const other = Template.fromStack(sharedStacks(input).services[0].operations as never);
     const [machine] = Object.values(other.findResources('AWS::StepFunctions::StateMachine'));
     const json = JSON.stringify(machine.Properties.DefinitionString);
     expect(json).toContain('RunVerification');
@@ -367,8 +371,8 @@ describe('phase 2: the cutover state machine', () => {
   });
 
   it('may write exactly the cutover parameter and run any revision of the migration family, on the cluster', () => {
-    const [policy] = Object.entries(ops.findResources('AWS::IAM::Policy')).filter(([id]) =>
-      id.startsWith('UsersCutover'),
+    const [policy] = Object.entries(cutoverOps.findResources('AWS::IAM::Policy')).filter(([id]) =>
+      id.startsWith('Cutover'),
     );
     const statements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] =
       policy[1].Properties.PolicyDocument.Statement;
@@ -384,7 +388,12 @@ describe('phase 2: the cutover state machine', () => {
     expect(run?.Condition).toEqual({ ArnEquals: { 'ecs:cluster': expect.anything() } });
     // The notifications go to a topic under its own key: the state machine needs the key too.
     const kms = statements.find((s) => JSON.stringify(s.Action).includes('kms:GenerateDataKey'));
-    expect(kms?.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^AlertsKey/), 'Arn'] });
+    expect(kms?.Resource).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: 'demo-60-operations',
+        OutputName: expect.stringMatching(/AlertsKey/),
+      }),
+    });
   });
 
   it("lets the steps read every alarm the checks read: in krakend mode the gateway's too", () => {
@@ -405,8 +414,17 @@ describe('phase 2: the cutover state machine', () => {
       (s: { Action: unknown }) =>
         JSON.stringify(s.Action) === '["cloudwatch:DescribeAlarmHistory","cloudwatch:DescribeAlarms"]',
     );
-    const resources = JSON.stringify(statement?.Resource);
-    expect(hook.alarmNames.filter((name) => !resources.includes(`:alarm:${name}"`))).toEqual([]);
+    // Name patterns (lib/patterns.ts), so that the policy does not grow with services: IAM's * is any text.
+    const patterns = [...JSON.stringify(statement?.Resource).matchAll(/:alarm:([^"]+)"/g)].map((m) => m[1]);
+    expect(patterns).toEqual([
+      'demo-*-5xx-rate',
+      'demo-*-p99-latency',
+      'demo-*-unhealthy-hosts',
+      'demo-*-unhealthy-tasks',
+    ]);
+    const matched = (name: string) =>
+      patterns.some((p) => new RegExp(`^${p.replaceAll('*', '.*')}$`).test(name));
+    expect(hook.alarmNames.filter((name) => !matched(name))).toEqual([]);
   });
 
   it('has one lock table for the cutover runs, and a steps function that may use only it', () => {

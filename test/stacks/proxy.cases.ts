@@ -119,14 +119,19 @@ describe('the routing proxy in the legacy task (routing.mode "proxy", the defaul
     expect(egress.map((e) => [e.FromPort, e.ToPort])).toEqual([[8800, 8800]]);
   });
 
-  it('lets the legacy task read exactly the flag parameters the proxy reads', () => {
+  it('lets the legacy task read the kinds of flag parameters the proxy reads, of every service by a pattern', () => {
     expect(ssmStatements(platform)).toEqual([
       {
         Action: ['ssm:GetParameter', 'ssm:GetParameters'],
         Effect: 'Allow',
-        Resource: [demoParameterArn('cutover'), demoParameterArn('override'), demoParameterArn('routing')],
+        Resource: ['cutover', 'override', 'routing'].map((kind) => demoParameterArn(kind, '*')),
       },
     ]);
+    // Every name the proxy reads is one of them.
+    const kinds = Object.values(proxyConfigOf(platform).services[0].parameters).map((n) =>
+      n.split('/').at(-1),
+    );
+    expect(kinds.sort()).toEqual(['cutover', 'override', 'routing']);
   });
 
   it('is in the task from phase 0, in pass-through: no service, no SSM permission', () => {
@@ -198,7 +203,12 @@ describe('routing.mode "in-app": the monolith routes itself', () => {
     expect(others).toEqual([]);
     expect(statement.Action).toEqual(['ssm:GetParameter', 'ssm:GetParameters']);
     const arns = (statement.Resource as Json[]).map((r) => r['Fn::Join'][1].at(-1));
-    expect(arns.sort()).toEqual(wiring.inApp.readableParameters.map((n) => `:parameter${n}`).sort());
+    // One pattern per kind (lib/patterns.ts) for the names the wiring reads: the same kinds, every service.
+    expect(arns.sort()).toEqual(
+      [
+        ...new Set(wiring.inApp.readableParameters.map((n) => `:parameter${n.replace('/users/', '/*/')}`)),
+      ].sort(),
+    );
   });
 });
 
