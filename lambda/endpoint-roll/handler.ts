@@ -8,7 +8,7 @@
  */
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { type ProviderResult, respond } from '../shared/custom-resource';
+import { type ProviderResult, serveProvider } from '../shared/custom-resource';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type RollProperties, rollDecision } from './decide';
 
@@ -40,16 +40,12 @@ let dependencies: RollDependencies | undefined;
 
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
   dependencies ??= { ecs: new ECSClient({}), logger: jsonLogger('endpoint-roll') };
-  let result: ProviderResult;
-  try {
-    result = await roll(event, dependencies);
-  } catch (e) {
-    result = { status: 'FAILED', reason: `${(e as Error).name}: ${(e as Error).message}` };
-  }
-  dependencies.logger.log(result.status === 'SUCCESS' ? 'info' : 'error', result.reason, {
-    requestType: event.RequestType,
-    logicalResourceId: event.LogicalResourceId,
-  });
+  const deps = dependencies;
   const props = event.ResourceProperties as unknown as RollProperties;
-  await respond(event, result, `${props.Service}<-${props.Endpoint}`.slice(0, 1024));
+  await serveProvider(
+    event,
+    deps.logger,
+    () => roll(event, deps),
+    `${props.Service}<-${props.Endpoint}`.slice(0, 1024),
+  );
 }

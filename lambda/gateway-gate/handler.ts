@@ -10,7 +10,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseFlag } from '../../lib/flags/documents';
 import { isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { GATE_PIN_ATTRIBUTE } from '../../lib/hooks/gate-contract';
-import { type ProviderResult, respond } from '../shared/custom-resource';
+import { type ProviderResult, serveProvider } from '../shared/custom-resource';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type GateProperties, type GateReading, gateDecision, needsReading } from './decide';
 
@@ -77,16 +77,7 @@ export async function handler(event: CloudFormationCustomResourceEvent): Promise
     cloudFormation: new CloudFormationClient({}),
     logger: jsonLogger('gateway-gate'),
   };
-  let result: ProviderResult;
-  try {
-    result = await gate(event, dependencies);
-  } catch (e) {
-    result = { status: 'FAILED', reason: `${(e as Error).name}: ${(e as Error).message}` };
-  }
-  dependencies.logger.log(result.status === 'SUCCESS' ? 'info' : 'error', result.reason, {
-    requestType: event.RequestType,
-    logicalResourceId: event.LogicalResourceId,
-  });
+  const deps = dependencies;
   const props = event.ResourceProperties as unknown as GateProperties;
-  await respond(event, result, `${props.Service}-gateway-gate`);
+  await serveProvider(event, deps.logger, () => gate(event, deps), `${props.Service}-gateway-gate`);
 }

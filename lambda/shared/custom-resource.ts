@@ -4,6 +4,7 @@
  * an hour).
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import type { Logger } from './log';
 
 export interface ProviderResult {
   readonly status: 'SUCCESS' | 'FAILED';
@@ -34,4 +35,27 @@ export async function respond(
     }),
   });
   if (!response.ok) throw new Error(`CloudFormation did not take the response: HTTP ${response.status}`);
+}
+
+/**
+ * A provider's whole turn: runs it, turns a throw into FAILED with the error's name and message, logs the
+ * result, and answers CloudFormation with the physical id `physicalResourceId` gives.
+ */
+export async function serveProvider(
+  event: CloudFormationCustomResourceEvent,
+  logger: Logger,
+  provide: () => Promise<ProviderResult>,
+  physicalResourceId: string,
+): Promise<void> {
+  let result: ProviderResult;
+  try {
+    result = await provide();
+  } catch (e) {
+    result = { status: 'FAILED', reason: `${(e as Error).name}: ${(e as Error).message}` };
+  }
+  logger.log(result.status === 'SUCCESS' ? 'info' : 'error', result.reason, {
+    requestType: event.RequestType,
+    logicalResourceId: event.LogicalResourceId,
+  });
+  await respond(event, result, physicalResourceId);
 }
