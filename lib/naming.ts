@@ -6,6 +6,19 @@
 /** A service's name (2-16 lowercase letters or digits): config, CLI and names use this one pattern. */
 export const SERVICE_NAME = /^[a-z][a-z0-9]{1,15}$/;
 
+/**
+ * The port every extracted service is published on through Service Connect (its client alias), whatever
+ * port its containers listen on: the routing proxy, the monolith and the gateway call
+ * `http://<service>:80`, so a new `services[].port` is a rolling deployment of the service alone, never a
+ * new URL its callers must be redeployed for (decision 0019).
+ */
+export const SERVICE_CONNECT_PORT = 80;
+
+/** The URL the service's callers (the routing proxy, the monolith, the gateway) reach it at. */
+export function serviceUrl(service: string): string {
+  return `http://${service}:${SERVICE_CONNECT_PORT}`;
+}
+
 /** A construct id from a lowercase name (`users` -> `Users`). */
 export function idOf(name: string): string {
   return name[0].toUpperCase() + name.slice(1);

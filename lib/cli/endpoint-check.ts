@@ -12,7 +12,7 @@ import type { CloudFormationClient, StackResourceSummary } from '@aws-sdk/client
 import type { ECSClient } from '@aws-sdk/client-ecs';
 import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
 import type { RoutingDocument } from '../flags/documents';
-import { platformStackName, serviceStackName } from '../naming';
+import { platformStackName, serviceStackName, serviceUrl } from '../naming';
 import { RefusedError } from './errors';
 
 export interface ServiceConnectClients {
@@ -49,7 +49,7 @@ export function staleEndpointProblem(
   service: Pick<ExtractedServiceConfig, 'name' | 'port'>,
   state: EndpointState,
 ): string | undefined {
-  const endpoint = `http://${service.name}:${service.port}`;
+  const endpoint = serviceUrl(service.name);
   const stack = serviceStackName(config.name, service.name);
   // No legacy service of the app in this account and region (no platform stack: an emulator, the
   // playground): no task of it can hold a stale view of the endpoint.

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { ContainerServiceConfig } from '../config/types';
+import { SERVICE_CONNECT_PORT } from '../naming';
 import { deregistrationDelay, type RequestTimeout } from '../timeouts';
 import { acknowledgeOnDefaultPolicy } from './nag';
 
@@ -197,7 +198,8 @@ export class WebService extends Construct {
                 // The discovery name is unique per service (the port name is not) and names its metrics.
                 discoveryName: props.serviceConnectDnsName,
                 dnsName: props.serviceConnectDnsName,
-                port: config.port,
+                // The callers' port, fixed: the containers' port may change without a new URL.
+                port: SERVICE_CONNECT_PORT,
               },
             ]
           : door

@@ -1,4 +1,5 @@
 import type { ExtractedServiceConfig, MigrationConfig } from '../config/types';
+import { serviceUrl } from '../naming';
 import {
   type FlagParameterNames,
   flagParameterNames,
@@ -32,7 +33,7 @@ export function legacyMigrationWiring(
   for (const s of services) {
     const names: FlagParameterNames = flagParameterNames(config.flags.parameterPrefix, s.name);
     const key = `MIGRATION_${s.name.toUpperCase()}`;
-    environment[`${key}_URL`] = `http://${s.name}:${s.port}`;
+    environment[`${key}_URL`] = serviceUrl(s.name);
     environment[`${key}_ROUTING_PARAMETER`] = names.routing;
     environment[`${key}_CUTOVER_PARAMETER`] = names.cutover;
     environment[`${key}_OVERRIDE_PARAMETER`] = overrideParameterName(config.flags.parameterPrefix, s.name);

@@ -16,7 +16,7 @@ import {
   type RoutingProxyConfig,
 } from '../config/types';
 import { flagParameterNames, overrideParameterName } from '../flags/parameters';
-import { SERVICE_NAME } from '../naming';
+import { SERVICE_NAME, serviceUrl } from '../naming';
 import { capabilitiesOf } from '../phases';
 import { describe, join, Reader } from '../validation/reader';
 import { DEFAULT_PATH_VARIANTS, PATH_EQUIVALENCES, type PathVariants } from './paths';
@@ -119,7 +119,7 @@ export function proxyRuntimeConfig(
           name: s.name,
           phase: s.phase as Exclude<Phase, 0>,
           cutoverRecorded: s.cutoverRecorded !== undefined,
-          url: `http://${s.name}:${s.port}`,
+          url: serviceUrl(s.name),
           parameters: {
             routing: names.routing,
             cutover: names.cutover,

@@ -12,6 +12,7 @@ import { WebService } from '../constructs/web-service';
 import { GATEWAY_ANCHOR_PRIORITY, PIN_RELEASED } from '../gateway/alb-rules';
 import { gatewayComposites } from '../gateway/composites';
 import { KRAKEND_HEALTH_PATH, KRAKEND_IMAGE, krakendConfig } from '../gateway/krakend';
+import { serviceUrl } from '../naming';
 import { MigrationStack, type MigrationStackProps } from './migration-stack';
 import type { LegacyEndpoint } from './platform-stack';
 
@@ -76,7 +77,7 @@ export class GatewayStack extends MigrationStack {
             service: s.name,
             path: route.path,
             method,
-            host: `http://${s.name}:${s.port}`,
+            host: serviceUrl(s.name),
             servicePath: route.servicePath,
           })),
         ),
@@ -89,7 +90,7 @@ export class GatewayStack extends MigrationStack {
           ),
         service: (name) => {
           const called = config.services.find((s) => s.name === name);
-          return called ? `http://${called.name}:${called.port}` : fail(`no service ${name}`);
+          return called ? serviceUrl(called.name) : fail(`no service ${name}`);
         },
       }),
     });

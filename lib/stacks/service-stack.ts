@@ -16,6 +16,7 @@ import { WebService } from '../constructs/web-service';
 import { WriteBack } from '../constructs/write-back';
 import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
 import { pinRegexBody, type ServiceRulePlan } from '../gateway/alb-rules';
+import { SERVICE_CONNECT_PORT } from '../naming';
 import { capabilitiesOf } from '../phases';
 import {
   DATA_CONTRACT_VERSION,
@@ -150,7 +151,7 @@ export class ServiceStack extends MigrationStack {
     this.endpointRoll = new EndpointRoll(this, 'EndpointRoll', {
       publisher: this.web.service,
       dnsName: service.name,
-      port: service.port,
+      port: SERVICE_CONNECT_PORT,
       callers: props.endpointCallers,
     });
     const routes = this.routesAtAlb(props);

@@ -554,9 +554,9 @@ describe('deploy-proof: Service Connect callers start after the endpoints they c
           ([, r]) => r.Type === 'AWS::ECS::Service',
         );
         for (const [, roll] of rolls) {
-          // Keyed on the endpoint: its name, port and the ARN of the service that publishes it.
+          // Keyed on the endpoint: its name, its callers' port (fixed) and the ARN of the service that publishes it.
           expect(roll.Properties.Endpoint).toEqual({
-            'Fn::Join': ['', [`${s.config.name}:${s.config.port}@`, { Ref: serviceId }]],
+            'Fn::Join': ['', [`${s.config.name}:80@`, { Ref: serviceId }]],
           });
           expect(roll.DependsOn).toContain(serviceId);
         }
@@ -764,6 +764,28 @@ function staleConsumers(before: Record<string, Cfn>, after: Record<string, Cfn>)
   }
   return [...new Set(stale)];
 }
+
+describe("deploy-proof: a service's port is its own business", () => {
+  it('a new services[].port changes no caller: the proxy, the monolith and the gateway keep http://<service>:80', () => {
+    const before = shapes['users at phase 3, krakend'];
+    const after = synth((i) => (i.services[0].port = 8081));
+    // The callers' templates are byte-identical: nothing to redeploy, no window in which they call a
+    // port the service does not publish yet (the service's own stack rolls its tasks to the new port).
+    for (const caller of ['demo-30-platform', 'demo-35-gateway'])
+      expect([caller, JSON.stringify(after[caller]) === JSON.stringify(before[caller])]).toEqual([
+        caller,
+        true,
+      ]);
+    const published = (t: Cfn) =>
+      Object.values<Cfn>(t.Resources).find((r) => r.Type === 'AWS::ECS::Service')?.Properties
+        .ServiceConnectConfiguration.Services[0];
+    expect(published(after['demo-40-users-service'])).toMatchObject({
+      DiscoveryName: 'users',
+      ClientAliases: [{ DnsName: 'users', Port: 80 }],
+    });
+    expect(JSON.stringify(after['demo-40-users-service'])).toContain('"ContainerPort":8081');
+  });
+});
 
 describe('deploy-proof: a value a producer replaces reaches every consumer', () => {
   const base = shapes['users at phase 3, krakend'];

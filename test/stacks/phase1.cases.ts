@@ -672,7 +672,8 @@ describe('two services at different phases', () => {
     const t = Template.fromStack(built.platform);
     expect(proxyConfigOf(t).services.map((s) => [s.name, s.phase, s.url, s.parameters.routing])).toEqual([
       ['users', 3, 'http://users:80', '/demo/migration/users/routing'],
-      ['billing', 1, 'http://billing:9000', '/demo/migration/billing/routing'],
+      // billing's containers listen on 9000; its callers use the fixed Service Connect port.
+      ['billing', 1, 'http://billing:80', '/demo/migration/billing/routing'],
     ]);
     const statements = ssmStatements(t);
     expect(statements).toHaveLength(1);
@@ -687,7 +688,7 @@ describe('two services at different phases', () => {
     const env = envOf(legacyContainer(t, 'App'));
     expect(env).toMatchObject({
       MIGRATION_SERVICES: 'users,billing',
-      MIGRATION_BILLING_URL: 'http://billing:9000',
+      MIGRATION_BILLING_URL: 'http://billing:80',
       MIGRATION_USERS_PHASE: '3',
       MIGRATION_BILLING_PHASE: '1',
       MIGRATION_USERS_CUTOVER_RECORDED: 'run-1',
