@@ -105,7 +105,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   const legacyTargetGroupArn = platform.legacyTargetGroup.arn;
   const loadBalancerSecurityGroupId = platform.loadBalancerSecurityGroupId;
 
-  // The gateway comes before the service stacks: their weighted rules forward to its target group.
+  // The gateway comes before the stacks of the services it routes: their weighted rules forward to it.
   const throughGateway = atPhase3.filter((s) => capabilitiesOf(s).throughGateway);
   const gateway =
     throughGateway.length > 0
@@ -138,6 +138,11 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
       callerSecurityGroupIds: [platform.legacySecurityGroupId],
+      // Deployed before this stack, they call the service's endpoint: rolled once it exists.
+      endpointCallers: [
+        platform.legacyCaller,
+        ...(plan?.mode === 'krakend' && gateway ? [gateway.caller] : []),
+      ],
       nativeRewrite:
         routing && plan?.mode === 'alb' ? { ...routing, loadBalancerSecurityGroupId } : undefined,
       gatewayRoutes:
@@ -172,6 +177,14 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       Annotations.of(service).addWarningV2(w.id, w.message);
     return { config: s, data, service };
   });
+
+  // The gateway deploys after the stacks of the services it does not route (phase 1-2, alb mode), and
+  // before those it does (their rules forward to it): a service leaving it removes its weighted rules
+  // before the gateway drops its endpoints (docs/decisions/0018).
+  if (gateway)
+    for (const s of services)
+      if (s.service && !capabilitiesOf(s.config).throughGateway)
+        gateway.addStackDependency(s.service, `${s.config.name} is not routed by the gateway`);
 
   // The services with stacks (phase 1 and later), typed so that their stacks are known to exist.
   const deployed = services.flatMap((s) =>
@@ -242,13 +255,18 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
   );
   const withOperations = services.map((s) => ({ ...s, operations: serviceOperations.get(s.config.name) }));
 
+  const serviceStacks = (routedByGateway: boolean) =>
+    services.flatMap((s) =>
+      s.service && capabilitiesOf(s.config).throughGateway === routedByGateway ? [s.service] : [],
+    );
   const all: MigrationStack[] = [
     network,
     ...(legacyData ? [legacyData] : []),
     ...dataStacks.values(),
     platform,
+    ...serviceStacks(false),
     ...(gateway ? [gateway] : []),
-    ...services.flatMap((s) => (s.service ? [s.service] : [])),
+    ...serviceStacks(true),
     ...(operations ? [operations] : []),
     ...serviceOperations.values(),
   ];

@@ -37,6 +37,11 @@ export function platformStackName(envName: string): string {
   return `${envName}-30-platform`;
 }
 
+/** A service's stack (its Fargate service, from phase 1); the CLI finds the service's ECS service in it. */
+export function serviceStackName(envName: string, service: string): string {
+  return `${envName}-40-${service}-service`;
+}
+
 /** The IAM managed policy that lets a person step the clients' DNS name (`npx migrate dns`). */
 export function dnsOperatorPolicyName(envName: string): string {
   return `${envName}-migration-dns-operator`;

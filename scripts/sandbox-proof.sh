@@ -6,7 +6,8 @@
 # It deploys phase 0, then moves the service to phase 1, 2 and 3 (one `cdk deploy --all` per config),
 # flips the flags through the CLI (`npm run migrate -- ...`), asserts with AWS API calls that the flag
 # parameters, the ALB rules and their weights are what the flags say, requests every composite endpoint
-# of the service through the gateway, redeploys and asserts that nothing was reset, and destroys
+# of the service through the gateway, redeploys and asserts that nothing was reset, proves that leaving
+# phase 3 is refused while the gateway weight is above 0 and goes through at 0, and destroys
 # everything it created (unless --keep). --cutover also runs the bulk migration
 # and records the point of no return (the service's migration command must succeed on an empty database).
 #
@@ -85,6 +86,13 @@ json_field() { node -e 'const v=JSON.parse(process.argv[1]);console.log(String(v
 routing_mode_is() { [ "$(json_field "$(checked "$P/routing")" mode)" = "$1" ]; }
 gateway_weight_is() { [ "$(json_field "$(checked "$P/gateway")" weight)" = "$1" ]; }
 
+legacy_stable() { # waits until the legacy ECS service's rollout is done
+  local arn
+  arn=$(aws cloudformation describe-stack-resources --stack-name "$NAME-30-platform" \
+    --query "StackResources[?ResourceType=='AWS::ECS::Service'].PhysicalResourceId" --output text)
+  aws ecs wait services-stable --cluster "$(echo "$arn" | cut -d/ -f2)" --services "$arn"
+}
+
 listener_arn() { # the application listener: 443 with a certificate, else 80
   local arns
   arns=$(aws cloudformation describe-stack-resources --stack-name "$NAME-30-platform" \
@@ -158,6 +166,10 @@ echo "ok: phase 0 listener forwards everything to the monolith"
 deploy 1
 eventually "routing starts off" routing_mode_is off
 eventually "gateway weight starts at 0" gateway_weight_is 0
+# The service stack started a new deployment of the legacy service once the endpoint existed: the CLI
+# refuses the first route change until every legacy task started after it (docs/decisions/0018).
+log "wait for the legacy service's rollout"
+legacy_stable
 migrate 1 route "$SERVICE" users sandbox-user-1 sandbox-user-2
 eventually "routing is the allowlist" routing_mode_is users
 deploy 1
@@ -179,6 +191,7 @@ deploy 3
 rules_at 100 0 || fail "phase 3 starts with the routes on the monolith (100/0, or pinned) at the planned priorities"
 echo "ok: the rules are at their planned priorities, on the monolith"
 if [ "$(mode_of_service)" = alb ]; then WEIGHT=100; else WEIGHT=30; fi
+# Routing is "all" since phase 2: the weight moves only then (lib/flags/invariants.ts refuses it otherwise).
 migrate 3 gateway "$SERVICE" "$WEIGHT"
 eventually "the rules follow the gateway flag ($WEIGHT)" rules_at $((100 - WEIGHT)) "$WEIGHT"
 if [ "$(mode_of_service)" = krakend ]; then
@@ -209,6 +222,18 @@ fi
 # A hand edit of a rule is put back by the traffic switch's schedule (every 5 minutes) at the latest.
 migrate 3 gateway "$SERVICE" 0
 eventually "the rollback to the monolith is applied" rules_at 100 0
+
+# ---- leaving phase 3 (docs/runbook.md, "Before each transition"): refused at a weight above 0, before any
+# rule or target group changes (the stack rolls back), and through once weight 0 is applied
+migrate 3 gateway "$SERVICE" "$WEIGHT"
+eventually "the rules follow the gateway flag ($WEIGHT) again" rules_at $((100 - WEIGHT)) "$WEIGHT"
+if deploy 2; then fail "the deploy out of phase 3 went through while the gateway weight was $WEIGHT"; fi
+rules_at $((100 - WEIGHT)) "$WEIGHT" || fail "the refused deploy out of phase 3 changed the ALB rules"
+echo "ok: the gateway gate refused leaving phase 3 at weight $WEIGHT, and the rules are as they were"
+migrate 3 gateway "$SERVICE" 0
+eventually "weight 0 is applied" rules_at 100 0
+deploy 2
+echo "ok: leaving phase 3 at weight 0 went through"
 
 cat <<EOF
 

@@ -16,17 +16,13 @@ import {
 } from '@aws-sdk/client-ssm';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
+import { type ProviderResult, serveProvider } from '../shared/custom-resource';
 import { jsonLogger, type Logger } from '../shared/log';
 import { IDENTITY_TAG, onExisting, onRename, onUpdate, type ParameterProperties } from './decide';
 
 export interface ProviderDependencies {
   readonly ssm: SSMClient;
   readonly logger: Logger;
-}
-
-export interface ProviderResult {
-  readonly status: 'SUCCESS' | 'FAILED';
-  readonly reason: string;
 }
 
 export async function provide(
@@ -129,33 +125,11 @@ let dependencies: ProviderDependencies | undefined;
 /** The custom resource protocol: the result goes to CloudFormation's pre-signed URL, even on an error. */
 export async function handler(event: CloudFormationCustomResourceEvent): Promise<void> {
   dependencies ??= { ssm: new SSMClient({}), logger: jsonLogger('flag-parameter') };
-  let result: ProviderResult;
-  try {
-    result = await provide(event, dependencies);
-  } catch (e) {
-    result = { status: 'FAILED', reason: `${(e as Error).name}: ${(e as Error).message}` };
-  }
-  dependencies.logger.log(result.status === 'SUCCESS' ? 'info' : 'error', result.reason, {
-    requestType: event.RequestType,
-    logicalResourceId: event.LogicalResourceId,
-  });
+  const deps = dependencies;
   // The parameter's name, once created: an update or delete keeps it (a renamed update is refused).
   const name =
     event.RequestType === 'Create'
       ? ((event.ResourceProperties as { Name?: string }).Name ?? event.LogicalResourceId)
       : event.PhysicalResourceId;
-  const response = await fetch(event.ResponseURL, {
-    method: 'PUT',
-    headers: { 'content-type': '' },
-    body: JSON.stringify({
-      Status: result.status,
-      Reason: result.reason.slice(0, 3500),
-      PhysicalResourceId: name,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-      NoEcho: false,
-    }),
-  });
-  if (!response.ok) throw new Error(`CloudFormation did not take the response: HTTP ${response.status}`);
+  await serveProvider(event, deps.logger, () => provide(event, deps), name);
 }

@@ -9,6 +9,7 @@ import { flagParameterNames, overrideParameterName } from '../flags/parameters';
 import { FlagStore } from '../flags/ssm-store';
 import { capabilitiesOf } from '../phases';
 import type { DnsClients } from './dns';
+import type { ServiceConnectClients } from './endpoint-check';
 import { RefusedError, UsageError } from './errors';
 import type { WriteBackDependencies } from './write-back';
 
@@ -26,6 +27,12 @@ export interface CliDependencies extends WriteBackDependencies {
   readonly stepFunctions: () => Promise<SFNClient>;
   /** Route 53 and CloudFormation, built only for the `dns` command. */
   readonly dnsClients?: () => Promise<DnsClients>;
+  /**
+   * ECS and CloudFormation, built only for a routing write that leaves `off`: the legacy tasks must be
+   * able to resolve the service's endpoint (endpoint-check.ts).
+   * @default - not checked (a connection to an emulator, which runs no ECS service)
+   */
+  readonly serviceConnect?: () => Promise<ServiceConnectClients>;
   /**
    * Asks the flag guard to check a parameter now (a synchronous invocation). Absent, or failing (no
    * permission, not deployed), the CLI waits for the guard's own check of the change event instead.

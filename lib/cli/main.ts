@@ -27,7 +27,7 @@ export interface MainIo {
 /** What the commands reach AWS with. */
 export type Connection = Pick<
   CliDependencies,
-  'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients' | 'writeBack'
+  'ssm' | 'stepFunctions' | 'checkNow' | 'dnsClients' | 'serviceConnect' | 'writeBack'
 > & {
   /** Who the credentials are (STS), checked before a write. @default - STS GetCallerIdentity */
   readonly callerIdentity?: () => Promise<CallerIdentity>;
@@ -90,6 +90,16 @@ async function connect(
       ]);
       return {
         route53: new route53.Route53Client({ region, profile, ...retries }),
+        cloudFormation: new cloudFormation.CloudFormationClient({ region, profile, ...retries }),
+      };
+    },
+    serviceConnect: async () => {
+      const [ecs, cloudFormation] = await Promise.all([
+        import('@aws-sdk/client-ecs'),
+        import('@aws-sdk/client-cloudformation'),
+      ]);
+      return {
+        ecs: new ecs.ECSClient({ region, profile, ...retries }),
         cloudFormation: new cloudFormation.CloudFormationClient({ region, profile, ...retries }),
       };
     },

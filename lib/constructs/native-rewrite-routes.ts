@@ -1,4 +1,3 @@
-import { CfnDynamicReference, CfnDynamicReferenceService, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import { Construct } from 'constructs';
@@ -16,8 +15,11 @@ export interface NativeRewriteRoutesProps {
   /** The service's own target group. */
   readonly serviceTargetGroup: elbv2.IApplicationTargetGroup;
   readonly serviceSecurityGroup: ec2.ISecurityGroup;
-  /** The runtime parameter holding the pin (see PIN_PINNED / PIN_RELEASED). */
-  readonly livePinParameter: string;
+  /**
+   * The pin the rule is made with (PIN_PINNED / PIN_RELEASED): the gateway gate's answer, pinned when the
+   * mode is entered, else the pin the traffic switch last applied (GatewayGate).
+   */
+  readonly pin: string;
 }
 
 /**
@@ -26,7 +28,8 @@ export interface NativeRewriteRoutesProps {
  * forwards to the service; above them, one pin rule that sends all the service's routes to the monolith
  * while the service is pinned there. A rewrite applies to a whole rule, so a weighted split between the
  * monolith (old paths) and the service (new paths) cannot exist: the switch is all or nothing, and the
- * pin's state comes from a runtime parameter (dynamic reference), so a deploy never resets it.
+ * pin's state comes from the gateway gate (the live pin the traffic switch wrote, or pinned when the mode
+ * is entered), so a deploy never resets it and never releases a new, empty target group.
  */
 export class NativeRewriteRoutes extends Construct {
   readonly pinRule: elbv2.CfnListenerRule;
@@ -42,9 +45,7 @@ export class NativeRewriteRoutes extends Construct {
         `${props.service.name}: its rules are planned in ${plan.mode} mode; plan them in alb mode`,
       );
     this.pinRegexBody = pinRegexBody(props.service.routes);
-    const pin = Token.asString(
-      new CfnDynamicReference(CfnDynamicReferenceService.SSM, props.livePinParameter),
-    );
+    const { pin } = props;
 
     this.pinRule = new elbv2.CfnListenerRule(this, 'Pin', {
       listenerArn: props.listener.listenerArn,

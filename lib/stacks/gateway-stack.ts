@@ -6,6 +6,7 @@ import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type { Construct } from 'constructs';
 import type { ContainerServiceConfig, ExtractedServiceConfig } from '../config/types';
 import { AfterEndpoints } from '../constructs/after-endpoints';
+import type { EndpointCaller } from '../constructs/endpoint-roll';
 import { allowLoadBalancerTo } from '../constructs/public-load-balancer';
 import { WebService } from '../constructs/web-service';
 import { GATEWAY_ANCHOR_PRIORITY, PIN_RELEASED } from '../gateway/alb-rules';
@@ -51,6 +52,11 @@ export class GatewayStack extends MigrationStack {
   readonly anchorRule: elbv2.CfnListenerRule;
   /** The generated KrakenD configuration (also baked into the image). */
   readonly krakendConfig: Record<string, unknown>;
+  /**
+   * The gateway as a Service Connect client of the services it routes to: their stacks deploy after this
+   * one, so each rolls the gateway once its endpoint exists (EndpointRoll).
+   */
+  readonly caller: EndpointCaller;
 
   constructor(scope: Construct, id: string, props: GatewayStackProps) {
     super(scope, id, props, {
@@ -120,6 +126,12 @@ export class GatewayStack extends MigrationStack {
     this.monitored = {
       ecsServiceName: this.gateway.service.serviceName,
       targetGroupFullName: this.gateway.targetGroup.targetGroupFullName,
+    };
+    this.caller = {
+      id: 'Gateway',
+      clusterName: props.cluster.clusterName,
+      serviceName: this.gateway.service.serviceName,
+      serviceArn: this.gateway.service.serviceArn,
     };
 
     // ALB -> gateway port. The gateway -> service rules live in the service stacks (GatewayRoutes).

@@ -60,8 +60,10 @@ export abstract class MigrationStack extends Stack {
 }
 
 /**
- * Stack names start with a number that shows the deploy order (10 network, 20 data, 30 platform, 40
- * services, 35 gateway, 60 operations, 65 a service's operations). Names are a contract: renaming a stateful stack recreates its data.
+ * Stack names start with a number that shows the deploy order (10 network, 20 data, 30 platform, 35
+ * gateway, 40 services, 60 operations, 65 a service's operations; the gateway deploys after the stacks of
+ * the services it does not route, decision 0018). Names are a contract: renaming a stateful stack
+ * recreates its data.
  */
 export function stackId(config: MigrationConfig, order: number, part: string): string {
   return `${config.name}-${order}-${part}`;

@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as servicediscovery from 'aws-cdk-lib/aws-servicediscovery';
 import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
+import type { EndpointCaller } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
 import { LoadBalancerDns } from '../constructs/load-balancer-dns';
 import { acknowledgeOnDefaultPolicy, wildcardResourceFinding } from '../constructs/nag';
@@ -51,6 +52,11 @@ export class PlatformStack extends MigrationStack {
    * through Service Connect (decision 0014).
    */
   readonly legacyEndpoint?: LegacyEndpoint;
+  /**
+   * The legacy service as a Service Connect client: its routing proxy (or the monolith routing itself)
+   * calls every migrating service, so each service's stack rolls it once its endpoint exists (EndpointRoll).
+   */
+  readonly legacyCaller: EndpointCaller;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props, {
@@ -145,6 +151,12 @@ export class PlatformStack extends MigrationStack {
       fullName: this.legacy.targetGroup.targetGroupFullName,
     };
     this.legacySecurityGroupId = this.legacy.securityGroup.securityGroupId;
+    this.legacyCaller = {
+      id: 'Legacy',
+      clusterName: this.cluster.clusterName,
+      serviceName: this.legacy.service.serviceName,
+      serviceArn: this.legacy.service.serviceArn,
+    };
     if (door)
       this.legacyEndpoint = {
         url: `http://${door.dnsName}:${door.port}`,

@@ -7,13 +7,15 @@ import type { Construct } from 'constructs';
 import type { ExtractedServiceConfig } from '../config/types';
 import { BulkMigrationTask } from '../constructs/bulk-migration';
 import type { DatabaseEndpoint } from '../constructs/database';
+import { type EndpointCaller, EndpointRoll } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
+import { GatewayGate } from '../constructs/gateway-gate';
 import { GatewayRoutes } from '../constructs/gateway-routes';
 import { NativeRewriteRoutes } from '../constructs/native-rewrite-routes';
 import { WebService } from '../constructs/web-service';
 import { WriteBack } from '../constructs/write-back';
 import { type FlagParameterNames, livePinParameterName, liveWeightParameterNames } from '../flags/parameters';
-import type { ServiceRulePlan } from '../gateway/alb-rules';
+import { pinRegexBody, type ServiceRulePlan } from '../gateway/alb-rules';
 import { capabilitiesOf } from '../phases';
 import {
   DATA_CONTRACT_VERSION,
@@ -39,6 +41,11 @@ export interface ServiceStackProps extends MigrationStackProps {
   readonly flagNames: FlagParameterNames;
   /** Security groups of the callers (the monolith's proxy, later the gateway), admitted on the service port. */
   readonly callerSecurityGroupIds: readonly string[];
+  /**
+   * The ECS services that call the service through Service Connect and deploy before this stack (the
+   * legacy service; the gateway in krakend mode): rolled once the service's endpoint exists.
+   */
+  readonly endpointCallers: readonly EndpointCaller[];
   /**
    * At phase 3: the service's ALB rules, in the service's own stack in both modes. `alb`: the ALB routes
    * the service's paths straight to it, rewritten; `krakend`: weighted between the monolith and the
@@ -80,6 +87,10 @@ export class ServiceStack extends MigrationStack {
   readonly gatewayRoutes?: GatewayRoutes;
   /** With services[].writeBack: the function that applies the service's outbox to the legacy database. */
   readonly writeBack?: WriteBack;
+  /** Rolls the callers of the service's endpoint once it exists. */
+  readonly endpointRoll: EndpointRoll;
+  /** Stands before the service's ALB rules, target group and ECS service (docs/decisions/0018). */
+  readonly gatewayGate: GatewayGate;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     const { service, database: db, legacyDatabase: legacyDb, config } = props;
@@ -135,25 +146,17 @@ export class ServiceStack extends MigrationStack {
       extraSecrets: secrets,
       loadBalanced: props.nativeRewrite !== undefined,
     });
-    if (props.nativeRewrite) {
-      this.nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
-        ...props.nativeRewrite,
-        service,
-        serviceTargetGroup: this.web.targetGroup,
-        serviceSecurityGroup: this.web.securityGroup,
-        livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
-      });
-      // ECS registers tasks only in a target group that a load balancer already uses.
-      for (const rule of this.nativeRewrite.routeRules) this.web.service.node.addDependency(rule);
-    }
-    if (props.gatewayRoutes) {
-      this.gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
-        ...props.gatewayRoutes,
-        service,
-        serviceSecurityGroup: this.web.securityGroup,
-        liveWeights: liveWeightParameterNames(config.flags.parameterPrefix, service.name),
-      });
-    }
+    // Tasks started before the endpoint cannot resolve it: its callers get a new deployment once it exists.
+    this.endpointRoll = new EndpointRoll(this, 'EndpointRoll', {
+      publisher: this.web.service,
+      dnsName: service.name,
+      port: service.port,
+      callers: props.endpointCallers,
+    });
+    const routes = this.routesAtAlb(props);
+    this.gatewayGate = routes.gate;
+    this.nativeRewrite = routes.nativeRewrite;
+    this.gatewayRoutes = routes.gatewayRoutes;
     if (capabilitiesOf(service).cutover) {
       this.bulkMigration = new BulkMigrationTask(this, 'BulkMigration', {
         service,
@@ -210,5 +213,63 @@ export class ServiceStack extends MigrationStack {
       port(legacyDb),
       `${service.name} service to the legacy database (organic import)`,
     );
+  }
+
+  /**
+   * The service's ALB routing at phase 3 (either mode) and the gate before it: the gate stands before
+   * every rule, target group and load balancer attachment of the service, refuses a change out of a
+   * phase-3 mode while traffic goes there, and gives the alb pin rule its pin (docs/decisions/0018).
+   */
+  private routesAtAlb(props: ServiceStackProps): {
+    gate: GatewayGate;
+    nativeRewrite?: NativeRewriteRoutes;
+    gatewayRoutes?: GatewayRoutes;
+  } {
+    const { service, config } = props;
+    const live = liveWeightParameterNames(config.flags.parameterPrefix, service.name);
+    const native = props.nativeRewrite;
+    const gate = new GatewayGate(this, 'GatewayGate', {
+      serviceName: service.name,
+      routing: native ? 'alb' : props.gatewayRoutes ? 'krakend' : 'none',
+      gatewayParameter: props.flagNames.gateway,
+      liveGatewayWeightParameter: live.gateway,
+      livePinParameter: livePinParameterName(config.flags.parameterPrefix, service.name),
+      pinRuleInputs: native
+        ? [
+            native.listener.listenerArn,
+            native.plan.pinPriority,
+            pinRegexBody(service.routes),
+            native.legacyTargetGroupArn,
+          ].join(' ')
+        : undefined,
+    });
+    this.web.service.node.addDependency(gate.resource);
+    let nativeRewrite: NativeRewriteRoutes | undefined;
+    if (native) {
+      nativeRewrite = new NativeRewriteRoutes(this, 'NativeRewrite', {
+        ...native,
+        service,
+        serviceTargetGroup: this.web.targetGroup,
+        serviceSecurityGroup: this.web.securityGroup,
+        pin: gate.pin,
+      });
+      this.web.targetGroup.node.addDependency(gate.resource);
+      for (const rule of nativeRewrite.routeRules) {
+        rule.node.addDependency(gate.resource);
+        // ECS registers tasks only in a target group that a load balancer already uses.
+        this.web.service.node.addDependency(rule);
+      }
+    }
+    let gatewayRoutes: GatewayRoutes | undefined;
+    if (props.gatewayRoutes) {
+      gatewayRoutes = new GatewayRoutes(this, 'GatewayRoutes', {
+        ...props.gatewayRoutes,
+        service,
+        serviceSecurityGroup: this.web.securityGroup,
+        liveWeights: live,
+      });
+      for (const rule of gatewayRoutes.rules) rule.node.addDependency(gate.resource);
+    }
+    return { gate, nativeRewrite, gatewayRoutes };
   }
 }

@@ -8,9 +8,15 @@ import { join } from 'node:path';
 import { fullDiff, ResourceImpact } from '@aws-cdk/cloudformation-diff';
 import { CfnWaitConditionHandle, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { type GateProperties, gateDecision } from '../../lambda/gateway-gate/decide';
 import { addNagChecks, buildMigrationApp } from '../../lib/app';
 import { USE_HTTPS } from '../../lib/constructs/public-load-balancer';
-import { GATEWAY_ANCHOR_PRIORITY, HTTP_REDIRECT_RULE_PRIORITY } from '../../lib/gateway/alb-rules';
+import {
+  GATEWAY_ANCHOR_PRIORITY,
+  HTTP_REDIRECT_RULE_PRIORITY,
+  PIN_PINNED,
+  PIN_RELEASED,
+} from '../../lib/gateway/alb-rules';
 import { PROXY_CONFIG_VARIABLE } from '../../lib/proxy/contract';
 import { formatChanges, statefulChanges } from '../../lib/safety/stateful-guard';
 import {
@@ -33,21 +39,47 @@ const CERT = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f4d3e2c-1b2a-4c5d-
 
 const synth = (mutate?: (input: Input) => void): Record<string, Cfn> => templatesOf(mutate);
 
+/** The configurations the transitions go between (a change of the demo input each). */
+const variants: Record<string, (input: Input) => void> = {
+  'users at phase 1': (i) => (i.services[0].phase = 1),
+  'users at phase 2': (i) => (i.services[0].phase = 2),
+  'users at phase 3, krakend': () => {},
+  'users at phase 3, alb': (i) => albMode(i.services[0]),
+  'users krakend, orders alb': (i) => i.services.push(ordersService('alb')),
+  'orders alb, users krakend (reordered)': (i) => i.services.unshift(ordersService('alb')),
+  'users and orders krakend': (i) => i.services.push(ordersService('krakend')),
+  'users alb, orders krakend': (i) => {
+    albMode(i.services[0]);
+    i.services.push(ordersService('krakend'));
+  },
+  'orders alone (users removed)': (i) => (i.services = [ordersService('alb')]),
+};
+
 /** The shapes of the app the transitions go between, each built when a test first reads it. */
-const shapes = lazyRecord<Record<string, Cfn>>({
-  'users at phase 2': () => synth((i) => (i.services[0].phase = 2)),
-  'users at phase 3, krakend': () => synth(),
-  'users at phase 3, alb': () => synth((i) => albMode(i.services[0])),
-  'users krakend, orders alb': () => synth((i) => i.services.push(ordersService('alb'))),
-  'orders alb, users krakend (reordered)': () => synth((i) => i.services.unshift(ordersService('alb'))),
-  'users and orders krakend': () => synth((i) => i.services.push(ordersService('krakend'))),
-  'users alb, orders krakend': () =>
-    synth((i) => {
-      albMode(i.services[0]);
-      i.services.push(ordersService('krakend'));
-    }),
-  'orders alone (users removed)': () => synth((i) => (i.services = [ordersService('alb')])),
-});
+const shapes = lazyRecord<Record<string, Cfn>>(
+  Object.fromEntries(Object.entries(variants).map(([name, mutate]) => [name, () => synth(mutate)])),
+);
+
+/** The same shapes as built apps (shared with `shapes`: one synthesis each), for their stack dependencies. */
+const apps = lazyRecord(
+  Object.fromEntries(
+    Object.entries(variants).map(([name, mutate]) => [
+      name,
+      () => {
+        // Synthesized first: CDK adds the dependencies that cross-stack references make at synthesis.
+        void shapes[name];
+        const input = demoInput();
+        mutate(input);
+        return sharedStacks(input);
+      },
+    ]),
+  ),
+);
+
+/** Whether `a` deploys after `b` (a depends on b, directly or through other stacks). */
+function deploysAfter(a: Stack, b: Stack): boolean {
+  return a.dependencies.some((d) => d === b || deploysAfter(d, b));
+}
 
 interface Rule {
   readonly stack: string;
@@ -493,6 +525,199 @@ describe('deploy-proof: limits as services grow', () => {
     );
     expect(report).toContain('migration-limits/template-size');
   }, 120_000);
+});
+
+describe('deploy-proof: Service Connect callers start after the endpoints they call', () => {
+  const rollsOf = (t: Cfn) =>
+    Object.entries<Cfn>(t.Resources).filter(([, r]) => r.Type === 'Custom::MigrationEndpointRoll');
+  const stackOf = (shape: string, name: string) => apps[shape].all.find((s) => s.stackName === name) as Stack;
+
+  it.each(Object.keys(variants))(
+    '%s: every service stack deploys after its callers and rolls each once its endpoint exists',
+    (shape) => {
+      const built = apps[shape];
+      const deployed = built.services.filter((s) => s.service);
+      expect(deployed.length).toBeGreaterThan(0);
+      for (const s of deployed) {
+        const name = s.service?.stackName as string;
+        const t = shapes[shape][name];
+        const krakend = s.config.phase === 3 && s.config.gateway === 'krakend';
+        // The callers' stacks come first: the rolls are what makes their tasks resolve the endpoint.
+        expect([name, deploysAfter(stackOf(shape, name), built.platform)]).toEqual([name, true]);
+        if (krakend && built.gateway)
+          expect([name, deploysAfter(stackOf(shape, name), built.gateway)]).toEqual([name, true]);
+        const rolls = rollsOf(t);
+        expect(rolls.map(([id]) => id.replace(/[0-9A-F]{8}$/, ''))).toEqual(
+          krakend ? ['EndpointRollLegacy', 'EndpointRollGateway'] : ['EndpointRollLegacy'],
+        );
+        const [[serviceId]] = Object.entries<Cfn>(t.Resources).filter(
+          ([, r]) => r.Type === 'AWS::ECS::Service',
+        );
+        for (const [, roll] of rolls) {
+          // Keyed on the endpoint: its name, port and the ARN of the service that publishes it.
+          expect(roll.Properties.Endpoint).toEqual({
+            'Fn::Join': ['', [`${s.config.name}:${s.config.port}@`, { Ref: serviceId }]],
+          });
+          expect(roll.DependsOn).toContain(serviceId);
+        }
+        expect(JSON.stringify(rolls[0][1].Properties.Service)).toContain('LegacyService');
+        // The provider may roll the callers and nothing else.
+        const grants = Object.values<Cfn>(t.Resources)
+          .filter((r) => r.Type === 'AWS::IAM::Policy')
+          .flatMap((r) => r.Properties.PolicyDocument.Statement)
+          .filter((st: Cfn) => JSON.stringify(st.Action).includes('ecs:UpdateService'));
+        expect(grants).toHaveLength(1);
+        expect(grants[0].Action).toBe('ecs:UpdateService');
+        const outputs = [grants[0].Resource].flat().map((r: Cfn) => r['Fn::GetStackOutput'].OutputName);
+        expect(outputs).toEqual(
+          krakend
+            ? [
+                expect.stringMatching(/^PublishOutputRefLegacyService/),
+                expect.stringMatching(/^PublishOutputRefGatewayService/),
+              ]
+            : [expect.stringMatching(/^PublishOutputRefLegacyService/)],
+        );
+      }
+    },
+  );
+
+  it('the platform and gateway stacks need no roll of their own: they publish before their callers deploy', () => {
+    for (const name of ['demo-30-platform', 'demo-35-gateway'])
+      expect(rollsOf(shapes['users at phase 3, krakend'][name])).toEqual([]);
+  });
+});
+
+describe('deploy-proof: leaving or entering a phase-3 mode drops no request', () => {
+  const mode = (shape: string, service: string) => {
+    const s = apps[shape].services.find((x) => x.config.name === service);
+    if (!s?.service) return 'absent';
+    return s.config.phase === 3 ? s.config.gateway : 'none';
+  };
+  const stackOf = (shape: string, service: string) =>
+    apps[shape].services.find((x) => x.config.name === service)?.service as Stack;
+
+  it.each(Object.keys(variants))(
+    '%s: the gateway deploys after the services it does not route and before those it does',
+    (shape) => {
+      const built = apps[shape];
+      // `all` is a deploy order: every stack after the stacks it depends on.
+      built.all.forEach((stack, i) => {
+        for (const d of stack.dependencies)
+          expect([stack.stackName, built.all.indexOf(d as never) < i]).toEqual([stack.stackName, true]);
+      });
+      if (!built.gateway) return;
+      for (const s of built.services.filter((x) => x.service)) {
+        const routed = mode(shape, s.config.name) === 'krakend';
+        const [first, second] = routed
+          ? [s.service as Stack, built.gateway]
+          : [built.gateway, s.service as Stack];
+        expect([s.config.name, deploysAfter(first, second)]).toEqual([s.config.name, true]);
+      }
+    },
+  );
+
+  // The transitions of the matrix that take a service out of a phase-3 mode, or into alb mode.
+  const transitions = Object.keys(variants).flatMap((from) =>
+    Object.keys(variants).flatMap((to) =>
+      ['users', 'orders']
+        .map((service) => ({ from, to, service, a: mode(from, service), b: mode(to, service) }))
+        .filter((t) => t.from !== t.to && t.a !== 'absent' && t.b !== 'absent' && t.a !== t.b),
+    ),
+  );
+
+  it('covers phase up and down and mode switches with one and two services', () => {
+    const kinds = new Set(transitions.map((t) => `${t.a}->${t.b}`));
+    expect([...kinds].sort()).toEqual(
+      ['alb->krakend', 'alb->none', 'krakend->alb', 'krakend->none', 'none->alb', 'none->krakend'].sort(),
+    );
+    expect(transitions.some((t) => t.a === 'krakend' && apps[t.to].gateway !== undefined)).toBe(true);
+  });
+
+  it('a service leaving the gateway removes its weighted rules before the gateway drops its endpoints', () => {
+    const leaving = transitions.filter((t) => t.a === 'krakend' && apps[t.to].gateway);
+    expect(leaving.length).toBeGreaterThan(0);
+    for (const t of leaving)
+      expect([
+        t.from,
+        t.to,
+        t.service,
+        deploysAfter(apps[t.to].gateway as Stack, stackOf(t.to, t.service)),
+      ]).toEqual([t.from, t.to, t.service, true]);
+  });
+
+  it('the gate, fed the two templates of each transition, refuses leaving a mode above weight 0 and starts alb pinned', () => {
+    const gateOf = (shape: string, service: string) => {
+      const stack = stackOf(shape, service);
+      const [gate] = Object.values<Cfn>(shapes[shape][stack.stackName].Resources).filter(
+        (r) => r.Type === 'Custom::MigrationGatewayGate',
+      );
+      return gate.Properties as GateProperties;
+    };
+    const at = (weight: number, mode: string) => ({
+      rollingBack: false,
+      weight,
+      liveGatewayWeight: mode === 'krakend' ? String(weight) : '0',
+      livePin: mode === 'alb' && weight > 0 ? PIN_RELEASED : PIN_PINNED,
+    });
+    for (const t of transitions) {
+      const [before, after] = [gateOf(t.from, t.service), gateOf(t.to, t.service)];
+      const leavingMode = t.a !== 'none';
+      const where = `${t.service}: ${t.from} -> ${t.to}`;
+      expect([where, gateDecision('Update', after, before, at(50, t.a)).allow]).toEqual([
+        where,
+        !leavingMode,
+      ]);
+      const atZero = gateDecision('Update', after, before, {
+        ...at(0, t.a),
+        livePin: PIN_RELEASED,
+        liveGatewayWeight: '0',
+      });
+      if (t.b === 'alb')
+        expect([where, atZero]).toEqual([where, expect.objectContaining({ allow: true, pin: PIN_PINNED })]);
+    }
+  });
+
+  it.each(Object.keys(variants))(
+    '%s: the gate of every service stack stands before each of its rules, target groups and its ECS service',
+    (shape) => {
+      for (const s of apps[shape].services.filter((x) => x.service)) {
+        const t = shapes[shape][(s.service as Stack).stackName];
+        const gates = Object.entries<Cfn>(t.Resources).filter(
+          ([, r]) => r.Type === 'Custom::MigrationGatewayGate',
+        );
+        expect(gates).toHaveLength(1);
+        const [[gateId, gateResource]] = gates;
+        expect(gateResource.Properties.Routing).toBe(mode(shape, s.config.name));
+        const guarded = Object.entries<Cfn>(t.Resources).filter(([, r]) =>
+          [
+            'AWS::ElasticLoadBalancingV2::ListenerRule',
+            'AWS::ElasticLoadBalancingV2::TargetGroup',
+            'AWS::ECS::Service',
+          ].includes(r.Type),
+        );
+        expect(guarded.length).toBeGreaterThan(0);
+        for (const [id, r] of guarded) {
+          const after =
+            (r.DependsOn ?? []).includes(gateId) || JSON.stringify(r.Properties).includes(`"${gateId}"`);
+          expect([id, after]).toEqual([id, true]);
+        }
+      }
+    },
+  );
+
+  it("makes the alb pin rule with the gate's pin (pinned on entering), never straight from the live parameter", () => {
+    const t = shapes['users at phase 3, alb']['demo-40-users-service'];
+    const [[gateId, gateResource]] = Object.entries<Cfn>(t.Resources).filter(
+      ([, r]) => r.Type === 'Custom::MigrationGatewayGate',
+    );
+    const [pin] = Object.entries<Cfn>(t.Resources).filter(([id]) => id.startsWith('NativeRewritePin'));
+    const regex = JSON.stringify(pin[1].Properties.Conditions);
+    expect(regex).toContain(JSON.stringify({ 'Fn::GetAtt': [gateId, 'Pin'] }));
+    expect(JSON.stringify(t)).not.toContain('live/alb-pin}}');
+    // The gate runs whenever the pin rule's inputs change: listener, priority, routes, the monolith's group.
+    expect(JSON.stringify(gateResource.Properties.PinRule)).toContain('LoadBalancerHttp');
+    expect(JSON.stringify(gateResource.Properties.PinRule)).toContain(String(pin[1].Properties.Priority));
+  });
 });
 
 /**

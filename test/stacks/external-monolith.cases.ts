@@ -123,6 +123,18 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
     );
   });
 
+  it("rolls the proxy's own service once a service's endpoint exists (its tasks predate it otherwise)", () => {
+    const users = templateOf(external(), '40-users-service');
+    const rolls = Object.values<Json>(users.findResources('Custom::MigrationEndpointRoll'));
+    expect(rolls).toHaveLength(1);
+    expect(rolls[0].Properties.Service).toEqual({
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: 'demo-30-platform',
+        OutputName: expect.stringMatching(/LegacyService.*Name/),
+      }),
+    });
+  });
+
   it('drops no request on a restart: rolling at 100 % healthy, deregistered before SIGTERM, drained within the stop timeout', () => {
     const t = platform();
     t.hasResourceProperties('AWS::ECS::Service', {

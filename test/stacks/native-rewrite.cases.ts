@@ -82,7 +82,7 @@ describe('phase 3 in alb mode (a second service, no KrakenD)', () => {
     expect(last).toBeLessThan(Math.min(...rulesOf(users).map(([, r]) => r.Priority)));
   });
 
-  it('pins all its routes to the monolith with a rule whose pin a deploy reads from the live parameter', () => {
+  it('pins all its routes to the monolith with a rule whose pin the gateway gate gives (live, or pinned on entering)', () => {
     const [[pinId, pin]] = rulesOf(orders);
     expect(pinId).toMatch(/^NativeRewritePin/);
     // The first priority of the service's alb block (was 200), where the hook looks for it.
@@ -94,7 +94,16 @@ describe('phase 3 in alb mode (a second service, no KrakenD)', () => {
           Field: 'path-pattern',
           PathPatternConfig: {
             RegexValues: [
-              '^{{resolve:ssm:/demo/migration/orders/live/alb-pin}}(/api/orders/[^/]+|/api/orders)$',
+              {
+                'Fn::Join': [
+                  '',
+                  [
+                    '^',
+                    { 'Fn::GetAtt': [expect.stringMatching(/^GatewayGate/), 'Pin'] },
+                    '(/api/orders/[^/]+|/api/orders)$',
+                  ],
+                ],
+              },
             ],
           },
         },

@@ -464,6 +464,18 @@ describe('policies for people', () => {
     expect(JSON.stringify(sid(operator, 'RunCutover').Resource)).toContain(':stateMachine:demo-*-cutover"');
   });
 
+  it('lets operators read the ECS state the first route change is checked against, and only read it', () => {
+    const operator = 'demo-migration-operator';
+    expect(sid(operator, 'CheckLegacyTasksResolveServices')).toMatchObject({
+      Effect: 'Allow',
+      Action: ['ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:ListTasks'],
+    });
+    const stacks = JSON.stringify(sid(operator, 'FindEcsServices'));
+    expect(sid(operator, 'FindEcsServices').Action).toBe('cloudformation:ListStackResources');
+    expect(stacks).toContain(':stack/demo-30-platform/*');
+    expect(stacks).toContain(':stack/demo-40-*-service/*');
+  });
+
   it('lets operators ask the write-back function what is pending and drain it, by its name', () => {
     expect(sid('demo-migration-operator', 'WriteBackBeforeUsersLeave')).toMatchObject({
       Effect: 'Allow',
