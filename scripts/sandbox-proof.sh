@@ -191,6 +191,7 @@ deploy 3
 rules_at 100 0 || fail "phase 3 starts with the routes on the monolith (100/0, or pinned) at the planned priorities"
 echo "ok: the rules are at their planned priorities, on the monolith"
 if [ "$(mode_of_service)" = alb ]; then WEIGHT=100; else WEIGHT=30; fi
+# Routing is "all" since phase 2: the weight moves only then (lib/flags/invariants.ts refuses it otherwise).
 migrate 3 gateway "$SERVICE" "$WEIGHT"
 eventually "the rules follow the gateway flag ($WEIGHT)" rules_at $((100 - WEIGHT)) "$WEIGHT"
 if [ "$(mode_of_service)" = krakend ]; then

@@ -4,6 +4,7 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { RoutingDocument } from '../../lib/flags/documents';
+import { LAST_GOOD_LABEL } from '../../lib/flags/parameters';
 import { FlagStore } from '../../lib/flags/ssm-store';
 import type { HookService } from '../../lib/hooks/contract';
 import { WriteBackUnavailableError } from '../../lib/write-back/invoke';
@@ -16,7 +17,12 @@ export interface AlarmChangeDetail {
   readonly previousState?: { readonly value?: string };
 }
 
-export type RollbackDependencies = HookDependencies;
+export interface RollbackDependencies extends HookDependencies {
+  /** Waits between two looks for the guard's label. @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Milliseconds since some fixed point, for the bound of that wait. @default Date.now */
+  readonly clock?: () => number;
+}
 
 export type RollbackResult =
   | { readonly status: 'ignored'; readonly reason: string }
@@ -86,7 +92,28 @@ async function rollbackService(
   });
   const wrote: string[] = [];
   // Gateway first: it takes the new path out of traffic at the ALB in one step.
-  if (plan.gateway) wrote.push(`${service.names.gateway} v${await store.put('gateway', plan.gateway)}`);
+  const gatewayVersion = plan.gateway ? await store.put('gateway', plan.gateway) : undefined;
+  if (gatewayVersion !== undefined) wrote.push(`${service.names.gateway} v${gatewayVersion}`);
+  if (plan.routing && gatewayVersion !== undefined) {
+    // Routing narrows only once the weight is 0 (lib/flags/invariants.ts): the guard checks a routing
+    // write against the weight it validated, so routing written before it labels the weight would be
+    // restored. Wait for the label; without it, stop here and let the retry re-plan (routing only then).
+    const labelled = await awaitLabel(store, gatewayVersion, deps);
+    if (!labelled.ok) {
+      const problem = `${service.service}: wrote ${service.names.gateway} v${gatewayVersion} (weight 0), but ${labelled.problem}, so routing is not narrowed yet (the flag guard would restore it while the checked weight is above 0); the retry of this rollback writes routing`;
+      logger.log('error', problem, { service: service.service, alarmName, wrote, reason: alarmReason });
+      logger.metric('AutoRollbackIncomplete', 1, { Service: service.service });
+      await deps.alerts.publish(`Migration rollback incomplete: ${service.service}`, {
+        alarmName,
+        alarmReason,
+        summary: plan.summary,
+        wrote,
+        problem,
+        next: `the automatic rollback retries; if routing is still not "off" afterwards: npm run migrate -- status, then npm run migrate -- route ${service.service} off (docs/runbook.md, "When something goes wrong")`,
+      });
+      throw new Error(problem);
+    }
+  }
   if (plan.routing) wrote.push(`${service.names.routing} v${await store.put('routing', plan.routing)}`);
 
   // Routing went back at once; now the leaving users' writes (bounded), and who is left behind.
@@ -111,8 +138,48 @@ async function rollbackService(
   return { summary: plan.summary, wrote, ...(writeBack ? { writeBack } : {}) };
 }
 
-/** How long the rollback spends writing the leaving users' rows back (its own timeout is 30 s). */
-const DRAIN_MS = 15_000;
+/**
+ * How long the rollback spends writing the leaving users' rows back. Its own timeout is 30 s: the wait
+ * for the guard's label (LABEL_WAIT_MS), then the drain and the call's margin (DRAIN_MS + 7 s), leave 3 s
+ * for the reads, the writes and the alert.
+ */
+const DRAIN_MS = 12_000;
+/** How long the rollback waits for the guard to label its gateway write before narrowing routing. */
+export const LABEL_WAIT_MS = 8_000;
+/** How often it looks. */
+const LABEL_POLL_MS = 400;
+
+/**
+ * Waits until the flag guard has labelled the gateway version the rollback wrote (or a later one, still
+ * weight 0) `last-good`: then the guard's own record has it too (it records before it labels), and a
+ * routing write is checked against weight 0.
+ */
+async function awaitLabel(
+  store: FlagStore,
+  version: number,
+  deps: RollbackDependencies,
+): Promise<{ ok: true } | { ok: false; problem: string }> {
+  const clock = deps.clock ?? Date.now;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const start = clock();
+  for (;;) {
+    const checked = await store.checkedVersion('gateway');
+    if (checked && checked.version >= version) {
+      const parsed = store.parse('gateway', checked.value);
+      if (parsed.ok && parsed.value.weight === 0) return { ok: true };
+      return {
+        ok: false,
+        problem: `a newer write (v${checked.version}: ${checked.value}) was checked since, so the weight is not 0`,
+      };
+    }
+    if (clock() - start >= LABEL_WAIT_MS)
+      return {
+        ok: false,
+        problem: `the flag guard has not labelled it ${LAST_GOOD_LABEL} within ${LABEL_WAIT_MS / 1000} s (the checked version is ${checked ? `v${checked.version}` : 'none'})`,
+      };
+    await sleep(LABEL_POLL_MS);
+  }
+}
 /** Users an alert names; the rest are in the log line and in `npm run migrate -- pending`. */
 const ALERT_USERS = 100;
 

@@ -164,6 +164,7 @@ function decideKnowing(input: GuardInput): GuardDecision {
         override: input.override,
         now: input.now,
         gatewayMode: input.gatewayMode,
+        service: input.service,
       })
     : [...parsed.errors];
   const runId = problems.length === 0 ? needsRunCheck(kind, latest.value, validated) : undefined;

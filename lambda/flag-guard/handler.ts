@@ -311,9 +311,11 @@ async function act(decision: GuardDecision, target: Target, deps: GuardDependenc
       logger.log('info', 'nothing to do', { ...context, reason: decision.reason });
       return { status: 'unchanged', version: latest?.version ?? 0, reason: decision.reason };
     case 'accept': {
-      if (decision.label) await store.markLastGood(name, decision.version);
+      // The record before the label: whoever sees the label (the automatic rollback waits for it before
+      // it narrows routing) can rely on the guard's next check using the accepted text.
       if (kind !== 'override' && decision.text !== target.recordText)
         await record(service, kind, decision.text, deps);
+      if (decision.label) await store.markLastGood(name, decision.version);
       logger.log(decision.unchecked ? 'warn' : 'info', 'validated', {
         ...context,
         unchecked: decision.unchecked,

@@ -98,9 +98,13 @@ export function planFromConfig(input: OfflinePlanInput): void {
     if (!parsed.ok) throw new RefusedError(parsed.errors.join('\n'));
     const problems = violations(kind, parsed.value, assumed, {
       gatewayMode: service.gateway,
+      service: service.name,
       now: input.now ?? new Date(),
     });
-    if (problems.length > 0) throw new RefusedError(`refused: ${problems.join('\n')}`);
+    if (problems.length > 0)
+      throw new RefusedError(
+        `refused: ${problems.join('\n')}\n(checked from the configuration alone, assuming ${service.name}'s flags as its first deploy creates them with the cutover the file records; a live dry run checks against the live ones)`,
+      );
     header();
     out(`dry run: would write ${names[kind]}: ${text}`);
   };

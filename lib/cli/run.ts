@@ -137,6 +137,7 @@ async function write<K extends FlagKind>(
   await checkAndPut(store, kind, text, flags, deps, options, {
     override,
     gatewayMode: service.gateway,
+    service: service.name,
     beforeWrite: routingChecks(service, flags, deps, options),
   });
 }
@@ -172,6 +173,7 @@ async function checkAndPut(
   context: {
     override?: OverrideDocument;
     gatewayMode: ExtractedServiceConfig['gateway'];
+    service: string;
     /** Runs once the write is allowed, before it is made (and on a dry run). */
     beforeWrite?: (kind: FlagKind, proposed: FlagDocument<FlagKind>) => Promise<void>;
   },
@@ -277,24 +279,31 @@ async function rollback(
     );
   const good = versions[goodIndex];
   const now = deps.now?.() ?? new Date();
-  // The newest earlier version that is valid, differs from the current one, and is allowed now.
-  const previous = versions
+  const rules = { now, gatewayMode: service.gateway, service: service.name };
+  // The earlier versions that are valid and differ from the current one, newest first.
+  const earlier = versions
     .slice(0, goodIndex)
     .reverse()
-    .find((v) => {
+    .flatMap((v) => {
       const parsed = store.parse(kind, v.value);
-      return (
-        parsed.ok &&
-        v.value !== good.value &&
-        violations(kind, parsed.value, current, { now, gatewayMode: service.gateway }).length === 0
-      );
+      return parsed.ok && v.value !== good.value ? [{ version: v, doc: parsed.value }] : [];
     });
-  if (!previous) throw new RefusedError(`no earlier valid version of ${store.names[kind]} to roll back to`);
+  // The newest of them allowed now.
+  const previous = earlier.find(({ doc }) => violations(kind, doc, current, rules).length === 0)?.version;
+  if (!previous) {
+    const newest = earlier[0];
+    throw new RefusedError(
+      newest
+        ? `refused: no earlier version of ${store.names[kind]} is allowed now; the newest, version ${newest.version.version}: ${violations(kind, newest.doc, current, rules).join('\n')}`
+        : `no earlier valid version of ${store.names[kind]} to roll back to`,
+    );
+  }
   deps.out(
     `rolling ${store.names[kind]} back from version ${good.version} to the content of version ${previous.version}`,
   );
   await checkAndPut(store, kind, previous.value, current, deps, options, {
     gatewayMode: service.gateway,
+    service: service.name,
     beforeWrite: routingChecks(service, current, deps, options),
   });
 }

@@ -126,6 +126,18 @@ export class FlagStore {
     return { version: p.Version, value: p.Value, labels: [], modifiedAt: p.LastModifiedDate };
   }
 
+  /**
+   * The version of a flag labelled `last-good` (what readers read), by GetParameters on `<name>:last-good`
+   * (no GetParameterHistory needed); undefined when there is none. A failed read throws.
+   */
+  async checkedVersion(kind: FlagKind): Promise<FlagVersion | undefined> {
+    const name = this.names[kind];
+    const out = await this.ssm.send(new GetParametersCommand({ Names: [checkedName(name)] }));
+    const p = (out.Parameters ?? []).find((q) => q.Name?.split(':')[0] === name);
+    if (p?.Version === undefined || p.Value === undefined) return undefined;
+    return { version: p.Version, value: p.Value, labels: [LAST_GOOD_LABEL], modifiedAt: p.LastModifiedDate };
+  }
+
   /** Every stored version of a parameter, oldest first (SSM keeps the last 100); throws ParameterNotFound. */
   async historyOf(name: string): Promise<FlagVersion[]> {
     const versions: FlagVersion[] = [];

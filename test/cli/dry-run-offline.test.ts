@@ -75,12 +75,31 @@ describe('a dry run that cannot read the live state', () => {
       ['route', 'users', 'all'],
       '/demo/migration/users/routing: {"mode":"all","users":[],"percent":0}',
     ],
-    ['gateway', ['gateway', 'users', '25'], '/demo/migration/users/gateway: {"weight":25}'],
+    ['gateway 0', ['gateway', 'users', '0'], '/demo/migration/users/gateway: {"weight":0}'],
   ])('plans %s when the flags are not deployed yet', async (_n, args, written) => {
     const result = await cli([...args, '--dry-run'], notDeployed());
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('a flag parameter does not exist');
     expect(result.stdout).toContain(`dry run: would write ${written}`);
+  });
+
+  it('keeps the gateway rule: a weight above 0 is refused while routing is "off" and no cutover is recorded', async () => {
+    const result = await cli(['gateway', 'users', '25', '--dry-run'], notDeployed());
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /the gateway weight moves only once every user is on the service: routing is "off" and no cutover is recorded.*npm run migrate -- route users all/,
+    );
+    expect(result.stderr).toMatch(/assuming users's flags as its first deploy creates them/);
+    expect(result.stdout).not.toContain('would write');
+  });
+
+  it('plans a weight above 0 once the file records the cutover', async () => {
+    const path = demoFile((users) => {
+      users.cutoverRecorded = { runId: 'users-cutover-1', completedAt: '2026-11-26T10:00:00Z' };
+    });
+    const result = await cli(['gateway', 'users', '25', '--dry-run', '--config', path]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('dry run: would write /demo/migration/users/gateway: {"weight":25}');
   });
 
   it('plans the cutover of a service at phase 2 or later', async () => {

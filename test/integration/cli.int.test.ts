@@ -408,6 +408,68 @@ describe('after the point of no return (CLI and guard against the emulator)', ()
   });
 });
 
+describe('at phase 3 the gateway weight and routing agree (CLI and guard against the emulator)', () => {
+  let names: FlagParameterNames;
+  let cli: Awaited<ReturnType<typeof deployed>>['cli'];
+  let check: () => Promise<void>;
+  const put = (name: string, value: string) =>
+    ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
+  const allVersions = () => Promise.all(Object.values(names).map((n) => versionsOf(ssm, n)));
+
+  beforeAll(async () => {
+    ({ names, cli, check } = await deployed(3));
+  });
+
+  it('the CLI refuses a weight above 0 while routing is "off" and no cutover is recorded, and writes nothing', async () => {
+    const before = await allVersions();
+    const result = await cli('gateway', 'users', '50');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /the gateway weight moves only once every user is on the service: routing is "off" and no cutover is recorded, so the ALB would send 50 % of all users to the service.*Route everyone first: npm run migrate -- route users all/,
+    );
+    expect(result.stdout).toBe('');
+    expect(await allVersions()).toEqual(before);
+  });
+
+  it('the guard restores a raw weight write made while routing is "off"', async () => {
+    await put(names.gateway, '{"weight":50}');
+    await check();
+    expect(await currentValue(names.gateway)).toBe('{"weight":0}');
+    const versions = await versionsOf(ssm, names.gateway);
+    expect(versions[versions.length - 1].labels).toEqual(['last-good']);
+  });
+
+  it('moves the weight once everyone is on the service', async () => {
+    expect(await cli('route', 'users', 'all')).toMatchObject({ code: 0, stderr: '' });
+    const result = await cli('gateway', 'users', '50');
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect(result.stdout).toContain('live: the flag guard checked');
+    expect(await currentValue(names.gateway)).toBe('{"weight":50}');
+  });
+
+  it('the CLI refuses to narrow routing while the weight is above 0, naming gateway 0 first, and writes nothing', async () => {
+    const before = await allVersions();
+    const result = await cli('route', 'users', 'off');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /routing narrows only once the gateway weight is 0: the ALB sends 50 % of all users to the service.*Run npm run migrate -- gateway users 0 first/,
+    );
+    expect(await allVersions()).toEqual(before);
+  });
+
+  it('the guard restores a raw routing write that narrows routing while the weight is above 0', async () => {
+    await put(names.routing, '{"mode":"off","users":[],"percent":0}');
+    await check();
+    expect(await currentValue(names.routing)).toBe('{"mode":"all","users":[],"percent":0}');
+  });
+
+  it('narrows routing once the weight is back at 0', async () => {
+    expect(await cli('gateway', 'users', '0')).toMatchObject({ code: 0, stderr: '' });
+    expect(await cli('route', 'users', 'off')).toMatchObject({ code: 0, stderr: '' });
+    expect(await currentValue(names.routing)).toBe('{"mode":"off","users":[],"percent":0}');
+  });
+});
+
 describe('the bundled CLI as a process', () => {
   it('names the endpoint it cannot reach and what to check', async () => {
     const closedPort = await new Promise<number>((resolve) => {

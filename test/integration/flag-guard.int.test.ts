@@ -271,6 +271,51 @@ describe('an alarm during the bulk migration', () => {
   });
 });
 
+describe('an alarm at phase 3 before the cutover (issue 24)', () => {
+  it('the rollback writes the weight 0, narrows routing once the guard labelled it, and the guard accepts both', async () => {
+    const s = await setup({ phase: 3 });
+    await s.put(s.names.routing, ALL);
+    await guard(event(s.names.routing), s.deps);
+    await s.put(s.names.gateway, '{"weight":50}');
+    await expect(guard(event(s.names.gateway), s.deps)).resolves.toMatchObject({ status: 'labelled' });
+    const alarm = {
+      detail: { alarmName: 'demo-users-5xx-rate', state: { value: 'ALARM', reason: 'Threshold Crossed' } },
+    } as never;
+    // EventBridge runs the guard on the rollback's gateway write while the rollback waits for its label.
+    const sleep = async () => {
+      await guard(event(s.names.gateway), s.deps);
+    };
+    await expect(rollback(alarm, { ...s.deps, sleep })).resolves.toMatchObject({
+      status: 'done',
+      summary: 'users: gateway weight 50 -> 0, routing all -> off',
+    });
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({ status: 'labelled' });
+    expect(await s.checked(s.names.gateway)).toEqual({
+      status: 'ok',
+      text: '{"weight":0,"reason":"auto-rollback: demo-users-5xx-rate"}',
+    });
+    expect(await s.checked(s.names.routing)).toEqual({
+      status: 'ok',
+      text: '{"mode":"off","users":[],"percent":0,"reason":"auto-rollback: demo-users-5xx-rate"}',
+    });
+  });
+
+  it('routing written before the guard labelled the weight would be restored: why the rollback waits', async () => {
+    const s = await setup({ phase: 3 });
+    await s.put(s.names.routing, ALL);
+    await guard(event(s.names.routing), s.deps);
+    await s.put(s.names.gateway, '{"weight":50}');
+    await guard(event(s.names.gateway), s.deps);
+    await s.put(s.names.gateway, '{"weight":0}');
+    await s.put(s.names.routing, '{"mode":"off","users":[],"percent":0}');
+    await expect(guard(event(s.names.routing), s.deps)).resolves.toMatchObject({
+      status: 'restored',
+      problems: [expect.stringMatching(/routing narrows only once the gateway weight is 0/)],
+    });
+    expect(await s.checked(s.names.routing)).toEqual({ status: 'ok', text: ALL });
+  });
+});
+
 describe('from phase 2, the guard never re-initialises what it cannot know (issue 23)', () => {
   /** Where a reader that starts now sends user 42 of `users` at phase 2 (no marker). */
   async function freshReader(s: Awaited<ReturnType<typeof setup>>) {

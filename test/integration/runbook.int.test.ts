@@ -770,7 +770,12 @@ describe('docs/runbook.md against the emulator', () => {
         flag: '/shop-prod/migration/orders/gateway',
         live: { weight: n },
       });
+      // Its users and percent are what the earlier scenarios left (none when this one runs alone).
+      const usersAll = expect.objectContaining({ mode: 'all' });
+      const ordersRouting = '/shop-prod/migration/orders/routing';
       expectSteps(await runScenario('phase-3'), [
+        // Everyone on the service before the weight moves (users: already, since its cutover).
+        { run: 'npm run migrate -- route users all', stdout: LIVE, live: usersAll },
         weight(10),
         raw(10),
         weight(100),
@@ -796,7 +801,21 @@ describe('docs/runbook.md against the emulator', () => {
               expect.stringMatching(/^\d+\tlast-good\t\{"weight":100\}$/),
             ]),
         },
+        {
+          run: 'npm run migrate -- route orders all',
+          stdout: /wrote \/shop-prod\/migration\/orders\/routing version \d+: .*"mode":"all".*\nlive: /,
+          flag: ordersRouting,
+          live: { mode: 'all', users: [], percent: 0 },
+        },
         orders(100),
+        {
+          run: 'npm run migrate -- route orders off',
+          code: 3,
+          stderr:
+            /routing narrows only once the gateway weight is 0[\s\S]*npm run migrate -- gateway orders 0 first/,
+          flag: ordersRouting,
+          live: { mode: 'all', users: [], percent: 0 },
+        },
         orders(0),
         {
           run: 'npm run migrate -- gateway orders 50',

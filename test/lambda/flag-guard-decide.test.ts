@@ -455,3 +455,49 @@ describe('a routing write that sends users back while a rollback is possible', (
     });
   });
 });
+
+describe('the gateway weight and routing agree (issue 24): the guard restores what would split a user', () => {
+  it('restores a weight above 0 written while routing is not "all" and no cutover is recorded', () => {
+    expect(
+      decide(
+        input({
+          kind: 'gateway',
+          service: 'users',
+          parameter: { exists: true, latest: version(4, '{"weight":50}') },
+          recordText: '{"weight":0}',
+        }),
+      ),
+    ).toEqual({
+      action: 'restore',
+      badVersion: 4,
+      problems: [
+        expect.stringMatching(
+          /routing is "percent" and no cutover is recorded.*Route everyone first: npm run migrate -- route users all$/,
+        ),
+      ],
+      restoreValue: '{"weight":0}',
+    });
+  });
+
+  it('restores routing narrowed while the validated weight is above 0, naming gateway 0 first', () => {
+    const weighted: FlagSet = {
+      ...before,
+      routing: { mode: 'all', users: [], percent: 0 },
+      gateway: { weight: 30 },
+    };
+    expect(
+      decide(
+        input({
+          kind: 'routing',
+          service: 'users',
+          validated: weighted,
+          recordText: '{"mode":"all","users":[],"percent":0}',
+        }),
+      ),
+    ).toMatchObject({
+      action: 'restore',
+      problems: [expect.stringMatching(/Run npm run migrate -- gateway users 0 first$/)],
+      restoreValue: '{"mode":"all","users":[],"percent":0}',
+    });
+  });
+});

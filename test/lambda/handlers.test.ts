@@ -95,6 +95,30 @@ beforeEach(() => {
 });
 
 describe('flag guard handler', () => {
+  it('records the accepted text before it labels it: whoever sees the label can rely on the record (the automatic rollback does)', async () => {
+    history({
+      [names.gateway]: [
+        { version: 1, value: '{"weight":50}', labels: ['last-good'] },
+        { version: 2, value: '{"weight":0}' },
+      ],
+      [records.gateway]: [{ version: 1, value: '{"weight":50}' }],
+      [names.routing]: [{ version: 1, value: '{"mode":"all"}', labels: ['last-good'] }],
+    });
+    ssmMock.on(LabelParameterVersionCommand).resolves({});
+    ssmMock.on(PutParameterCommand).resolves({ Version: 2 });
+    const { deps: d } = deps();
+    await expect(guard(changeEvent(names.gateway), d)).resolves.toEqual({ status: 'labelled', version: 2 });
+    const writes = ssmMock
+      .calls()
+      .map((c) => c.args[0])
+      .filter((c) => c instanceof PutParameterCommand || c instanceof LabelParameterVersionCommand)
+      .map((c) => `${c.constructor.name} ${(c.input as { Name: string }).Name}`);
+    expect(writes).toEqual([
+      `PutParameterCommand ${records.gateway}`,
+      `LabelParameterVersionCommand ${names.gateway}`,
+    ]);
+  });
+
   it('labels a valid write, records it, and publishes nothing', async () => {
     history({
       [names.routing]: [
@@ -332,6 +356,117 @@ describe('auto-rollback handler', () => {
     });
     expect(ssmMock.calls()).toHaveLength(0);
     expect(snsMock.calls()).toHaveLength(0);
+  });
+
+  describe('at phase 3 before the cutover: the weight first, then routing once the guard labelled it (issue 24)', () => {
+    /** SSM whose writes append versions, and where `labelGateway` places the label as the guard would. */
+    function ssmWithWrites(
+      gateway: Version[] = [{ version: 6, value: '{"weight":50}', labels: ['last-good'] }],
+    ) {
+      const byName: Record<string, Version[]> = {
+        [names.routing]: [
+          { version: 4, value: '{"mode":"all","users":[],"percent":30}', labels: ['last-good'] },
+        ],
+        [names.cutover]: [{ version: 1, value: '{"completed":false}', labels: ['last-good'] }],
+        [names.gateway]: gateway,
+      };
+      history(byName);
+      const order: string[] = [];
+      ssmMock.on(PutParameterCommand).callsFake(({ Name, Value }) => {
+        const versions = byName[Name];
+        const version = versions[versions.length - 1].version + 1;
+        versions.push({ version, value: Value });
+        order.push(`put ${Name} v${version}`);
+        return { Version: version };
+      });
+      const labelGateway = () => {
+        const versions = byName[names.gateway];
+        for (const v of versions) v.labels = [];
+        versions[versions.length - 1].labels = ['last-good'];
+        order.push(`guard labels ${names.gateway} v${versions[versions.length - 1].version}`);
+      };
+      return { order, labelGateway };
+    }
+    const phase3 = (extra: { sleep: (ms: number) => Promise<void>; clock?: () => number }) => {
+      const made = deps();
+      return {
+        ...made,
+        deps: { ...made.deps, services: [hookService('/demo/migration', { phase: 3 })], ...extra },
+      };
+    };
+
+    it('writes the gateway weight 0, waits for its label, then writes routing off', async () => {
+      const { order, labelGateway } = ssmWithWrites();
+      let polls = 0;
+      // The guard labels the rollback's gateway write after the second look.
+      const sleep = async () => {
+        if (++polls === 2) labelGateway();
+      };
+      const { deps: d } = phase3({ sleep });
+      await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).resolves.toMatchObject({
+        status: 'done',
+        summary: 'users: gateway weight 50 -> 0, routing all -> off',
+        wrote: [`${names.gateway} v7`, `${names.routing} v5`],
+      });
+      expect(order).toEqual([
+        `put ${names.gateway} v7`,
+        `guard labels ${names.gateway} v7`,
+        `put ${names.routing} v5`,
+      ]);
+      expect(ssmMock).toHaveReceivedCommandWith(GetParametersCommand, {
+        Names: [`${names.gateway}:last-good`],
+      });
+      expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: 'Migration rolled back: users' });
+    });
+
+    it('throws before writing routing when the label does not come within the bound, after logging and alerting', async () => {
+      const { order } = ssmWithWrites();
+      let now = 0;
+      const slept: number[] = [];
+      const sleep = async (ms: number) => {
+        slept.push(ms);
+        now += ms;
+      };
+      const { deps: d, lines } = phase3({ sleep, clock: () => now });
+      await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).rejects.toThrow(
+        /wrote \/demo\/migration\/users\/gateway v7 \(weight 0\), but the flag guard has not labelled it last-good within 8 s \(the checked version is v6\), so routing is not narrowed yet/,
+      );
+      expect(order).toEqual([`put ${names.gateway} v7`]);
+      expect(ssmMock).not.toHaveReceivedCommandWith(PutParameterCommand, { Name: names.routing });
+      // Bounded: it looked every 250-500 ms for 8 s, then gave up.
+      expect(now).toBeGreaterThanOrEqual(8_000);
+      expect(now).toBeLessThan(9_000);
+      expect(Math.min(...slept)).toBeGreaterThanOrEqual(250);
+      expect(Math.max(...slept)).toBeLessThanOrEqual(500);
+      expect(lines).toContainEqual({ metric: 'AutoRollbackIncomplete', value: 1, Service: 'users' });
+      expect(lines).toContainEqual(
+        expect.objectContaining({ level: 'error', wrote: [`${names.gateway} v7`] }),
+      );
+      expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+        Subject: 'Migration rollback incomplete: users',
+      });
+    });
+
+    it('on the retry, with the weight 0 checked since, writes only routing, without waiting', async () => {
+      // What the first attempt left: weight 0 written (v7), and labelled by the guard after it gave up.
+      const { order } = ssmWithWrites([
+        { version: 6, value: '{"weight":50}' },
+        {
+          version: 7,
+          value: '{"weight":0,"reason":"auto-rollback: demo-users-5xx-rate"}',
+          labels: ['last-good'],
+        },
+      ]);
+      const sleep = jest.fn(async () => {});
+      const { deps: d } = phase3({ sleep });
+      await expect(rollback(alarmEvent('demo-users-5xx-rate'), d)).resolves.toMatchObject({
+        status: 'done',
+        summary: 'users: routing all -> off',
+        wrote: [`${names.routing} v5`],
+      });
+      expect(order).toEqual([`put ${names.routing} v5`]);
+      expect(sleep).not.toHaveBeenCalled();
+    });
   });
 
   it('fails without writing when SSM denies the read', async () => {
