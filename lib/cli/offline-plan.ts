@@ -9,6 +9,7 @@
 import { ConfigError } from '../config/parse';
 import type { MigrationConfig } from '../config/types';
 import {
+  ALL_ROUTING,
   type CutoverDocument,
   type FlagDocument,
   type FlagKind,
@@ -81,7 +82,12 @@ export function planFromConfig(input: OfflinePlanInput): void {
   const cutover: CutoverDocument = service.cutoverRecorded
     ? { completed: true, ...service.cutoverRecorded }
     : INITIAL_DOCUMENTS.cutover;
-  const assumed: FlagSet = { ...INITIAL_DOCUMENTS, cutover };
+  // After the cutover every reader falls back on routing "all" (lib/flags/ssm-store.ts checkedSet).
+  const assumed: FlagSet = {
+    ...INITIAL_DOCUMENTS,
+    routing: cutover.completed ? ALL_ROUTING : INITIAL_DOCUMENTS.routing,
+    cutover,
+  };
   const names = flagParameterNames(config.flags.parameterPrefix, service.name);
   const header = () => {
     out(

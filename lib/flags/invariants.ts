@@ -101,10 +101,14 @@ const RULES: { readonly [K in FlagKind]: Rule<K> } = {
         `the service is routed by the native ALB rewrite, which switches all or nothing: use weight 0 or 100, not ${weight}`,
       );
     }
-    if (weight > 0 && routing.mode !== 'all' && !cutover.completed) {
+    // Whatever the cutover: after it, routing is "all" unless the emergency override sent users back.
+    if (weight > 0 && routing.mode !== 'all') {
       const service = context.service ?? '<service>';
+      const state = cutover.completed
+        ? 'the emergency override has sent users back to the monolith'
+        : 'no cutover is recorded';
       problems.push(
-        `the gateway weight moves only once every user is on the service: routing is "${routing.mode}" and no cutover is recorded, so the ALB would send ${weight} % of all users to the service while the proxy sends the rest to the monolith, splitting users' writes between the two databases. Route everyone first: npm run migrate -- route ${service} all`,
+        `the gateway weight moves only once every user is on the service: routing is "${routing.mode}" and ${state}, so the ALB would send ${weight} % of all users to the service while the proxy sends the rest to the monolith, splitting users' writes between the two databases. Route everyone first: npm run migrate -- route ${service} all`,
       );
     }
     return problems;

@@ -29,6 +29,14 @@ describe('the gateway weight moves only once every user is on the service', () =
     },
   );
 
+  it('refuses it after the cutover too, while the emergency override has routing away from "all"', () => {
+    expect(violations('gateway', { weight: 50 }, flags('off', 0, true), { now, service: 'users' })).toEqual([
+      expect.stringMatching(
+        /routing is "off" and the emergency override has sent users back to the monolith, .* Route everyone first: npm run migrate -- route users all$/,
+      ),
+    ]);
+  });
+
   it('names a placeholder when the service is not given', () => {
     expect(violations('gateway', { weight: 1 }, flags('off', 0), { now })).toEqual([
       expect.stringMatching(/npm run migrate -- route <service> all$/),
