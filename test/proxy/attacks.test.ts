@@ -6,22 +6,22 @@
 import { connect } from 'node:net';
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import {
+  DOCS,
   eventually,
   isolatedPrefix,
   motoSsm,
   type ProxyProcess,
   proxyConfig,
+  proxyPool,
   putFlag,
   rawRequest,
   type StandIn,
   serviceEntry,
   standIn,
-  startProxy,
 } from './harness';
 
 const ssm = motoSsm();
-const cutOver = { completed: true, completedAt: '2026-11-20T10:00:00Z', runId: 'run-1' };
-const off = { mode: 'off', users: [], percent: 0 };
+const { off, cutOver } = DOCS;
 
 const ROUTES: ProxyRoute[] = [
   {
@@ -64,13 +64,8 @@ const ROUTES: ProxyRoute[] = [
 /** The monolith of these tests has no upgrade handler: it answers an upgrade with a plain 200. */
 let legacy: StandIn;
 let service: StandIn;
-const running: ProxyProcess[] = [];
-
-async function proxy(...args: Parameters<typeof startProxy>): Promise<ProxyProcess> {
-  const p = await startProxy(...args);
-  running.push(p);
-  return p;
-}
+const pool = proxyPool();
+const proxy = pool.start;
 
 /** A proxy at phase 2 after the cutover (routing `off`: only the cutover sends users to the service). */
 async function cutOverProxy(overrides: Parameters<typeof proxyConfig>[2] = {}): Promise<ProxyProcess> {
@@ -97,7 +92,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await pool.stopAll();
   await Promise.all([legacy.close(), service.close()]);
 });
 

@@ -265,6 +265,29 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** The flag documents the proxy tests write most. */
+export const DOCS = {
+  off: { mode: 'off', users: [], percent: 0 },
+  notCutOver: { completed: false },
+  cutOver: { completed: true, completedAt: '2026-11-20T10:00:00Z', runId: 'run-1' },
+} as const;
+
+/**
+ * The proxies a test file starts, each killed by `stopAll` (its afterAll): `start` is `startProxy` with
+ * the process remembered.
+ */
+export function proxyPool() {
+  const running: ProxyProcess[] = [];
+  return {
+    async start(...args: Parameters<typeof startProxy>): Promise<ProxyProcess> {
+      const p = await startProxy(...args);
+      running.push(p);
+      return p;
+    },
+    stopAll: () => Promise.all(running.map((p) => p.stop('SIGKILL'))),
+  };
+}
+
 /** Starts the bundled proxy with a configuration and waits until it listens. */
 export async function startProxy(
   config: ProxyRuntimeConfig,

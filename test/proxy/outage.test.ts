@@ -6,22 +6,22 @@
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import { balancer } from './balancer';
 import {
+  DOCS,
   eventually,
   isolatedPrefix,
   motoSsm,
   type ProxyProcess,
   proxyConfig,
+  proxyPool,
   putFlag,
   type StandIn,
   serviceEntry,
   ssmRelay,
   standIn,
-  startProxy,
 } from './harness';
 
 const ssm = motoSsm();
-const cutOver = { completed: true, completedAt: '2026-11-20T10:00:00Z', runId: 'run-1' };
-const notCutOver = { completed: false };
+const { notCutOver, cutOver } = DOCS;
 
 const ROUTES: ProxyRoute[] = [
   {
@@ -35,14 +35,9 @@ const ROUTES: ProxyRoute[] = [
 
 let legacy: StandIn;
 let service: StandIn;
-const running: ProxyProcess[] = [];
 const closing: (() => Promise<void>)[] = [];
-
-async function proxy(...args: Parameters<typeof startProxy>): Promise<ProxyProcess> {
-  const p = await startProxy(...args);
-  running.push(p);
-  return p;
-}
+const pool = proxyPool();
+const proxy = pool.start;
 
 async function relay() {
   const r = await ssmRelay();
@@ -63,7 +58,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await pool.stopAll();
   await Promise.all(closing.map((c) => c()));
   await Promise.all([legacy.close(), service.close()]);
 });

@@ -11,11 +11,13 @@ import { bucketOf } from '../../lib/flags/evaluate';
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import {
   closedPort,
+  DOCS,
   eventually,
   isolatedPrefix,
   motoSsm,
   type ProxyProcess,
   proxyConfig,
+  proxyPool,
   putFlag,
   putUnchecked,
   rawRequest,
@@ -23,7 +25,6 @@ import {
   serviceEntry,
   ssmRelay,
   standIn,
-  startProxy,
 } from './harness';
 
 const ssm = motoSsm();
@@ -57,9 +58,7 @@ async function call(base: string, path: string, init: RequestInit = {}): Promise
 }
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const off = { mode: 'off', users: [], percent: 0 };
-const notCutOver = { completed: false };
-const cutOver = { completed: true, completedAt: '2026-11-20T10:00:00Z', runId: 'run-1' };
+const { off, notCutOver, cutOver } = DOCS;
 
 const ROUTES: ProxyRoute[] = [
   {
@@ -94,13 +93,8 @@ const ROUTES: ProxyRoute[] = [
 
 let legacy: StandIn;
 let service: StandIn;
-const running: ProxyProcess[] = [];
-
-async function proxy(...args: Parameters<typeof startProxy>): Promise<ProxyProcess> {
-  const p = await startProxy(...args);
-  running.push(p);
-  return p;
-}
+const pool = proxyPool();
+const proxy = pool.start;
 
 beforeAll(async () => {
   legacy = await standIn('legacy');
@@ -108,7 +102,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(running.map((p) => p.stop('SIGKILL')));
+  await pool.stopAll();
   await Promise.all([legacy.close(), service.close()]);
 });
 
