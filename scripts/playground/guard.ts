@@ -5,8 +5,8 @@
  * one for every flag whose version changed (a raw `aws ssm put-parameter` too), as EventBridge would.
  * The guard's code is the Lambda's (lambda/flag-guard/handler.ts).
  */
+
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { GetParametersCommand, type SSMClient } from '@aws-sdk/client-ssm';
@@ -16,6 +16,7 @@ import { Alerts } from '../../lambda/shared/alerts';
 import { jsonLogger } from '../../lambda/shared/log';
 import type { HookService } from '../../lib/hooks/contract';
 import { flagGuardFunctionName } from '../../lib/naming';
+import { listenOnLoopback } from './listen';
 
 export interface InProcessGuard {
   /** The Lambda endpoint the CLI invokes the guard at (AWS_ENDPOINT_URL_LAMBDA). */
@@ -129,20 +130,14 @@ export async function startGuard(options: GuardOptions): Promise<InProcessGuard>
       }
     });
   });
-  const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const listening = await listenOnLoopback(server);
   return {
-    lambdaUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    lambdaUrl: listening.url,
     stop: async () => {
       stopped = true;
       clearInterval(timer);
       await queue;
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }

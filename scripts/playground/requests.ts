@@ -5,11 +5,12 @@
  * identity.ts), on the old paths at the monolith and on the service paths at the service. The proxy's
  * own access log never holds a user id (docs/routing-proxy.md); this is a local tool's view.
  */
+
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import type { ProxyRoute } from '../../lib/proxy/contract';
 import { bodyIdentity, requestIdentity } from '../../lib/proxy/identity';
 import { RouteTable } from '../../lib/proxy/routes';
+import { listenOnLoopback } from './listen';
 
 export type Side = 'monolith' | 'users service';
 
@@ -70,7 +71,6 @@ export async function tap(
   report: (line: RequestLine) => void,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const upstream = new URL(target);
-  const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -103,17 +103,5 @@ export async function tap(
       forward.end(body);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }

@@ -7,8 +7,9 @@
  * databases (the data write-back tests' PostgreSQL stand-ins) can take their place through
  * `PlaygroundOptions.upstreams` without any other change.
  */
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { listenOnLoopback } from './listen';
 
 /** A running upstream the routing proxy forwards to. */
 export interface Upstream {
@@ -49,7 +50,6 @@ type Handler = (
 ) => { status: number; body: Record<string, unknown> };
 
 async function serve(name: string, handle: Handler): Promise<Upstream> {
-  const sockets = new Set<Socket>();
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -67,19 +67,7 @@ async function serve(name: string, handle: Handler): Promise<Upstream> {
       res.end(`${JSON.stringify({ servedBy: name, ...answer.body })}\n`);
     });
   });
-  server.on('connection', (s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return listenOnLoopback(server);
 }
 
 /** The account endpoints both sides answer, on their own paths (`/api/...` or `/v1/...`). */
