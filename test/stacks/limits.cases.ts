@@ -2,7 +2,8 @@
  * Issue 25: twenty-five services at phase 3 (half in krakend, half in alb mode, two routes each, each with
  * a bulk migration and a write-back) synthesize with cdk-nag and the limit checks, and every limit holds
  * with a margin. One synthesis (about 6 s) shared by every assertion; the limits that were designed away
- * (the policies and event patterns on name patterns) are shown not to grow from one service to 25.
+ * (the policies and event patterns on name patterns, the legacy database's inbound rules on one clients
+ * group) are shown not to grow from one service to 25.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
