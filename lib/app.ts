@@ -138,6 +138,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
       legacyReadSecretArn: s.legacyReadSecretArn ?? legacyEndpoint.secretArn,
       flagNames: data.flags.names,
       callerSecurityGroupIds: [platform.legacySecurityGroupId],
+      legacyDatabaseClientsSecurityGroupId: platform.legacyDatabaseClientsSecurityGroupId,
       // Deployed before this stack, they call the service's endpoint: rolled once it exists.
       endpointCallers: [
         platform.legacyCaller,
@@ -201,7 +202,7 @@ export function buildMigrationApp(app: App, config: MigrationConfig): MigrationS
     flagNames: s.data.flags.names,
     cluster: platform.cluster,
     ecsServiceName: s.service.monitored.ecsServiceName,
-    securityGroupId: s.service.monitored.securityGroupId,
+    securityGroupIds: s.service.monitored.securityGroupIds,
     bulkMigration: s.service.bulkMigration,
     switch: switchTarget(s.config),
     targetGroup: s.service.monitored.targetGroupFullName

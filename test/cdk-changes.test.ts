@@ -7,6 +7,7 @@ import './stacks/stateful-guard.cases';
 import './stacks/deploy-proof.cases';
 import './stacks/limits.cases';
 import './stacks/upgrade.cases';
+import './stacks/legacy-db-clients-upgrade.cases';
 import './stacks/nag.cases';
 import './integ/snapshots.cases';
 import './integration/flag-parameters.cases';

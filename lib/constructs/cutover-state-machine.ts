@@ -21,8 +21,8 @@ export interface CutoverStateMachineProps {
   readonly service: ExtractedServiceConfig;
   readonly cluster: ecs.ICluster;
   readonly task: BulkMigrationTask;
-  /** The web service's security group: the task gets the same database access. */
-  readonly securityGroupId: string;
+  /** The web service's security groups: the task gets the same database access. */
+  readonly securityGroupIds: readonly string[];
   readonly flagNames: FlagParameterNames;
   readonly topic: sns.ITopic;
   /** The cutover-steps hook: lock, checks before and after the migration. */
@@ -434,7 +434,7 @@ export class CutoverStateMachine extends Construct {
           NetworkConfiguration: {
             AwsvpcConfiguration: {
               Subnets: subnets.subnetIds,
-              SecurityGroups: [props.securityGroupId],
+              SecurityGroups: [...props.securityGroupIds],
               AssignPublicIp: 'DISABLED',
             },
           },

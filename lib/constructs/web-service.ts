@@ -109,6 +109,13 @@ export interface WebServiceProps {
    * @default 'task'
    */
   readonly app?: 'task' | 'elsewhere';
+  /**
+   * Security groups the tasks carry besides the service's own (which stays first and is `securityGroup`),
+   * by id: they stay out of the service's connections, so no rule is ever added to them here (the legacy
+   * database clients group, decision 0017).
+   * @default - none
+   */
+  readonly additionalSecurityGroupIds?: readonly string[];
 }
 
 /**
@@ -217,6 +224,12 @@ export class WebService extends Construct {
         logDriver: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'service-connect' }),
       },
     });
+    const additional = props.additionalSecurityGroupIds ?? [];
+    if (additional.length > 0)
+      (this.service.node.defaultChild as ecs.CfnService).addPropertyOverride(
+        'NetworkConfiguration.AwsvpcConfiguration.SecurityGroups',
+        [this.securityGroup.securityGroupId, ...additional],
+      );
 
     const scaling = this.service.autoScaleTaskCount({
       minCapacity: config.minCount,

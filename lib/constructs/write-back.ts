@@ -27,6 +27,11 @@ export interface WriteBackProps {
   readonly vpc: ec2.IVpc;
   /** The legacy database: the rows are applied to it. */
   readonly legacy: DatabaseEndpoint;
+  /**
+   * The legacy database clients group (decision 0017): the function carries it besides its own group,
+   * and the legacy database admits it, not the function's own group.
+   */
+  readonly legacyClientsSecurityGroupId: string;
   /** The service's database: the outbox is in it. */
   readonly outbox: DatabaseEndpoint;
   /** A legacy user limited to the configured tables and columns (default: the master, with a warning). */
@@ -72,13 +77,22 @@ export class WriteBack extends Construct {
         `${name}DatabaseSecurityGroup`,
         db.securityGroupId,
       );
+      // The function's own group keeps its narrow egress to both databases.
       this.securityGroup.addEgressRule(
         dbGroup,
         ec2.Port.tcp(db.port),
         `to the ${name.toLowerCase()} database`,
       );
-      dbGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(db.port), `${service.name} write-back`);
+      if (name === 'Outbox')
+        dbGroup.addIngressRule(this.securityGroup, ec2.Port.tcp(db.port), `${service.name} write-back`);
     }
+    // Not mutable here: only the platform stack adds rules to it (its one rule into the legacy database).
+    const legacyClients = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'LegacyDatabaseClients',
+      props.legacyClientsSecurityGroupId,
+      { mutable: false, allowAllOutbound: false },
+    );
 
     const target = (db: DatabaseEndpoint, secretArn: string) => ({
       host: db.hostname,
@@ -108,7 +122,7 @@ export class WriteBack extends Construct {
       vpc: {
         vpc: props.vpc,
         subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-        securityGroups: [this.securityGroup],
+        securityGroups: [this.securityGroup, legacyClients],
       },
     });
     const { role } = this.function;

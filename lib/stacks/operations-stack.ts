@@ -57,8 +57,11 @@ export interface OperatedService {
   readonly flagNames: FlagParameterNames;
   readonly cluster: ecs.ICluster;
   readonly ecsServiceName: string;
-  /** The service's task security group (the bulk migration runs with it). */
-  readonly securityGroupId: string;
+  /**
+   * The security groups of the service's tasks (the bulk migration runs with them): its own, then the
+   * legacy database clients group.
+   */
+  readonly securityGroupIds: readonly string[];
   /** From phase 2. */
   readonly bulkMigration?: BulkMigrationTask;
   /** At phase 3: the ALB rules the traffic-switch hook operates. */

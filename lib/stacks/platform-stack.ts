@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { DatabaseEndpoint } from '../constructs/database';
 import type { EndpointCaller } from '../constructs/endpoint-roll';
 import { parameterArn } from '../constructs/flag-parameters';
+import { LegacyDatabaseClients } from '../constructs/legacy-database-clients';
 import { LoadBalancerDns } from '../constructs/load-balancer-dns';
 import { acknowledgeOnDefaultPolicy, wildcardResourceFinding } from '../constructs/nag';
 import { PublicLoadBalancer } from '../constructs/public-load-balancer';
@@ -47,6 +48,11 @@ export class PlatformStack extends MigrationStack {
   /** The monolith's target group (the listener's default) and its tasks' security group. */
   readonly legacyTargetGroup: { readonly arn: string; readonly fullName: string };
   readonly legacySecurityGroupId: string;
+  /**
+   * The "legacy database clients" group: the extracted services' tasks, bulk migrations and write-backs
+   * carry it, and it alone is admitted to the legacy database for them (one rule, decision 0017).
+   */
+  readonly legacyDatabaseClientsSecurityGroupId: string;
   /**
    * When the gateway fetches composite parts from the monolith: the legacy task's front door, published
    * through Service Connect (decision 0014).
@@ -130,6 +136,11 @@ export class PlatformStack extends MigrationStack {
     }
 
     admitLegacyService(this, config.legacy, db, this.legacy.securityGroup);
+    // In every legacy mode: an external monolith's database may still be read by the services.
+    this.legacyDatabaseClientsSecurityGroupId = new LegacyDatabaseClients(this, 'LegacyDatabaseClients', {
+      vpc: props.vpc,
+      legacy: db,
+    }).securityGroup.securityGroupId;
 
     this.loadBalancer = new PublicLoadBalancer(this, 'LoadBalancer', {
       vpc: props.vpc,

@@ -66,7 +66,7 @@ export class ServiceOperationsStack extends MigrationStack {
           service: service.config,
           cluster: service.cluster,
           task: service.bulkMigration as BulkMigrationTask,
-          securityGroupId: service.securityGroupId,
+          securityGroupIds: service.securityGroupIds,
           flagNames: service.flagNames,
           topic,
           steps: lambda.Function.fromFunctionName(this, 'Steps', cutoverStepsFunctionName(config.name)),

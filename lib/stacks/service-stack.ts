@@ -37,6 +37,11 @@ export interface ServiceStackProps extends MigrationStackProps {
   readonly database: DatabaseEndpoint;
   /** The monolith's database, read by the organic import (and the bulk migration). */
   readonly legacyDatabase: DatabaseEndpoint;
+  /**
+   * The legacy database clients group (platform stack): the tasks, the bulk migration runs and the
+   * write-back carry it besides their own group, and it alone is admitted to the legacy database.
+   */
+  readonly legacyDatabaseClientsSecurityGroupId: string;
   /** The secret the service reads the legacy database with: read-only when configured, else the master. */
   readonly legacyReadSecretArn: string;
   readonly flagNames: FlagParameterNames;
@@ -76,7 +81,8 @@ export class ServiceStack extends MigrationStack {
   /** What the operations stack's alarms and cutover need of the service. */
   readonly monitored: {
     readonly ecsServiceName: string;
-    readonly securityGroupId: string;
+    /** The tasks' security groups, their own first: the bulk migration runs with the same. */
+    readonly securityGroupIds: readonly string[];
     /** In `alb` mode at phase 3: the target group the ALB sends the routes to. */
     readonly targetGroupFullName?: string;
   };
@@ -146,6 +152,8 @@ export class ServiceStack extends MigrationStack {
       extraEnvironment: environment,
       extraSecrets: secrets,
       loadBalanced: props.nativeRewrite !== undefined,
+      // The organic import reads the legacy database as one of its clients (one rule there, decision 0017).
+      additionalSecurityGroupIds: [props.legacyDatabaseClientsSecurityGroupId],
     });
     // Tasks started before the endpoint cannot resolve it: its callers get a new deployment once it exists.
     this.endpointRoll = new EndpointRoll(this, 'EndpointRoll', {
@@ -172,6 +180,7 @@ export class ServiceStack extends MigrationStack {
         service: { ...service, writeBack: service.writeBack },
         vpc: props.cluster.vpc,
         legacy: legacyDb,
+        legacyClientsSecurityGroupId: props.legacyDatabaseClientsSecurityGroupId,
         outbox: db,
         legacySecretArn: service.writeBack.legacySecretArn ?? legacyDb.secretArn,
         outboxSecretArn: service.writeBack.outboxSecretArn ?? db.secretArn,
@@ -180,7 +189,7 @@ export class ServiceStack extends MigrationStack {
     }
     this.monitored = {
       ecsServiceName: this.web.service.serviceName,
-      securityGroupId: this.web.securityGroup.securityGroupId,
+      securityGroupIds: [this.web.securityGroup.securityGroupId, props.legacyDatabaseClientsSecurityGroupId],
       targetGroupFullName: this.nativeRewrite ? this.web.targetGroup.targetGroupFullName : undefined,
     };
 
@@ -199,20 +208,11 @@ export class ServiceStack extends MigrationStack {
         `caller ${i + 1} to the ${service.name} service (Service Connect)`,
       );
     }
-    const port = (endpoint: DatabaseEndpoint) => ec2.Port.tcp(endpoint.port);
+    // The legacy database admits the tasks through the clients group (platform stack), not by a rule here.
     ec2.SecurityGroup.fromSecurityGroupId(this, 'DatabaseSecurityGroup', db.securityGroupId).addIngressRule(
       this.web.securityGroup,
-      port(db),
+      ec2.Port.tcp(db.port),
       `${service.name} service to its database`,
-    );
-    ec2.SecurityGroup.fromSecurityGroupId(
-      this,
-      'LegacyDatabaseSecurityGroup',
-      legacyDb.securityGroupId,
-    ).addIngressRule(
-      this.web.securityGroup,
-      port(legacyDb),
-      `${service.name} service to the legacy database (organic import)`,
     );
   }
 

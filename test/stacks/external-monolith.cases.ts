@@ -169,11 +169,21 @@ describe('a monolith that already runs elsewhere (legacy.mode "external")', () =
     expect(ingress.map((i) => [i.GroupId, i.FromPort, i.Description])).toEqual(
       expect.arrayContaining([['sg-0fedcba9876543210', 443, 'routing proxy to the monolith']]),
     );
-    expect(ingress.some((i) => i.GroupId === 'sg-0123456789abcdef0')).toBe(false);
-    // The service still reads the legacy database (organic import).
-    Template.fromStack(built.services[0].service as never).hasResourceProperties(
-      'AWS::EC2::SecurityGroupIngress',
-      { GroupId: 'sg-0123456789abcdef0', FromPort: 5432 },
+    // The only rule into the legacy database's group admits its clients group, not the legacy task: the
+    // service still reads the legacy database (organic import), as one of its clients (decision 0017).
+    expect(ingress.filter((i) => i.GroupId === 'sg-0123456789abcdef0')).toEqual([
+      expect.objectContaining({
+        FromPort: 5432,
+        SourceSecurityGroupId: {
+          'Fn::GetAtt': [expect.stringMatching(/^LegacyDatabaseClientsSecurityGroup/), 'GroupId'],
+        },
+      }),
+    ]);
+    const network = Object.values(
+      Template.fromStack(built.services[0].service as never).findResources('AWS::ECS::Service'),
+    )[0].Properties.NetworkConfiguration.AwsvpcConfiguration;
+    expect(JSON.stringify(network.SecurityGroups)).toMatch(
+      /"StackName":"demo-30-platform".*"OutputName":"PublishOutputFnGetAttLegacyDatabaseClientsSecurityGroup/,
     );
   });
 });

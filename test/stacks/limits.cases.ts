@@ -2,7 +2,8 @@
  * Issue 25: twenty-five services at phase 3 (half in krakend, half in alb mode, two routes each, each with
  * a bulk migration and a write-back) synthesize with cdk-nag and the limit checks, and every limit holds
  * with a margin. One synthesis (about 6 s) shared by every assertion; the limits that were designed away
- * (the policies and event patterns on name patterns) are shown not to grow from one service to 25.
+ * (the policies and event patterns on name patterns, the legacy database's inbound rules on one clients
+ * group) are shown not to grow from one service to 25.
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -93,12 +94,12 @@ describe(`${SERVICES} services at phase 3, half in krakend and half in alb mode`
       LIMITS.eventPatternChars,
       0.25,
     ],
-    // The tightest: the legacy database admits each service's tasks and its write-back (2 per service).
+    // The legacy database admits one clients group for every service (decision 0017), not 2 per service.
     [
       'rules of one security group, per direction',
       () => size(largest(synthesized().measures.securityGroupRules)),
       LIMITS.securityGroupRules,
-      0.9,
+      0.25,
     ],
     [
       'Lambda environment (bytes)',
@@ -148,5 +149,19 @@ describe(`${SERVICES} services at phase 3, half in krakend and half in alb mode`
       );
     expect(Object.keys(hooks(one))).toHaveLength(3);
     expect(hooks(measures)).toEqual(hooks(one));
+  });
+
+  it("hold the legacy database's inbound rules constant: the legacy service and the clients group (decision 0017)", () => {
+    const demo = demoStacks();
+    const one = measureTemplates(
+      Object.fromEntries(demo.all.map((s) => [s.stackName, JSON.stringify(Template.fromStack(s).toJSON())])),
+    );
+    // Its inline rules (none) and the rules other stacks add to it by its output, together.
+    const inbound = (m: typeof one) =>
+      m.securityGroupRules
+        .filter((g) => /-20-legacy-data[/:].*LegacyDatabaseSecurityGroup.* ingress$/.test(g.id))
+        .reduce((n, g) => n + g.size, 0);
+    expect(inbound(one)).toBe(2);
+    expect(inbound(synthesized().measures)).toBe(inbound(one));
   });
 });

@@ -273,9 +273,9 @@ describe('platform stack', () => {
     ]);
   });
 
-  it('allows only ALB -> routing proxy port and legacy task -> database port', () => {
+  it('allows only ALB -> routing proxy port, legacy task -> database port and the database clients -> database port', () => {
     const ingress = propertiesOf(platform, 'AWS::EC2::SecurityGroupIngress');
-    expect(ingress).toHaveLength(2);
+    expect(ingress).toHaveLength(3);
     expect(ingress).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -299,8 +299,37 @@ describe('platform stack', () => {
             'Fn::GetAtt': [expect.stringMatching(/^LegacyServiceSecurityGroup/), 'GroupId'],
           },
         }),
+        // The one rule for every extracted service (decision 0017), there before any service is.
+        expect.objectContaining({
+          FromPort: 3306,
+          ToPort: 3306,
+          GroupId: {
+            'Fn::GetStackOutput': expect.objectContaining({
+              StackName: 'demo-20-legacy-data',
+              OutputName: expect.stringMatching(/LegacyDatabaseSecurityGroup/),
+            }),
+          },
+          SourceSecurityGroupId: {
+            'Fn::GetAtt': [expect.stringMatching(/^LegacyDatabaseClientsSecurityGroup/), 'GroupId'],
+          },
+        }),
       ]),
     );
+    // The clients group sends only to the legacy database's port (inline: no default allow-all egress).
+    platform.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('^Legacy database clients'),
+      SecurityGroupEgress: [
+        {
+          Description: 'to the legacy database',
+          DestinationSecurityGroupId: {
+            'Fn::GetStackOutput': Match.objectLike({ StackName: 'demo-20-legacy-data' }),
+          },
+          IpProtocol: 'tcp',
+          FromPort: 3306,
+          ToPort: 3306,
+        },
+      ],
+    });
     // The ALB accepts the listener port from anywhere and sends only to the proxy port of the legacy tasks.
     platform.hasResourceProperties('AWS::EC2::SecurityGroup', {
       GroupDescription: Match.stringLikeRegexp('Public ALB'),

@@ -45,6 +45,15 @@ function parameterNamesOf(statement: Json): string[] {
     .sort();
 }
 
+/** The legacy database clients group of the platform stack, as the service stacks reference it. */
+const clientsGroup = {
+  'Fn::GetStackOutput': {
+    StackName: 'demo-30-platform',
+    Region: { Ref: 'AWS::Region' },
+    OutputName: expect.stringMatching(/^PublishOutputFnGetAttLegacyDatabaseClientsSecurityGroup/),
+  },
+};
+
 /** The security group rules admitting callers to a service's tasks: who (stack and output) on which port. */
 function callersOf(t: Template) {
   const [group] = Object.values(t.findResources('AWS::EC2::SecurityGroup'));
@@ -326,17 +335,44 @@ describe('service stack', () => {
     ]);
   });
 
-  it('may reach its database and the legacy database on their ports', () => {
+  it('may reach its database by a rule of its own, the legacy one as a legacy database client (decision 0017)', () => {
     const ingress = Object.values(service.findResources('AWS::EC2::SecurityGroupIngress')).map(
       (r) => r.Properties,
     );
-    expect(ingress.map((i) => [i.Description, i.FromPort]).sort()).toEqual([
-      ['users service to its database', 5432],
-      ['users service to the legacy database (organic import)', 5432],
-      // Its write-back function, to both (see "the write-back").
-      ['users write-back', 5432],
-      ['users write-back', 5432],
+    expect(
+      ingress.map((i) => [i.Description, i.FromPort, i.GroupId['Fn::GetStackOutput'].StackName]).sort(),
+    ).toEqual([
+      ['users service to its database', 5432, 'demo-20-users-data'],
+      // Its write-back function, to the outbox (see "the write-back").
+      ['users write-back', 5432, 'demo-20-users-data'],
     ]);
+    // No rule of the service stack into the legacy database's group: it carries the clients group.
+    expect(JSON.stringify(ingress)).not.toContain('demo-20-legacy-data');
+    expect(
+      Object.values(service.findResources('AWS::ECS::Service'))[0].Properties.NetworkConfiguration
+        .AwsvpcConfiguration.SecurityGroups,
+    ).toEqual([
+      { 'Fn::GetAtt': [onlyId(service, 'AWS::EC2::SecurityGroup', 'ServiceSecurityGroup'), 'GroupId'] },
+      clientsGroup,
+    ]);
+  });
+
+  it('runs its bulk migration (and verification) with the same security groups as its tasks', () => {
+    const ops = Template.fromStack(users.operations as never);
+    const [machine] = Object.values(ops.findResources('AWS::StepFunctions::StateMachine'));
+    const parts: Json[] = machine.Properties.DefinitionString['Fn::Join'][1];
+    // The run task's groups: the parts after each '"SecurityGroups":["' of the definition.
+    const groups = parts.flatMap((p, i) =>
+      typeof p === 'string' && p.endsWith('"SecurityGroups":["')
+        ? [[parts[i + 1], parts[i + 2], parts[i + 3]]]
+        : [],
+    );
+    expect(groups.length).toBeGreaterThanOrEqual(2);
+    for (const [own, separator, clients] of groups) {
+      expect(own['Fn::GetStackOutput'].StackName).toBe('demo-40-users-service');
+      expect(separator).toBe('","');
+      expect(clients).toEqual(clientsGroup);
+    }
   });
 
   const monolith = {
@@ -435,6 +471,12 @@ describe('the write-back (docs/data-contract.md)', () => {
       VpcConfig: {
         SecurityGroupIds: [
           { 'Fn::GetAtt': [onlyId(phase1, 'AWS::EC2::SecurityGroup', 'WriteBackSecurityGroup'), 'GroupId'] },
+          {
+            'Fn::GetStackOutput': Match.objectLike({
+              StackName: 'demo-30-platform',
+              OutputName: Match.stringLikeRegexp('^PublishOutputFnGetAttLegacyDatabaseClientsSecurityGroup'),
+            }),
+          },
         ],
         SubnetIds: Match.anyValue(),
       },
@@ -446,7 +488,7 @@ describe('the write-back (docs/data-contract.md)', () => {
     expect(JSON.stringify(env.MIGRATION_WRITE_BACK_CONFIG)).toContain('demo-20-users-data');
   });
 
-  it('reaches both databases on their ports, and nothing else but HTTPS', () => {
+  it('reaches both databases on their ports, and nothing else but HTTPS; admitted to the legacy one as a client', () => {
     const group = onlyId(phase1, 'AWS::EC2::SecurityGroup', 'WriteBackSecurityGroup');
     phase1.hasResourceProperties('AWS::EC2::SecurityGroup', {
       SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
@@ -467,10 +509,7 @@ describe('the write-back (docs/data-contract.md)', () => {
       rules('AWS::EC2::SecurityGroupIngress')
         .map((r) => [r.FromPort, r.GroupId['Fn::GetStackOutput'].StackName])
         .sort(),
-    ).toEqual([
-      [5432, 'demo-20-legacy-data'],
-      [5432, 'demo-20-users-data'],
-    ]);
+    ).toEqual([[5432, 'demo-20-users-data']]);
   });
 
   it('reads both secrets and the checked cutover document, nothing else', () => {
