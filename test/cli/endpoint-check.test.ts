@@ -318,6 +318,24 @@ describe('the first gateway weight above 0 of a krakend service', () => {
       Value: '{"weight":50}',
     });
     expect(lines.join('\n')).toContain('wrote /demo/migration/users/gateway version 2');
+    // It read the gateway's tasks to decide so.
+    expect(ecsMock).toHaveReceivedCommandWith(ListTasksCommand, { serviceName: 'demo-gateway-Service' });
+  });
+
+  it('applies to a rollback of the weight from 0 to an earlier weight', async () => {
+    flags('all');
+    account([after], true, [before]);
+    // Version 1 said 50; version 2 (checked) says 0: the rollback would write 50 again.
+    ssmMock.on(GetParameterHistoryCommand, { Name: '/demo/migration/users/gateway' }).resolves({
+      Parameters: [
+        { Name: '/demo/migration/users/gateway', Version: 1, Value: '{"weight":50}', Labels: [] },
+        { Name: '/demo/migration/users/gateway', Version: 2, Value: '{"weight":0}', Labels: ['last-good'] },
+      ],
+    });
+    await expect(route(['rollback', 'users', '--flag', 'gateway'], true, 3)).rejects.toThrow(
+      /1 of 1 running gateway tasks started before the users endpoint existed/,
+    );
+    expect(ssmMock).not.toHaveReceivedCommand(PutParameterCommand);
   });
 
   it('is refused when the service publishes no endpoint the gateway could reach', async () => {
@@ -328,8 +346,11 @@ describe('the first gateway weight above 0 of a krakend service', () => {
   });
 
   it('is not checked again while the weight stays above 0, nor when it goes back to 0', async () => {
-    flags('all', 20);
     account([before], true, [before]);
+    flags('all', 0);
+    await expect(gateway(['50'])).rejects.toThrow(/running gateway tasks started before/);
+    ecsMock.resetHistory();
+    flags('all', 20);
     await gateway(['50']);
     await gateway(['0']);
     expect(ssmMock).toHaveReceivedCommandTimes(PutParameterCommand, 2);
@@ -339,6 +360,8 @@ describe('the first gateway weight above 0 of a krakend service', () => {
   it('is not checked in alb mode (the ALB forwards to the service itself) nor without a gateway stack', async () => {
     flags('all');
     account([before], true, [before]);
+    await expect(gateway(['100'])).rejects.toThrow(/running gateway tasks started before/);
+    ecsMock.resetHistory();
     await route(['gateway', 'users', '100'], true, 3, 'alb');
     expect(ecsMock).not.toHaveReceivedAnyCommand();
     cfnMock
