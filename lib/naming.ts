@@ -50,6 +50,14 @@ export function platformStackName(envName: string): string {
   return `${envName}-30-platform`;
 }
 
+/**
+ * The KrakenD gateway's stack (order 35, GATEWAY_STACK_ORDER in lib/stack-shape.ts); the CLI finds the
+ * gateway's ECS service in it.
+ */
+export function gatewayStackName(envName: string): string {
+  return `${envName}-35-gateway`;
+}
+
 /** A service's stack (its Fargate service, from phase 1); the CLI finds the service's ECS service in it. */
 export function serviceStackName(envName: string, service: string): string {
   return `${envName}-40-${service}-service`;

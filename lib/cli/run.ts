@@ -21,7 +21,7 @@ import { type FlagStore, isNotFound } from '../flags/ssm-store';
 import { capabilitiesOf } from '../phases';
 import { type CliDependencies, type GuardVerdict, serviceOf, storeOf } from './context';
 import { cutover, warnMissingMarker } from './cutover';
-import { checkEndpointReachable, leavesOff } from './endpoint-check';
+import { callersToCheck, checkEndpointReachable } from './endpoint-check';
 import { RefusedError } from './errors';
 import { refuseUnidentifiable } from './identity-check';
 import type { Command, GlobalOptions } from './parse-args';
@@ -138,28 +138,30 @@ async function write<K extends FlagKind>(
     override,
     gatewayMode: service.gateway,
     service: service.name,
-    beforeWrite: routingChecks(service, flags, deps, options),
+    beforeWrite: beforeWriteChecks(service, flags, deps, options),
   });
 }
 
 /**
- * Before a routing write: when it leaves `off`, every running legacy task must be able to resolve the
- * service's endpoint (lib/cli/endpoint-check.ts); while a rollback is possible, the leaving users' writes
- * go to the legacy database first (lib/cli/write-back.ts). Either refuses the write.
+ * Before a write: when routing leaves `off`, every running legacy task must be able to resolve the
+ * service's endpoint, and when the gateway weight of a `krakend` service leaves 0, every running gateway
+ * task (lib/cli/endpoint-check.ts); before a routing write, while a rollback is possible, the leaving
+ * users' writes go to the legacy database first (lib/cli/write-back.ts). Either refuses the write.
  */
-function routingChecks(
+function beforeWriteChecks(
   service: ExtractedServiceConfig,
   current: FlagSet,
   deps: CliDependencies,
   options: GlobalOptions,
 ): (kind: FlagKind, proposed: FlagDocument<FlagKind>) => Promise<void> {
   return async (kind, proposed) => {
-    if (kind !== 'routing') return;
-    const routing = proposed as RoutingDocument;
-    if (deps.serviceConnect && leavesOff(current.routing, routing))
-      await checkEndpointReachable(await deps.serviceConnect(), deps.config, service);
-    if (current.cutover.completed) return;
-    await beforeUsersLeave(service, current.routing, routing, options, deps);
+    const callers = callersToCheck(service, kind, current, proposed);
+    if (deps.serviceConnect && callers.length > 0) {
+      const clients = await deps.serviceConnect();
+      for (const caller of callers) await checkEndpointReachable(clients, deps.config, service, caller);
+    }
+    if (kind !== 'routing' || current.cutover.completed) return;
+    await beforeUsersLeave(service, current.routing, proposed as RoutingDocument, options, deps);
   };
 }
 
@@ -304,6 +306,6 @@ async function rollback(
   await checkAndPut(store, kind, previous.value, current, deps, options, {
     gatewayMode: service.gateway,
     service: service.name,
-    beforeWrite: routingChecks(service, current, deps, options),
+    beforeWrite: beforeWriteChecks(service, current, deps, options),
   });
 }

@@ -1,7 +1,7 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { operatorPolicyNames, platformStackName, serviceStackName } from '../naming';
+import { gatewayStackName, operatorPolicyNames, platformStackName, serviceStackName } from '../naming';
 import {
   cutoverStateMachinePattern,
   flagPatterns,
@@ -54,10 +54,15 @@ export class OperatorPolicies extends Construct {
         resourceName: name,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    // The stacks whose ECS services the CLI looks up before a first route change (lib/cli/endpoint-check.ts).
+    // The stacks whose ECS services the CLI looks up before a first route change or a first gateway weight
+    // above 0 (lib/cli/endpoint-check.ts): the callers' (legacy, gateway) and the services'.
     const stackArn = (name: string) =>
       stack.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${name}/*` });
-    const ecsStacks = [platformStackName(props.envName), serviceStackName(props.envName, '*')].map(stackArn);
+    const ecsStacks = [
+      platformStackName(props.envName),
+      gatewayStackName(props.envName),
+      serviceStackName(props.envName, '*'),
+    ].map(stackArn);
     const machines = props.cutover ? [cutoverStateMachinePattern(props.envName)] : [];
     const flips = flagPatterns(prefix, ['routing', 'gateway']).map((n) => parameterArn(this, n));
     const overrides = parameterArn(this, overridePattern(prefix));
@@ -116,7 +121,7 @@ export class OperatorPolicies extends Construct {
           resources: ecsStacks,
         }),
         new iam.PolicyStatement({
-          sid: 'CheckLegacyTasksResolveServices',
+          sid: 'CheckCallerTasksResolveServices',
           actions: ['ecs:DescribeServices', 'ecs:ListTasks', 'ecs:DescribeTasks'],
           resources: ['*'],
         }),
@@ -153,12 +158,12 @@ export class OperatorPolicies extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'states:ListStateMachines has no resource-level permission (the CLI finds the cutover state machine by name); ecs:DescribeServices, ListTasks and DescribeTasks are reads of services and tasks whose cluster name CloudFormation generates (the CLI checks that every legacy task started after a service endpoint before its first route change).',
+          'states:ListStateMachines has no resource-level permission (the CLI finds the cutover state machine by name); ecs:DescribeServices, ListTasks and DescribeTasks are reads of services and tasks whose cluster name CloudFormation generates (the CLI checks that every legacy task started after a service endpoint before its first route change, and every gateway task before its first gateway weight above 0).',
       },
       ...ecsStacks.map((arn) => ({
         id: wildcardResourceFinding(this, arn),
         reason:
-          'The platform and service stacks of this environment, by name (any stack id): the CLI lists their resources to find the legacy and service ECS services.',
+          'The platform, gateway and service stacks of this environment, by name (any stack id): the CLI lists their resources to find the legacy, gateway and service ECS services.',
       })),
       ...machines.flatMap((m) => [
         {

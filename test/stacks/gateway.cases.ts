@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { GATEWAY_ANCHOR_PRIORITY, priorityRange, ruleBlockOf } from '../../lib/gateway/alb-rules';
+import { gatewayStackName } from '../../lib/naming';
 import { demoStacks } from '../helpers/test-app';
 
 const stacks = demoStacks();
@@ -25,6 +26,8 @@ describe('phase 3: the KrakenD gateway', () => {
   it('runs KrakenD on Fargate in private subnets, health-checked on /__health, with autoscaling and logs', () => {
     // Decision 0007: the gateway deploys after the platform and before the service stacks (was 50).
     expect(stacks.gateway?.stackName).toBe('demo-35-gateway');
+    // The CLI finds the gateway's ECS service in it by this name (lib/cli/endpoint-check.ts).
+    expect(stacks.gateway?.stackName).toBe(gatewayStackName('demo'));
     gateway.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', {
       HealthCheckPath: '/__health',
       Port: 8080,

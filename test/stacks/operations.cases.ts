@@ -2,6 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { MigrationStacks } from '../../lib/app';
 import { PUBLISHED_METRICS } from '../../lib/constructs/migration-metrics';
 import { rollbackAlarmNames } from '../../lib/hooks/contract';
+import { gatewayStackName } from '../../lib/naming';
 import { albMode, demoInput, demoParameterArn, demoStacks, sharedStacks } from '../helpers/test-app';
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -464,15 +465,16 @@ describe('policies for people', () => {
     expect(JSON.stringify(sid(operator, 'RunCutover').Resource)).toContain(':stateMachine:demo-*-cutover"');
   });
 
-  it('lets operators read the ECS state the first route change is checked against, and only read it', () => {
+  it('lets operators read the ECS state the first route change and the first gateway weight are checked against, and only read it', () => {
     const operator = 'demo-migration-operator';
-    expect(sid(operator, 'CheckLegacyTasksResolveServices')).toMatchObject({
+    expect(sid(operator, 'CheckCallerTasksResolveServices')).toMatchObject({
       Effect: 'Allow',
       Action: ['ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:ListTasks'],
     });
     const stacks = JSON.stringify(sid(operator, 'FindEcsServices'));
     expect(sid(operator, 'FindEcsServices').Action).toBe('cloudformation:ListStackResources');
     expect(stacks).toContain(':stack/demo-30-platform/*');
+    expect(stacks).toContain(`:stack/${gatewayStackName('demo')}/*`);
     expect(stacks).toContain(':stack/demo-40-*-service/*');
   });
 
