@@ -159,6 +159,8 @@ describe('7. a task that cannot decide takes no traffic while others can', () =>
     expect(await health()).toMatch(/^503 .*"reason":"flags-not-loaded".*"services":\["users"\]/);
     ssmSide.heal();
     await eventually(async () => (await health()).startsWith('200'), 10000);
+    // Its log line comes through the process's stdout, which may follow the health answer.
+    await eventually(async () => p.lines.some((l) => l.msg === 'ready'));
     expect(p.lines.filter((l) => l.msg === 'ready')).toHaveLength(1);
     const failing = () => p.lines.filter((l) => l.msg === 'flags' && l.cutover === 'error').length;
     const before = failing();
