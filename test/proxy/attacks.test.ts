@@ -9,6 +9,7 @@ import {
   DOCS,
   eventually,
   isolatedPrefix,
+  logged,
   motoSsm,
   type ProxyProcess,
   proxyConfig,
@@ -123,7 +124,7 @@ describe('1. an upgrade becomes a tunnel only on a 101', () => {
     expect(seenSince(legacy, before.legacy)).toEqual([]);
     expect(seenSince(service, before.service)).toEqual([]);
     await eventually(async () => p.requests().some((l) => l.reason === 'upgrade-on-service-route'));
-    expect(p.requests().find((l) => l.reason === 'upgrade-on-service-route')).toMatchObject({
+    expect(await logged(p, (l) => l.reason === 'upgrade-on-service-route')).toMatchObject({
       Service: 'users',
       Side: 'proxy',
       status: 400,
@@ -148,7 +149,7 @@ describe('1. an upgrade becomes a tunnel only on a 101', () => {
     expect(seenSince(legacy, before)).toEqual(['GET /ws']);
     expect(service.seen.some((s) => s.url.includes('password'))).toBe(false);
     await eventually(async () => p.requests().some((l) => l.reason === 'upgrade-refused'));
-    expect(p.requests().find((l) => l.reason === 'upgrade-refused')).toMatchObject({
+    expect(await logged(p, (l) => l.reason === 'upgrade-refused')).toMatchObject({
       Service: 'none',
       Side: 'legacy',
       status: 200,
@@ -210,7 +211,7 @@ describe('2. other spellings of a migrated path never reach the monolith', () =>
     expect(seenSince(service, before.service)).toEqual([]);
     for (const path of EXACT) expect(await get(p.port, path)).toContain('"upstream":"users"');
     await eventually(async () => p.requests().some((l) => l.reason === 'path-variant'));
-    expect(p.requests().find((l) => l.reason === 'path-variant')).toMatchObject({
+    expect(await logged(p, (l) => l.reason === 'path-variant')).toMatchObject({
       Service: 'users',
       Side: 'proxy',
       route: '/api/users/{id}',
@@ -310,7 +311,7 @@ describe('4. stalled request bodies are bounded by the idle timeout', () => {
     try {
       await eventually(async () => legacy.aborted > before, 10000);
       await eventually(async () => p.requests().some((l) => l.reason === 'client-timeout'));
-      expect(p.requests().find((l) => l.reason === 'client-timeout')).toMatchObject({
+      expect(await logged(p, (l) => l.reason === 'client-timeout')).toMatchObject({
         Side: 'legacy',
         status: 200,
         Proxy5xx: 0,
@@ -348,7 +349,7 @@ describe('5. a slow client is not a service failure', () => {
         await eventually(async () => client.closedAfterMs() !== undefined, 10000);
         expect(client.answer()).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
         await eventually(async () => p.requests().some((l) => l.method === 'PUT'));
-        expect(p.requests().find((l) => l.method === 'PUT')).toMatchObject({
+        expect(await logged(p, (l) => l.method === 'PUT')).toMatchObject({
           Service: 'users',
           Side: 'proxy',
           status: 408,
@@ -427,7 +428,7 @@ describe('6. repeated identity headers and Host', () => {
     expect(out).toContain('"reason":"repeated-host"');
     expect(seenSince(legacy, before)).toEqual([]);
     await eventually(async () => p.requests().some((l) => l.reason === 'repeated-host'));
-    expect(p.requests().find((l) => l.reason === 'repeated-host')).toMatchObject({
+    expect(await logged(p, (l) => l.reason === 'repeated-host')).toMatchObject({
       Side: 'proxy',
       status: 400,
       Proxy5xx: 0,

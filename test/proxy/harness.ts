@@ -265,6 +265,19 @@ export interface ProxyProcess {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/**
+ * The proxy's request log line that matches, once it has come through the process's stdout (which may
+ * follow the answer the client already has); fails the test after `timeoutMs`.
+ */
+export async function logged(
+  p: Pick<ProxyProcess, 'requests'>,
+  match: (line: Record<string, unknown>) => boolean,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown> | undefined> {
+  await eventually(async () => p.requests().some(match), timeoutMs).catch(() => undefined);
+  return p.requests().find(match);
+}
+
 /** The flag documents the proxy tests write most. */
 export const DOCS = {
   off: { mode: 'off', users: [], percent: 0 },

@@ -14,6 +14,7 @@ import {
   DOCS,
   eventually,
   isolatedPrefix,
+  logged,
   motoSsm,
   type ProxyProcess,
   proxyConfig,
@@ -170,8 +171,8 @@ describe('phase 0: pure pass-through', () => {
     // The proxy logs each request once it has ended, which may follow the upstream's abort.
     await eventually(async () => p.requests().some((l) => l.route === '/slow'));
     await eventually(async () => p.requests().some((l) => String(l.route).startsWith('/download/5')));
-    expect(p.requests().find((l) => l.route === '/slow')).toMatchObject({ status: 499, Proxy5xx: 0 });
-    expect(p.requests().find((l) => String(l.route).startsWith('/download/5'))).toMatchObject({
+    expect(await logged(p, (l) => l.route === '/slow')).toMatchObject({ status: 499, Proxy5xx: 0 });
+    expect(await logged(p, (l) => String(l.route).startsWith('/download/5'))).toMatchObject({
       status: 200,
     });
     expect((await call(p.url, '/still-alive')).status).toBe(200);
@@ -504,7 +505,7 @@ describe('phase 2: the point of no return', () => {
     expect(health.status).toBe(503);
     expect(JSON.parse(health.text)).toMatchObject({ reason: 'flags-not-loaded', services: ['users'] });
     expect((await call(p.url, '/anything/else')).upstream).toBe('legacy');
-    expect(p.requests().find((l) => l.status === 503)).toMatchObject({
+    expect(await logged(p, (l) => l.status === 503)).toMatchObject({
       Service: 'users',
       Side: 'proxy',
       Proxy5xx: 1,
