@@ -8,7 +8,7 @@
  */
 import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { type ProviderResult, serveProvider } from '../shared/custom-resource';
+import { type ProviderResult, propertiesOf, serveProvider } from '../shared/custom-resource';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type RollProperties, rollDecision } from './decide';
 
@@ -21,9 +21,7 @@ export async function roll(
   event: CloudFormationCustomResourceEvent,
   deps: RollDependencies,
 ): Promise<ProviderResult> {
-  const props = event.ResourceProperties as unknown as RollProperties;
-  const old =
-    event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as RollProperties) : undefined;
+  const { props, old } = propertiesOf<RollProperties>(event);
   const decision = rollDecision(event.RequestType, props, old);
   if (!decision.roll) return { status: 'SUCCESS', reason: decision.why };
   const out = await deps.ecs.send(

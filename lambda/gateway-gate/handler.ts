@@ -10,7 +10,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { parseFlag } from '../../lib/flags/documents';
 import { isNotFound, readChecked } from '../../lib/flags/ssm-store';
 import { GATE_PIN_ATTRIBUTE } from '../../lib/hooks/gate-contract';
-import { type ProviderResult, serveProvider } from '../shared/custom-resource';
+import { type ProviderResult, propertiesOf, serveProvider } from '../shared/custom-resource';
 import { jsonLogger, type Logger } from '../shared/log';
 import { type GateProperties, type GateReading, gateDecision, needsReading } from './decide';
 
@@ -24,9 +24,7 @@ export async function gate(
   event: CloudFormationCustomResourceEvent,
   deps: GateDependencies,
 ): Promise<ProviderResult> {
-  const props = event.ResourceProperties as unknown as GateProperties;
-  const old =
-    event.RequestType === 'Update' ? (event.OldResourceProperties as unknown as GateProperties) : undefined;
+  const { props, old } = propertiesOf<GateProperties>(event);
   const reading = needsReading(event.RequestType, props, old)
     ? await read(deps, props, event.StackId)
     : undefined;

@@ -14,6 +14,14 @@ export interface ProviderResult {
   readonly data?: Readonly<Record<string, string>>;
 }
 
+/** The resource's properties as CloudFormation passes them, and on an update the previous ones. */
+export function propertiesOf<P>(event: CloudFormationCustomResourceEvent): { props: P; old?: P } {
+  const props = event.ResourceProperties as unknown as P;
+  return event.RequestType === 'Update'
+    ? { props, old: event.OldResourceProperties as unknown as P }
+    : { props };
+}
+
 /** Sends the result to CloudFormation. */
 export async function respond(
   event: CloudFormationCustomResourceEvent,
