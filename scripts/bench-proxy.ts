@@ -29,7 +29,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -39,6 +39,7 @@ import { proxyBuildOptions, proxyNodeOptions } from '../lib/proxy/bundle';
 import type { ProxyRuntimeConfig } from '../lib/proxy/contract';
 import { DEFAULT_PATH_VARIANTS } from '../lib/proxy/paths';
 import { table } from '../lib/text/table';
+import { freePort } from './free-port';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -79,19 +80,6 @@ function ensureTools(): void {
     },
   );
   if (apt.status !== 0 || !has('nginx') || !has('wrk')) throw new Error('could not install nginx and wrk');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function waitForPort(port: number, proc: ChildProcess, what: string): Promise<void> {

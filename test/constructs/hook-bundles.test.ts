@@ -17,7 +17,15 @@ import {
 } from '../../lib/constructs/hook-bundling';
 import { type HookEnvironment, hookServices } from '../../lib/hooks/contract';
 import type { WriteBackEnvironment } from '../../lib/write-back/contract';
-import { createTopic, deployFlags, isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import {
+  createTopic,
+  deployFlags,
+  isolatedConfig,
+  motoClientConfig,
+  motoClients,
+  motoEndpoint,
+  REGION,
+} from '../helpers/moto';
 import { freshDatabases, postgresUrl, sql } from '../helpers/postgres';
 import { seedLegacy } from '../standins/monolith';
 import { createServiceSchema, USERS_WRITE_BACK } from '../standins/users-service';
@@ -117,12 +125,7 @@ describe('the hook bundles', () => {
         `INSERT INTO migration_outbox (user_id, legacy_table, legacy_key, operation, legacy_row)
          VALUES ('7', 'users', '{"id":"7"}', 'upsert', '{"display_name":"Seven"}')`,
       );
-      const secrets = new SecretsManagerClient({
-        region: REGION,
-        endpoint: motoEndpoint(),
-        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-        maxAttempts: 1,
-      });
+      const secrets = new SecretsManagerClient(motoClientConfig());
       const secret = async (name: string) =>
         (
           await secrets.send(

@@ -8,11 +8,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, openSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachedBuild } from '../../lib/bundling/cached-build';
 import { proxyBuildOptions } from '../../lib/proxy/bundle';
+import { freePort } from '../../scripts/free-port';
 import { type PostgresCluster, startPostgresCluster } from './postgres-cluster';
 import { scriptInterpreter } from './python';
 
@@ -21,20 +21,6 @@ const ROOT = join(__dirname, '..', '..');
 declare global {
   var __MOTO_PROCESS__: ChildProcess | undefined;
   var __POSTGRES_CLUSTER__: PostgresCluster | undefined;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 async function waitUntilUp(url: string, proc: ChildProcess, log: string): Promise<void> {

@@ -14,21 +14,14 @@ import {
 import type { MigrationConfig } from '../../lib/config/types';
 import { type FlagKind, INITIAL_DOCUMENTS, serializeFlag } from '../../lib/flags/documents';
 import { flagParameterNames } from '../../lib/flags/parameters';
+import { CREDENTIALS, motoClientConfig, motoEndpoint, REGION } from './moto-endpoint';
 import { demoInput, config as parse } from './test-app';
 
-export const REGION = 'eu-west-1';
-const CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' };
+export { CREDENTIALS, motoClientConfig, motoEndpoint, REGION } from './moto-endpoint';
 
-export function motoEndpoint(): string {
-  const url = process.env.MOTO_ENDPOINT;
-  if (!url)
-    throw new Error('MOTO_ENDPOINT is not set: run the tests through jest (global setup starts moto_server)');
-  return url;
-}
-
-/** SDK clients bound to the emulator. maxAttempts 1: a retried 500 would hide the real error. */
+/** SDK clients bound to the emulator. */
 export function motoClients() {
-  const common = { region: REGION, endpoint: motoEndpoint(), credentials: CREDENTIALS, maxAttempts: 1 };
+  const common = motoClientConfig();
   return { ssm: new SSMClient(common), sns: new SNSClient(common), sfn: new SFNClient(common) };
 }
 

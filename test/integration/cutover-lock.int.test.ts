@@ -9,15 +9,10 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/cli
 import { CreateStateMachineCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { runStep, type StepDependencies } from '../../lambda/cutover-steps/handler';
 import { hookService, ready } from '../helpers/hooks';
-import { motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { motoClientConfig, motoClients } from '../helpers/moto';
 
 const { ssm, sfn } = motoClients();
-const common = {
-  region: REGION,
-  endpoint: motoEndpoint(),
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  maxAttempts: 1,
-};
+const common = motoClientConfig();
 const dynamodb = new DynamoDBClient(common);
 const cloudwatch = new CloudWatchClient(common);
 afterAll(() => {

@@ -15,14 +15,9 @@ import {
 import { main } from '../../lib/cli/main';
 import { APP_TARGET_OUTPUTS } from '../../lib/dns/weighted-records';
 import { platformStackName } from '../../lib/naming';
-import { isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { isolatedConfig, motoClientConfig, motoClients } from '../helpers/moto';
 
-const common = {
-  region: REGION,
-  endpoint: motoEndpoint(),
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  maxAttempts: 1,
-};
+const common = motoClientConfig();
 const route53 = new Route53Client(common);
 const cloudFormation = new CloudFormationClient(common);
 const { ssm } = motoClients();

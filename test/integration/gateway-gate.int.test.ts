@@ -10,15 +10,10 @@ import { gate } from '../../lambda/gateway-gate/handler';
 import { livePinParameterName, liveWeightParameterNames } from '../../lib/flags/parameters';
 import { PIN_PINNED, PIN_RELEASED } from '../../lib/gateway/alb-rules';
 import type { AlbRouting, GateProperties } from '../../lib/hooks/gate-contract';
-import { deployFlags, isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { deployFlags, isolatedConfig, motoClientConfig, motoClients } from '../helpers/moto';
 
 const { ssm } = motoClients();
-const cloudFormation = new CloudFormationClient({
-  region: REGION,
-  endpoint: motoEndpoint(),
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  maxAttempts: 1,
-});
+const cloudFormation = new CloudFormationClient(motoClientConfig());
 afterAll(() => {
   ssm.destroy();
   cloudFormation.destroy();

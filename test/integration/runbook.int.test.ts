@@ -58,7 +58,14 @@ import { flagGuardFunctionName, writeBackFunctionName } from '../../lib/naming';
 import { capabilitiesOf } from '../../lib/phases';
 import { writeBackChannel } from '../../lib/write-back/invoke';
 import { ready, verifiedRun } from '../helpers/hooks';
-import { createTopic, deployFlags, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import {
+  createTopic,
+  deployFlags,
+  motoClientConfig,
+  motoClients,
+  motoEndpoint,
+  REGION,
+} from '../helpers/moto';
 import { type DatabasePair, freshDatabases, sql } from '../helpers/postgres';
 import { scriptInterpreter } from '../helpers/python';
 import { invokeLocal, type LocalWriteBack, localWriteBack } from '../helpers/write-back';
@@ -831,18 +838,8 @@ describe('docs/runbook.md against the emulator', () => {
 });
 
 describe("docs/runbook.md's DNS move against the emulator", () => {
-  const route53 = new Route53Client({
-    region: REGION,
-    endpoint: motoEndpoint(),
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  });
-  const cloudFormation = new CloudFormationClient({
-    region: REGION,
-    endpoint: motoEndpoint(),
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  });
+  const route53 = new Route53Client(motoClientConfig());
+  const cloudFormation = new CloudFormationClient(motoClientConfig());
   afterAll(() => {
     route53.destroy();
     cloudFormation.destroy();

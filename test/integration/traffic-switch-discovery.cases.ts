@@ -20,16 +20,11 @@ import { type SwitchDependencies, switchTraffic } from '../../lambda/traffic-swi
 import { liveWeightParameterNames } from '../../lib/flags/parameters';
 import { planListenerRules } from '../../lib/gateway/alb-rules';
 import { withCompositeRoutes } from '../../lib/gateway/composites';
-import { deployFlags, isolatedConfig, motoClients, motoEndpoint, REGION } from '../helpers/moto';
+import { deployFlags, isolatedConfig, motoClientConfig, motoClients, REGION } from '../helpers/moto';
 import { buildStacks } from '../helpers/test-app';
 
 const { ssm } = motoClients();
-const common = {
-  region: REGION,
-  endpoint: motoEndpoint(),
-  credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  maxAttempts: 1,
-};
+const common = motoClientConfig();
 const elb = new ElasticLoadBalancingV2Client(common);
 const ec2 = new EC2Client(common);
 afterAll(() => {

@@ -18,7 +18,7 @@ import { cutoverStepsFunctionName, flagGuardFunctionName, writeBackFunctionName 
 import { type AslMachine, definitionOf, type HistoryEvent, runMachine, TaskFailure } from '../helpers/asl';
 import { ready } from '../helpers/hooks';
 import { startWorld, type World } from '../helpers/migration-world';
-import { motoEndpoint, REGION } from '../helpers/moto';
+import { motoClientConfig, REGION } from '../helpers/moto';
 import { sql } from '../helpers/postgres';
 import { buildStacks } from '../helpers/test-app';
 
@@ -59,12 +59,7 @@ beforeAll(async () => {
     t.Properties.ContainerDefinitions.some((c: Json) => c.Name === 'Migrate'),
   );
   taskCommand = task?.Properties.ContainerDefinitions[0].Command;
-  dynamodb = new DynamoDBClient({
-    region: REGION,
-    endpoint: motoEndpoint(),
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  });
+  dynamodb = new DynamoDBClient(motoClientConfig());
   lockTable = `locks-${randomBytes(4).toString('hex')}`;
   await dynamodb.send(
     new CreateTableCommand({

@@ -291,7 +291,8 @@ describe('traffic switch: idempotent, and quiet when there is nothing to do (iss
     detail: { 'stack-id': 'arn' },
   } as const;
 
-  it('writes no live/ record and modifies no rule when everything is already applied', async () => {
+  /** The listener already holds users' 70/30 split and orders' released pin. */
+  const rulesAsApplied = () => {
     listenerWith([weighted('rule/u1', usersFirst, 70, 30), pin(pinRegex('#', BODY))]);
     elbMock
       .on(DescribeRulesCommand, { RuleArns: ['rule/u1'] })
@@ -299,6 +300,10 @@ describe('traffic switch: idempotent, and quiet when there is nothing to do (iss
     elbMock
       .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
       .resolves({ Rules: [pin(pinRegex('#', BODY))] });
+  };
+
+  it('writes no live/ record and modifies no rule when everything is already applied', async () => {
+    rulesAsApplied();
     checked(
       { users: 30, orders: 100 },
       { [LIVE.usersLegacy]: '70', [LIVE.usersGateway]: '30', [LIVE.ordersPin]: '#' },
@@ -316,13 +321,7 @@ describe('traffic switch: idempotent, and quiet when there is nothing to do (iss
   });
 
   it('writes only the record whose value changed', async () => {
-    listenerWith([weighted('rule/u1', usersFirst, 70, 30), pin(pinRegex('#', BODY))]);
-    elbMock
-      .on(DescribeRulesCommand, { RuleArns: ['rule/u1'] })
-      .resolves({ Rules: [weighted('rule/u1', usersFirst, 70, 30)] });
-    elbMock
-      .on(DescribeRulesCommand, { RuleArns: ['rule/pin'] })
-      .resolves({ Rules: [pin(pinRegex('#', BODY))] });
+    rulesAsApplied();
     // A hand edit of one record (or a first run that wrote one of the two before failing).
     checked(
       { users: 30, orders: 100 },

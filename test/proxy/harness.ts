@@ -9,24 +9,12 @@ import { type AddressInfo, connect, createServer as createTcpServer, type Socket
 import { LabelParameterVersionCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { ProxyRoute, ProxyRuntimeConfig, ProxyService } from '../../lib/proxy/contract';
 import { DEFAULT_PATH_VARIANTS } from '../../lib/proxy/paths';
-
 // Not test/helpers/moto: it loads the CDK test app (aws-cdk-lib), which these tests do not need.
-const REGION = 'eu-west-1';
-function motoEndpoint(): string {
-  const url = process.env.MOTO_ENDPOINT;
-  if (!url)
-    throw new Error('MOTO_ENDPOINT is not set: run the tests through jest (global setup starts moto_server)');
-  return url;
-}
+import { motoClientConfig, motoEndpoint, REGION } from '../helpers/moto-endpoint';
 
 /** An SSM client bound to the emulator (maxAttempts 1: a retried error would hide the real one). */
 export function motoSsm(): SSMClient {
-  return new SSMClient({
-    region: REGION,
-    endpoint: motoEndpoint(),
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts: 1,
-  });
+  return new SSMClient(motoClientConfig());
 }
 
 /** What a stand-in saw of one request. */

@@ -39,6 +39,20 @@ function propertiesOf(t: Template, type: string): Json[] {
   return Object.values(t.findResources(type)).map((r) => r.Properties);
 }
 
+/** An ingress rule of the platform stack into the legacy database's group (MySQL in this variant). */
+const intoLegacyDatabase = (source: RegExp) =>
+  expect.objectContaining({
+    FromPort: 3306,
+    ToPort: 3306,
+    GroupId: {
+      'Fn::GetStackOutput': expect.objectContaining({
+        StackName: 'demo-20-legacy-data',
+        OutputName: expect.stringMatching(/LegacyDatabaseSecurityGroup/),
+      }),
+    },
+    SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(source), 'GroupId'] },
+  });
+
 describe('deploy order and stack roles', () => {
   it('names show the deploy order and only data stacks are termination-protected', () => {
     expect(stacks.all.map((s) => [s.stackName, s.terminationProtection])).toEqual([
@@ -286,33 +300,9 @@ describe('platform stack', () => {
             'Fn::GetAtt': [expect.stringMatching(/^LoadBalancerSecurityGroup/), 'GroupId'],
           },
         }),
-        expect.objectContaining({
-          FromPort: 3306,
-          ToPort: 3306,
-          GroupId: {
-            'Fn::GetStackOutput': expect.objectContaining({
-              StackName: 'demo-20-legacy-data',
-              OutputName: expect.stringMatching(/LegacyDatabaseSecurityGroup/),
-            }),
-          },
-          SourceSecurityGroupId: {
-            'Fn::GetAtt': [expect.stringMatching(/^LegacyServiceSecurityGroup/), 'GroupId'],
-          },
-        }),
+        intoLegacyDatabase(/^LegacyServiceSecurityGroup/),
         // The one rule for every extracted service (decision 0017), there before any service is.
-        expect.objectContaining({
-          FromPort: 3306,
-          ToPort: 3306,
-          GroupId: {
-            'Fn::GetStackOutput': expect.objectContaining({
-              StackName: 'demo-20-legacy-data',
-              OutputName: expect.stringMatching(/LegacyDatabaseSecurityGroup/),
-            }),
-          },
-          SourceSecurityGroupId: {
-            'Fn::GetAtt': [expect.stringMatching(/^LegacyDatabaseClientsSecurityGroup/), 'GroupId'],
-          },
-        }),
+        intoLegacyDatabase(/^LegacyDatabaseClientsSecurityGroup/),
       ]),
     );
     // The clients group sends only to the legacy database's port (inline: no default allow-all egress).
